@@ -1,0 +1,49 @@
+package backup
+
+import "errors"
+
+// Sentinel errors. Every error returned while reading a backup wraps exactly
+// one of the first group, so both doors (CLI and HTTP) can map it to a message
+// and a status in one place. None of them is returned after a database was
+// changed: files are checked whole before the first key is written.
+var (
+	// ErrEmpty is returned for a file of zero bytes.
+	ErrEmpty = errors.New("backup file is empty")
+	// ErrTruncated is returned when a file ends before its end marker.
+	ErrTruncated = errors.New("backup file is truncated")
+	// ErrChecksum is returned when a header, frame or file checksum does not match.
+	ErrChecksum = errors.New("backup file checksum mismatch")
+	// ErrCorrupt is returned when a file's structure is invalid: an unknown
+	// frame kind, a length beyond its bound, undecodable records, or bytes
+	// after the end marker.
+	ErrCorrupt = errors.New("backup file is corrupt")
+	// ErrNotBackup is returned for a file that is neither a flowg backup nor
+	// a raw Badger backup stream; ErrCompressed for a gzip/zstd/xz-wrapped one.
+	ErrNotBackup  = errors.New("not a backup file")
+	ErrCompressed = errors.New("backup file is wrapped in a compressor")
+	// ErrVersion is returned for a file written by a newer, unknown format version.
+	ErrVersion = errors.New("unsupported backup format version")
+	// ErrWrongDatabase is returned when a file holds another database than the
+	// one being restored (e.g. config.db given to an auth restore).
+	ErrWrongDatabase = errors.New("backup file is of another database")
+)
+
+// Errors of restore and of backup directories.
+var (
+	// ErrRestoreBusy is returned when a restore of the same database is already running.
+	ErrRestoreBusy = errors.New("a restore of this database is already running")
+	// ErrMissingFile is returned when a backup directory lacks a database's file.
+	ErrMissingFile = errors.New("backup file not found")
+)
+
+// IsInputError reports whether err is the fault of the backup file given
+// (any of the reading sentinels), as opposed to an I/O or database failure.
+func IsInputError(err error) bool {
+	for _, target := range []error{ErrEmpty, ErrTruncated, ErrChecksum, ErrCorrupt,
+		ErrNotBackup, ErrCompressed, ErrVersion, ErrWrongDatabase, ErrMissingFile} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}

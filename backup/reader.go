@@ -1,0 +1,334 @@
+package backup
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+
+	"github.com/dgraph-io/badger/v4/pb"
+	"github.com/klauspost/compress/zstd"
+	"google.golang.org/protobuf/proto"
+)
+
+// ReadOptions tune NewReader.
+type ReadOptions struct {
+	// Size is the file's length when known (0 if not). It tightens the bound
+	// on every length field: nothing longer than what is left is allocated.
+	Size int64
+	// Database, when set, is the database the file must hold; a flowg file of
+	// another database is refused with ErrWrongDatabase.
+	Database string
+}
+
+// Reader reads a backup file frame by frame and checks it as it goes. The
+// records of a frame are returned only after the frame's checksum held, but
+// the file as a whole is good only once Next returned io.EOF: callers that
+// must not act on a bad file read it to the end first (see Verify).
+//
+// Reader also reads raw Badger backup streams (a uint64 length and a
+// pb.KVList, repeated), which carry no checksum at all; Header().Raw says so.
+type Reader struct {
+	in      *bufio.Reader
+	sum     hash.Hash
+	size    int64
+	pos     int64
+	hdr     Header
+	dec     *zstd.Decoder
+	buf     []byte
+	raw     []byte
+	summary Summary
+	content *contentHash
+	done    bool
+}
+
+// NewReader reads and checks the header of a backup file.
+func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
+	br := &Reader{in: bufio.NewReaderSize(r, 256<<10), sum: sha256.New(), size: opts.Size, content: newContentHash()}
+	lead, err := br.in.Peek(len(magic))
+	switch {
+	case len(lead) == 0 && err == io.EOF:
+		return nil, ErrEmpty
+	case len(lead) == 0:
+		return nil, fmt.Errorf("read backup: %w", err)
+	case bytes.Equal(lead, []byte(magic)):
+		if err := br.readHeader(); err != nil {
+			return nil, err
+		}
+	case bytes.HasPrefix([]byte(magic), lead):
+		return nil, fmt.Errorf("%w: ends inside the header (%d bytes)", ErrTruncated, len(lead))
+	default:
+		if name := compressorName(lead); name != "" {
+			return nil, fmt.Errorf("%w: it starts like a %s file; decompress it first", ErrCompressed, name)
+		}
+		if len(lead) < rawLengthPrefix {
+			return nil, fmt.Errorf("%w: only %d bytes long", ErrNotBackup, len(lead))
+		}
+		br.hdr.Raw = true
+	}
+	if opts.Database != "" && !br.hdr.Raw && br.hdr.Database != opts.Database {
+		return nil, fmt.Errorf("%w: it holds %q, not %q", ErrWrongDatabase, br.hdr.Database, opts.Database)
+	}
+	if br.hdr.Compression == CompressionZstd {
+		br.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(MaxFrameRaw))
+		if err != nil {
+			return nil, fmt.Errorf("start zstd: %w", err)
+		}
+	}
+	return br, nil
+}
+
+// compressorName names the compressor whose magic number starts lead.
+func compressorName(lead []byte) string {
+	switch {
+	case bytes.HasPrefix(lead, []byte{0x1f, 0x8b}):
+		return "gzip"
+	case bytes.HasPrefix(lead, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return "zstd"
+	case bytes.HasPrefix(lead, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
+		return "xz"
+	case bytes.HasPrefix(lead, []byte("BZh")):
+		return "bzip2"
+	case bytes.HasPrefix(lead, []byte("PK\x03\x04")):
+		return "zip"
+	}
+	return ""
+}
+
+func (r *Reader) readHeader() error {
+	fixed, err := r.read(headerFixedLen, "the header")
+	if err != nil {
+		return err
+	}
+	version := binary.LittleEndian.Uint16(fixed[len(magic):])
+	n := binary.LittleEndian.Uint32(fixed[len(magic)+2:])
+	if n > maxHeaderLen {
+		return fmt.Errorf("%w: header length %d is over the %d limit", ErrCorrupt, n, maxHeaderLen)
+	}
+	crcd := crc32.Checksum(fixed[len(magic):], crcTable)
+	body, err := r.read(int(n)+4, "the header")
+	if err != nil {
+		return err
+	}
+	crcd = crc32.Update(crcd, crcTable, body[:n])
+	if crcd != binary.LittleEndian.Uint32(body[n:]) {
+		return fmt.Errorf("%w: in the header", ErrChecksum)
+	}
+	if version > FormatVersion || version == 0 {
+		return fmt.Errorf("%w: file is format %d, this flowg reads up to %d; use a newer flowg", ErrVersion, version, FormatVersion)
+	}
+	if err := json.Unmarshal(body[:n], &r.hdr); err != nil {
+		return fmt.Errorf("%w: header: %w", ErrCorrupt, err)
+	}
+	if int(version) != r.hdr.FormatVersion {
+		return fmt.Errorf("%w: header versions disagree", ErrCorrupt)
+	}
+	switch r.hdr.Compression {
+	case CompressionNone, CompressionZstd:
+	default:
+		return fmt.Errorf("%w: unknown compression %q", ErrCorrupt, r.hdr.Compression)
+	}
+	return nil
+}
+
+// Header returns the file's header (Raw for a raw Badger stream).
+func (r *Reader) Header() Header { return r.hdr }
+
+// Summary returns what was read so far; it is final after Next returned io.EOF.
+func (r *Reader) Summary() Summary { return r.summary }
+
+// Next returns the records of the next frame, or io.EOF once the trailer was
+// read and every count and checksum in it held. The records are valid until
+// the next call. Any other error wraps one of the package's sentinels.
+func (r *Reader) Next() ([]*pb.KV, error) {
+	if r.done {
+		return nil, io.EOF
+	}
+	if r.hdr.Raw {
+		return r.nextRaw()
+	}
+	// The trailer's SHA-256 covers every byte before its kind byte.
+	digest := r.sum.Sum(nil)
+	kind, err := r.read(1, fmt.Sprintf("frame %d", r.summary.Frames+1))
+	if err != nil {
+		return nil, err
+	}
+	switch kind[0] {
+	case kindFrame:
+		return r.nextFrame()
+	case kindTrailer:
+		return nil, r.readTrailer(digest)
+	}
+	return nil, fmt.Errorf("%w: unknown frame kind 0x%02x at byte %d", ErrCorrupt, kind[0], r.pos-1)
+}
+
+func (r *Reader) nextFrame() ([]*pb.KV, error) {
+	index := r.summary.Frames + 1
+	where := fmt.Sprintf("frame %d", index)
+	fixed, err := r.read(frameFixedLen-1, where)
+	if err != nil {
+		return nil, err
+	}
+	storedLen := binary.LittleEndian.Uint32(fixed[0:])
+	rawLen := binary.LittleEndian.Uint32(fixed[4:])
+	keys := binary.LittleEndian.Uint32(fixed[8:])
+	want := binary.LittleEndian.Uint32(fixed[12:])
+	if err := r.checkFrameLengths(storedLen, rawLen, keys, where); err != nil {
+		return nil, err
+	}
+	crc := crc32.Update(crc32.Checksum([]byte{kindFrame}, crcTable), crcTable, fixed[:12])
+	stored, err := r.read(int(storedLen), where)
+	if err != nil {
+		return nil, err
+	}
+	if crc32.Update(crc, crcTable, stored) != want {
+		return nil, fmt.Errorf("%w: in %s", ErrChecksum, where)
+	}
+	plain := stored
+	if r.dec != nil {
+		r.raw, err = r.dec.DecodeAll(stored, r.raw[:0])
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s does not decompress: %w", ErrCorrupt, where, err)
+		}
+		plain = r.raw
+	}
+	if len(plain) != int(rawLen) {
+		return nil, fmt.Errorf("%w: %s decodes to %d bytes, header says %d", ErrCorrupt, where, len(plain), rawLen)
+	}
+	kvs, err := decodeList(plain, where)
+	if err != nil {
+		return nil, err
+	}
+	if len(kvs) != int(keys) {
+		return nil, fmt.Errorf("%w: %s holds %d records, header says %d", ErrCorrupt, where, len(kvs), keys)
+	}
+	r.account(kvs)
+	return kvs, nil
+}
+
+func (r *Reader) checkFrameLengths(storedLen, rawLen, keys uint32, where string) error {
+	switch {
+	case storedLen > maxFrameStored:
+		return fmt.Errorf("%w: %s claims %d stored bytes, over the %d limit", ErrCorrupt, where, storedLen, maxFrameStored)
+	case rawLen > MaxFrameRaw:
+		return fmt.Errorf("%w: %s claims %d bytes, over the %d limit", ErrCorrupt, where, rawLen, MaxFrameRaw)
+	case keys > maxFrameKeys:
+		return fmt.Errorf("%w: %s claims %d records, over the %d limit", ErrCorrupt, where, keys, maxFrameKeys)
+	case r.size > 0 && int64(storedLen) > r.size-r.pos:
+		return fmt.Errorf("%w: %s claims %d bytes but only %d are left", ErrTruncated, where, storedLen, r.size-r.pos)
+	case r.hdr.Compression == CompressionNone && storedLen != rawLen:
+		return fmt.Errorf("%w: %s lengths disagree", ErrCorrupt, where)
+	}
+	return nil
+}
+
+func (r *Reader) readTrailer(digest []byte) error {
+	rest, err := r.read(trailerLen-1, "the trailer")
+	if err != nil {
+		return err
+	}
+	keys := binary.LittleEndian.Uint64(rest[0:])
+	logical := binary.LittleEndian.Uint64(rest[8:])
+	frames := binary.LittleEndian.Uint64(rest[16:])
+	switch {
+	case string(rest[56:]) != endMarker:
+		return fmt.Errorf("%w: the end marker is damaged", ErrCorrupt)
+	case keys != r.summary.Keys || logical != r.summary.Bytes || frames != r.summary.Frames:
+		return fmt.Errorf("%w: trailer counts %d keys in %d frames, the file holds %d in %d",
+			ErrChecksum, keys, frames, r.summary.Keys, r.summary.Frames)
+	case !bytes.Equal(rest[24:56], digest):
+		return fmt.Errorf("%w: the file's SHA-256 does not match its trailer", ErrChecksum)
+	}
+	if _, err := r.in.Peek(1); err != io.EOF {
+		return fmt.Errorf("%w: data after the end marker", ErrCorrupt)
+	}
+	r.summary.SHA256 = hex.EncodeToString(digest)
+	r.summary.ContentSHA256 = r.content.hex()
+	r.done = true
+	return io.EOF
+}
+
+func (r *Reader) nextRaw() ([]*pb.KV, error) {
+	index := r.summary.Frames + 1
+	where := fmt.Sprintf("list %d", index)
+	if _, err := r.in.Peek(1); err == io.EOF {
+		r.summary.ContentSHA256 = r.content.hex()
+		r.done = true
+		return nil, io.EOF
+	}
+	prefix, err := r.read(rawLengthPrefix, where)
+	if err != nil {
+		return nil, err
+	}
+	n := binary.LittleEndian.Uint64(prefix)
+	bad := ErrCorrupt
+	if index == 1 {
+		bad = ErrNotBackup
+	}
+	if n > maxRawList || (r.size > 0 && int64(n) > r.size-r.pos) {
+		if index == 1 {
+			return nil, fmt.Errorf("%w: neither a flowg backup nor a Badger backup stream (first length %d)", ErrNotBackup, n)
+		}
+		return nil, fmt.Errorf("%w: %s claims %d bytes, more than the file holds", ErrTruncated, where, n)
+	}
+	body, err := r.read(int(n), where)
+	if err != nil {
+		return nil, err
+	}
+	kvs, err := decodeList(body, where)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%w)", bad, err)
+	}
+	r.account(kvs)
+	return kvs, nil
+}
+
+func (r *Reader) account(kvs []*pb.KV) {
+	r.summary.Frames++
+	r.summary.Keys += uint64(len(kvs))
+	for _, kv := range kvs {
+		r.summary.Bytes += uint64(len(kv.Key) + len(kv.Value))
+		r.content.add(kv.Key, kv.Value, userMetaOf(kv.UserMeta), kv.ExpiresAt)
+	}
+}
+
+// decodeList unmarshals a pb.KVList and checks every record has a key.
+func decodeList(b []byte, where string) ([]*pb.KV, error) {
+	var list pb.KVList
+	if err := proto.Unmarshal(b, &list); err != nil {
+		return nil, fmt.Errorf("%w: %s does not decode: %w", ErrCorrupt, where, err)
+	}
+	for i, kv := range list.Kv {
+		if len(kv.Key) == 0 {
+			return nil, fmt.Errorf("%w: %s record %d has no key", ErrCorrupt, where, i+1)
+		}
+	}
+	return list.Kv, nil
+}
+
+// read returns the next n bytes, hashing them; the slice is valid until the
+// next call. A short read is reported as ErrTruncated naming where.
+func (r *Reader) read(n int, where string) ([]byte, error) {
+	if cap(r.buf) < n {
+		r.buf = make([]byte, n)
+	}
+	b := r.buf[:n]
+	got, err := io.ReadFull(r.in, b)
+	r.pos += int64(got)
+	r.summary.FileBytes = r.pos
+	if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("%w: ends inside %s (at byte %d)", ErrTruncated, where, r.pos)
+		}
+		return nil, fmt.Errorf("read backup: %w", err)
+	}
+	r.sum.Write(b)
+	return b, nil
+}

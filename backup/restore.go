@@ -1,0 +1,131 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/dgraph-io/badger/v4/pb"
+)
+
+// RestoreOptions tune MergeFile, BuildWipe and PlanFile.
+type RestoreOptions struct {
+	// Database is the database being restored; a flowg file of another one
+	// is refused with ErrWrongDatabase.
+	Database string
+	// TmpDir holds the staging copy of a raw Badger stream (os.TempDir() when empty).
+	TmpDir string
+	// Progress, when set, is called as records are written.
+	Progress func(keys, bytes uint64)
+	// Added, when set, is called during a merge for each key the target did
+	// not hold before (restore uses it to warn about revived users and tokens).
+	Added func(key []byte)
+	// Now decides which records have expired; time.Now when nil.
+	Now func() time.Time
+}
+
+func (o RestoreOptions) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// Result reports what a restore did.
+type Result struct {
+	Header   Header  `json:"header"`
+	File     Summary `json:"file"`
+	Written  uint64  `json:"written"`
+	Expired  uint64  `json:"expired_skipped"`
+	Added    uint64  `json:"added"`
+	Warnings []string `json:"warnings,omitempty"`
+	// SetAside is where a wipe restore moved the previous database ("" if none).
+	SetAside string        `json:"set_aside,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// RawWarning is the warning given for every raw Badger stream.
+const RawWarning = "this is a raw Badger backup: it carries no checksum, so damage inside it cannot be detected"
+
+// checked is a backup file that was read whole and found good. For a raw
+// Badger stream it is the flowg file it was converted to.
+type checked struct {
+	path     string
+	size     int64
+	header   Header
+	summary  Summary
+	warnings []string
+	cleanup  func()
+}
+
+// check reads the file at path to its end before anything is restored from
+// it. It writes nothing outside opts.TmpDir.
+func check(ctx context.Context, path string, opts RestoreOptions) (*checked, error) {
+	f, size, err := openFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := NewReader(f, ReadOptions{Size: size, Database: opts.Database})
+	if err != nil {
+		return nil, err
+	}
+	c := &checked{path: path, size: size, header: r.Header(), cleanup: func() {}}
+	if !r.Header().Raw {
+		if err := drain(ctx, r); err != nil {
+			return nil, err
+		}
+		c.summary = r.Summary()
+		return c, nil
+	}
+	converted, err := convertRaw(ctx, r, opts.Database, opts.TmpDir)
+	if err != nil {
+		return nil, err
+	}
+	c.summary = r.Summary()
+	c.path = converted
+	c.warnings = append(c.warnings, RawWarning)
+	c.cleanup = func() { os.Remove(converted) }
+	if st, err := os.Stat(converted); err == nil {
+		c.size = st.Size()
+	}
+	return c, nil
+}
+
+// each calls fn with every record of the checked file, in file order.
+func (c *checked) each(ctx context.Context, fn func(*pb.KV) error) error {
+	f, size, err := openFile(c.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := NewReader(f, ReadOptions{Size: size})
+	if err != nil {
+		return fmt.Errorf("reread backup: %w", err)
+	}
+	for {
+		kvs, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reread backup (did the file change?): %w", err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			if err := fn(kv); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// expired reports whether a record's TTL has run out at now.
+func expired(kv *pb.KV, now time.Time) bool {
+	return kv.ExpiresAt != 0 && kv.ExpiresAt <= uint64(now.Unix())
+}

@@ -1,0 +1,86 @@
+package kv
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Name is the name of one of flowg's three databases.
+type Name string
+
+// The three databases, in the order flowg always handles them.
+const (
+	Auth   Name = "auth"
+	Config Name = "config"
+	Logs   Name = "logs"
+)
+
+// Names lists every database in canonical order.
+var Names = []Name{Auth, Config, Logs}
+
+// ParseName accepts a database name as users type it ("log" is taken for
+// "logs", as the offline backup file is called log.db).
+func ParseName(s string) (Name, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "auth":
+		return Auth, nil
+	case "config":
+		return Config, nil
+	case "logs", "log":
+		return Logs, nil
+	}
+	return "", fmt.Errorf("unknown database %q: use auth, config or logs", s)
+}
+
+// ParseNames parses a comma-separated list such as "logs,config". An empty
+// list means every database. The result is in canonical order, without
+// duplicates.
+func ParseNames(list string) ([]Name, error) {
+	if strings.TrimSpace(list) == "" {
+		return append([]Name(nil), Names...), nil
+	}
+	want := map[Name]bool{}
+	for _, part := range strings.Split(list, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		n, err := ParseName(part)
+		if err != nil {
+			return nil, err
+		}
+		want[n] = true
+	}
+	var out []Name
+	for _, n := range Names {
+		if want[n] {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no database named in %q: use auth, config or logs", list)
+	}
+	return out, nil
+}
+
+// Dirs holds the directory of each database.
+type Dirs struct {
+	Auth   string
+	Config string
+	Logs   string
+}
+
+// DefaultDirs are the directories used when no flag says otherwise.
+var DefaultDirs = Dirs{Auth: "./data/auth", Config: "./data/config", Logs: "./data/logs"}
+
+// Of returns the directory of database n.
+func (d Dirs) Of(n Name) string {
+	switch n {
+	case Auth:
+		return d.Auth
+	case Config:
+		return d.Config
+	case Logs:
+		return d.Logs
+	}
+	panic("kv: unknown database " + string(n))
+}

@@ -1,0 +1,105 @@
+package kv
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+)
+
+// ErrLocked is returned by Open when another process (usually a running
+// flowg server) holds the database directory.
+var ErrLocked = errors.New("database is in use by another process")
+
+// ErrNotClosedCleanly is returned by Open with ReadOnly when the database was
+// not closed properly (a crash) and Badger would have to replay its write-ahead
+// log, which a read-only open may not do.
+var ErrNotClosedCleanly = errors.New("database was not closed cleanly")
+
+// ErrMissing is returned by Open with ReadOnly when the directory holds no
+// database.
+var ErrMissing = errors.New("database does not exist")
+
+// OpenOptions tune Open.
+type OpenOptions struct {
+	// ReadOnly opens the database with a shared lock and never writes to it.
+	ReadOnly bool
+	// InMemory opens a scratch database that lives in memory only; dir is ignored.
+	InMemory bool
+}
+
+// Options returns the Badger options flowg uses for dir: ZSTD table
+// compression and Badger's own logging limited to warnings and errors.
+func Options(dir string) badger.Options {
+	opts := badger.DefaultOptions(dir).
+		WithCompression(options.ZSTD).
+		WithZSTDCompressionLevel(1).
+		WithLogger(quietLogger{}).
+		WithNumVersionsToKeep(1)
+	return opts
+}
+
+// Open opens the Badger database in dir. Errors caused by another process
+// holding the directory wrap ErrLocked; a read-only open of a database left by
+// a crash wraps ErrNotClosedCleanly; a read-only open of a directory without a
+// database wraps ErrMissing. The caller must Close the database.
+func Open(dir string, o OpenOptions) (*badger.DB, error) {
+	opts := Options(dir)
+	if o.InMemory {
+		opts = Options("").WithInMemory(true)
+	}
+	if o.ReadOnly {
+		if !Exists(dir) {
+			return nil, fmt.Errorf("open %s: %w", dir, ErrMissing)
+		}
+		opts = opts.WithReadOnly(true)
+	}
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, classifyOpenError(dir, err)
+	}
+	return db, nil
+}
+
+func classifyOpenError(dir string, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "Cannot acquire directory lock"):
+		return fmt.Errorf("open %s: %w", dir, ErrLocked)
+	case strings.Contains(msg, "not properly closed") || strings.Contains(msg, "Log truncate required"):
+		return fmt.Errorf("open %s: %w", dir, ErrNotClosedCleanly)
+	}
+	return fmt.Errorf("open %s: %w", dir, err)
+}
+
+// Exists reports whether dir holds a Badger database (a MANIFEST file).
+func Exists(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "MANIFEST"))
+	return err == nil
+}
+
+// IsEmpty reports whether db holds no user keys.
+func IsEmpty(db *badger.DB) bool {
+	empty := true
+	_ = db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{})
+		defer it.Close()
+		it.Rewind()
+		empty = !it.Valid()
+		return nil
+	})
+	return empty
+}
+
+// quietLogger passes Badger's warnings and errors to stderr and drops its
+// informational chatter.
+type quietLogger struct{}
+
+func (quietLogger) Errorf(f string, a ...any)   { fmt.Fprintf(os.Stderr, "badger: "+f, a...) }
+func (quietLogger) Warningf(f string, a ...any) { fmt.Fprintf(os.Stderr, "badger: "+f, a...) }
+func (quietLogger) Infof(string, ...any)        {}
+func (quietLogger) Debugf(string, ...any)       {}

@@ -1,0 +1,78 @@
+package kv
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// SwapDir puts the database in staged at target, crash-safely, and returns
+// where the previous database was kept ("" when target held none). The old
+// database is moved to aside, never deleted.
+//
+// Where the file system supports it, the two directories are exchanged in one
+// atomic rename (RENAME_EXCHANGE), so at every instant target holds either
+// the old or the new database, whole. Otherwise target is first renamed to
+// aside and staged then renamed to target. The parent directory is fsynced
+// before SwapDir returns.
+func SwapDir(target, staged, aside string) (string, error) {
+	parent := filepath.Dir(target)
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return "", fmt.Errorf("swap in restored database: %w", err)
+	}
+	if removeIfEmptyDir(target) {
+		if err := os.Rename(staged, target); err != nil {
+			return "", fmt.Errorf("swap in restored database: %w", err)
+		}
+		return "", SyncDir(parent)
+	}
+	err := unix.Renameat2(unix.AT_FDCWD, staged, unix.AT_FDCWD, target, unix.RENAME_EXCHANGE)
+	switch {
+	case err == nil:
+		if err := SyncDir(parent); err != nil {
+			return "", err
+		}
+		if err := os.Rename(staged, aside); err != nil {
+			return staged, fmt.Errorf("set aside previous database (it is at %s): %w", staged, err)
+		}
+	case errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.ENOTSUP):
+		if err := os.Rename(target, aside); err != nil {
+			return "", fmt.Errorf("set aside previous database: %w", err)
+		}
+		if err := os.Rename(staged, target); err != nil {
+			return aside, fmt.Errorf("swap in restored database (previous one is at %s): %w", aside, err)
+		}
+	default:
+		return "", fmt.Errorf("swap in restored database: %w", err)
+	}
+	return aside, SyncDir(parent)
+}
+
+// removeIfEmptyDir removes dir if it is an empty directory and reports
+// whether dir is now absent.
+func removeIfEmptyDir(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return true
+	}
+	if err != nil || len(entries) > 0 {
+		return false
+	}
+	return os.Remove(dir) == nil
+}
+
+// SyncDir fsyncs a directory so that renames and creations in it are durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
