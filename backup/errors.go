@@ -30,8 +30,6 @@ var (
 
 // Errors of restore and of backup directories.
 var (
-	// ErrRestoreBusy is returned when a restore of the same database is already running.
-	ErrRestoreBusy = errors.New("a restore of this database is already running")
 	// ErrMissingFile is returned when a backup directory lacks a database's file.
 	ErrMissingFile = errors.New("backup file not found")
 )

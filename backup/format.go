@@ -92,8 +92,8 @@ type Summary struct {
 	Bytes     uint64 `json:"logical_bytes"` // keys plus values
 	Frames    uint64 `json:"frames"`
 	FileBytes int64  `json:"file_bytes"`
-	// SHA256 is the trailer's checksum of everything before the trailer, in hex
-	// (empty for raw Badger streams).
+	// SHA256 is the checksum of the whole file, as sha256sum prints it and the
+	// manifest records it (empty for raw Badger streams).
 	SHA256 string `json:"sha256,omitempty"`
 	// ContentSHA256 hashes the records themselves in file order (see contentHash).
 	ContentSHA256 string `json:"content_sha256,omitempty"`

@@ -249,7 +249,7 @@ func (r *Reader) readTrailer(digest []byte) error {
 	if _, err := r.in.Peek(1); err != io.EOF {
 		return fmt.Errorf("%w: data after the end marker", ErrCorrupt)
 	}
-	r.summary.SHA256 = hex.EncodeToString(digest)
+	r.summary.SHA256 = hex.EncodeToString(r.sum.Sum(nil)) // the whole file, trailer included
 	r.summary.ContentSHA256 = r.content.hex()
 	r.done = true
 	return io.EOF

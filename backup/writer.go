@@ -156,7 +156,7 @@ func (w *Writer) Close() (Summary, error) {
 	if err := w.write(buf); err != nil {
 		return w.summary, err
 	}
-	w.summary.SHA256 = hex.EncodeToString(digest)
+	w.summary.SHA256 = hex.EncodeToString(w.sum.Sum(nil)) // the whole file, trailer included
 	w.summary.ContentSHA256 = w.content.hex()
 	return w.summary, nil
 }

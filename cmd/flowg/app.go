@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/flowg-backup/flowg/kv"
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes: 0 full success, 1 the operation failed, 2 bad usage.
+const (
+	exitOK      = 0
+	exitFailed  = 1
+	exitUsage   = 2
+	programName = "flowg"
+)
+
+// usageError marks an error caused by how the command was called.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// run executes flowg with args and returns the exit code. Results go to out,
+// progress, warnings and errors to errOut.
+func run(ctx context.Context, args []string, out, errOut io.Writer) int {
+	app := newApp(out, errOut)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	return reportError(errOut, err)
+}
+
+func newApp(out, errOut io.Writer) *cli.App {
+	return &cli.App{
+		Name:           programName,
+		Usage:          "a log service on three Badger databases, with backups you can trust",
+		Version:        version,
+		Writer:         out,
+		ErrWriter:      errOut,
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err.Error()}
+		},
+		Commands: []*cli.Command{
+			adminCommand(),
+		},
+	}
+}
+
+func adminCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "admin",
+		Usage: "offline commands, run while the server is stopped",
+		Subcommands: []*cli.Command{
+			adminBackupCommand(),
+			adminRestoreCommand(),
+			adminVerifyCommand(),
+			adminInspectCommand(),
+		},
+	}
+}
+
+// Flags shared by every command, meaning the same everywhere.
+func dirFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "auth-dir", Value: kv.DefaultDirs.Auth, Usage: "directory of the auth database", EnvVars: []string{"FLOWG_AUTH_DIR"}},
+		&cli.StringFlag{Name: "config-dir", Value: kv.DefaultDirs.Config, Usage: "directory of the config database", EnvVars: []string{"FLOWG_CONFIG_DIR"}},
+		&cli.StringFlag{Name: "log-dir", Value: kv.DefaultDirs.Logs, Usage: "directory of the logs database", EnvVars: []string{"FLOWG_LOG_DIR"}},
+	}
+}
+
+func onlyFlag() cli.Flag {
+	return &cli.StringFlag{Name: "only", Usage: "comma-separated databases to handle (auth,config,logs); all when unset"}
+}
+
+func dirsFrom(c *cli.Context) kv.Dirs {
+	return kv.Dirs{Auth: c.String("auth-dir"), Config: c.String("config-dir"), Logs: c.String("log-dir")}
+}
+
+func namesFrom(c *cli.Context) ([]kv.Name, error) {
+	names, err := kv.ParseNames(c.String("only"))
+	if err != nil {
+		return nil, usagef("--only: %v", err)
+	}
+	return names, nil
+}
+
+// noArgs refuses stray positional arguments, which usually mean a flag was
+// mistyped (e.g. "--backup-dir" forgotten).
+func noArgs(c *cli.Context) error {
+	if c.Args().Len() > 0 {
+		return usagef("unexpected argument %q; see `flowg %s --help`", c.Args().First(), c.Command.FullName())
+	}
+	return nil
+}
+
+func joinNames(names []kv.Name) string {
+	s := make([]string, len(names))
+	for i, n := range names {
+		s[i] = string(n)
+	}
+	return strings.Join(s, ",")
+}
+
+var errSilent = errors.New("failed (reported above)")

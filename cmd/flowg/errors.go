@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/kv"
+)
+
+// opError is a failed operation, with what is known to be safe and,
+// optionally, what to do next (derived from the cause when empty).
+type opError struct {
+	op   string // "backup", "restore", "verify", ...
+	err  error
+	safe string
+	next string
+}
+
+func (e opError) Error() string { return e.op + ": " + e.err.Error() }
+func (e opError) Unwrap() error { return e.err }
+
+// openError is a database that could not be opened.
+type openError struct {
+	name kv.Name
+	dir  string
+	err  error
+}
+
+func (e openError) Error() string { return fmt.Sprintf("open %s database at %s: %v", e.name, e.dir, e.err) }
+func (e openError) Unwrap() error { return e.err }
+
+// reportError prints err for a person (what happened, what is safe, what to
+// do next) and returns the exit code.
+func reportError(w io.Writer, err error) int {
+	var usage usageError
+	if errors.As(err, &usage) {
+		fmt.Fprintf(w, "flowg: %s\nsee:   flowg --help, or the command's --help\n", usage.msg)
+		return exitUsage
+	}
+	if errors.Is(err, errSilent) {
+		return exitFailed
+	}
+	var open openError
+	if errors.As(err, &open) {
+		fmt.Fprintf(w, "flowg: %s\n", describeOpen(open))
+		fmt.Fprintf(w, "safe:  nothing was written\n")
+		fmt.Fprintf(w, "next:  %s\n", nextForOpen(open))
+		return exitFailed
+	}
+	var op opError
+	if errors.As(err, &op) {
+		verb := "failed"
+		if backup.IsInputError(op.err) {
+			verb = "refused"
+		}
+		fmt.Fprintf(w, "flowg: %s %s: %v\n", op.op, verb, op.err)
+		if op.safe != "" {
+			fmt.Fprintf(w, "safe:  %s\n", op.safe)
+		}
+		if next := op.next; next != "" || nextFor(op.err) != "" {
+			if next == "" {
+				next = nextFor(op.err)
+			}
+			fmt.Fprintf(w, "next:  %s\n", next)
+		}
+		return exitFailed
+	}
+	fmt.Fprintf(w, "flowg: %v\n", err)
+	return exitFailed
+}
+
+func describeOpen(e openError) string {
+	switch {
+	case errors.Is(e.err, kv.ErrLocked):
+		return fmt.Sprintf("the %s database at %s is in use by another process (is the flowg server running?)", e.name, e.dir)
+	case errors.Is(e.err, kv.ErrMissing):
+		return fmt.Sprintf("there is no %s database at %s", e.name, e.dir)
+	}
+	return e.Error()
+}
+
+func nextForOpen(e openError) string {
+	switch {
+	case errors.Is(e.err, kv.ErrLocked):
+		return fmt.Sprintf("stop the server first, or use the online endpoints while it runs: "+
+			"GET /api/v1/backup/%s to back up, POST /api/v1/restore/%s to restore "+
+			"(or `flowg backup --server URL` / `flowg restore --server URL`)", e.name, e.name)
+	case errors.Is(e.err, kv.ErrMissing):
+		return "check --auth-dir, --config-dir and --log-dir, or leave the database out with --only"
+	}
+	return "check the directory's permissions and free space"
+}
+
+// nextFor suggests what to do after an error with the given cause.
+func nextFor(err error) string {
+	switch {
+	case errors.Is(err, backup.ErrMissingFile):
+		return "check --backup-dir, or restore only the databases you have with --only"
+	case errors.Is(err, backup.ErrWrongDatabase):
+		return "give each database its own file: auth.db, config.db, log.db (or logs.db)"
+	case errors.Is(err, backup.ErrCompressed):
+		return "decompress the file first (e.g. gunzip), then restore it"
+	case errors.Is(err, backup.ErrVersion):
+		return "restore with the flowg version that wrote the file, or a newer one"
+	case errors.Is(err, backup.ErrEmpty), errors.Is(err, backup.ErrNotBackup):
+		return "check that the path names a file written by `flowg admin backup`, the online backup endpoint or `badger backup`"
+	case backup.IsInputError(err):
+		return "take a new backup, or check your other files with `flowg admin verify --backup-dir DIR`"
+	case errors.Is(err, context.Canceled):
+		return "the command was interrupted; run it again"
+	}
+	return ""
+}

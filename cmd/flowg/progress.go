@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// progress reports a long operation on stderr: a bar on a terminal, a plain
+// line every few seconds otherwise (logs and CI stay readable).
+type progress struct {
+	w     io.Writer
+	label string
+	bar   *progressbar.ProgressBar
+	last  time.Time
+}
+
+func newProgress(w io.Writer, label string, totalBytes int64) *progress {
+	p := &progress{w: w, label: label, last: time.Now()}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if totalBytes <= 0 {
+			totalBytes = -1
+		}
+		p.bar = progressbar.NewOptions64(totalBytes,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription(label),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	return p
+}
+
+// update reports running totals.
+func (p *progress) update(keys, bytes uint64) {
+	if p.bar != nil {
+		_ = p.bar.Set64(int64(bytes))
+		return
+	}
+	if time.Since(p.last) >= 2*time.Second {
+		p.last = time.Now()
+		fmt.Fprintf(p.w, "%s: %d keys, %s so far\n", p.label, keys, humanize.IBytes(bytes))
+	}
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}
+
+func shortSum(sum string) string {
+	if len(sum) > 12 {
+		return sum[:12]
+	}
+	return sum
+}

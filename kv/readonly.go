@@ -1,0 +1,97 @@
+package kv
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Snapshot is a database opened for reading only, for an offline backup.
+type Snapshot struct {
+	DB *badger.DB
+	// Note says how the database was read when it was not read in place.
+	Note    string
+	scratch string
+}
+
+// OpenSnapshot opens the database in dir without ever writing to dir. A
+// database left by a crash, which Badger refuses to open read-only, is copied
+// to a scratch directory under tmpDir (os.TempDir() when empty) and opened
+// there, where Badger may replay its log; Note then says so. Close releases
+// the database and removes any scratch copy.
+func OpenSnapshot(dir, tmpDir string) (*Snapshot, error) {
+	db, err := Open(dir, OpenOptions{ReadOnly: true})
+	if err == nil {
+		return &Snapshot{DB: db}, nil
+	}
+	if !errors.Is(err, ErrNotClosedCleanly) {
+		return nil, err
+	}
+	scratch, err := os.MkdirTemp(tmpDir, "flowg-replay-")
+	if err != nil {
+		return nil, fmt.Errorf("copy %s for replay: %w", dir, err)
+	}
+	if err := copyDir(dir, scratch); err != nil {
+		os.RemoveAll(scratch)
+		return nil, fmt.Errorf("copy %s for replay: %w", dir, err)
+	}
+	db, err = Open(scratch, OpenOptions{})
+	if err != nil {
+		os.RemoveAll(scratch)
+		return nil, fmt.Errorf("replay %s: %w", dir, err)
+	}
+	return &Snapshot{
+		DB:      db,
+		scratch: scratch,
+		Note:    fmt.Sprintf("%s was not closed cleanly; it was read from a scratch copy where its log was replayed (%s itself was not written)", dir, dir),
+	}, nil
+}
+
+// Close closes the database and removes its scratch copy, if any.
+func (s *Snapshot) Close() error {
+	err := s.DB.Close()
+	if s.scratch != "" {
+		os.RemoveAll(s.scratch)
+	}
+	return err
+}
+
+// copyDir copies the regular files of a Badger directory (it has no
+// subdirectories), skipping the lock file.
+func copyDir(src, dst string) error {
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || e.Name() == "LOCK" {
+			continue
+		}
+		if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fs.FileMode(0o600))
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
