@@ -49,6 +49,10 @@ func newApp(out, errOut io.Writer) *cli.App {
 			return usageError{err.Error()}
 		},
 		Commands: []*cli.Command{
+			serveCommand(),
+			clientBackupCommand(),
+			clientRestoreCommand(),
+			loginCommand(),
 			adminCommand(),
 		},
 	}
@@ -63,6 +67,8 @@ func adminCommand() *cli.Command {
 			adminRestoreCommand(),
 			adminVerifyCommand(),
 			adminInspectCommand(),
+			adminUserCommand(),
+			adminTokenCommand(),
 		},
 	}
 }
