@@ -1,0 +1,157 @@
+package auth
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// jwtIssuer is the "iss" of every JWT flowg signs, and required on parse.
+const jwtIssuer = "flowg"
+
+// jwtSecretLen is the size of the HS256 signing key, in bytes.
+const jwtSecretLen = 32
+
+// Login checks username and password and returns a signed HS256 JWT for the
+// user, valid for Options.JWTTTL. An unknown user and a wrong password both
+// give ErrBadCredentials and take about as long, since a password hash is
+// computed in either case. The first Login creates the signing key and
+// stores it in the auth database, so JWTs survive a restart.
+func (s *Service) Login(username, password string) (string, error) {
+	var u storedUser
+	err := ErrNotFound
+	if validName(username) {
+		err = s.db.View(func(txn *badger.Txn) error {
+			return getJSON(txn, prefixUser+username, &u)
+		})
+	}
+	switch {
+	case errors.Is(err, ErrNotFound):
+		verifyPassword(dummyHash(), password)
+		return "", ErrBadCredentials
+	case err != nil:
+		return "", fmt.Errorf("login: %w", err)
+	case !verifyPassword(u.PasswordHash, password):
+		return "", ErrBadCredentials
+	}
+	key, err := s.jwtKey()
+	if err != nil {
+		return "", fmt.Errorf("login: %w", err)
+	}
+	now := s.now()
+	claims := jwt.RegisteredClaims{
+		Issuer:    jwtIssuer,
+		Subject:   username,
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(now.Add(s.jwtTTL)),
+	}
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
+	if err != nil {
+		return "", fmt.Errorf("login: sign jwt: %w", err)
+	}
+	return signed, nil
+}
+
+// jwtKey returns the signing key, creating and storing it on first use.
+func (s *Service) jwtKey() ([]byte, error) {
+	var key []byte
+	err := s.update(func(txn *badger.Txn) error {
+		var err error
+		if key, err = readJWTKey(txn); err == nil || !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		key = make([]byte, jwtSecretLen)
+		if _, err := rand.Read(key); err != nil {
+			return fmt.Errorf("read random jwt key: %w", err)
+		}
+		return txn.Set([]byte(keyJWTSecret), key)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jwt signing key: %w", err)
+	}
+	return key, nil
+}
+
+// readJWTKey returns the stored signing key, ErrNotFound if there is none,
+// or an error if the stored value is too short to be one of ours.
+func readJWTKey(txn *badger.Txn) ([]byte, error) {
+	item, err := txn.Get([]byte(keyJWTSecret))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", keyJWTSecret, err)
+	}
+	key, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", keyJWTSecret, err)
+	}
+	if len(key) != jwtSecretLen || bytes.Count(key, []byte{0}) == len(key) {
+		return nil, fmt.Errorf("%s holds no valid key (%d bytes)", keyJWTSecret, len(key))
+	}
+	return key, nil
+}
+
+// authenticateJWT checks a JWT from Login and returns its principal.
+func (s *Service) authenticateJWT(raw string) (Principal, error) {
+	var p Principal
+	err := s.db.View(func(txn *badger.Txn) error {
+		key, err := readJWTKey(txn)
+		if err != nil {
+			return unauthenticated("bad signature") // we never signed anything
+		}
+		parser := jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithIssuer(jwtIssuer),
+			jwt.WithTimeFunc(s.now),
+		)
+		var claims jwt.RegisteredClaims
+		_, err = parser.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return key, nil })
+		if err != nil {
+			return unauthenticated(jwtFailure(err))
+		}
+		if claims.IssuedAt == nil || !validName(claims.Subject) {
+			return unauthenticated("malformed token")
+		}
+		var u storedUser
+		if err := getJSON(txn, prefixUser+claims.Subject, &u); errors.Is(err, ErrNotFound) {
+			return unauthenticated("user deleted")
+		} else if err != nil {
+			return err
+		}
+		// A password change or a re-created user ends older sessions; iat has
+		// one-second precision, so compare at that precision.
+		if claims.IssuedAt.Before(u.SessionsFrom.Truncate(time.Second)) {
+			return unauthenticated("session revoked")
+		}
+		scopes, err := scopesOf(txn, u.Roles)
+		if err != nil {
+			return err
+		}
+		p = Principal{User: u.Name, Via: ViaJWT, Scopes: scopes}
+		return nil
+	})
+	return p, err
+}
+
+// jwtFailure turns a jwt parse error into a short reason.
+func jwtFailure(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "token expired"
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "malformed token"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
+		return "bad signature"
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued), errors.Is(err, jwt.ErrTokenNotValidYet):
+		return "token not valid yet"
+	}
+	return "invalid token claims"
+}
