@@ -56,6 +56,9 @@ type recordWriter interface {
 // frame. Dump stops with ctx.Err() when ctx ends; w then holds a partial file
 // that any reader rejects as truncated.
 func Dump(ctx context.Context, db *badger.DB, w io.Writer, opts DumpOptions) (Header, Summary, error) {
+	if err := ctx.Err(); err != nil {
+		return Header{}, Summary{}, err
+	}
 	txn := db.NewTransaction(false)
 	defer txn.Discard()
 	return dumpTxn(ctx, txn, w, opts)

@@ -36,6 +36,7 @@ func ValidSetID(id string) bool { return setIDPattern.MatchString(id) }
 // SetOptions tune WriteSet.
 type SetOptions struct {
 	WriteOptions
+	ID      string    // NewSetID(Now) when empty
 	Trigger string    // TriggerManual when empty
 	By      string    // who asked for the set
 	Now     time.Time // names the set; time.Now when zero
@@ -54,7 +55,12 @@ func WriteSet(ctx context.Context, catalog string, sources []Source, opts SetOpt
 	if opts.Trigger == "" {
 		opts.Trigger = TriggerManual
 	}
-	id := NewSetID(now)
+	id := opts.ID
+	if id == "" {
+		id = NewSetID(now)
+	} else if !ValidSetID(id) {
+		return Manifest{}, fmt.Errorf("invalid set id %q", id)
+	}
 	m := Manifest{ID: id, Created: now.UTC(), Trigger: opts.Trigger, By: opts.By, ToolVersion: opts.ToolVersion}
 	if err := os.MkdirAll(catalog, 0o700); err != nil {
 		return m, fmt.Errorf("create catalog %s: %w", catalog, err)
