@@ -32,7 +32,7 @@ Examples:
 		Flags: append(dirFlags(),
 			&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory to write the backup files into (created 0700)"},
 			onlyFlag(),
-			&cli.StringFlag{Name: "format", Value: "flowg", Usage: "file format: flowg (checksummed) or badger (raw stream for `badger restore`)"},
+			&cli.StringFlag{Name: "format", Value: "flowg", Usage: "file format: flowg (checksummed) or badger (raw stream for 'badger restore')"},
 			&cli.StringFlag{Name: "compression", Value: "zstd", Usage: "frame compression of flowg files: zstd or none"},
 			&cli.BoolFlag{Name: "verify", Usage: "verify every file (checksums and a load into a scratch database) after writing it"},
 		),

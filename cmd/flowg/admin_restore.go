@@ -34,6 +34,10 @@ a sibling directory and swapped in by rename, crash-safely. The previous
 database is kept at <dir>.before-restore-<time> unless --discard-previous;
 the command prints how to put it back.
 
+A restore that keeps no copy of what it replaces (--no-safety-snapshot,
+--discard-previous) is refused unless the catalog (--catalog-dir) holds a
+restore-verified set of that database; --skip-backup-check overrides this.
+
 Examples:
    flowg admin restore --backup-dir ./backup
    flowg admin restore --backup-dir ./backup --dry-run
@@ -47,6 +51,8 @@ Examples:
 			&cli.BoolFlag{Name: "no-safety-snapshot", Usage: "merge without writing a safety snapshot first"},
 			&cli.BoolFlag{Name: "discard-previous", Usage: "with --wipe, delete the previous database instead of keeping it aside"},
 			&cli.StringFlag{Name: "safety-dir", Usage: "where merge safety snapshots go (default: <parent of the database dir>/safety/<time>)"},
+			&cli.StringFlag{Name: "catalog-dir", Value: "./backups", Usage: "catalog checked for a restore-verified set before a restore without safety copy"},
+			&cli.BoolFlag{Name: "skip-backup-check", Usage: "allow --no-safety-snapshot / --discard-previous without a restore-verified set in the catalog"},
 		),
 		Action: adminRestore,
 	}
@@ -76,6 +82,9 @@ func adminRestore(c *cli.Context) error {
 	}
 	if c.Bool("dry-run") {
 		return planRestore(c, jobs)
+	}
+	if err := guardUnprotected(c, names); err != nil {
+		return err
 	}
 	if len(jobs) > 1 {
 		if err := checkAll(c, jobs); err != nil {
@@ -275,5 +284,36 @@ func planRestore(c *cli.Context, jobs []restoreJob) error {
 		fmt.Fprintln(c.App.Writer)
 	}
 	fmt.Fprintln(c.App.ErrWriter, "dry run: nothing was written")
+	return nil
+}
+
+// guardUnprotected refuses a restore that keeps no copy of what it replaces
+// unless a restore-verified set of each database exists in the catalog.
+func guardUnprotected(c *cli.Context, names []kv.Name) error {
+	var givenUp string
+	switch {
+	case c.Bool("wipe") && c.Bool("discard-previous"):
+		givenUp = "the previous database will be deleted, not kept aside"
+	case !c.Bool("wipe") && c.Bool("no-safety-snapshot"):
+		givenUp = "no safety snapshot will be taken before the merge"
+	default:
+		return nil
+	}
+	if c.Bool("skip-backup-check") {
+		fmt.Fprintf(c.App.ErrWriter, "warning: %s, and no restore-verified backup was required (--skip-backup-check): this restore cannot be undone\n", givenUp)
+		return nil
+	}
+	cat := backup.OpenCatalog(c.String("catalog-dir"))
+	for _, name := range names {
+		ok, err := cat.HasVerified(string(name))
+		if err != nil {
+			return opError{op: "restore", err: err, safe: "nothing was written"}
+		}
+		if !ok {
+			return opError{op: "restore", safe: "nothing was written",
+				err:  fmt.Errorf("%s, and the catalog %s holds no restore-verified set of the %s database to fall back on", givenUp, c.String("catalog-dir"), name),
+				next: "keep the safety copy (drop the flag), verify a set first (`flowg admin backups verify --all`), or pass --skip-backup-check to accept the risk"}
+		}
+	}
 	return nil
 }

@@ -38,7 +38,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 }
 
 func newApp(out, errOut io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:           programName,
 		Usage:          "a log service on three Badger databases, with backups you can trust",
 		Version:        version,
@@ -48,6 +48,7 @@ func newApp(out, errOut io.Writer) *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err.Error()}
 		},
+		Action: groupAction,
 		Commands: []*cli.Command{
 			serveCommand(),
 			clientBackupCommand(),
@@ -56,17 +57,43 @@ func newApp(out, errOut io.Writer) *cli.App {
 			adminCommand(),
 		},
 	}
+	for _, cmd := range app.Commands {
+		setUsageErrors(cmd)
+	}
+	return app
+}
+
+// setUsageErrors makes a bad flag on any command a usage error (exit 2,
+// message on stderr) instead of urfave/cli's help dump.
+func setUsageErrors(cmd *cli.Command) {
+	if cmd.OnUsageError == nil {
+		cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{err.Error()} }
+	}
+	for _, sub := range cmd.Subcommands {
+		setUsageErrors(sub)
+	}
+}
+
+// groupAction answers a command group run without a known subcommand:
+// help when none was named, a usage error for an unknown one.
+func groupAction(c *cli.Context) error {
+	if c.Args().Present() {
+		return usagef("unknown command %q", c.Args().First())
+	}
+	return cli.ShowSubcommandHelp(c)
 }
 
 func adminCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "admin",
-		Usage: "offline commands, run while the server is stopped",
+		Name:   "admin",
+		Action: groupAction,
+		Usage:  "offline commands, run while the server is stopped",
 		Subcommands: []*cli.Command{
 			adminBackupCommand(),
 			adminRestoreCommand(),
 			adminVerifyCommand(),
 			adminInspectCommand(),
+			adminBackupsCommand(),
 			adminUserCommand(),
 			adminTokenCommand(),
 		},

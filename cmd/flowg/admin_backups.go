@@ -1,0 +1,183 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"github.com/flowg-backup/flowg/backup"
+	"github.com/urfave/cli/v2"
+)
+
+func adminBackupsCommand() *cli.Command {
+	catalogFlag := &cli.StringFlag{Name: "backup-dir", Value: "./backups", Usage: "the catalog: the server's --backup-dir"}
+	return &cli.Command{
+		Name:   "backups",
+		Action: groupAction,
+		Usage:  "list, verify and prune the backup sets of a catalog directory, offline",
+		Description: `A catalog is the directory where the server keeps its backup sets (its
+--backup-dir, default ./backups): one <id>/ directory per set with auth.db,
+config.db, log.db and manifest.json. These commands work on the directory
+alone; the server may be running or not.
+
+Examples:
+   flowg admin backups list --backup-dir ./backups
+   flowg admin backups verify --backup-dir ./backups 20261122T020000Z-3fa2c1
+   flowg admin backups verify --backup-dir ./backups --all
+   flowg admin backups prune --backup-dir ./backups --keep 7 --max-age 720h --dry-run`,
+		Subcommands: []*cli.Command{
+			{
+				Name:      "list",
+				Usage:     "list the sets, newest first, with their trust label",
+				UsageText: "flowg admin backups list [--backup-dir DIR] [--json]",
+				Flags:     []cli.Flag{catalogFlag, &cli.BoolFlag{Name: "json", Usage: "print JSON"}},
+				Action:    adminBackupsList,
+			},
+			{
+				Name:      "verify",
+				Usage:     "verify sets: every checksum, and a load into a scratch database; records the result",
+				UsageText: "flowg admin backups verify [--backup-dir DIR] (ID... | --all)",
+				Flags:     []cli.Flag{catalogFlag, &cli.BoolFlag{Name: "all", Usage: "verify every complete set"}},
+				Action:    adminBackupsVerify,
+			},
+			{
+				Name:      "prune",
+				Usage:     "delete the sets a retention policy drops (never the newest restore-verified one)",
+				UsageText: "flowg admin backups prune [--backup-dir DIR] [--keep N] [--max-age DURATION] [--dry-run]",
+				Flags: []cli.Flag{catalogFlag,
+					&cli.IntFlag{Name: "keep", Usage: "keep the newest N manual and scheduled sets"},
+					&cli.DurationFlag{Name: "max-age", Usage: "drop sets older than this (e.g. 720h); pre-restore sets are kept at least this long"},
+					&cli.BoolFlag{Name: "dry-run", Usage: "say what would be deleted; delete nothing"},
+				},
+				Action: adminBackupsPrune,
+			},
+		},
+	}
+}
+
+func adminBackupsList(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	sets, err := backup.OpenCatalog(c.String("backup-dir")).List()
+	if err != nil {
+		return opError{op: "list", err: err}
+	}
+	if c.Bool("json") {
+		if sets == nil {
+			sets = []backup.SetInfo{}
+		}
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sets)
+	}
+	printSets(c.App.Writer, sets)
+	if len(sets) == 0 {
+		fmt.Fprintf(c.App.ErrWriter, "no backup sets in %s\n", c.String("backup-dir"))
+	}
+	return nil
+}
+
+// printSets prints one line per set, newest first.
+func printSets(w io.Writer, sets []backup.SetInfo) {
+	if len(sets) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%-24s  %-20s  %-11s  %-16s  %9s  %s\n", "ID", "CREATED", "TRIGGER", "DATABASES", "SIZE", "LABEL")
+	for _, s := range sets {
+		var size int64
+		dbs := make([]string, 0, len(s.Databases))
+		for name, e := range s.Databases {
+			size += e.Bytes
+			dbs = append(dbs, name)
+		}
+		sort.Strings(dbs)
+		label := s.Label
+		if s.Problem != "" {
+			label += ": " + s.Problem
+		}
+		fmt.Fprintf(w, "%-24s  %-20s  %-11s  %-16s  %9s  %s\n", s.ID, s.Created.Format(time.RFC3339), orDash(s.Trigger),
+			orDash(strings.Join(dbs, ",")), humanize.IBytes(uint64(size)), label)
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func adminBackupsVerify(c *cli.Context) error {
+	cat := backup.OpenCatalog(c.String("backup-dir"))
+	ids := c.Args().Slice()
+	switch {
+	case c.Bool("all") && len(ids) > 0:
+		return usagef("give set ids or --all, not both")
+	case c.Bool("all"):
+		sets, err := cat.List()
+		if err != nil {
+			return opError{op: "verify", err: err}
+		}
+		for _, s := range sets {
+			if s.Status == backup.StatusComplete {
+				ids = append(ids, s.ID)
+			}
+		}
+	case len(ids) == 0:
+		return usagef("name the sets to verify (see `flowg admin backups list`), or use --all")
+	}
+	failed := 0
+	for _, id := range ids {
+		info, err := cat.Verify(c.Context, id, time.Now())
+		if err != nil {
+			return opError{op: "verify", err: err, safe: "no backup file was changed"}
+		}
+		line := info.Label
+		if info.Problem != "" {
+			line += ": " + info.Problem
+			failed++
+		}
+		fmt.Fprintf(c.App.Writer, "%s  %s\n", id, line)
+	}
+	if failed > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "flowg: verify failed: %d of %d sets are bad (see above)\n", failed, len(ids))
+		return errSilent
+	}
+	return nil
+}
+
+func adminBackupsPrune(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	policy := backup.Retention{Keep: c.Int("keep"), MaxAge: c.Duration("max-age")}
+	if policy.IsZero() {
+		return usagef("give --keep N and/or --max-age DURATION")
+	}
+	cat := backup.OpenCatalog(c.String("backup-dir"))
+	if c.Bool("dry-run") {
+		sets, err := cat.List()
+		if err != nil {
+			return opError{op: "prune", err: err}
+		}
+		for _, id := range policy.Select(sets, time.Now()) {
+			fmt.Fprintf(c.App.Writer, "would delete %s\n", id)
+		}
+		fmt.Fprintln(c.App.ErrWriter, "dry run: nothing was deleted")
+		return nil
+	}
+	deleted, err := cat.Prune(policy, time.Now())
+	for _, id := range deleted {
+		fmt.Fprintf(c.App.Writer, "deleted %s\n", id)
+	}
+	if err != nil {
+		return opError{op: "prune", err: err}
+	}
+	fmt.Fprintf(c.App.ErrWriter, "%d sets deleted\n", len(deleted))
+	return nil
+}
