@@ -21,7 +21,7 @@ func sampleFile(t testing.TB, db string, n int, comp Compression) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	value := bytes.Repeat([]byte("v"), 300<<10/ max(n, 1))
+	value := bytes.Repeat([]byte("v"), 300<<10/max(n, 1))
 	for i := range n {
 		key := fmt.Appendf(nil, "key-%05d", i)
 		if err := w.Add(key, append(value, byte(i)), byte(i%3), uint64(i+1), uint64(i%2)*4102444800); err != nil {

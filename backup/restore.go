@@ -36,11 +36,11 @@ func (o RestoreOptions) now() time.Time {
 
 // Result reports what a restore did.
 type Result struct {
-	Header   Header  `json:"header"`
-	File     Summary `json:"file"`
-	Written  uint64  `json:"written"`
-	Expired  uint64  `json:"expired_skipped"`
-	Added    uint64  `json:"added"`
+	Header   Header   `json:"header"`
+	File     Summary  `json:"file"`
+	Written  uint64   `json:"written"`
+	Expired  uint64   `json:"expired_skipped"`
+	Added    uint64   `json:"added"`
 	Warnings []string `json:"warnings,omitempty"`
 	// SetAside is where a wipe restore moved the previous database ("" if none).
 	SetAside string        `json:"set_aside,omitempty"`
