@@ -41,31 +41,30 @@ type DumpOptions struct {
 	Progress func(keys, bytes uint64)
 	// Now stamps the header; time.Now when nil.
 	Now func() time.Time
-}
-
-// recordWriter is what Dump writes records to: a flowg Writer or a raw Badger stream.
-type recordWriter interface {
-	Add(key, value []byte, userMeta byte, version, expiresAt uint64) error
-	Close() (Summary, error)
+	// Workers bounds the goroutines reading key ranges in parallel
+	// (GOMAXPROCS when 0).
+	Workers int
 }
 
 // Dump writes a point-in-time backup of db to w: the newest live version of
 // every key, with its value, UserMeta and ExpiresAt, as of one read timestamp
-// taken when Dump starts. Deleted and expired keys are left out. Writes to db
-// may go on meanwhile; they are not in the backup. Memory stays bounded by one
-// frame. Dump stops with ctx.Err() when ctx ends; w then holds a partial file
-// that any reader rejects as truncated.
+// taken when Dump starts, in key order. Deleted and expired keys are left
+// out. Writes to db may go on meanwhile; they are not in the backup. Key
+// ranges are read and compressed in parallel; memory stays bounded by a few
+// frames per worker whatever the database size. Dump stops with ctx.Err()
+// when ctx ends; w then holds a partial file that any reader rejects as
+// truncated.
 func Dump(ctx context.Context, db *badger.DB, w io.Writer, opts DumpOptions) (Header, Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return Header{}, Summary{}, err
 	}
 	txn := db.NewTransaction(false)
 	defer txn.Discard()
-	return dumpTxn(ctx, txn, w, opts)
+	return dumpTxn(ctx, db, txn, w, opts)
 }
 
 // dumpTxn is Dump at the read timestamp of txn.
-func dumpTxn(ctx context.Context, txn *badger.Txn, w io.Writer, opts DumpOptions) (Header, Summary, error) {
+func dumpTxn(ctx context.Context, db *badger.DB, txn *badger.Txn, w io.Writer, opts DumpOptions) (Header, Summary, error) {
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
@@ -78,48 +77,21 @@ func dumpTxn(ctx context.Context, txn *badger.Txn, w io.Writer, opts DumpOptions
 		ToolVersion:   opts.ToolVersion,
 		Compression:   opts.Compression,
 	}
-	var out recordWriter
 	if opts.Format == FormatBadger {
 		hdr = Header{Raw: true, ReadTs: txn.ReadTs(), Database: opts.Database, Created: hdr.Created}
-		out = newRawWriter(w)
-	} else {
-		fw, err := NewWriter(w, hdr)
-		if err != nil {
-			return hdr, Summary{}, err
-		}
-		hdr.Compression = fw.compression()
-		out = fw
+		sum, err := dumpRaw(ctx, txn, newRawWriter(w), opts.Progress)
+		return hdr, sum, err
 	}
-
-	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 256})
-	defer it.Close()
-	var value []byte
-	var keys, bytes uint64
-	for it.Rewind(); it.Valid(); it.Next() {
-		item := it.Item()
-		if item.IsDeletedOrExpired() {
-			continue
-		}
-		var err error
-		value, err = item.ValueCopy(value[:0])
-		if err != nil {
-			return hdr, Summary{}, fmt.Errorf("read key %q: %w", truncateKey(item.Key()), err)
-		}
-		if err := out.Add(item.Key(), value, item.UserMeta(), item.Version(), item.ExpiresAt()); err != nil {
-			return hdr, Summary{}, err
-		}
-		keys++
-		bytes += uint64(len(item.Key()) + len(value))
-		if keys%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return hdr, Summary{}, err
-			}
-			if opts.Progress != nil {
-				opts.Progress(keys, bytes)
-			}
-		}
+	fw, err := NewWriter(w, hdr)
+	if err != nil {
+		return hdr, Summary{}, err
 	}
-	sum, err := out.Close()
+	hdr.Compression = fw.compression()
+	p := pipeline{txn: txn, out: fw, ranges: splitKeys(db), workers: opts.Workers, progress: opts.Progress}
+	if err := p.run(ctx); err != nil {
+		return hdr, fw.summary, err
+	}
+	sum, err := fw.Close()
 	if err != nil {
 		return hdr, sum, err
 	}
@@ -127,4 +99,39 @@ func dumpTxn(ctx context.Context, txn *badger.Txn, w io.Writer, opts DumpOptions
 		opts.Progress(sum.Keys, sum.Bytes)
 	}
 	return hdr, sum, nil
+}
+
+// liveIterator returns an iterator over the newest live version of each key.
+// Values are read in place: they are inline in the LSM tree for all but large
+// records, so prefetching them would only cost a goroutine per key.
+func liveIterator(txn *badger.Txn) *badger.Iterator {
+	return txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
+}
+
+// dumpRaw writes the raw Badger stream sequentially; it exists for interop
+// with `badger restore`, not for speed.
+func dumpRaw(ctx context.Context, txn *badger.Txn, out *rawWriter, progress func(keys, bytes uint64)) (Summary, error) {
+	it := liveIterator(txn)
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		item := it.Item()
+		if item.IsDeletedOrExpired() {
+			continue
+		}
+		err := item.Value(func(v []byte) error {
+			return out.Add(item.Key(), v, item.UserMeta(), item.Version(), item.ExpiresAt())
+		})
+		if err != nil {
+			return out.summary, fmt.Errorf("read key %q: %w", truncateKey(item.Key()), err)
+		}
+		if out.summary.Keys%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return out.summary, err
+			}
+			if progress != nil {
+				progress(out.summary.Keys, out.summary.Bytes)
+			}
+		}
+	}
+	return out.Close()
 }

@@ -17,10 +17,10 @@ type rawWriter struct {
 	list    pb.KVList
 	size    int
 	summary Summary
-	content *contentHash
+	content contentSum
 }
 
-func newRawWriter(w io.Writer) *rawWriter { return &rawWriter{out: w, content: newContentHash()} }
+func newRawWriter(w io.Writer) *rawWriter { return &rawWriter{out: w} }
 
 func (w *rawWriter) Add(key, value []byte, userMeta byte, version, expiresAt uint64) error {
 	kv := &pb.KV{

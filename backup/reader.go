@@ -45,13 +45,21 @@ type Reader struct {
 	buf     []byte
 	raw     []byte
 	summary Summary
-	content *contentHash
+	content contentSum
 	done    bool
+	lastKey    []byte
+	lastKeyBuf []byte
+	// compressor names the compressor whose magic number a raw stream starts with.
+	compressor string
+}
+
+func (r *Reader) compressedError() error {
+	return fmt.Errorf("%w: it starts like a %s file; decompress it first", ErrCompressed, r.compressor)
 }
 
 // NewReader reads and checks the header of a backup file.
 func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
-	br := &Reader{in: bufio.NewReaderSize(r, 256<<10), sum: sha256.New(), size: opts.Size, content: newContentHash()}
+	br := &Reader{in: bufio.NewReaderSize(r, 256<<10), sum: sha256.New(), size: opts.Size}
 	lead, err := br.in.Peek(len(magic))
 	switch {
 	case len(lead) == 0 && err == io.EOF:
@@ -65,8 +73,11 @@ func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
 	case bytes.HasPrefix([]byte(magic), lead):
 		return nil, fmt.Errorf("%w: ends inside the header (%d bytes)", ErrTruncated, len(lead))
 	default:
-		if name := compressorName(lead); name != "" {
-			return nil, fmt.Errorf("%w: it starts like a %s file; decompress it first", ErrCompressed, name)
+		// A raw stream's first length can look like a compressor's magic
+		// number, so this is only a suspicion until the first list fails.
+		br.compressor = compressorName(lead)
+		if len(lead) < rawLengthPrefix && br.compressor != "" {
+			return nil, br.compressedError()
 		}
 		if len(lead) < rawLengthPrefix {
 			return nil, fmt.Errorf("%w: only %d bytes long", ErrNotBackup, len(lead))
@@ -209,6 +220,9 @@ func (r *Reader) nextFrame() ([]*pb.KV, error) {
 	if len(kvs) != int(keys) {
 		return nil, fmt.Errorf("%w: %s holds %d records, header says %d", ErrCorrupt, where, len(kvs), keys)
 	}
+	if err := r.checkOrder(kvs, where); err != nil {
+		return nil, err
+	}
 	r.account(kvs)
 	return kvs, nil
 }
@@ -273,6 +287,9 @@ func (r *Reader) nextRaw() ([]*pb.KV, error) {
 		bad = ErrNotBackup
 	}
 	if n > maxRawList || (r.size > 0 && int64(n) > r.size-r.pos) {
+		if index == 1 && r.compressor != "" {
+			return nil, r.compressedError()
+		}
 		if index == 1 {
 			return nil, fmt.Errorf("%w: neither a flowg backup nor a Badger backup stream (first length %d)", ErrNotBackup, n)
 		}
@@ -280,14 +297,36 @@ func (r *Reader) nextRaw() ([]*pb.KV, error) {
 	}
 	body, err := r.read(int(n), where)
 	if err != nil {
+		if index == 1 && r.compressor != "" {
+			return nil, r.compressedError()
+		}
 		return nil, err
 	}
 	kvs, err := decodeList(body, where)
 	if err != nil {
+		if index == 1 && r.compressor != "" {
+			return nil, r.compressedError()
+		}
 		return nil, fmt.Errorf("%w (%w)", bad, err)
 	}
 	r.account(kvs)
 	return kvs, nil
+}
+
+// checkOrder enforces what every flowg file guarantees and bulk loading
+// relies on: keys strictly increasing, so none is out of order or repeated.
+func (r *Reader) checkOrder(kvs []*pb.KV, where string) error {
+	for i, kv := range kvs {
+		if r.lastKey != nil && bytes.Compare(kv.Key, r.lastKey) <= 0 {
+			return fmt.Errorf("%w: %s record %d is out of key order or repeated", ErrCorrupt, where, i+1)
+		}
+		r.lastKey = kv.Key
+	}
+	if len(kvs) > 0 {
+		r.lastKey = append(r.lastKeyBuf[:0], r.lastKey...)
+		r.lastKeyBuf = r.lastKey
+	}
+	return nil
 }
 
 func (r *Reader) account(kvs []*pb.KV) {

@@ -47,7 +47,8 @@ func buildWipe(ctx context.Context, staged, path string, opts RestoreOptions) (R
 		return Result{}, err
 	}
 	var warnings []string
-	if r.Header().Raw {
+	header := r.Header()
+	if header.Raw {
 		// A raw stream is unsorted and versioned: resolve it first.
 		converted, err := convertRaw(ctx, r, opts.Database, opts.TmpDir)
 		if err != nil {
@@ -73,6 +74,7 @@ func buildWipe(ctx context.Context, staged, path string, opts RestoreOptions) (R
 	if cerr := db.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close restored database: %w", cerr)
 	}
+	res.Header = header
 	res.Warnings = append(warnings, res.Warnings...)
 	return res, err
 }

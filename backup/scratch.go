@@ -93,7 +93,7 @@ func convertRaw(ctx context.Context, r *Reader, database, tmpDir string) (string
 	}
 	txn := db.NewTransactionAt(math.MaxUint64, false)
 	defer txn.Discard()
-	_, _, err = dumpTxn(ctx, txn, out, DumpOptions{Database: database, Compression: CompressionNone})
+	_, _, err = dumpTxn(ctx, db, txn, out, DumpOptions{Database: database, Compression: CompressionNone})
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}

@@ -17,8 +17,10 @@ type VerifyOptions struct {
 	// Load also restores the file into a scratch Badger database and checks
 	// that the database holds exactly the file's records.
 	Load bool
-	// ScratchDir holds the scratch database when Load is set; empty keeps it
-	// in memory.
+	// ScratchDir holds the scratch database when Load is set (os.TempDir()
+	// when empty). It is on disk, not in memory: memory stays bounded
+	// whatever the backup's size, and values over Badger's 1 MiB in-memory
+	// limit load too.
 	ScratchDir string
 }
 
@@ -34,13 +36,11 @@ func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (Header, Summa
 		err = drain(ctx, br)
 		return br.Header(), br.Summary(), err
 	}
-	dir := ""
-	if opts.ScratchDir != "" {
-		if dir, err = os.MkdirTemp(opts.ScratchDir, "flowg-verify-"); err != nil {
-			return br.Header(), br.Summary(), fmt.Errorf("verify: %w", err)
-		}
-		defer os.RemoveAll(dir)
+	dir, err := os.MkdirTemp(opts.ScratchDir, "flowg-verify-")
+	if err != nil {
+		return br.Header(), br.Summary(), fmt.Errorf("verify: %w", err)
 	}
+	defer os.RemoveAll(dir)
 	db, err := openScratch(dir)
 	if err != nil {
 		return br.Header(), br.Summary(), err
@@ -97,7 +97,7 @@ func hashScratch(db *badger.DB) (uint64, string, error) {
 	defer txn.Discard()
 	it := txn.NewIterator(badger.IteratorOptions{AllVersions: true, PrefetchValues: true, PrefetchSize: 256})
 	defer it.Close()
-	h := newContentHash()
+	var h contentSum
 	var keys uint64
 	var value []byte
 	for it.Rewind(); it.Valid(); it.Next() {

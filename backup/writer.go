@@ -10,10 +10,7 @@ import (
 	"hash/crc32"
 	"io"
 
-	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/klauspost/compress/zstd"
-	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 )
 
 // Writer writes one backup file: the header at creation, frames of records as
@@ -24,12 +21,8 @@ type Writer struct {
 	sum     hash.Hash
 	enc     *zstd.Encoder
 	summary Summary
-
-	frame     []byte // marshalled KVList being filled
-	frameKeys uint32
-	stored    []byte
-	kvBuf     pb.KV
-	content   *contentHash
+	content contentSum
+	cur     *frame
 }
 
 // NewWriter writes hdr to w and returns a Writer for the records. Unset
@@ -41,10 +34,10 @@ func NewWriter(w io.Writer, hdr Header) (*Writer, error) {
 	if hdr.Compression == "" {
 		hdr.Compression = CompressionZstd
 	}
-	bw := &Writer{sum: sha256.New(), content: newContentHash(), frame: make([]byte, 0, targetFrameRaw+64<<10)}
+	bw := &Writer{sum: sha256.New(), cur: newFrame()}
 	bw.out = io.MultiWriter(w, bw.sum)
 	if hdr.Compression == CompressionZstd {
-		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+		enc, err := newEncoder()
 		if err != nil {
 			return nil, fmt.Errorf("start zstd: %w", err)
 		}
@@ -71,68 +64,50 @@ func (w *Writer) writeHeader(hdr Header) error {
 }
 
 // Add appends one record. Only Key, Value, UserMeta, Version and ExpiresAt
-// are kept. The record's slices may be reused by the caller once Add returns.
+// are kept. The slices may be reused by the caller once Add returns.
 func (w *Writer) Add(key, value []byte, userMeta byte, version, expiresAt uint64) error {
-	w.kvBuf = pb.KV{Key: key, Value: value, Version: version, ExpiresAt: expiresAt}
-	if userMeta != 0 {
-		w.kvBuf.UserMeta = []byte{userMeta}
+	if err := checkRecordSize(key, value); err != nil {
+		return err
 	}
-	size := proto.Size(&w.kvBuf)
-	if size > MaxFrameRaw-16 {
-		return fmt.Errorf("record %q is %d bytes, over the %d-byte frame limit", truncateKey(key), size, MaxFrameRaw)
-	}
-	if len(w.frame) > 0 && len(w.frame)+size+16 > targetFrameRaw {
+	if w.cur.keys > 0 && len(w.cur.raw)+recordSize(key, value) > targetFrameRaw {
 		if err := w.flush(); err != nil {
 			return err
 		}
 	}
-	w.frame = protowire.AppendTag(w.frame, 1, protowire.BytesType)
-	w.frame = protowire.AppendVarint(w.frame, uint64(size))
-	var err error
-	w.frame, err = proto.MarshalOptions{}.MarshalAppend(w.frame, &w.kvBuf)
-	if err != nil {
-		return fmt.Errorf("encode record: %w", err)
-	}
-	w.content.add(key, value, userMeta, expiresAt)
-	w.frameKeys++
-	w.summary.Keys++
-	w.summary.Bytes += uint64(len(key) + len(value))
+	w.cur.add(key, value, userMeta, version, expiresAt)
 	return nil
 }
 
-// flush writes the pending frame, if any.
+func checkRecordSize(key, value []byte) error {
+	if size := recordSize(key, value); size > MaxFrameRaw {
+		return fmt.Errorf("record %q is %d bytes, over the %d-byte frame limit", truncateKey(key), size, MaxFrameRaw)
+	}
+	return nil
+}
+
+// flush seals and writes the pending frame, if any.
 func (w *Writer) flush() error {
-	if w.frameKeys == 0 {
+	if w.cur.keys == 0 {
 		return nil
 	}
-	data := w.frame
-	if w.enc != nil {
-		w.stored = w.enc.EncodeAll(w.frame, w.stored[:0])
-		data = w.stored
-	}
-	if err := w.writeFrame(data, len(w.frame), w.frameKeys); err != nil {
-		return err
-	}
-	w.frame = w.frame[:0]
-	w.frameKeys = 0
-	return nil
+	w.cur.seal(w.enc)
+	err := w.writeFrame(w.cur)
+	w.cur.reset()
+	return err
 }
 
-func (w *Writer) writeFrame(data []byte, rawLen int, keys uint32) error {
-	var fixed [frameFixedLen]byte
-	fixed[0] = kindFrame
-	binary.LittleEndian.PutUint32(fixed[1:], uint32(len(data)))
-	binary.LittleEndian.PutUint32(fixed[5:], uint32(rawLen))
-	binary.LittleEndian.PutUint32(fixed[9:], keys)
-	crc := crc32.Update(crc32.Checksum(fixed[:13], crcTable), crcTable, data)
-	binary.LittleEndian.PutUint32(fixed[13:], crc)
-	if err := w.write(fixed[:]); err != nil {
+// writeFrame writes a sealed frame and counts it.
+func (w *Writer) writeFrame(f *frame) error {
+	if err := w.write(f.fixed[:]); err != nil {
 		return err
 	}
-	if err := w.write(data); err != nil {
+	if err := w.write(f.stored); err != nil {
 		return err
 	}
 	w.summary.Frames++
+	w.summary.Keys += uint64(f.keys)
+	w.summary.Bytes += f.bytes
+	w.content.merge(f.content)
 	return nil
 }
 
@@ -170,16 +145,16 @@ func (w *Writer) write(p []byte) error {
 	return nil
 }
 
-func truncateKey(key []byte) string {
-	if len(key) > 48 {
-		return string(key[:48]) + "..."
-	}
-	return string(key)
-}
-
 func (w *Writer) compression() Compression {
 	if w.enc != nil {
 		return CompressionZstd
 	}
 	return CompressionNone
+}
+
+func truncateKey(key []byte) string {
+	if len(key) > 48 {
+		return string(key[:48]) + "..."
+	}
+	return string(key)
 }

@@ -1,0 +1,111 @@
+package backup
+
+import (
+	"encoding/binary"
+	"hash/crc32"
+
+	"github.com/klauspost/compress/zstd"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Field numbers of Badger's pb.KV, which frames hold marshalled in a pb.KVList
+// (field 1, repeated).
+const (
+	fieldKVList    = 1
+	fieldKey       = 1
+	fieldValue     = 2
+	fieldUserMeta  = 3
+	fieldVersion   = 4
+	fieldExpiresAt = 5
+)
+
+// frame is one frame being filled with records, then sealed (compressed
+// and checksummed) and written. Frames are reused; a frame is owned by one
+// goroutine at a time.
+type frame struct {
+	raw     []byte // the marshalled pb.KVList
+	keys    uint32
+	bytes   uint64 // keys plus values
+	content contentSum
+	stored  []byte // raw, or comp
+	comp    []byte // compression buffer, reused
+	fixed   [frameFixedLen]byte
+}
+
+func newFrame() *frame {
+	return &frame{raw: make([]byte, 0, targetFrameRaw+64<<10)}
+}
+
+// add appends one record as a pb.KV, without allocating.
+func (f *frame) add(key, value []byte, userMeta byte, version, expiresAt uint64) {
+	size := protowire.SizeTag(fieldKey) + protowire.SizeBytes(len(key))
+	if len(value) > 0 {
+		size += protowire.SizeTag(fieldValue) + protowire.SizeBytes(len(value))
+	}
+	if userMeta != 0 {
+		size += protowire.SizeTag(fieldUserMeta) + protowire.SizeBytes(1)
+	}
+	if version != 0 {
+		size += protowire.SizeTag(fieldVersion) + protowire.SizeVarint(version)
+	}
+	if expiresAt != 0 {
+		size += protowire.SizeTag(fieldExpiresAt) + protowire.SizeVarint(expiresAt)
+	}
+	b := protowire.AppendTag(f.raw, fieldKVList, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(size))
+	b = protowire.AppendTag(b, fieldKey, protowire.BytesType)
+	b = protowire.AppendBytes(b, key)
+	if len(value) > 0 {
+		b = protowire.AppendTag(b, fieldValue, protowire.BytesType)
+		b = protowire.AppendBytes(b, value)
+	}
+	if userMeta != 0 {
+		b = protowire.AppendTag(b, fieldUserMeta, protowire.BytesType)
+		b = protowire.AppendBytes(b, []byte{userMeta})
+	}
+	if version != 0 {
+		b = protowire.AppendTag(b, fieldVersion, protowire.VarintType)
+		b = protowire.AppendVarint(b, version)
+	}
+	if expiresAt != 0 {
+		b = protowire.AppendTag(b, fieldExpiresAt, protowire.VarintType)
+		b = protowire.AppendVarint(b, expiresAt)
+	}
+	f.raw = b
+	f.keys++
+	f.bytes += uint64(len(key) + len(value))
+	f.content.add(key, value, userMeta, expiresAt)
+}
+
+// recordSize bounds what add appends for a record.
+func recordSize(key, value []byte) int { return len(key) + len(value) + 48 }
+
+// full reports whether the frame reached its target size.
+func (f *frame) full() bool { return len(f.raw) >= targetFrameRaw }
+
+// seal compresses the frame with enc (nil: stored as is) and fills in its
+// fixed fields and checksum.
+func (f *frame) seal(enc *zstd.Encoder) {
+	f.stored = f.raw
+	if enc != nil {
+		f.comp = enc.EncodeAll(f.raw, f.comp[:0])
+		f.stored = f.comp
+	}
+	f.fixed[0] = kindFrame
+	binary.LittleEndian.PutUint32(f.fixed[1:], uint32(len(f.stored)))
+	binary.LittleEndian.PutUint32(f.fixed[5:], uint32(len(f.raw)))
+	binary.LittleEndian.PutUint32(f.fixed[9:], f.keys)
+	crc := crc32.Update(crc32.Checksum(f.fixed[:13], crcTable), crcTable, f.stored)
+	binary.LittleEndian.PutUint32(f.fixed[13:], crc)
+}
+
+func (f *frame) reset() {
+	f.raw = f.raw[:0]
+	f.keys, f.bytes = 0, 0
+	f.content = contentSum{}
+}
+
+// newEncoder returns a single-threaded zstd encoder for frames.
+func newEncoder() (*zstd.Encoder, error) {
+	return zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+}

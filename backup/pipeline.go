@@ -1,0 +1,238 @@
+package backup
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/big"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/y"
+	"github.com/klauspost/compress/zstd"
+)
+
+// keysPerRange is the rough number of keys each parallel range of a dump
+// covers: small enough that workers rarely wait on the ordered writer, large
+// enough that seeking is negligible.
+const keysPerRange = 32 << 10
+
+// framesAhead is how many sealed frames one range may hold while the writer
+// is busy with an earlier range; with the worker count it bounds memory.
+const framesAhead = 4
+
+// pipeline dumps key ranges in parallel at one read timestamp and writes
+// their frames in key order: workers take ranges in order, fill and seal
+// frames, and hand them over through one channel per range; the writer
+// drains range 0, then range 1, and so on.
+type pipeline struct {
+	txn      *badger.Txn
+	out      *Writer
+	ranges   []keyRange
+	workers  int
+	progress func(keys, bytes uint64)
+}
+
+type keyRange struct{ start, end []byte } // [start, end); nil end: to the last key
+
+func (p *pipeline) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	workers := p.workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, len(p.ranges))
+	outs := make([]chan *frame, len(p.ranges))
+	for i := range outs {
+		outs[i] = make(chan *frame, framesAhead)
+	}
+	pool := sync.Pool{New: func() any { return newFrame() }}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			enc, err := encoderFor(p.out)
+			if err != nil {
+				cancel(err)
+				return
+			}
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(p.ranges) {
+					return
+				}
+				err := p.dumpRange(ctx, p.ranges[i], outs[i], &pool, enc)
+				close(outs[i])
+				if err != nil {
+					cancel(err)
+					return
+				}
+			}
+		}()
+	}
+	err := p.write(ctx, outs, &pool)
+	if err != nil {
+		cancel(err)
+	}
+	// Unblock workers waiting to hand over frames, then wait for them.
+	go func() {
+		for _, ch := range outs {
+			for range ch {
+			}
+		}
+	}()
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	return context.Cause(ctx)
+}
+
+// write drains the ranges' frames in order into the file.
+func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool *sync.Pool) error {
+	for _, ch := range outs {
+		for {
+			var f *frame
+			var ok bool
+			select {
+			case f, ok = <-ch:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+			if !ok {
+				break
+			}
+			err := p.out.writeFrame(f)
+			f.reset()
+			pool.Put(f)
+			if err != nil {
+				return err
+			}
+			if p.progress != nil {
+				p.progress(p.out.summary.Keys, p.out.summary.Bytes)
+			}
+		}
+	}
+	return nil
+}
+
+// dumpRange fills frames with the live records of one range and sends them,
+// sealed, to out.
+func (p *pipeline) dumpRange(ctx context.Context, r keyRange, out chan<- *frame, pool *sync.Pool, enc *zstd.Encoder) error {
+	it := liveIterator(p.txn)
+	defer it.Close()
+	f := pool.Get().(*frame)
+	send := func() error {
+		f.seal(enc)
+		select {
+		case out <- f:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		f = pool.Get().(*frame)
+		return nil
+	}
+	for it.Seek(r.start); it.Valid(); it.Next() {
+		item := it.Item()
+		if r.end != nil && bytes.Compare(item.Key(), r.end) >= 0 {
+			break
+		}
+		if item.IsDeletedOrExpired() {
+			continue
+		}
+		err := item.Value(func(v []byte) error {
+			if err := checkRecordSize(item.Key(), v); err != nil {
+				return err
+			}
+			if f.keys > 0 && len(f.raw)+recordSize(item.Key(), v) > targetFrameRaw {
+				if err := send(); err != nil {
+					return err
+				}
+			}
+			f.add(item.Key(), v, item.UserMeta(), item.Version(), item.ExpiresAt())
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read key %q: %w", truncateKey(item.Key()), err)
+		}
+	}
+	if f.keys > 0 {
+		return send()
+	}
+	pool.Put(f)
+	return nil
+}
+
+// encoderFor returns a worker's own compressor for w's frames (nil: frames
+// are stored as is).
+func encoderFor(w *Writer) (*zstd.Encoder, error) {
+	if w.enc == nil {
+		return nil, nil
+	}
+	enc, err := newEncoder()
+	if err != nil {
+		return nil, fmt.Errorf("start zstd: %w", err)
+	}
+	return enc, nil
+}
+
+// splitKeys cuts the key space into ranges of about keysPerRange keys, from
+// the boundaries and key counts of the database's tables. The ranges cover
+// every key, in order, whatever their quality.
+func splitKeys(db *badger.DB) []keyRange {
+	var splits [][]byte
+	for _, t := range db.Tables() {
+		left, right := y.ParseKey(t.Left), y.ParseKey(t.Right)
+		splits = append(splits, left, right)
+		pieces := int(t.KeyCount) / keysPerRange
+		splits = append(splits, interpolate(left, right, pieces)...)
+	}
+	sort.Slice(splits, func(i, j int) bool { return bytes.Compare(splits[i], splits[j]) < 0 })
+	ranges := []keyRange{{}}
+	for _, s := range splits {
+		last := &ranges[len(ranges)-1]
+		if len(s) == 0 || (last.start != nil && bytes.Compare(s, last.start) <= 0) {
+			continue
+		}
+		last.end = s
+		ranges = append(ranges, keyRange{start: s})
+	}
+	return ranges
+}
+
+// interpolate returns n-1 keys evenly spaced between left and right, reading
+// the 8 bytes after their common prefix as a number (exact for keys that
+// grow like timestamps or counters, rough otherwise).
+func interpolate(left, right []byte, n int) [][]byte {
+	if n < 2 || bytes.Compare(left, right) >= 0 {
+		return nil
+	}
+	common := 0
+	for common < len(left) && common < len(right) && left[common] == right[common] {
+		common++
+	}
+	word := func(k []byte) *big.Int {
+		var b [8]byte
+		copy(b[:], k[common:])
+		return new(big.Int).SetUint64(binary.BigEndian.Uint64(b[:]))
+	}
+	lo, hi := word(left), word(right)
+	span := new(big.Int).Sub(hi, lo)
+	out := make([][]byte, 0, n-1)
+	for i := 1; i < n; i++ {
+		v := new(big.Int).Mul(span, big.NewInt(int64(i)))
+		v.Div(v, big.NewInt(int64(n)))
+		v.Add(v, lo)
+		key := append([]byte(nil), left[:common]...)
+		key = binary.BigEndian.AppendUint64(key, v.Uint64())
+		out = append(out, key)
+	}
+	return out
+}
