@@ -36,17 +36,17 @@ type ReadOptions struct {
 // Reader also reads raw Badger backup streams (a uint64 length and a
 // pb.KVList, repeated), which carry no checksum at all; Header().Raw says so.
 type Reader struct {
-	in      *bufio.Reader
-	sum     hash.Hash
-	size    int64
-	pos     int64
-	hdr     Header
-	dec     *zstd.Decoder
-	buf     []byte
-	raw     []byte
-	summary Summary
-	content contentSum
-	done    bool
+	in         *bufio.Reader
+	sum        hash.Hash
+	size       int64
+	pos        int64
+	hdr        Header
+	dec        *zstd.Decoder
+	buf        []byte
+	raw        []byte
+	summary    Summary
+	content    contentSum
+	done       bool
 	lastKey    []byte
 	lastKeyBuf []byte
 	// compressor names the compressor whose magic number a raw stream starts with.
