@@ -11,12 +11,15 @@ import (
 // Field numbers of Badger's pb.KV, which frames hold marshalled in a pb.KVList
 // (field 1, repeated).
 const (
-	fieldKVList    = 1
-	fieldKey       = 1
-	fieldValue     = 2
-	fieldUserMeta  = 3
-	fieldVersion   = 4
-	fieldExpiresAt = 5
+	fieldKVList     = 1
+	fieldKey        = 1
+	fieldValue      = 2
+	fieldUserMeta   = 3
+	fieldVersion    = 4
+	fieldExpiresAt  = 5
+	fieldMeta       = 6
+	fieldStreamID   = 10
+	fieldStreamDone = 11
 )
 
 // frame is one frame being filled with records, then sealed (compressed

@@ -15,7 +15,6 @@ import (
 
 	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/klauspost/compress/zstd"
-	"google.golang.org/protobuf/proto"
 )
 
 // ReadOptions tune NewReader.
@@ -336,20 +335,6 @@ func (r *Reader) account(kvs []*pb.KV) {
 		r.summary.Bytes += uint64(len(kv.Key) + len(kv.Value))
 		r.content.add(kv.Key, kv.Value, userMetaOf(kv.UserMeta), kv.ExpiresAt)
 	}
-}
-
-// decodeList unmarshals a pb.KVList and checks every record has a key.
-func decodeList(b []byte, where string) ([]*pb.KV, error) {
-	var list pb.KVList
-	if err := proto.Unmarshal(b, &list); err != nil {
-		return nil, fmt.Errorf("%w: %s does not decode: %w", ErrCorrupt, where, err)
-	}
-	for i, kv := range list.Kv {
-		if len(kv.Key) == 0 {
-			return nil, fmt.Errorf("%w: %s record %d has no key", ErrCorrupt, where, i+1)
-		}
-	}
-	return list.Kv, nil
 }
 
 // read returns the next n bytes, hashing them; the slice is valid until the

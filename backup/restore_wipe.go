@@ -66,7 +66,7 @@ func buildWipe(ctx context.Context, staged, path string, opts RestoreOptions) (R
 		warnings = append(warnings, RawWarning)
 	}
 
-	db, err := kv.Open(staged, kv.OpenOptions{})
+	db, err := kv.Open(staged, kv.OpenOptions{BulkLoad: true})
 	if err != nil {
 		return Result{}, err
 	}

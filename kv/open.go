@@ -30,6 +30,10 @@ type OpenOptions struct {
 	ReadOnly bool
 	// InMemory opens a scratch database that lives in memory only; dir is ignored.
 	InMemory bool
+	// BulkLoad opens a new database to be filled by a StreamWriter: small
+	// tables and memtable, so the load's memory stays flat whatever the size
+	// of the data (Badger's StreamWriter buffers whole bottom-level tables).
+	BulkLoad bool
 }
 
 // Options returns the Badger options flowg uses for dir: ZSTD table
@@ -51,6 +55,10 @@ func Open(dir string, o OpenOptions) (*badger.DB, error) {
 	opts := Options(dir)
 	if o.InMemory {
 		opts = Options("").WithInMemory(true)
+	}
+	if o.BulkLoad {
+		// Bottom-level tables are BaseTableSize << (MaxLevels-2): 4 MiB here.
+		opts = opts.WithBaseTableSize(128 << 10).WithMemTableSize(8 << 20).WithBlockCacheSize(8 << 20)
 	}
 	if o.ReadOnly {
 		if !Exists(dir) {

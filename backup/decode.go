@@ -1,0 +1,108 @@
+package backup
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4/pb"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+var errWireFormat = errors.New("bad protobuf encoding")
+
+// decodeList decodes a marshalled pb.KVList and checks every record has a
+// key. It copies b once and the records point into that copy, so a frame
+// costs a few allocations, not several per record; the records stay valid
+// for as long as a caller keeps them.
+func decodeList(b []byte, where string) ([]*pb.KV, error) {
+	own := append([]byte(nil), b...)
+	var kvs []pb.KV
+	for len(own) > 0 {
+		num, typ, n := protowire.ConsumeTag(own)
+		if n < 0 {
+			return nil, decodeError(where, len(kvs), errWireFormat)
+		}
+		own = own[n:]
+		if num != fieldKVList || typ != protowire.BytesType {
+			if n = protowire.ConsumeFieldValue(num, typ, own); n < 0 {
+				return nil, decodeError(where, len(kvs), errWireFormat)
+			}
+			own = own[n:]
+			continue
+		}
+		msg, n := protowire.ConsumeBytes(own)
+		if n < 0 {
+			return nil, decodeError(where, len(kvs), errWireFormat)
+		}
+		own = own[n:]
+		kvs = append(kvs, pb.KV{})
+		if err := decodeKV(msg, &kvs[len(kvs)-1]); err != nil {
+			return nil, decodeError(where, len(kvs), err)
+		}
+	}
+	out := make([]*pb.KV, len(kvs))
+	for i := range kvs {
+		if len(kvs[i].Key) == 0 {
+			return nil, fmt.Errorf("%w: %s record %d has no key", ErrCorrupt, where, i+1)
+		}
+		out[i] = &kvs[i]
+	}
+	return out, nil
+}
+
+func decodeError(where string, record int, err error) error {
+	return fmt.Errorf("%w: %s does not decode at record %d: %w", ErrCorrupt, where, record+1, err)
+}
+
+// decodeKV decodes one pb.KV; unknown fields are skipped, as protobuf does.
+func decodeKV(b []byte, kv *pb.KV) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return errWireFormat
+		}
+		b = b[n:]
+		switch {
+		case typ == protowire.BytesType && (num == fieldKey || num == fieldValue || num == fieldUserMeta || num == fieldMeta):
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return errWireFormat
+			}
+			b = b[n:]
+			switch num {
+			case fieldKey:
+				kv.Key = v
+			case fieldValue:
+				kv.Value = v
+			case fieldUserMeta:
+				kv.UserMeta = v
+			case fieldMeta:
+				kv.Meta = v
+			}
+		case typ == protowire.VarintType && (num == fieldVersion || num == fieldExpiresAt || num == fieldStreamID || num == fieldStreamDone):
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return errWireFormat
+			}
+			b = b[n:]
+			switch num {
+			case fieldVersion:
+				kv.Version = v
+			case fieldExpiresAt:
+				kv.ExpiresAt = v
+			case fieldStreamID:
+				kv.StreamId = uint32(v)
+			case fieldStreamDone:
+				kv.StreamDone = v != 0
+			}
+		case num >= fieldKey && num <= fieldMeta || num == fieldStreamID || num == fieldStreamDone:
+			return fmt.Errorf("%w: field %d has wire type %d", errWireFormat, num, typ)
+		default:
+			if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+				return errWireFormat
+			}
+			b = b[n:]
+		}
+	}
+	return nil
+}
