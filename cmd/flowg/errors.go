@@ -29,7 +29,9 @@ type openError struct {
 	err  error
 }
 
-func (e openError) Error() string { return fmt.Sprintf("open %s database at %s: %v", e.name, e.dir, e.err) }
+func (e openError) Error() string {
+	return fmt.Sprintf("open %s database at %s: %v", e.name, e.dir, e.err)
+}
 func (e openError) Unwrap() error { return e.err }
 
 // reportError prints err for a person (what happened, what is safe, what to

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"github.com/flowg-backup/flowg/auth"
+	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/kv"
+	"github.com/urfave/cli/v2"
+)
+
+// restoreUpload is one database's backup file, checked locally, to send.
+type restoreUpload struct {
+	name kv.Name
+	path string
+	hdr  backup.Header
+	sum  backup.Summary
+}
+
+// restoreAnswer is the server's answer to a completed restore (the JSON of
+// POST /api/v1/restore/{db}); fields it lacks stay zero.
+type restoreAnswer struct {
+	Database       string  `json:"database"`
+	Mode           string  `json:"mode"` // merge or wipe
+	Written        uint64  `json:"written"`
+	ExpiredSkipped uint64  `json:"expired_skipped"`
+	Added          *uint64 `json:"added,omitempty"`
+	File           struct {
+		Format string `json:"format"`
+		Bytes  int64  `json:"bytes"`
+		Keys   uint64 `json:"keys"`
+		SHA256 string `json:"sha256"`
+	} `json:"file"`
+	// SafetySnapshot is the id of the backup set, in the server's catalog,
+	// that holds the database as it was before the restore.
+	SafetySnapshot    string   `json:"safety_snapshot"`
+	SafetySnapshotDir string   `json:"safety_snapshot_dir"`
+	SetAside          string   `json:"set_aside"`
+	Undo              string   `json:"undo"`
+	Warnings          []string `json:"warnings"`
+	Duration          string   `json:"duration"`
+}
+
+// maxRestoreAnswer bounds the restore answer read.
+const maxRestoreAnswer = 1 << 20
+
+func clientRestore(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	names, err := namesFrom(c)
+	if err != nil {
+		return err
+	}
+	dir := c.String("backup-dir")
+	if dir == "" {
+		return usagef("name the directory holding the backup files with --backup-dir")
+	}
+	api, err := newAPIClient(c, true)
+	if err != nil {
+		return err
+	}
+	wipe := c.Bool("wipe")
+	errOut := c.App.ErrWriter
+
+	// Check every file before anything is sent, so a bad log.db does not
+	// leave auth restored and logs not.
+	const nothingSent = "nothing was sent; the server is unchanged"
+	var uploads []restoreUpload
+	for _, name := range names {
+		path, err := backup.FindFile(dir, string(name))
+		if err != nil {
+			return opError{op: "restore", err: err, safe: nothingSent}
+		}
+		hdr, sum, err := backup.VerifyFile(c.Context, path, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(name)}})
+		if err != nil {
+			return opError{op: "restore", err: fmt.Errorf("%s: %w", path, err), safe: nothingSent}
+		}
+		if hdr.Raw {
+			fmt.Fprintf(errOut, "warning: %s: %s\n", path, backup.RawWarning)
+		}
+		uploads = append(uploads, restoreUpload{name: name, path: path, hdr: hdr, sum: sum})
+	}
+	fmt.Fprintf(errOut, "checked %d file(s) in %s: checksums, trailers and database names hold\n", len(uploads), dir)
+	if wipe {
+		fmt.Fprintf(errOut, "--wipe: afterwards %s on %s will hold exactly the backup's keys; keys written since the backup are removed\n",
+			joinNames(names), api.server)
+	}
+
+	start := time.Now()
+	for i, u := range uploads {
+		if err := sendBackup(c, api, u, wipe); err != nil {
+			return withProgress(err, uploads[:i], uploads[i+1:])
+		}
+	}
+	fmt.Fprintf(errOut, "restore of %s into %s complete in %s\n", joinNames(names), api.server, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// sendBackup posts one file to the restore endpoint, streamed from disk, and
+// prints the server's answer.
+func sendBackup(c *cli.Context, api *apiClient, u restoreUpload, wipe bool) error {
+	op := "restore of " + string(u.name)
+	f, err := os.Open(u.path)
+	if err != nil {
+		return opError{op: op, err: err, safe: fmt.Sprintf("%s on the server is unchanged", u.name)}
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return opError{op: op, err: err, safe: fmt.Sprintf("%s on the server is unchanged", u.name)}
+	}
+	query := url.Values{}
+	if wipe {
+		query.Set("wipe", "true")
+	}
+	bar := newProgress(c.App.ErrWriter, "upload "+string(u.name), st.Size())
+	body := &uploadProgress{r: f, size: st.Size(), keys: u.sum.Keys, bar: bar}
+	start := time.Now()
+	resp, err := api.do(c.Context, http.MethodPost, "/api/v1/restore/"+string(u.name), query, body, st.Size(), "application/octet-stream")
+	bar.finish()
+	if err != nil {
+		safe := fmt.Sprintf("the server changed nothing in %s", u.name)
+		var apiErr *apiError
+		if !errors.As(err, &apiErr) {
+			safe = fmt.Sprintf("the server checks a whole upload before writing, so %s is unchanged unless the upload had reached it whole; check the server's log", u.name)
+		}
+		return api.clientError(op, err, safe, auth.RestoreScopes(string(u.name)))
+	}
+	defer resp.Body.Close()
+	elapsed := time.Since(start)
+
+	var ans restoreAnswer
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxRestoreAnswer))
+	if err != nil || json.Unmarshal(b, &ans) != nil {
+		fmt.Fprintf(c.App.ErrWriter, "warning: the server accepted the %s restore but its answer could not be read; the figures below are the local file's\n", u.name)
+		ans = restoreAnswer{Written: u.sum.Keys}
+	}
+	printWarnings(c.App.ErrWriter, ans.Warnings)
+	if ans.File.SHA256 != "" && u.sum.SHA256 != "" && ans.File.SHA256 != u.sum.SHA256 {
+		fmt.Fprintf(c.App.ErrWriter, "warning: the server read sha256 %s for %s, the local file has %s\n", shortSum(ans.File.SHA256), u.name, shortSum(u.sum.SHA256))
+	}
+	printSent(c, api, u, ans, elapsed, wipe)
+	switch {
+	case ans.Undo != "":
+		fmt.Fprintf(c.App.ErrWriter, "  to undo: %s\n", ans.Undo)
+	case ans.SafetySnapshot != "":
+		fmt.Fprintf(c.App.ErrWriter, "  the server kept a safety snapshot of %s from before the restore: %s (%s)\n", u.name, ans.SafetySnapshot, ans.SafetySnapshotDir)
+	}
+	return nil
+}
+
+func printSent(c *cli.Context, api *apiClient, u restoreUpload, ans restoreAnswer, elapsed time.Duration, wipe bool) {
+	how := "merged into"
+	if wipe {
+		how = "wiped and restored on"
+	}
+	size := ans.File.Bytes
+	if size == 0 {
+		size = u.sum.FileBytes
+	}
+	sum := ans.File.SHA256
+	if sum == "" {
+		sum = u.sum.SHA256
+	}
+	took := elapsed
+	if d, err := time.ParseDuration(ans.Duration); err == nil && d > 0 {
+		took = d
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "%-6s %8d keys %10s  %7s  sha256 %s  %s %s from %s",
+		u.name, ans.Written, humanize.IBytes(uint64(size)), took.Round(time.Millisecond), shortSum(sum), how, api.server, u.path)
+	if ans.ExpiredSkipped > 0 {
+		fmt.Fprintf(w, " (%d expired records skipped)", ans.ExpiredSkipped)
+	}
+	fmt.Fprintln(w)
+}
+
+// withProgress adds to the safe line of a failed restore which databases
+// were already restored and which were not tried.
+func withProgress(err error, restored, untried []restoreUpload) error {
+	var op opError
+	if !errors.As(err, &op) || (len(restored) == 0 && len(untried) == 0) {
+		return err
+	}
+	var parts []string
+	if op.safe != "" {
+		parts = append(parts, op.safe)
+	}
+	if len(restored) > 0 {
+		parts = append(parts, "already restored: "+restoreUploadNames(restored))
+	}
+	if len(untried) > 0 {
+		parts = append(parts, "not sent: "+restoreUploadNames(untried))
+	}
+	op.safe = strings.Join(parts, "; ")
+	return op
+}
+
+func restoreUploadNames(us []restoreUpload) string {
+	names := make([]kv.Name, len(us))
+	for i, u := range us {
+		names[i] = u.name
+	}
+	return joinNames(names)
+}
+
+// uploadProgress reports an upload's progress. Keys are estimated from the
+// share of the file sent, as the records are not decoded on the way.
+type uploadProgress struct {
+	r    io.Reader
+	size int64
+	keys uint64
+	sent int64
+	bar  *progress
+}
+
+func (p *uploadProgress) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.sent += int64(n)
+	keys := p.keys
+	if p.size > 0 && p.sent < p.size {
+		keys = uint64(float64(p.keys) * float64(p.sent) / float64(p.size))
+	}
+	p.bar.update(keys, uint64(p.sent))
+	return n, err
+}
