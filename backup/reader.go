@@ -272,6 +272,11 @@ func (r *Reader) nextRaw() ([]*pb.KV, error) {
 	index := r.summary.Frames + 1
 	where := fmt.Sprintf("list %d", index)
 	if _, err := r.in.Peek(1); err == io.EOF {
+		if r.summary.Keys == 0 {
+			// Badger writes nothing at all for an empty database; lists
+			// without records are no backup, and would wipe everything.
+			return nil, fmt.Errorf("%w: a raw Badger stream without a single record", ErrNotBackup)
+		}
 		r.summary.ContentSHA256 = r.content.hex()
 		r.done = true
 		return nil, io.EOF

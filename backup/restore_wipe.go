@@ -167,13 +167,12 @@ func WipeDir(ctx context.Context, dir, path string, opts WipeOptions) (Result, e
 	if stamp.IsZero() {
 		stamp = time.Now()
 	}
-	suffix := stamp.UTC().Format("20060102T150405Z")
-	staged := dir + ".restore-staging-" + suffix
+	staged := kv.SiblingName(dir, "restore-staging", stamp)
 	res, err := BuildWipe(ctx, staged, path, opts.RestoreOptions)
 	if err != nil {
 		return res, err
 	}
-	aside, err := kv.SwapDir(dir, staged, dir+".before-restore-"+suffix)
+	aside, err := kv.SwapDir(dir, staged, kv.SiblingName(dir, "before-restore", stamp))
 	res.SetAside = aside
 	if err != nil {
 		return res, err

@@ -79,6 +79,9 @@ func copyDir(src, dst string) error {
 	return nil
 }
 
+// copyFile copies src to dst, leaving holes where src has blocks of zeros:
+// Badger preallocates its log files sparsely, and a dense copy of a crash
+// image would take far more disk than the original.
 func copyFile(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
@@ -89,9 +92,42 @@ func copyFile(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	var size int64
+	buf := make([]byte, 64<<10)
+	for {
+		n, rerr := io.ReadFull(in, buf)
+		if n > 0 {
+			if allZero(buf[:n]) {
+				_, err = out.Seek(int64(n), io.SeekCurrent)
+			} else {
+				_, err = out.Write(buf[:n])
+			}
+			if err != nil {
+				out.Close()
+				return err
+			}
+			size += int64(n)
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			out.Close()
+			return rerr
+		}
+	}
+	if err := out.Truncate(size); err != nil {
 		out.Close()
 		return err
 	}
 	return out.Close()
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -93,7 +93,7 @@ func (s *Store) Exclusive(ctx context.Context, n Name, fn func(db *badger.DB) (s
 	if err := e.db.Close(); err != nil {
 		return "", fmt.Errorf("close %s database: %w", n, err)
 	}
-	aside, swapErr := SwapDir(dir, staged, dir+".before-restore-"+time.Now().UTC().Format("20060102T150405Z"))
+	aside, swapErr := SwapDir(dir, staged, SiblingName(dir, "before-restore", time.Now()))
 	db, err := Open(dir, OpenOptions{})
 	if err != nil {
 		// The directory holds the old or the new database whole, but nothing

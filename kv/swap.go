@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -75,4 +76,18 @@ func SyncDir(dir string) error {
 		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
+}
+
+// SiblingName returns a path beside dir that does not exist yet, for a
+// staging or set-aside directory: dir.<what>-<UTC time>, with a counter
+// appended when two restores fall in the same second.
+func SiblingName(dir, what string, t time.Time) string {
+	base := fmt.Sprintf("%s.%s-%s", filepath.Clean(dir), what, t.UTC().Format("20060102T150405Z"))
+	name := base
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(name); errors.Is(err, os.ErrNotExist) {
+			return name
+		}
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
 }

@@ -1,8 +1,205 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
 
-// serveCommand starts the HTTP server. (placeholder until the server lands)
+	"github.com/dustin/go-humanize"
+	"github.com/flowg-backup/flowg/auth"
+	"github.com/flowg-backup/flowg/httpapi"
+	"github.com/flowg-backup/flowg/kv"
+	"github.com/urfave/cli/v2"
+)
+
+// How long shutdown waits for in-flight requests, then for cut ones to return.
+const (
+	shutdownGrace = 10 * time.Second
+	stopGrace     = 5 * time.Second
+)
+
 func serveCommand() *cli.Command {
-	return &cli.Command{Name: "serve", Usage: "run the flowg server", Action: func(*cli.Context) error { return usagef("not built yet") }}
+	return &cli.Command{
+		Name:      "serve",
+		Usage:     "run the flowg server: the HTTP API with online backup and restore",
+		UsageText: "flowg serve [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--http-bind ADDR] [--backup-dir DIR] [--root-password PW] [--no-online-restore] [--upload-dir DIR]",
+		Description: `Opens the auth, config and logs databases and serves the HTTP API on
+--http-bind (see the httpapi README for the routes). On first start, with an
+empty auth database, it creates role admin (every scope) and user root, with
+--root-password or a random password printed once to stderr. It logs one line
+per request to stderr and never logs a token or password.
+
+Online backup: GET /api/v1/backup/{auth,config,logs} streams a backup file
+while the server keeps serving (scopes: read_acls; read_pipelines,
+read_transformers and read_alerts; read_streams). Online restore:
+POST /api/v1/restore/{auth,config,logs} with the file as the form field
+backup (curl --form backup=@auth.db), add ?wipe=true for a destructive
+restore (scopes: write_acls; the three write_ scopes; write_streams). Before
+a restore changes a database, a safety snapshot of it is written to
+--backup-dir. --no-online-restore refuses every online restore.
+
+On SIGINT or SIGTERM it stops accepting connections, waits up to 10s for
+requests in flight, cuts the rest cleanly and closes the databases.
+
+Examples:
+   flowg serve
+   flowg serve --http-bind 0.0.0.0:5080 --backup-dir /var/backups/flowg
+   FLOWG_ROOT_PASSWORD=s3cret flowg serve --auth-dir ./data/auth --config-dir ./data/config --log-dir ./data/logs
+   flowg serve --no-online-restore --max-upload 64GiB`,
+		Flags: append(dirFlags(),
+			&cli.StringFlag{Name: "http-bind", Value: "127.0.0.1:5080", Usage: "address to serve HTTP on", EnvVars: []string{"FLOWG_HTTP_BIND"}},
+			&cli.StringFlag{Name: "backup-dir", Value: httpapi.DefaultBackupDir, Usage: "backup catalog: pre-restore safety snapshots go to DIR/<id>/", EnvVars: []string{"FLOWG_BACKUP_DIR"}},
+			&cli.StringFlag{Name: "root-password", Usage: "password of user root, created on first start only (random and printed once when unset)", EnvVars: []string{"FLOWG_ROOT_PASSWORD"}},
+			&cli.BoolFlag{Name: "no-online-restore", Usage: "refuse POST /api/v1/restore/... (403); restore offline with `flowg admin restore`"},
+			&cli.StringFlag{Name: "upload-dir", Usage: "where restore uploads are staged while checked (default: the system temp dir)", EnvVars: []string{"FLOWG_UPLOAD_DIR"}},
+			&cli.StringFlag{Name: "max-upload", Usage: "largest restore upload accepted, e.g. 64GiB (default: no limit)"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "server log format on stderr: text or json"},
+		),
+		Action: serve,
+	}
+}
+
+func serve(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	errOut := c.App.ErrWriter
+	logger, err := newLogger(errOut, c.String("log-format"))
+	if err != nil {
+		return err
+	}
+	var maxUpload int64
+	if v := c.String("max-upload"); v != "" {
+		n, err := humanize.ParseBytes(v)
+		if err != nil || n == 0 || n > 1<<62 {
+			return usagef("--max-upload %q: use a size such as 64GiB", v)
+		}
+		maxUpload = int64(n)
+	}
+	uploadDir := c.String("upload-dir")
+	if uploadDir != "" {
+		if err := os.MkdirAll(uploadDir, 0o700); err != nil {
+			return opError{op: "serve", err: fmt.Errorf("create --upload-dir: %w", err), safe: "nothing was opened or written"}
+		}
+	}
+
+	backupDir, err := filepath.Abs(c.String("backup-dir"))
+	if err != nil {
+		return usagef("--backup-dir: %v", err)
+	}
+	// Listen first, so a taken address changes nothing; connections wait
+	// in the backlog until Serve.
+	bind := c.String("http-bind")
+	ln, err := net.Listen("tcp", bind)
+	if err != nil {
+		return opError{op: "serve", err: fmt.Errorf("listen on %s: %w", bind, err), safe: "nothing was opened or written",
+			next: "choose another --http-bind, or stop what listens there (another flowg?)"}
+	}
+	defer ln.Close()
+	dirs := dirsFrom(c)
+	store, err := kv.OpenStore(dirs)
+	if err != nil {
+		return serveOpenError(err)
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			logger.Error("close databases", "error", err)
+		}
+	}()
+	if err := bootstrapRoot(store, c.String("root-password"), errOut, logger); err != nil {
+		return opError{op: "serve", err: fmt.Errorf("bootstrap root user: %w", err), safe: "the databases were opened and closed"}
+	}
+
+	srv := httpapi.New(store, httpapi.Options{
+		BackupDir:       backupDir,
+		NoOnlineRestore: c.Bool("no-online-restore"),
+		Logger:          logger,
+		Version:         version,
+		UploadDir:       uploadDir,
+		MaxUploadBytes:  maxUpload,
+	})
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	fmt.Fprintf(errOut, "flowg listening on http://%s\n", ln.Addr())
+	logger.Info("serving", "addr", ln.Addr().String(), "auth_dir", dirs.Auth, "config_dir", dirs.Config, "log_dir", dirs.Logs,
+		"backup_dir", backupDir, "online_restore", !c.Bool("no-online-restore"), "version", version)
+
+	select {
+	case err := <-served:
+		ctx, cancel := context.WithTimeout(context.Background(), stopGrace)
+		defer cancel()
+		_ = srv.Stop(ctx)
+		return opError{op: "serve", err: err, safe: "the databases are closed cleanly"}
+	case <-c.Context.Done():
+	}
+	logger.Info("shutting down: no new connections; waiting for requests in flight", "grace", shutdownGrace)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(ctx); err != nil {
+		logger.Warn("requests still running after the grace period are being cut", "error", err)
+	}
+	stopCtx, stopCancel := context.WithTimeout(context.Background(), stopGrace)
+	defer stopCancel()
+	if err := srv.Stop(stopCtx); err != nil {
+		logger.Error("requests did not stop in time; closing anyway", "error", err)
+	}
+	_ = hs.Close()
+	logger.Info("stopped")
+	return nil
+}
+
+// newLogger returns the server's structured logger on w.
+func newLogger(w io.Writer, format string) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	}
+	return nil, usagef("--log-format %q: use text or json", format)
+}
+
+// serveOpenError explains why the databases could not be opened.
+func serveOpenError(err error) error {
+	next := "check --auth-dir, --config-dir and --log-dir and their permissions"
+	if errors.Is(err, kv.ErrLocked) {
+		next = "another process holds the database: a running flowg server or an offline `flowg admin` command; stop it first"
+	}
+	return opError{op: "serve", err: err, safe: "nothing was written", next: next}
+}
+
+// bootstrapRoot creates role admin and user root in an empty auth database.
+// A generated password is printed once to errOut and never logged.
+func bootstrapRoot(store *kv.Store, password string, errOut io.Writer, logger *slog.Logger) error {
+	db, release, err := store.Acquire(kv.Auth)
+	if err != nil {
+		return err
+	}
+	defer release()
+	created, pw, err := auth.NewService(db, auth.Options{}).Bootstrap(password)
+	switch {
+	case err != nil:
+		return err
+	case created && password == "":
+		fmt.Fprintf(errOut, "flowg: created user %s with password %s\n", auth.RootUser, pw)
+		fmt.Fprintf(errOut, "       it is shown only this once; change it with PUT /api/v1/users/%s\n", auth.RootUser)
+		logger.Info("created role and user with a generated password (printed once to stderr)", "role", auth.AdminRole, "user", auth.RootUser)
+	case created:
+		logger.Info("created role and user with the given root password", "role", auth.AdminRole, "user", auth.RootUser)
+	case password != "":
+		logger.Info("users exist: --root-password ignored (it only applies to the first start)")
+	}
+	return nil
 }

@@ -1,0 +1,144 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/flowg-backup/flowg/kv"
+)
+
+// Restore modes, as labelled in metrics and named in restore answers.
+const (
+	modeMerge = "merge"
+	modeWipe  = "wipe"
+)
+
+// metrics are the Prometheus metrics of one Server, in a registry of its
+// own (so two Servers in one process, as in tests, do not collide).
+type metrics struct {
+	reg *prometheus.Registry
+
+	backups        *prometheus.CounterVec
+	backupFailures *prometheus.CounterVec
+	backupDuration *prometheus.HistogramVec
+	backupBytes    *prometheus.CounterVec
+	backupLast     *prometheus.GaugeVec
+
+	restores        *prometheus.CounterVec
+	restoreFailures *prometheus.CounterVec
+	restoreDuration *prometheus.HistogramVec
+	restoreBytes    *prometheus.CounterVec
+	restoreKeys     *prometheus.CounterVec
+	restoreLast     *prometheus.GaugeVec
+
+	requests *prometheus.CounterVec
+}
+
+// durationBuckets span a tiny database (10 ms) to a large one (about 3 h).
+var durationBuckets = prometheus.ExponentialBuckets(0.01, 4, 10)
+
+func newMetrics() *metrics {
+	db := []string{"database"}
+	dbMode := []string{"database", "mode"}
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		backups: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowg_backups_total",
+			Help: "Online backups started, per database."}, db),
+		backupFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowg_backup_failures_total",
+			Help: "Online backups that did not complete (error or client gone), per database."}, db),
+		backupDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "flowg_backup_duration_seconds",
+			Help: "Time to stream a complete online backup, per database.", Buckets: durationBuckets}, db),
+		backupBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowg_backup_bytes_total",
+			Help: "Bytes of backup files sent, per database."}, db),
+		backupLast: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "flowg_backup_last_success_timestamp_seconds",
+			Help: "Unix time of the last complete online backup, per database (0: none since start)."}, db),
+
+		restores: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowg_restores_total",
+			Help: "Online restores started (after the busy check), per database and mode."}, dbMode),
+		restoreFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowg_restore_failures_total",
+			Help: "Online restores that did not complete, per database, mode and reason (input: bad upload, nothing changed; error: server-side)."},
+			[]string{"database", "mode", "reason"}),
+		restoreDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "flowg_restore_duration_seconds",
+			Help: "Time of a complete online restore, upload included, per database and mode.", Buckets: durationBuckets}, dbMode),
+		restoreBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowg_restore_upload_bytes_total",
+			Help: "Bytes of restore uploads received, per database."}, db),
+		restoreKeys: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowg_restore_keys_written_total",
+			Help: "Keys written by completed online restores, per database."}, db),
+		restoreLast: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "flowg_restore_last_success_timestamp_seconds",
+			Help: "Unix time of the last completed online restore, per database (0: none since start)."}, db),
+
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowg_http_requests_total",
+			Help: "HTTP requests answered, per method, route and status code."}, []string{"method", "route", "code"}),
+	}
+	m.reg.MustRegister(m.backups, m.backupFailures, m.backupDuration, m.backupBytes, m.backupLast,
+		m.restores, m.restoreFailures, m.restoreDuration, m.restoreBytes, m.restoreKeys, m.restoreLast,
+		m.requests, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Every database shows from the start, at zero.
+	for _, n := range kv.Names {
+		name := string(n)
+		m.backups.WithLabelValues(name)
+		m.backupFailures.WithLabelValues(name)
+		m.backupBytes.WithLabelValues(name)
+		m.backupLast.WithLabelValues(name)
+		m.restoreBytes.WithLabelValues(name)
+		m.restoreKeys.WithLabelValues(name)
+		m.restoreLast.WithLabelValues(name)
+		for _, mode := range []string{modeMerge, modeWipe} {
+			m.restores.WithLabelValues(name, mode)
+		}
+	}
+	return m
+}
+
+// handler serves the registry in the Prometheus exposition format.
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+func (m *metrics) backupStarted(n kv.Name) { m.backups.WithLabelValues(string(n)).Inc() }
+
+// backupFinished records the end of a backup that sent sent bytes.
+func (m *metrics) backupFinished(n kv.Name, took time.Duration, sent int64, err error) {
+	name := string(n)
+	m.backupBytes.WithLabelValues(name).Add(float64(sent))
+	if err != nil {
+		m.backupFailures.WithLabelValues(name).Inc()
+		return
+	}
+	m.backupDuration.WithLabelValues(name).Observe(took.Seconds())
+	m.backupLast.WithLabelValues(name).SetToCurrentTime()
+}
+
+func (m *metrics) restoreStarted(n kv.Name, mode string) {
+	m.restores.WithLabelValues(string(n), mode).Inc()
+}
+
+// restoreFinished records the end of a restore; reason is "" on success.
+func (m *metrics) restoreFinished(n kv.Name, mode string, took time.Duration, uploaded int64, written uint64, reason string) {
+	name := string(n)
+	m.restoreBytes.WithLabelValues(name).Add(float64(uploaded))
+	if reason != "" {
+		m.restoreFailures.WithLabelValues(name, mode, reason).Inc()
+		return
+	}
+	m.restoreDuration.WithLabelValues(name, mode).Observe(took.Seconds())
+	m.restoreKeys.WithLabelValues(name).Add(float64(written))
+	m.restoreLast.WithLabelValues(name).SetToCurrentTime()
+}
+
+// request counts an answered request. Methods outside the standard set are
+// counted as "other", so clients cannot grow the label set.
+func (m *metrics) request(method, route string, status int) {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete,
+		http.MethodPatch, http.MethodOptions:
+	default:
+		method = "other"
+	}
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+}

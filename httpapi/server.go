@@ -1,0 +1,198 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/labstack/echo/v4"
+
+	"github.com/flowg-backup/flowg/kv"
+)
+
+// DefaultBackupDir is the catalog of pre-restore safety snapshots when
+// Options.BackupDir is empty.
+const DefaultBackupDir = "./backups"
+
+// Options tune a Server. The zero value serves with the defaults named on
+// each field.
+type Options struct {
+	// BackupDir is the backup catalog: before a restore changes a database,
+	// a backup set of it (trigger pre_restore) is written to
+	// BackupDir/<id>/. DefaultBackupDir when empty.
+	BackupDir string
+	// NoOnlineRestore turns every POST /api/v1/restore/... into a 403 that
+	// says so; backups keep working.
+	NoOnlineRestore bool
+	// Logger gets one line per request and every server-side failure; it
+	// never gets an Authorization header, a token or a password.
+	// slog.Default() when nil.
+	Logger *slog.Logger
+	// Version is written into backup headers and safety snapshots.
+	Version string
+	// UploadDir holds restore uploads while they are checked, and the
+	// converted copy of a raw Badger stream; it needs as much free space as
+	// the largest upload. os.TempDir() when empty.
+	UploadDir string
+	// MaxUploadBytes caps a restore upload; larger ones get 413 and change
+	// nothing. 0 means no cap.
+	MaxUploadBytes int64
+	// Now is the clock for token expiry, JWT times and log record
+	// timestamps; time.Now when nil.
+	Now func() time.Time
+
+	// BeforeRestoreWrite, when set, is called by every restore once its
+	// upload has been verified, just before the safety snapshot is taken:
+	// for a merge while the database is held shared, for a wipe (wipe true)
+	// while its gate is held exclusively, so requests to it get 503. It is a
+	// test hook, used to hold a restore in place; leave it nil in production.
+	BeforeRestoreWrite func(db kv.Name, wipe bool)
+}
+
+// Server is the flowg HTTP API over one kv.Store. Create it with New and
+// serve Handler; it does not own the store, which the caller closes after
+// Stop. A Server is safe for concurrent use.
+type Server struct {
+	store   *kv.Store
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+	echo    *echo.Echo
+
+	// base is cancelled by Stop: running backups and restores stop at
+	// their next check.
+	base     context.Context
+	cancel   context.CancelFunc
+	inflight atomic.Int64
+}
+
+// New returns a Server serving store with opts.
+func New(store *kv.Store, opts Options) *Server {
+	if opts.BackupDir == "" {
+		opts.BackupDir = DefaultBackupDir
+	}
+	if opts.UploadDir == "" {
+		opts.UploadDir = os.TempDir()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{store: store, opts: opts, log: opts.Logger, now: opts.Now, metrics: newMetrics()}
+	s.base, s.cancel = context.WithCancel(context.Background())
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.JSONSerializer = jsonSerializer{}
+	e.Use(s.logRequests, s.recoverPanics)
+	s.echo = e
+	s.routes()
+	return s
+}
+
+// Handler returns the http.Handler serving the API (the echo instance).
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Stop cancels the backups and restores still running, which stop at their
+// next check (a wipe restore not yet swapped in leaves the database as it
+// was; a merge cut short leaves part of the backup written, which its safety
+// snapshot undoes), then waits until every handler has returned or ctx ends.
+// Call it after http.Server.Shutdown, before closing the store.
+func (s *Server) Stop(ctx context.Context) error {
+	s.cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for s.inflight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// opContext returns a context that ends when parent ends or Stop is called.
+func (s *Server) opContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	stop := context.AfterFunc(s.base, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+// routes registers every route. Authenticated routes carry s.authenticate
+// as route middleware, so an unknown path gets 404, not 401.
+func (s *Server) routes() {
+	e, authn := s.echo, s.authenticate
+	e.GET("/healthz", s.healthz)
+	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
+
+	e.POST("/api/v1/auth/login", s.login)
+	e.POST("/api/v1/tokens", s.createToken, authn)
+	e.GET("/api/v1/tokens", s.listTokens, authn)
+	e.DELETE("/api/v1/tokens/:id", s.revokeToken, authn)
+
+	e.GET("/api/v1/users", s.listUsers, authn)
+	e.GET("/api/v1/users/:name", s.getUser, authn)
+	e.PUT("/api/v1/users/:name", s.putUser, authn)
+	e.DELETE("/api/v1/users/:name", s.deleteUser, authn)
+	e.GET("/api/v1/roles", s.listRoles, authn)
+	e.GET("/api/v1/roles/:name", s.getRole, authn)
+	e.PUT("/api/v1/roles/:name", s.putRole, authn)
+	e.DELETE("/api/v1/roles/:name", s.deleteRole, authn)
+
+	s.configRoutes(authn)
+
+	e.GET("/api/v1/streams", s.listStreams, authn)
+	e.GET("/api/v1/streams/:stream", s.getStream, authn)
+	e.PUT("/api/v1/streams/:stream", s.putStream, authn)
+	e.POST("/api/v1/streams/:stream/logs", s.ingestLogs, authn)
+	e.GET("/api/v1/streams/:stream/logs", s.queryLogs, authn)
+
+	e.GET("/api/v1/backup/:db", s.backup, authn)
+	e.POST("/api/v1/restore/:db", s.restore, authn)
+}
+
+// acquire holds database n for the caller until release is called. While n
+// is being wiped and reloaded it returns an error the client gets as 503
+// with Retry-After.
+func (s *Server) acquire(n kv.Name) (*badger.DB, func(), error) {
+	db, release, err := s.store.Acquire(n)
+	if err != nil {
+		return nil, nil, unavailable(n, err)
+	}
+	return db, release, nil
+}
+
+// healthz answers 200 {"status":"ok"} while the server runs, with the state
+// of each database: "ok", or "unavailable" while a wipe restore holds it.
+func (s *Server) healthz(c echo.Context) error {
+	dbs := map[string]string{}
+	for _, n := range kv.Names {
+		state := "ok"
+		if _, release, err := s.store.Acquire(n); err != nil {
+			state = "unavailable"
+		} else {
+			release()
+		}
+		dbs[string(n)] = state
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "databases": dbs})
+}
+
+// dbParam parses the :db path parameter of the backup and restore routes.
+func dbParam(c echo.Context) (kv.Name, error) {
+	n, err := kv.ParseName(c.Param("db"))
+	if err != nil {
+		return "", &apiError{status: http.StatusNotFound, msg: err.Error(),
+			hint: "the databases are auth, config and logs: /api/v1/backup/logs, /api/v1/restore/logs"}
+	}
+	return n, nil
+}

@@ -1,0 +1,111 @@
+package kv
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// markDir creates dir holding a file "which" that says what dir is.
+func markDir(t *testing.T, dir, which string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "which"), []byte(which), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// markOf returns what the "which" file of dir says, or "absent".
+func markOf(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "which"))
+	if os.IsNotExist(err) {
+		return "absent"
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestSwapDir_PutsStagedInPlace(t *testing.T) {
+	tests := []struct {
+		name      string
+		prepare   func(t *testing.T, target, aside string)
+		wantAside bool
+	}{
+		{"target holds a database: it is set aside", func(t *testing.T, target, _ string) { markDir(t, target, "old") }, true},
+		{"target does not exist", func(t *testing.T, _, _ string) {}, false},
+		{"target is an empty directory", func(t *testing.T, target, _ string) {
+			if err := os.MkdirAll(target, 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			target := filepath.Join(root, "data", "logs")
+			staged := filepath.Join(root, "data", "logs.restore-staging-1")
+			aside := filepath.Join(root, "data", "logs.before-restore-1")
+			markDir(t, staged, "new")
+			tt.prepare(t, target, aside)
+
+			got, err := SwapDir(target, staged, aside)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := markOf(t, target); m != "new" {
+				t.Fatalf("target holds %q, want new", m)
+			}
+			if _, err := os.Stat(staged); !os.IsNotExist(err) {
+				t.Fatalf("staging directory still exists (stat err %v)", err)
+			}
+			wantAside := ""
+			if tt.wantAside {
+				wantAside = aside
+			}
+			if got != wantAside {
+				t.Fatalf("SwapDir returned %q, want %q", got, wantAside)
+			}
+			if tt.wantAside {
+				if m := markOf(t, aside); m != "old" {
+					t.Fatalf("set-aside directory holds %q, want old", m)
+				}
+			}
+		})
+	}
+}
+
+// TestSwapDir_AsideNameTakenLosesNothing swaps while the set-aside name is
+// already used: the error must say where the previous database is, and both
+// databases must still exist.
+func TestSwapDir_AsideNameTakenLosesNothing(t *testing.T) {
+	root := t.TempDir()
+	target := filepath.Join(root, "logs")
+	staged := filepath.Join(root, "logs.restore-staging-1")
+	aside := filepath.Join(root, "logs.before-restore-1")
+	markDir(t, target, "old")
+	markDir(t, staged, "new")
+	markDir(t, aside, "older")
+
+	got, err := SwapDir(target, staged, aside)
+	if err == nil {
+		t.Fatalf("SwapDir succeeded though %s exists", aside)
+	}
+	found := map[string]bool{markOf(t, target): true, markOf(t, aside): true}
+	if got != "" {
+		found[markOf(t, got)] = true
+	}
+	for _, want := range []string{"old", "new", "older"} {
+		if !found[want] {
+			t.Fatalf("after the failed swap the %s database is lost (target %q, returned %q: %q, aside %q)",
+				want, markOf(t, target), got, markOf(t, got), markOf(t, aside))
+		}
+	}
+	if m := markOf(t, target); m != "old" && m != "new" {
+		t.Fatalf("target holds %q", m)
+	}
+}
