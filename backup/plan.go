@@ -23,7 +23,7 @@ type Plan struct {
 // PlanFile checks the backup at path whole and compares it with db (nil for
 // a database that does not exist yet), reading both in key order.
 func PlanFile(ctx context.Context, db *badger.DB, path string, opts RestoreOptions) (Plan, error) {
-	c, err := check(ctx, path, opts)
+	c, err := check(ctx, FileOpener(path), opts)
 	if err != nil {
 		return Plan{}, err
 	}

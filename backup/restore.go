@@ -50,21 +50,30 @@ type Result struct {
 // RawWarning is the warning given for every raw Badger stream.
 const RawWarning = "this is a raw Badger backup: it carries no checksum, so damage inside it cannot be detected"
 
+// Opener opens a backup file for one pass of reading and returns its size
+// (0 if unknown). Restores call it more than once: a merge reads the file
+// whole to check it, then again to apply it.
+type Opener func(ctx context.Context) (io.ReadCloser, int64, error)
+
+// FileOpener opens the file at path.
+func FileOpener(path string) Opener {
+	return func(context.Context) (io.ReadCloser, int64, error) { return openFile(path) }
+}
+
 // checked is a backup file that was read whole and found good. For a raw
 // Badger stream it is the flowg file it was converted to.
 type checked struct {
-	path     string
-	size     int64
+	open     Opener
 	header   Header
 	summary  Summary
 	warnings []string
 	cleanup  func()
 }
 
-// check reads the file at path to its end before anything is restored from
-// it. It writes nothing outside opts.TmpDir.
-func check(ctx context.Context, path string, opts RestoreOptions) (*checked, error) {
-	f, size, err := openFile(path)
+// check reads the file to its end before anything is restored from it. It
+// writes nothing outside opts.TmpDir.
+func check(ctx context.Context, open Opener, opts RestoreOptions) (*checked, error) {
+	f, size, err := open(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +82,7 @@ func check(ctx context.Context, path string, opts RestoreOptions) (*checked, err
 	if err != nil {
 		return nil, err
 	}
-	c := &checked{path: path, size: size, header: r.Header(), cleanup: func() {}}
+	c := &checked{open: open, header: r.Header(), cleanup: func() {}}
 	if !r.Header().Raw {
 		if err := drain(ctx, r); err != nil {
 			return nil, err
@@ -86,18 +95,15 @@ func check(ctx context.Context, path string, opts RestoreOptions) (*checked, err
 		return nil, err
 	}
 	c.summary = r.Summary()
-	c.path = converted
+	c.open = FileOpener(converted)
 	c.warnings = append(c.warnings, RawWarning)
 	c.cleanup = func() { os.Remove(converted) }
-	if st, err := os.Stat(converted); err == nil {
-		c.size = st.Size()
-	}
 	return c, nil
 }
 
 // each calls fn with every record of the checked file, in file order.
 func (c *checked) each(ctx context.Context, fn func(*pb.KV) error) error {
-	f, size, err := openFile(c.path)
+	f, size, err := c.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -17,8 +17,14 @@ import (
 // expired are skipped and counted. On an error after writing began, db holds
 // part of the backup (the caller's safety snapshot undoes it).
 func MergeFile(ctx context.Context, db *badger.DB, path string, opts RestoreOptions) (Result, error) {
+	return Merge(ctx, db, FileOpener(path), opts)
+}
+
+// Merge is MergeFile on a file opened by open (a local file, an object in a
+// bucket); the file is read twice, never held whole.
+func Merge(ctx context.Context, db *badger.DB, open Opener, opts RestoreOptions) (Result, error) {
 	start := time.Now()
-	c, err := check(ctx, path, opts)
+	c, err := check(ctx, open, opts)
 	if err != nil {
 		return Result{}, err
 	}

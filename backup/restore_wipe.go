@@ -23,8 +23,13 @@ const wipeStreamID = 1
 // returned, so nothing but staged is ever written. The caller swaps staged in
 // (kv.SwapDir).
 func BuildWipe(ctx context.Context, staged, path string, opts RestoreOptions) (Result, error) {
+	return BuildWipeFrom(ctx, staged, FileOpener(path), opts)
+}
+
+// BuildWipeFrom is BuildWipe on a file opened by open, read once.
+func BuildWipeFrom(ctx context.Context, staged string, open Opener, opts RestoreOptions) (Result, error) {
 	start := time.Now()
-	res, err := buildWipe(ctx, staged, path, opts)
+	res, err := buildWipe(ctx, staged, open, opts)
 	res.Duration = time.Since(start)
 	if err != nil {
 		os.RemoveAll(staged)
@@ -33,11 +38,11 @@ func BuildWipe(ctx context.Context, staged, path string, opts RestoreOptions) (R
 	return res, nil
 }
 
-func buildWipe(ctx context.Context, staged, path string, opts RestoreOptions) (Result, error) {
+func buildWipe(ctx context.Context, staged string, open Opener, opts RestoreOptions) (Result, error) {
 	if _, err := os.Stat(staged); err == nil {
 		return Result{}, fmt.Errorf("staging directory %s already exists; remove it or retry", staged)
 	}
-	f, size, err := openFile(path)
+	f, size, err := open(ctx)
 	if err != nil {
 		return Result{}, err
 	}

@@ -113,7 +113,7 @@ func hashScratch(db *badger.DB) (uint64, string, error) {
 }
 
 // openFile opens a backup file for reading and returns its size.
-func openFile(path string) (*os.File, int64, error) {
+func openFile(path string) (io.ReadCloser, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
