@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 )
@@ -33,26 +32,37 @@ type SetInfo struct {
 	Problem string `json:"problem,omitempty"`
 }
 
-// Catalog is a directory of backup sets, one subdirectory <id>/ per set. The
-// catalog is the directory itself: nothing about it lives in the databases
-// it backs up. A Catalog is safe for concurrent use by one process.
+// Catalog is a collection of backup sets, in a local directory or under an
+// S3 prefix. The catalog is the sets themselves (their manifests): nothing
+// about it lives in the databases it backs up, so losing a database never
+// loses the list of its backups. A Catalog is safe for concurrent use by
+// one process.
 type Catalog struct {
-	dir     string
+	store   setStore
+	keys    Keys
 	mu      sync.Mutex
 	running map[string]bool
 }
 
-// OpenCatalog returns the catalog in dir; the directory is created (0700) by
-// the first set written.
+// OpenCatalog returns the catalog in the local directory dir; the directory
+// is created (0700) by the first set written.
 func OpenCatalog(dir string) *Catalog {
-	return &Catalog{dir: dir, running: map[string]bool{}}
+	return &Catalog{store: localStore{dir: dir}, running: map[string]bool{}}
 }
 
-// Dir returns the catalog's directory.
-func (c *Catalog) Dir() string { return c.dir }
+// WithKeys makes the catalog encrypt new sets to keys' recipients and
+// decrypt with keys' identities.
+func (c *Catalog) WithKeys(keys Keys) *Catalog {
+	c.keys = keys
+	return c
+}
 
-// Create writes a new set of sources (see WriteSet); while it runs the set
-// is listed as running.
+// Dir returns where the catalog is (a directory or an s3:// URL).
+func (c *Catalog) Dir() string { return c.store.String() }
+
+// Create writes a new set of sources: each database's file, then the
+// manifest, which makes it complete; see writeSet for failures. While it
+// runs the set is listed as running.
 func (c *Catalog) Create(ctx context.Context, sources []Source, opts SetOptions) (Manifest, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
@@ -60,9 +70,12 @@ func (c *Catalog) Create(ctx context.Context, sources []Source, opts SetOptions)
 	if opts.ID == "" {
 		opts.ID = NewSetID(opts.Now)
 	}
+	if !opts.Keys.Encrypts() {
+		opts.Keys = c.keys
+	}
 	c.mark(opts.ID, true)
 	defer c.mark(opts.ID, false)
-	return WriteSet(ctx, c.dir, sources, opts)
+	return writeSet(ctx, c.store, sources, opts)
 }
 
 func (c *Catalog) mark(id string, on bool) {
@@ -82,31 +95,33 @@ func (c *Catalog) isRunning(id string) bool {
 }
 
 // List returns every set, newest first, with its label. Leftovers of
-// interrupted runs (temporary directories) are listed as incomplete.
+// interrupted runs are listed as incomplete.
 func (c *Catalog) List() ([]SetInfo, error) {
-	entries, err := os.ReadDir(c.dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
+	ctx := context.Background()
+	complete, unfinished, err := c.store.ids(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read catalog %s: %w", c.dir, err)
+		return nil, err
 	}
-	var sets []SetInfo
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		name := e.Name()
-		if id, ok := strings.CutPrefix(name, ".tmp-"); ok && ValidSetID(id) {
+	sets := make([]SetInfo, 0, len(complete)+len(unfinished))
+	for _, id := range unfinished {
+		if !contains(complete, id) {
 			sets = append(sets, c.unfinished(id))
-			continue
 		}
-		if ValidSetID(name) {
-			sets = append(sets, c.describe(name))
-		}
+	}
+	for _, id := range complete {
+		sets = append(sets, c.describe(ctx, id))
 	}
 	sort.Slice(sets, func(i, j int) bool { return sets[i].ID > sets[j].ID })
 	return sets, nil
+}
+
+func contains(ids []string, id string) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Get returns one set.
@@ -114,31 +129,69 @@ func (c *Catalog) Get(id string) (SetInfo, error) {
 	if !ValidSetID(id) {
 		return SetInfo{}, fmt.Errorf("%w: %q is not a set id", ErrSetNotFound, id)
 	}
-	if _, err := os.Stat(filepath.Join(c.dir, id)); err != nil {
-		if _, terr := os.Stat(filepath.Join(c.dir, ".tmp-"+id)); terr == nil {
-			return c.unfinished(id), nil
-		}
-		return SetInfo{}, fmt.Errorf("%w: %s", ErrSetNotFound, id)
+	complete, unfinished, err := c.store.ids(context.Background())
+	if err != nil {
+		return SetInfo{}, err
 	}
-	return c.describe(id), nil
+	switch {
+	case contains(complete, id):
+		return c.describe(context.Background(), id), nil
+	case contains(unfinished, id):
+		return c.unfinished(id), nil
+	}
+	return SetInfo{}, fmt.Errorf("%w: %s", ErrSetNotFound, id)
 }
 
-// FilePath returns the path of database db's file in set id.
+// FilePath returns the path of database db's file in set id, for a catalog
+// in a local directory.
 func (c *Catalog) FilePath(id, db string) (string, error) {
-	info, err := c.Get(id)
+	entry, err := c.entry(id, db)
 	if err != nil {
 		return "", err
 	}
+	path, ok := c.store.localPath(id, entry.File)
+	if !ok {
+		return "", fmt.Errorf("set %s is in %s, not on this disk: read it with Open", id, c.store)
+	}
+	return path, nil
+}
+
+// Open returns an Opener for database db's file in set id, decrypting it
+// with the catalog's identities when the set is encrypted.
+func (c *Catalog) Open(id, db string) (Opener, error) {
+	entry, err := c.entry(id, db)
+	if err != nil {
+		return nil, err
+	}
+	open := func(ctx context.Context) (io.ReadCloser, int64, error) { return c.store.open(ctx, id, entry.File) }
+	return decrypting(open, c.keys.Identities), nil
+}
+
+// OpenStored returns database db's file in set id as stored (encrypted if
+// the set is), with its size: what a download serves.
+func (c *Catalog) OpenStored(ctx context.Context, id, db string) (io.ReadCloser, int64, error) {
+	entry, err := c.entry(id, db)
+	if err != nil {
+		return nil, 0, err
+	}
+	return c.store.open(ctx, id, entry.File)
+}
+
+func (c *Catalog) entry(id, db string) (DBEntry, error) {
+	info, err := c.Get(id)
+	if err != nil {
+		return DBEntry{}, err
+	}
 	entry, ok := info.Databases[db]
 	if !ok {
-		return "", fmt.Errorf("%w: set %s holds no %s backup", ErrMissingFile, id, db)
+		return DBEntry{}, fmt.Errorf("%w: set %s holds no %s backup", ErrMissingFile, id, db)
 	}
-	return filepath.Join(c.dir, id, filepath.Base(entry.File)), nil
+	return entry, nil
 }
 
 func (c *Catalog) unfinished(id string) SetInfo {
 	info := SetInfo{Manifest: Manifest{ID: id}, Label: LabelIncomplete, Problem: "the run was interrupted before the set was complete"}
-	if t, err := time.Parse("20060102T150405Z", strings.SplitN(id, "-", 2)[0]); err == nil {
+	if t, err := time.Parse("20060102T150405Z", id[:16]); err == nil {
 		info.Created = t
 	}
 	if c.isRunning(id) {
@@ -149,9 +202,8 @@ func (c *Catalog) unfinished(id string) SetInfo {
 
 // describe reads a set's manifest and labels it. It checks that every file
 // the manifest names exists with the recorded size; checksums are Verify's job.
-func (c *Catalog) describe(id string) SetInfo {
-	dir := filepath.Join(c.dir, id)
-	m, err := ReadManifest(dir)
+func (c *Catalog) describe(ctx context.Context, id string) SetInfo {
+	m, err := c.store.manifest(ctx, id)
 	if err != nil {
 		return SetInfo{Manifest: Manifest{ID: id}, Label: LabelIncomplete, Problem: "no readable manifest: " + err.Error()}
 	}
@@ -163,13 +215,16 @@ func (c *Catalog) describe(id string) SetInfo {
 	}
 	for _, name := range sortedNames(m.Databases) {
 		entry := m.Databases[name]
-		st, err := os.Stat(filepath.Join(dir, filepath.Base(entry.File)))
+		size, err := c.store.size(ctx, id, entry.File)
 		switch {
-		case err != nil:
+		case errors.Is(err, os.ErrNotExist):
 			info.Label, info.Problem = LabelIncomplete, fmt.Sprintf("%s is missing", entry.File)
 			return info
-		case st.Size() != entry.Bytes:
-			info.Label, info.Problem = LabelIncomplete, fmt.Sprintf("%s is %d bytes, the manifest says %d", entry.File, st.Size(), entry.Bytes)
+		case err != nil:
+			info.Label, info.Problem = LabelIncomplete, fmt.Sprintf("%s cannot be read: %v", entry.File, err)
+			return info
+		case size != entry.Bytes:
+			info.Label, info.Problem = LabelIncomplete, fmt.Sprintf("%s is %d bytes, the manifest says %d", entry.File, size, entry.Bytes)
 			return info
 		}
 	}
@@ -195,24 +250,12 @@ func sortedNames(m map[string]DBEntry) []string {
 	return names
 }
 
-// Delete removes a set, files and manifest together: the set is first renamed
-// out of the catalog's view, then removed.
+// Delete removes a set, files and manifest together.
 func (c *Catalog) Delete(id string) error {
 	if !ValidSetID(id) {
 		return fmt.Errorf("%w: %q is not a set id", ErrSetNotFound, id)
 	}
-	dir := filepath.Join(c.dir, id)
-	gone := filepath.Join(c.dir, ".deleting-"+id)
-	if err := os.Rename(dir, gone); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%w: %s", ErrSetNotFound, id)
-		}
-		return fmt.Errorf("delete set %s: %w", id, err)
-	}
-	if err := os.RemoveAll(gone); err != nil {
-		return fmt.Errorf("delete set %s: %w", id, err)
-	}
-	return syncDir(c.dir)
+	return c.store.remove(context.Background(), id)
 }
 
 // Verify proves that set id restores: for every file, every checksum, a load
@@ -224,11 +267,10 @@ func (c *Catalog) Verify(ctx context.Context, id string, now time.Time) (SetInfo
 	if err != nil {
 		return info, err
 	}
-	if info.Label == LabelRunning || info.Label == LabelFailed || (info.Label == LabelIncomplete && info.Status == "") {
+	if info.Status != StatusComplete {
 		return info, fmt.Errorf("set %s cannot be verified: it is %s", id, info.Label)
 	}
-	dir := filepath.Join(c.dir, id)
-	verr := verifySet(ctx, dir, info.Manifest)
+	verr := c.verifySet(ctx, info.Manifest)
 	if errors.Is(verr, context.Canceled) {
 		return info, verr
 	}
@@ -237,33 +279,52 @@ func (c *Catalog) Verify(ctx context.Context, id string, now time.Time) (SetInfo
 	if verr != nil {
 		m.Verification.Error = verr.Error()
 	}
-	if err := WriteManifest(dir, m); err != nil {
+	if err := c.store.putManifest(ctx, id, m); err != nil {
 		return info, err
 	}
-	return c.describe(id), nil
+	return c.describe(ctx, id), nil
 }
 
 // verifySet checks every file of a set against its manifest entry.
-func verifySet(ctx context.Context, dir string, m Manifest) error {
+func (c *Catalog) verifySet(ctx context.Context, m Manifest) error {
 	for _, name := range sortedNames(m.Databases) {
 		entry := m.Databases[name]
-		path := filepath.Join(dir, filepath.Base(entry.File))
-		opts := VerifyOptions{ReadOptions: ReadOptions{Database: name}, Load: true}
-		_, sum, err := VerifyFile(ctx, path, opts)
-		if err != nil {
+		if err := c.verifyFile(ctx, m.ID, name, entry); err != nil {
 			return fmt.Errorf("%s: %w", entry.File, err)
 		}
-		if entry.Format == FormatBadger {
-			continue
-		}
-		switch {
-		case sum.Keys != entry.Keys:
-			return fmt.Errorf("%s: %w: holds %d keys, the manifest says %d", entry.File, ErrChecksum, sum.Keys, entry.Keys)
-		case sum.SHA256 != entry.SHA256:
-			return fmt.Errorf("%s: %w: SHA-256 differs from the manifest", entry.File, ErrChecksum)
-		case entry.ContentSHA256 != "" && sum.ContentSHA256 != entry.ContentSHA256:
-			return fmt.Errorf("%s: %w: content hash differs from the manifest", entry.File, ErrChecksum)
-		}
+	}
+	return nil
+}
+
+func (c *Catalog) verifyFile(ctx context.Context, id, db string, entry DBEntry) error {
+	stored, size, err := c.store.open(ctx, id, entry.File)
+	if err != nil {
+		return err
+	}
+	defer stored.Close()
+	sum := &countingHash{w: io.Discard, h: newSHA256()}
+	r, plainSize, err := plain(readCloser{io.TeeReader(stored, sum), stored}, size, c.keys.Identities)
+	if err != nil {
+		return err
+	}
+	opts := VerifyOptions{ReadOptions: ReadOptions{Database: db, Size: plainSize}, Load: true}
+	_, got, err := Verify(ctx, r, opts)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil { // the rest of an encrypted stream
+		return err
+	}
+	if entry.Format == FormatBadger {
+		return nil
+	}
+	switch {
+	case got.Keys != entry.Keys:
+		return fmt.Errorf("%w: holds %d keys, the manifest says %d", ErrChecksum, got.Keys, entry.Keys)
+	case hexSum(sum) != entry.SHA256:
+		return fmt.Errorf("%w: SHA-256 differs from the manifest", ErrChecksum)
+	case entry.ContentSHA256 != "" && got.ContentSHA256 != entry.ContentSHA256:
+		return fmt.Errorf("%w: content hash differs from the manifest", ErrChecksum)
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ var (
 // (any of the reading sentinels), as opposed to an I/O or database failure.
 func IsInputError(err error) bool {
 	for _, target := range []error{ErrEmpty, ErrTruncated, ErrChecksum, ErrCorrupt,
-		ErrNotBackup, ErrCompressed, ErrVersion, ErrWrongDatabase, ErrMissingFile} {
+		ErrNotBackup, ErrCompressed, ErrVersion, ErrWrongDatabase, ErrMissingFile, ErrEncrypted, ErrWrongKey} {
 		if errors.Is(err, target) {
 			return true
 		}

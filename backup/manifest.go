@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -21,17 +22,22 @@ const (
 // Manifest describes a backup directory: which files it holds and what is
 // in them. Its JSON shape only ever gains fields.
 type Manifest struct {
-	FormatVersion int                `json:"format_version"`
-	ID            string             `json:"id,omitempty"`
-	Created       time.Time          `json:"created"`
-	Trigger       string             `json:"trigger,omitempty"`
-	By            string             `json:"by,omitempty"`
-	Status        string             `json:"status"`
-	Error         string             `json:"error,omitempty"`
-	ToolVersion   string             `json:"tool_version,omitempty"`
-	Databases     map[string]DBEntry `json:"databases"`
-	Verification  *Verification      `json:"verification,omitempty"`
+	FormatVersion int       `json:"format_version"`
+	ID            string    `json:"id,omitempty"`
+	Created       time.Time `json:"created"`
+	Trigger       string    `json:"trigger,omitempty"`
+	By            string    `json:"by,omitempty"`
+	Status        string    `json:"status"`
+	Error         string    `json:"error,omitempty"`
+	ToolVersion   string    `json:"tool_version,omitempty"`
+	// Encryption is "age" when the set's files are encrypted, else empty.
+	Encryption   string             `json:"encryption,omitempty"`
+	Databases    map[string]DBEntry `json:"databases"`
+	Verification *Verification      `json:"verification,omitempty"`
 }
+
+// EncryptionAge marks a set encrypted with age.
+const EncryptionAge = "age"
 
 // DBEntry describes one database's file in a backup directory.
 type DBEntry struct {
@@ -48,6 +54,10 @@ type DBEntry struct {
 	Duration      time.Duration `json:"duration_ns"`
 	Source        string        `json:"source,omitempty"`
 	Note          string        `json:"note,omitempty"`
+	// Encrypted files: SHA256 is of the stored (encrypted) bytes, PlainSHA256
+	// of the flowg file inside.
+	Encrypted   bool   `json:"encrypted,omitempty"`
+	PlainSHA256 string `json:"plain_sha256,omitempty"`
 }
 
 // Verification records the last verification of a backup directory.
@@ -60,32 +70,45 @@ type Verification struct {
 // ReadManifest reads dir's manifest. A directory without one returns an
 // error wrapping os.ErrNotExist.
 func ReadManifest(dir string) (Manifest, error) {
-	var m Manifest
-	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	f, err := os.Open(filepath.Join(dir, ManifestName))
 	if err != nil {
-		return m, fmt.Errorf("read manifest: %w", err)
+		return Manifest{}, fmt.Errorf("read manifest: %w", err)
 	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("read manifest %s: %w", filepath.Join(dir, ManifestName), err)
+	defer f.Close()
+	return decodeManifest(io.LimitReader(f, 16<<20), filepath.Join(dir, ManifestName))
+}
+
+func decodeManifest(r io.Reader, name string) (Manifest, error) {
+	var m Manifest
+	if err := json.NewDecoder(r).Decode(&m); err != nil {
+		return m, fmt.Errorf("read manifest %s: %w", name, err)
 	}
 	return m, nil
 }
 
-// WriteManifest writes m to dir atomically (temporary file, fsync, rename,
-// fsync of dir).
-func WriteManifest(dir string, m Manifest) error {
+func encodeManifest(m Manifest) ([]byte, error) {
 	if m.FormatVersion == 0 {
 		m.FormatVersion = FormatVersion
 	}
 	body, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encode manifest: %w", err)
+		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	return append(body, '\n'), nil
+}
+
+// WriteManifest writes m to dir atomically (temporary file, fsync, rename,
+// fsync of dir).
+func WriteManifest(dir string, m Manifest) error {
+	body, err := encodeManifest(m)
+	if err != nil {
+		return err
 	}
 	f, err := createTemp(dir, ManifestName)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(append(body, '\n')); err != nil {
+	if _, err := f.Write(body); err != nil {
 		f.abandon()
 		return fmt.Errorf("write manifest: %w", err)
 	}

@@ -2,7 +2,9 @@ package backup
 
 import (
 	"context"
+
 	"errors"
+	"filippo.io/age"
 	"fmt"
 	"io"
 	"os"
@@ -25,6 +27,8 @@ type RestoreOptions struct {
 	Added func(key []byte)
 	// Now decides which records have expired; time.Now when nil.
 	Now func() time.Time
+	// Identities decrypt an age-encrypted file.
+	Identities []age.Identity
 }
 
 func (o RestoreOptions) now() time.Time {
@@ -73,6 +77,7 @@ type checked struct {
 // check reads the file to its end before anything is restored from it. It
 // writes nothing outside opts.TmpDir.
 func check(ctx context.Context, open Opener, opts RestoreOptions) (*checked, error) {
+	open = decrypting(open, opts.Identities)
 	f, size, err := open(ctx)
 	if err != nil {
 		return nil, err

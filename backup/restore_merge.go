@@ -23,13 +23,45 @@ func MergeFile(ctx context.Context, db *badger.DB, path string, opts RestoreOpti
 // Merge is MergeFile on a file opened by open (a local file, an object in a
 // bucket); the file is read twice, never held whole.
 func Merge(ctx context.Context, db *badger.DB, open Opener, opts RestoreOptions) (Result, error) {
-	start := time.Now()
-	c, err := check(ctx, open, opts)
+	p, err := Prepare(ctx, open, opts)
 	if err != nil {
 		return Result{}, err
 	}
-	defer c.cleanup()
-	res := Result{Header: c.header, File: c.summary, Warnings: c.warnings}
+	defer p.Close()
+	return p.Merge(ctx, db)
+}
+
+// Prepared is a backup file read whole and found good, ready to be merged:
+// callers that must check several files before changing any database (or
+// before writing a safety snapshot) prepare them all first.
+type Prepared struct {
+	c    *checked
+	opts RestoreOptions
+}
+
+// Prepare reads the file opened by open to its end and checks everything in
+// it; it writes nothing outside opts.TmpDir. The caller must Close it.
+func Prepare(ctx context.Context, open Opener, opts RestoreOptions) (*Prepared, error) {
+	c, err := check(ctx, open, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{c: c, opts: opts}, nil
+}
+
+// Header and Summary describe the prepared file.
+func (p *Prepared) Header() Header   { return p.c.header }
+func (p *Prepared) Summary() Summary { return p.c.summary }
+
+// Close removes what Prepare staged.
+func (p *Prepared) Close() { p.c.cleanup() }
+
+// Merge writes every record of the prepared file into db at fresh commit
+// timestamps (see MergeFile).
+func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
+	start := time.Now()
+	opts := p.opts
+	res := Result{Header: p.c.header, File: p.c.summary, Warnings: p.c.warnings}
 
 	// Reads of what db held before see a timestamp older than every write below.
 	before := db.NewTransaction(false)
@@ -38,7 +70,7 @@ func Merge(ctx context.Context, db *badger.DB, open Opener, opts RestoreOptions)
 	defer wb.Cancel()
 	now := opts.now()
 	var bytes uint64
-	err = c.each(ctx, func(kv *pb.KV) error {
+	err := p.c.each(ctx, func(kv *pb.KV) error {
 		if expired(kv, now) {
 			res.Expired++
 			return nil

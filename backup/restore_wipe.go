@@ -42,7 +42,7 @@ func buildWipe(ctx context.Context, staged string, open Opener, opts RestoreOpti
 	if _, err := os.Stat(staged); err == nil {
 		return Result{}, fmt.Errorf("staging directory %s already exists; remove it or retry", staged)
 	}
-	f, size, err := open(ctx)
+	f, size, err := decrypting(open, opts.Identities)(ctx)
 	if err != nil {
 		return Result{}, err
 	}

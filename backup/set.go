@@ -3,10 +3,11 @@ package backup
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
+	"hash"
+	"io"
 	"regexp"
 	"time"
 )
@@ -40,14 +41,22 @@ type SetOptions struct {
 	Trigger string    // TriggerManual when empty
 	By      string    // who asked for the set
 	Now     time.Time // names the set; time.Now when zero
+	// Keys encrypt the set's files when they hold recipients.
+	Keys Keys
 }
 
-// WriteSet writes a backup set of sources into catalog/<id>/. The set is
-// written under catalog/.tmp-<id> and renamed into place only when complete,
-// so a set directory always holds every file its manifest names. When the
-// run fails, catalog/<id>/manifest.json records status failed and the error,
-// and no data file is kept.
+// WriteSet writes a backup set of sources into the local catalog directory
+// catalog (see Catalog.Create).
 func WriteSet(ctx context.Context, catalog string, sources []Source, opts SetOptions) (Manifest, error) {
+	return writeSet(ctx, localStore{dir: catalog}, sources, opts)
+}
+
+// writeSet writes a set of sources into store: each database's file in
+// turn, then the manifest, which makes the set complete. When the run fails,
+// what was written is removed and a manifest with status failed and the
+// error is left in its place, so the catalog shows the failed run and never
+// a half set that looks complete.
+func writeSet(ctx context.Context, store setStore, sources []Source, opts SetOptions) (Manifest, error) {
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -61,38 +70,97 @@ func WriteSet(ctx context.Context, catalog string, sources []Source, opts SetOpt
 	} else if !ValidSetID(id) {
 		return Manifest{}, fmt.Errorf("invalid set id %q", id)
 	}
-	m := Manifest{ID: id, Created: now.UTC(), Trigger: opts.Trigger, By: opts.By, ToolVersion: opts.ToolVersion}
-	if err := os.MkdirAll(catalog, 0o700); err != nil {
-		return m, fmt.Errorf("create catalog %s: %w", catalog, err)
+	m := Manifest{ID: id, Created: now.UTC(), Trigger: opts.Trigger, By: opts.By, ToolVersion: opts.ToolVersion,
+		Databases: map[string]DBEntry{}}
+	if opts.Keys.Encrypts() {
+		m.Encryption = EncryptionAge
 	}
-	tmp := filepath.Join(catalog, ".tmp-"+id)
-	opts.WriteOptions.Manifest = m
-	written, err := WriteDir(ctx, tmp, sources, opts.WriteOptions)
-	if err == nil {
-		written.Created = m.Created
-		if err = WriteManifest(tmp, written); err == nil {
-			err = os.Rename(tmp, filepath.Join(catalog, id))
-		}
-	}
+	sw, err := store.begin(ctx, id)
 	if err != nil {
-		os.RemoveAll(tmp)
-		recordFailure(catalog, m, err)
 		return m, err
 	}
-	return written, syncDir(catalog)
+	for _, src := range sources {
+		entry, err := writeSetFile(ctx, sw, src, opts)
+		if err != nil {
+			err = fmt.Errorf("back up %s: %w", src.Name, err)
+			failed := m
+			failed.Status, failed.Error, failed.Databases = StatusFailed, err.Error(), map[string]DBEntry{}
+			sw.abort(context.WithoutCancel(ctx), failed)
+			return failed, err
+		}
+		m.Databases[src.Name] = entry
+	}
+	m.Status = StatusComplete
+	if err := sw.commit(ctx, m); err != nil {
+		failed := m
+		failed.Status, failed.Error, failed.Databases = StatusFailed, err.Error(), map[string]DBEntry{}
+		sw.abort(context.WithoutCancel(ctx), failed)
+		return failed, err
+	}
+	return m, nil
 }
 
-// recordFailure leaves catalog/<id>/manifest.json with status failed, so the
-// catalog shows the failed run. It is best effort: the disk may be full.
-func recordFailure(catalog string, m Manifest, cause error) {
-	dir := filepath.Join(catalog, m.ID)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return
+// writeSetFile dumps one source into a new file of the set, encrypted when
+// the options say so, and describes it.
+func writeSetFile(ctx context.Context, sw setWriter, src Source, opts SetOptions) (DBEntry, error) {
+	name := FileName(src.Name)
+	fw, err := sw.create(ctx, name)
+	if err != nil {
+		return DBEntry{}, err
 	}
-	m.Status = StatusFailed
-	m.Error = cause.Error()
-	m.Databases = map[string]DBEntry{}
-	if err := WriteManifest(dir, m); err != nil {
-		os.RemoveAll(dir)
+	stored := &countingHash{w: fw, h: sha256.New()}
+	out, finish, err := encrypting(stored, opts.Keys)
+	if err != nil {
+		fw.discard()
+		return DBEntry{}, err
 	}
+	start := time.Now()
+	dump := DumpOptions{Database: src.Name, Format: opts.Format, Compression: opts.Compression, ToolVersion: opts.ToolVersion}
+	if opts.Progress != nil {
+		dump.Progress = func(keys, bytes uint64) { opts.Progress(src.Name, keys, bytes) }
+	}
+	hdr, sum, err := Dump(ctx, src.DB, out, dump)
+	if err == nil {
+		err = finish()
+	}
+	digest := hex.EncodeToString(stored.h.Sum(nil))
+	if err == nil {
+		err = fw.close(ctx, digest)
+	}
+	if err != nil {
+		fw.discard()
+		return DBEntry{}, err
+	}
+	format := opts.Format
+	if format == "" {
+		format = FormatFlowg
+	}
+	entry := DBEntry{
+		File: name, Format: format, Compression: hdr.Compression, Created: hdr.Created,
+		Bytes: stored.n, Keys: sum.Keys, LogicalBytes: sum.Bytes, ReadTs: hdr.ReadTs,
+		SHA256: digest, ContentSHA256: sum.ContentSHA256, Duration: time.Since(start), Note: src.Note,
+	}
+	if opts.Keys.Encrypts() {
+		entry.Encrypted = true
+		entry.PlainSHA256 = sum.SHA256
+	}
+	return entry, nil
 }
+
+// countingHash passes writes on to w, counting and hashing them.
+type countingHash struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+func (c *countingHash) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.h.Write(p[:n])
+	c.n += int64(n)
+	return n, err
+}
+
+func newSHA256() hash.Hash { return sha256.New() }
+
+func hexSum(c *countingHash) string { return hex.EncodeToString(c.h.Sum(nil)) }

@@ -2,7 +2,9 @@ package backup
 
 import (
 	"context"
+
 	"errors"
+	"filippo.io/age"
 	"fmt"
 	"io"
 	"math"
@@ -17,6 +19,8 @@ type VerifyOptions struct {
 	// Load also restores the file into a scratch Badger database and checks
 	// that the database holds exactly the file's records.
 	Load bool
+	// Identities decrypt an age-encrypted file (VerifyFile only).
+	Identities []age.Identity
 	// ScratchDir holds the scratch database when Load is set (os.TempDir()
 	// when empty). It is on disk, not in memory: memory stays bounded
 	// whatever the backup's size, and values over Badger's 1 MiB in-memory
@@ -66,7 +70,7 @@ func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (Header, Summa
 
 // VerifyFile is Verify on the file at path.
 func VerifyFile(ctx context.Context, path string, opts VerifyOptions) (Header, Summary, error) {
-	f, size, err := openFile(path)
+	f, size, err := decrypting(FileOpener(path), opts.Identities)(context.Background())
 	if err != nil {
 		return Header{}, Summary{}, err
 	}
