@@ -23,7 +23,12 @@ type Plan struct {
 // PlanFile checks the backup at path whole and compares it with db (nil for
 // a database that does not exist yet), reading both in key order.
 func PlanFile(ctx context.Context, db *badger.DB, path string, opts RestoreOptions) (Plan, error) {
-	c, err := check(ctx, FileOpener(path), opts)
+	return PlanFrom(ctx, db, FileOpener(path), opts)
+}
+
+// PlanFrom is PlanFile on a file opened by open.
+func PlanFrom(ctx context.Context, db *badger.DB, open Opener, opts RestoreOptions) (Plan, error) {
+	c, err := check(ctx, open, opts)
 	if err != nil {
 		return Plan{}, err
 	}

@@ -56,6 +56,12 @@ func (p *Prepared) Summary() Summary { return p.c.summary }
 // Close removes what Prepare staged.
 func (p *Prepared) Close() { p.c.cleanup() }
 
+// MergeWithProgress is Merge reporting progress to fn.
+func (p *Prepared) MergeWithProgress(ctx context.Context, db *badger.DB, fn func(keys, bytes uint64)) (Result, error) {
+	p.opts.Progress = fn
+	return p.Merge(ctx, db)
+}
+
 // Merge writes every record of the prepared file into db at fresh commit
 // timestamps (see MergeFile).
 func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {

@@ -168,12 +168,17 @@ type WipeOptions struct {
 // database is kept at dir.before-restore-<stamp> (Result.SetAside) unless
 // opts.DiscardPrevious. A dir that does not exist is simply created.
 func WipeDir(ctx context.Context, dir, path string, opts WipeOptions) (Result, error) {
+	return WipeFrom(ctx, dir, FileOpener(path), opts)
+}
+
+// WipeFrom is WipeDir on a file opened by open, read once.
+func WipeFrom(ctx context.Context, dir string, open Opener, opts WipeOptions) (Result, error) {
 	stamp := opts.Stamp
 	if stamp.IsZero() {
 		stamp = time.Now()
 	}
 	staged := kv.SiblingName(dir, "restore-staging", stamp)
-	res, err := BuildWipe(ctx, staged, path, opts.RestoreOptions)
+	res, err := BuildWipeFrom(ctx, staged, open, opts.RestoreOptions)
 	if err != nil {
 		return res, err
 	}

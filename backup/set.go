@@ -41,8 +41,6 @@ type SetOptions struct {
 	Trigger string    // TriggerManual when empty
 	By      string    // who asked for the set
 	Now     time.Time // names the set; time.Now when zero
-	// Keys encrypt the set's files when they hold recipients.
-	Keys Keys
 }
 
 // WriteSet writes a backup set of sources into the local catalog directory

@@ -29,6 +29,8 @@ type WriteOptions struct {
 	Progress func(db string, keys, bytes uint64)
 	// Manifest seeds the manifest's ID, Trigger and By fields.
 	Manifest Manifest
+	// Keys encrypt the files (age) when they hold recipients.
+	Keys Keys
 }
 
 // WriteDir dumps every source into dir (created 0700 if needed) as
@@ -74,6 +76,10 @@ func WriteDir(ctx context.Context, dir string, sources []Source, opts WriteOptio
 	m.Error = ""
 	m.ToolVersion = opts.ToolVersion
 	m.Verification = nil
+	m.Encryption = ""
+	if opts.Keys.Encrypts() {
+		m.Encryption = EncryptionAge
+	}
 	if err := WriteManifest(dir, m); err != nil {
 		return m, err
 	}
@@ -87,12 +93,20 @@ func dumpToTemp(ctx context.Context, dir string, src Source, opts WriteOptions) 
 	if err != nil {
 		return nil, DBEntry{}, err
 	}
+	out, finish, err := encrypting(tmp, opts.Keys)
+	if err != nil {
+		tmp.abandon()
+		return nil, DBEntry{}, err
+	}
 	start := time.Now()
 	dump := DumpOptions{Database: src.Name, Format: opts.Format, Compression: opts.Compression, ToolVersion: opts.ToolVersion}
 	if opts.Progress != nil {
 		dump.Progress = func(keys, bytes uint64) { opts.Progress(src.Name, keys, bytes) }
 	}
-	hdr, sum, err := Dump(ctx, src.DB, tmp, dump)
+	hdr, sum, err := Dump(ctx, src.DB, out, dump)
+	if err == nil {
+		err = finish()
+	}
 	if err != nil {
 		tmp.abandon()
 		return nil, DBEntry{}, err
@@ -106,7 +120,7 @@ func dumpToTemp(ctx context.Context, dir string, src Source, opts WriteOptions) 
 	if format == "" {
 		format = FormatFlowg
 	}
-	return tmp, DBEntry{
+	entry := DBEntry{
 		File:          name,
 		Format:        format,
 		Compression:   hdr.Compression,
@@ -119,7 +133,11 @@ func dumpToTemp(ctx context.Context, dir string, src Source, opts WriteOptions) 
 		ContentSHA256: sum.ContentSHA256,
 		Duration:      time.Since(start),
 		Note:          src.Note,
-	}, nil
+	}
+	if opts.Keys.Encrypts() {
+		entry.Encrypted, entry.PlainSHA256 = true, sum.SHA256
+	}
+	return tmp, entry, nil
 }
 
 func syncDir(dir string) error { return kv.SyncDir(dir) }

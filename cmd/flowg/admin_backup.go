@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -28,9 +29,18 @@ Examples:
    flowg admin backup --backup-dir ./backup
    flowg admin backup --auth-dir ./data/auth --config-dir ./data/config --log-dir ./data/logs --backup-dir ./backup
    flowg admin backup --only logs --backup-dir /mnt/backups/logs-only
-   flowg admin backup --format badger --backup-dir ./for-badger-restore`,
-		Flags: append(dirFlags(),
-			&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory to write the backup files into (created 0700)"},
+   flowg admin backup --format badger --backup-dir ./for-badger-restore
+   flowg admin backup --backup-dir s3://backups/flowg --s3-endpoint 127.0.0.1:9000 --s3-insecure --verify
+   flowg admin backup --backup-dir ./backup --encrypt-to age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+
+With an s3://bucket/prefix --backup-dir, the backup is a new set
+<prefix>/<id>/ of the catalog there (files first, manifest.json last), with
+credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. --encrypt-to or
+--encrypt-passphrase-file encrypt every file with age: a backup of auth holds
+password hashes and the JWT signing key.`,
+		Flags: append(append(append(dirFlags(), s3Flags()...), encryptFlags()...),
+			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file, to --verify files encrypted with --encrypt-to"},
+			&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory to write the backup files into (created 0700), or an s3://bucket/prefix catalog"},
 			onlyFlag(),
 			&cli.StringFlag{Name: "format", Value: "flowg", Usage: "file format: flowg (checksummed) or badger (raw stream for 'badger restore')"},
 			&cli.StringFlag{Name: "compression", Value: "zstd", Usage: "frame compression of flowg files: zstd or none"},
@@ -56,9 +66,28 @@ func adminBackup(c *cli.Context) error {
 	if err != nil {
 		return usagef("--compression: %v", err)
 	}
+	keys, err := keysFrom(c)
+	if err != nil {
+		return err
+	}
+	ids, err := identitiesFrom(c)
+	if err != nil {
+		return err
+	}
+	keys.Identities = append(keys.Identities, ids...)
+	if c.Bool("verify") && keys.Encrypts() && len(keys.Identities) == 0 {
+		return usagef("--verify of files encrypted with --encrypt-to needs --identity (the matching private key)")
+	}
 	dirs, backupDir := dirsFrom(c), c.String("backup-dir")
 	errOut := c.App.ErrWriter
 
+	var cat *backup.Catalog
+	if backup.IsS3URL(backupDir) {
+		if cat, err = catalogFrom(c, backupDir); err != nil {
+			return opError{op: "backup", err: err, safe: "nothing was read or written"}
+		}
+		cat.WithKeys(keys)
+	}
 	sources, closeAll, err := openSnapshots(dirs, names)
 	if err != nil {
 		return err
@@ -75,6 +104,7 @@ func adminBackup(c *cli.Context) error {
 		Format:      format,
 		Compression: compression,
 		ToolVersion: version,
+		Keys:        keys,
 		Progress: func(db string, keys, bytes uint64) {
 			if bars[db] == nil {
 				bars[db] = newProgress(errOut, "backup "+db, 0)
@@ -83,24 +113,49 @@ func adminBackup(c *cli.Context) error {
 		},
 	}
 	start := time.Now()
-	m, err := backup.WriteDir(c.Context, backupDir, sources, opts)
+	var m backup.Manifest
+	where := backupDir
+	if cat != nil {
+		m, err = cat.Create(c.Context, sources, backup.SetOptions{WriteOptions: opts, Trigger: backup.TriggerManual, By: "flowg admin backup"})
+		where = strings.TrimSuffix(backupDir, "/") + "/" + m.ID
+	} else {
+		m, err = backup.WriteDir(c.Context, backupDir, sources, opts)
+	}
 	for _, b := range bars {
 		b.finish()
 	}
 	if err != nil {
-		return opError{op: "backup", err: err, safe: fmt.Sprintf("the databases were only read; earlier files in %s are unchanged", backupDir)}
+		return opError{op: "backup", err: err, safe: fmt.Sprintf("the databases were only read; earlier backups in %s are unchanged", backupDir)}
 	}
 	for _, name := range names {
 		e := m.Databases[string(name)]
 		fmt.Fprintf(c.App.Writer, "%-6s %8d keys %10s  %7s  sha256 %s  -> %s\n", name, e.Keys,
-			humanize.IBytes(uint64(e.Bytes)), e.Duration.Round(time.Millisecond), shortSum(e.SHA256), backupDir+"/"+e.File)
+			humanize.IBytes(uint64(e.Bytes)), e.Duration.Round(time.Millisecond), shortSum(e.SHA256), where+"/"+e.File)
 	}
 	if c.Bool("verify") {
-		if err := verifyWritten(c, backupDir, names); err != nil {
+		if cat != nil {
+			err = verifySetNow(c, cat, m.ID)
+		} else {
+			err = verifyWritten(c, backupDir, names, keys)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(errOut, "backup of %s complete in %s\n", joinNames(names), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// verifySetNow verifies a catalog set just written and records the result.
+func verifySetNow(c *cli.Context, cat *backup.Catalog, id string) error {
+	info, err := cat.Verify(c.Context, id, time.Now())
+	if err != nil {
+		return opError{op: "verify", err: err, safe: "the databases were only read"}
+	}
+	if info.Label != backup.LabelRestoreVerified {
+		return opError{op: "verify", err: fmt.Errorf("set %s: %s: %s", id, info.Label, info.Problem), safe: "the databases were only read"}
+	}
+	fmt.Fprintf(c.App.Writer, "set %s verified: every file loads back whole, checksums hold\n", id)
 	return nil
 }
 
@@ -127,13 +182,13 @@ func openSnapshots(dirs kv.Dirs, names []kv.Name) ([]backup.Source, func(), erro
 }
 
 // verifyWritten verifies the files just written, loading each into a scratch database.
-func verifyWritten(c *cli.Context, dir string, names []kv.Name) error {
+func verifyWritten(c *cli.Context, dir string, names []kv.Name, keys backup.Keys) error {
 	for _, name := range names {
 		path, err := backup.FindFile(dir, string(name))
 		if err != nil {
 			return err
 		}
-		_, sum, err := backup.VerifyFile(c.Context, path, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(name)}, Load: true})
+		_, sum, err := backup.VerifyFile(c.Context, path, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(name)}, Load: true, Identities: keys.Identities})
 		if err != nil {
 			return opError{op: "verify", err: fmt.Errorf("%s: %w", path, err), safe: "the databases were only read"}
 		}

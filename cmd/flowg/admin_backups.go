@@ -14,7 +14,7 @@ import (
 )
 
 func adminBackupsCommand() *cli.Command {
-	catalogFlag := &cli.StringFlag{Name: "backup-dir", Value: "./backups", Usage: "the catalog: the server's --backup-dir"}
+	catalogFlags := append(s3Flags(), &cli.StringFlag{Name: "backup-dir", Value: "./backups", Usage: "the catalog: the server's --backup-dir (a directory or s3://bucket/prefix)"})
 	return &cli.Command{
 		Name:   "backups",
 		Action: groupAction,
@@ -34,25 +34,25 @@ Examples:
 				Name:      "list",
 				Usage:     "list the sets, newest first, with their trust label",
 				UsageText: "flowg admin backups list [--backup-dir DIR] [--json]",
-				Flags:     []cli.Flag{catalogFlag, &cli.BoolFlag{Name: "json", Usage: "print JSON"}},
+				Flags:     append(catalogFlags, &cli.BoolFlag{Name: "json", Usage: "print JSON"}),
 				Action:    adminBackupsList,
 			},
 			{
 				Name:      "verify",
 				Usage:     "verify sets: every checksum, and a load into a scratch database; records the result",
 				UsageText: "flowg admin backups verify [--backup-dir DIR] (ID... | --all)",
-				Flags:     []cli.Flag{catalogFlag, &cli.BoolFlag{Name: "all", Usage: "verify every complete set"}},
+				Flags:     append(append(catalogFlags, decryptFlags()...), &cli.BoolFlag{Name: "all", Usage: "verify every complete set"}),
 				Action:    adminBackupsVerify,
 			},
 			{
 				Name:      "prune",
 				Usage:     "delete the sets a retention policy drops (never the newest restore-verified one)",
 				UsageText: "flowg admin backups prune [--backup-dir DIR] [--keep N] [--max-age DURATION] [--dry-run]",
-				Flags: []cli.Flag{catalogFlag,
+				Flags: append(catalogFlags,
 					&cli.IntFlag{Name: "keep", Usage: "keep the newest N manual and scheduled sets"},
 					&cli.DurationFlag{Name: "max-age", Usage: "drop sets older than this (e.g. 720h); pre-restore sets are kept at least this long"},
 					&cli.BoolFlag{Name: "dry-run", Usage: "say what would be deleted; delete nothing"},
-				},
+				),
 				Action: adminBackupsPrune,
 			},
 		},
@@ -63,7 +63,11 @@ func adminBackupsList(c *cli.Context) error {
 	if err := noArgs(c); err != nil {
 		return err
 	}
-	sets, err := backup.OpenCatalog(c.String("backup-dir")).List()
+	cat, err := catalogFrom(c, c.String("backup-dir"))
+	if err != nil {
+		return opError{op: "list", err: err}
+	}
+	sets, err := cat.List()
 	if err != nil {
 		return opError{op: "list", err: err}
 	}
@@ -113,7 +117,15 @@ func orDash(s string) string {
 }
 
 func adminBackupsVerify(c *cli.Context) error {
-	cat := backup.OpenCatalog(c.String("backup-dir"))
+	cat, err := catalogFrom(c, c.String("backup-dir"))
+	if err != nil {
+		return opError{op: "verify", err: err}
+	}
+	identities, err := identitiesFrom(c)
+	if err != nil {
+		return err
+	}
+	cat.WithKeys(backup.Keys{Identities: identities})
 	ids := c.Args().Slice()
 	switch {
 	case c.Bool("all") && len(ids) > 0:
@@ -159,7 +171,10 @@ func adminBackupsPrune(c *cli.Context) error {
 	if policy.IsZero() {
 		return usagef("give --keep N and/or --max-age DURATION")
 	}
-	cat := backup.OpenCatalog(c.String("backup-dir"))
+	cat, err := catalogFrom(c, c.String("backup-dir"))
+	if err != nil {
+		return opError{op: "prune", err: err}
+	}
 	if c.Bool("dry-run") {
 		sets, err := cat.List()
 		if err != nil {

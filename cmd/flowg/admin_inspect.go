@@ -41,7 +41,18 @@ type inspection struct {
 }
 
 func adminInspect(c *cli.Context) error {
-	files, _, err := targetFiles(c)
+	// urfave/cli stops reading flags at the first argument; accept the
+	// natural `inspect FILE --json` too.
+	asJSON := c.Bool("json")
+	var args []string
+	for _, a := range c.Args().Slice() {
+		if a == "--json" || a == "-json" {
+			asJSON = true
+			continue
+		}
+		args = append(args, a)
+	}
+	files, _, err := targetFiles(c, args)
 	if err != nil {
 		return err
 	}
@@ -61,7 +72,7 @@ func adminInspect(c *cli.Context) error {
 		}
 		all = append(all, in)
 	}
-	if c.Bool("json") {
+	if asJSON {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(all); err != nil {

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"filippo.io/age"
+	"github.com/dgraph-io/badger/v4"
 	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
@@ -43,8 +47,8 @@ Examples:
    flowg admin restore --backup-dir ./backup --dry-run
    flowg admin restore --backup-dir ./backup --only config --wipe
    rm -rf ./data && flowg admin restore --backup-dir ./backup`,
-		Flags: append(dirFlags(),
-			&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory holding auth.db, config.db and log.db"},
+		Flags: append(append(append(dirFlags(), s3Flags()...), decryptFlags()...),
+			&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory holding auth.db, config.db and log.db, or an s3://bucket/prefix catalog"},
 			onlyFlag(),
 			&cli.BoolFlag{Name: "wipe", Usage: "destructive: afterwards each database holds exactly the backup's keys"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "check the files and say what would change (keys added, overwritten, removed); write nothing"},
@@ -53,15 +57,10 @@ Examples:
 			&cli.StringFlag{Name: "safety-dir", Usage: "where merge safety snapshots go (default: <parent of the database dir>/safety/<time>)"},
 			&cli.StringFlag{Name: "catalog-dir", Value: "./backups", Usage: "catalog checked for a restore-verified set before a restore without safety copy"},
 			&cli.BoolFlag{Name: "skip-backup-check", Usage: "allow --no-safety-snapshot / --discard-previous without a restore-verified set in the catalog"},
+			&cli.StringFlag{Name: "set", Usage: "with an s3:// --backup-dir: the set id to restore (default: the newest complete set)"},
 		),
 		Action: adminRestore,
 	}
-}
-
-type restoreJob struct {
-	name kv.Name
-	dir  string
-	file string
 }
 
 func adminRestore(c *cli.Context) error {
@@ -75,8 +74,11 @@ func adminRestore(c *cli.Context) error {
 	if c.Bool("discard-previous") && !c.Bool("wipe") {
 		return usagef("--discard-previous only applies with --wipe")
 	}
-	dirs, backupDir := dirsFrom(c), c.String("backup-dir")
-	jobs, err := findFiles(dirs, backupDir, names)
+	ids, err := identitiesFrom(c)
+	if err != nil {
+		return err
+	}
+	jobs, err := findJobs(c, names, ids)
 	if err != nil {
 		return err
 	}
@@ -86,113 +88,239 @@ func adminRestore(c *cli.Context) error {
 	if err := guardUnprotected(c, names); err != nil {
 		return err
 	}
-	if len(jobs) > 1 {
-		if err := checkAll(c, jobs); err != nil {
-			return err
-		}
-	}
 	stamp := time.Now().UTC()
-	for _, job := range jobs {
-		if c.Bool("wipe") {
-			err = wipeRestore(c, job, stamp)
-		} else {
-			err = mergeRestore(c, job, stamp)
-		}
-		if err != nil {
-			return err
-		}
+	if c.Bool("wipe") {
+		return wipeAll(c, jobs, stamp)
 	}
-	return nil
+	return mergeAll(c, jobs, stamp)
 }
 
-// findFiles locates every database's file before anything else happens.
-func findFiles(dirs kv.Dirs, backupDir string, names []kv.Name) ([]restoreJob, error) {
+// restoreJob is one database to restore and the file to restore it from.
+type restoreJob struct {
+	name kv.Name
+	dir  string
+	file string // as shown to the user: a path or an s3:// URL
+	open backup.Opener
+	ids  []age.Identity
+}
+
+// findJobs locates every database's file before anything else happens: in
+// a backup directory, or in the newest complete set (or --set) of an S3
+// catalog.
+func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob, error) {
+	dirs, backupDir := dirsFrom(c), c.String("backup-dir")
+	refuse := func(err error) error {
+		return opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}
+	}
 	var jobs []restoreJob
-	for _, name := range names {
-		file, err := backup.FindFile(backupDir, string(name))
-		if err != nil {
-			return nil, opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}
+	if !backup.IsS3URL(backupDir) {
+		for _, name := range names {
+			file, err := backup.FindFile(backupDir, string(name))
+			if err != nil {
+				return nil, refuse(err)
+			}
+			jobs = append(jobs, restoreJob{name: name, dir: dirs.Of(name), file: file, open: backup.FileOpener(file), ids: ids})
 		}
-		jobs = append(jobs, restoreJob{name: name, dir: dirs.Of(name), file: file})
+		return jobs, nil
+	}
+	cat, err := catalogFrom(c, backupDir)
+	if err != nil {
+		return nil, refuse(err)
+	}
+	cat.WithKeys(backup.Keys{Identities: ids})
+	id, err := pickSet(cat, c.String("set"), names)
+	if err != nil {
+		return nil, refuse(err)
+	}
+	for _, name := range names {
+		open, err := cat.Open(id, string(name))
+		if err != nil {
+			return nil, refuse(err)
+		}
+		file := strings.TrimSuffix(backupDir, "/") + "/" + id + "/" + backup.FileName(string(name))
+		jobs = append(jobs, restoreJob{name: name, dir: dirs.Of(name), file: file, open: open})
 	}
 	return jobs, nil
 }
 
-// checkAll verifies every file before the first database is touched, so a bad
-// log.db does not leave auth restored and logs not.
-func checkAll(c *cli.Context, jobs []restoreJob) error {
-	for _, job := range jobs {
-		opts := backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(job.name)}}
-		if _, _, err := backup.VerifyFile(c.Context, job.file, opts); err != nil {
-			return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "nothing was written; every database is unchanged"}
+// pickSet returns id if given, else the newest complete set holding every
+// named database (restore-verified ones first).
+func pickSet(cat *backup.Catalog, id string, names []kv.Name) (string, error) {
+	if id != "" {
+		_, err := cat.Get(id)
+		return id, err
+	}
+	sets, err := cat.List()
+	if err != nil {
+		return "", err
+	}
+	for _, wantVerified := range []bool{true, false} {
+		for _, s := range sets {
+			if s.Label != backup.LabelRestoreVerified && (wantVerified || s.Label != backup.LabelCreated) {
+				continue
+			}
+			if holdsAll(s, names) {
+				return s.ID, nil
+			}
 		}
 	}
+	return "", fmt.Errorf("%w: %s holds no complete set with %s", backup.ErrMissingFile, cat.Dir(), joinNames(names))
+}
+
+func holdsAll(s backup.SetInfo, names []kv.Name) bool {
+	for _, n := range names {
+		if _, ok := s.Databases[string(n)]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeAll checks every file and opens every database before the first one
+// changes, so a bad log.db or a locked logs database never leaves auth
+// restored and logs not.
+func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
+	prepared := make([]*backup.Prepared, 0, len(jobs))
+	defer func() {
+		for _, p := range prepared {
+			p.Close()
+		}
+	}()
+	revived := map[string][]string{}
+	for _, job := range jobs {
+		opts := backup.RestoreOptions{Database: string(job.name), Identities: job.ids}
+		if job.name == kv.Auth {
+			opts.Added = func(key []byte) {
+				if kind, name, ok := auth.DescribeKey(key); ok {
+					revived[kind] = append(revived[kind], name)
+				}
+			}
+		}
+		p, err := backup.Prepare(c.Context, job.open, opts)
+		if err != nil {
+			return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "nothing was written; every database is unchanged"}
+		}
+		prepared = append(prepared, p)
+	}
+	dbs, err := openAll(jobs)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, db := range dbs {
+			db.Close()
+		}
+	}()
+	safety := uniqueSafetyDir(c, jobs[0], stamp)
+	var done []kv.Name
+	for i, job := range jobs {
+		if err := mergeOne(c, job, dbs[i], prepared[i], safety, done); err != nil {
+			return err
+		}
+		done = append(done, job.name)
+	}
+	warnRevived(c.App.ErrWriter, revived)
 	return nil
 }
 
-func restoreOptions(c *cli.Context, job restoreJob, bar *progress) backup.RestoreOptions {
-	return backup.RestoreOptions{Database: string(job.name), Progress: bar.update}
+// openAll opens every job's database, or none.
+func openAll(jobs []restoreJob) ([]*badger.DB, error) {
+	var dbs []*badger.DB
+	for _, job := range jobs {
+		db, err := kv.Open(job.dir, kv.OpenOptions{})
+		if err != nil {
+			for _, d := range dbs {
+				d.Close()
+			}
+			return nil, openError{name: job.name, dir: job.dir, err: err}
+		}
+		dbs = append(dbs, db)
+	}
+	return dbs, nil
 }
 
-func mergeRestore(c *cli.Context, job restoreJob, stamp time.Time) error {
-	db, err := kv.Open(job.dir, kv.OpenOptions{})
-	if err != nil {
-		return openError{name: job.name, dir: job.dir, err: err}
-	}
-	defer db.Close()
-	safe := fmt.Sprintf("nothing was written; %s is unchanged", job.dir)
+func mergeOne(c *cli.Context, job restoreJob, db *badger.DB, p *backup.Prepared, safety string, done []kv.Name) error {
+	safe := alreadyDone(done, fmt.Sprintf("%s is unchanged", job.dir))
 	if !c.Bool("no-safety-snapshot") && !kv.IsEmpty(db) {
-		where := safetyDir(c, job, stamp)
-		_, err := backup.WriteDir(c.Context, where, []backup.Source{{Name: string(job.name), DB: db}}, backup.WriteOptions{ToolVersion: version})
+		_, err := backup.WriteDir(c.Context, safety, []backup.Source{{Name: string(job.name), DB: db}}, backup.WriteOptions{ToolVersion: version})
 		if err != nil {
 			return opError{op: "restore", err: fmt.Errorf("write safety snapshot: %w", err), safe: safe,
 				next: "free space for the snapshot, choose another --safety-dir, or skip it with --no-safety-snapshot"}
 		}
-		fmt.Fprintf(c.App.ErrWriter, "safety snapshot of %s written to %s\n", job.name, where)
+		fmt.Fprintf(c.App.ErrWriter, "safety snapshot of %s written to %s\n", job.name, safety)
 		fmt.Fprintf(c.App.ErrWriter, "  to undo this restore: flowg admin restore --only %s --wipe --%s %s --backup-dir %s\n",
-			job.name, dirFlagName(job.name), job.dir, where)
+			job.name, dirFlagName(job.name), job.dir, safety)
 	}
-	bar := newProgress(c.App.ErrWriter, "restore "+string(job.name), 0)
-	opts := restoreOptions(c, job, bar)
-	revived := map[string][]string{}
-	if job.name == kv.Auth {
-		opts.Added = func(key []byte) {
-			if kind, name, ok := auth.DescribeKey(key); ok {
-				revived[kind] = append(revived[kind], name)
-			}
-		}
-	}
-	res, err := backup.MergeFile(c.Context, db, job.file, opts)
+	bar := newProgress(c.App.ErrWriter, "restore "+string(job.name), int64(p.Summary().Bytes))
+	res, err := p.MergeWithProgress(c.Context, db, bar.update)
 	bar.finish()
 	if err != nil {
 		if res.Written > 0 {
-			safe = fmt.Sprintf("%s may hold part of the backup; the safety snapshot above undoes it", job.dir)
+			safe = alreadyDone(done, fmt.Sprintf("%s may hold part of the backup; the safety snapshot above undoes it", job.dir))
 		}
 		return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: safe}
 	}
 	printWarnings(c.App.ErrWriter, res.Warnings)
-	warnRevived(c.App.ErrWriter, revived)
 	printRestored(c.App.Writer, job, res, "merged")
 	return nil
 }
 
-func wipeRestore(c *cli.Context, job restoreJob, stamp time.Time) error {
-	// Refuse at once if a server holds the database, before building anything.
-	if kv.Exists(job.dir) {
+// alreadyDone prefixes what is safe with the databases already restored.
+func alreadyDone(done []kv.Name, rest string) string {
+	if len(done) == 0 {
+		return "nothing was written; " + rest
+	}
+	return fmt.Sprintf("%s were already restored; %s", joinNames(done), rest)
+}
+
+// wipeAll checks every file (when there are several) and makes sure no
+// other process holds any of the databases before the first one is swapped.
+func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
+	if len(jobs) > 1 {
+		for _, job := range jobs {
+			r, size, err := job.open(c.Context)
+			if err == nil {
+				_, _, err = backup.Verify(c.Context, r, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(job.name), Size: size}})
+				r.Close()
+			}
+			if err != nil {
+				return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "nothing was written; every database is unchanged"}
+			}
+		}
+	}
+	for _, job := range jobs {
+		if !kv.Exists(job.dir) {
+			continue
+		}
 		db, err := kv.Open(job.dir, kv.OpenOptions{})
 		if err != nil {
 			return openError{name: job.name, dir: job.dir, err: err}
 		}
 		db.Close()
 	}
+	var done []kv.Name
+	for _, job := range jobs {
+		if err := wipeOne(c, job, stamp, done); err != nil {
+			return err
+		}
+		done = append(done, job.name)
+	}
+	return nil
+}
+
+func wipeOne(c *cli.Context, job restoreJob, stamp time.Time, done []kv.Name) error {
 	bar := newProgress(c.App.ErrWriter, "restore "+string(job.name), 0)
-	opts := backup.WipeOptions{RestoreOptions: restoreOptions(c, job, bar), DiscardPrevious: c.Bool("discard-previous"), Stamp: stamp}
-	res, err := backup.WipeDir(c.Context, job.dir, job.file, opts)
+	opts := backup.WipeOptions{
+		RestoreOptions:  backup.RestoreOptions{Database: string(job.name), Progress: bar.update, Identities: job.ids},
+		DiscardPrevious: c.Bool("discard-previous"),
+		Stamp:           stamp,
+	}
+	res, err := backup.WipeFrom(c.Context, job.dir, job.open, opts)
 	bar.finish()
 	if err != nil {
-		safe := fmt.Sprintf("nothing was swapped in; %s is unchanged", job.dir)
+		safe := alreadyDone(done, fmt.Sprintf("nothing was swapped in; %s is unchanged", job.dir))
 		if res.SetAside != "" {
-			safe = fmt.Sprintf("the previous database is at %s", res.SetAside)
+			safe = alreadyDone(done, fmt.Sprintf("the previous %s database is at %s", job.name, res.SetAside))
 		}
 		return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: safe}
 	}
@@ -205,11 +333,21 @@ func wipeRestore(c *cli.Context, job restoreJob, stamp time.Time) error {
 	return nil
 }
 
-func safetyDir(c *cli.Context, job restoreJob, stamp time.Time) string {
+// uniqueSafetyDir returns the directory merge safety snapshots of this run
+// go to: --safety-dir, or <data parent>/safety/<time>, never one an earlier
+// run used.
+func uniqueSafetyDir(c *cli.Context, job restoreJob, stamp time.Time) string {
 	if d := c.String("safety-dir"); d != "" {
 		return d
 	}
-	return filepath.Join(filepath.Dir(filepath.Clean(job.dir)), "safety", stamp.Format("20060102T150405Z"))
+	base := filepath.Join(filepath.Dir(filepath.Clean(job.dir)), "safety", stamp.Format("20060102T150405Z"))
+	dir := base
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
+			return dir
+		}
+		dir = fmt.Sprintf("%s-%d", base, i)
+	}
 }
 
 func dirFlagName(n kv.Name) string {
@@ -255,22 +393,21 @@ func warnRevived(w io.Writer, revived map[string][]string) {
 
 func planRestore(c *cli.Context, jobs []restoreJob) error {
 	for _, job := range jobs {
-		var opened *kv.Snapshot
+		var snap *kv.Snapshot
 		if kv.Exists(job.dir) {
 			s, err := kv.OpenSnapshot(job.dir, "")
 			if err != nil {
 				return openError{name: job.name, dir: job.dir, err: err}
 			}
-			opened = s
+			snap = s
 		}
-		opts := backup.RestoreOptions{Database: string(job.name)}
-		var p backup.Plan
-		var err error
-		if opened != nil {
-			p, err = backup.PlanFile(c.Context, opened.DB, job.file, opts)
-			opened.Close()
-		} else {
-			p, err = backup.PlanFile(c.Context, nil, job.file, opts)
+		var db *badger.DB
+		if snap != nil {
+			db = snap.DB
+		}
+		p, err := backup.PlanFrom(c.Context, db, job.open, backup.RestoreOptions{Database: string(job.name), Identities: job.ids})
+		if snap != nil {
+			snap.Close()
 		}
 		if err != nil {
 			return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "dry run: nothing was written"}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"filippo.io/age"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
 	"github.com/urfave/cli/v2"
@@ -25,9 +26,9 @@ file holds.
 Examples:
    flowg admin verify --backup-dir ./backup
    flowg admin verify ./backup/config.db`,
-		Flags: []cli.Flag{
+		Flags: append(decryptFlags(),
 			&cli.StringFlag{Name: "backup-dir", Usage: "directory of backup files (or a single file)"},
-		},
+		),
 		Action: adminVerify,
 	}
 }
@@ -40,13 +41,13 @@ type backupFile struct {
 
 // targetFiles resolves a FILE|DIR argument (or --backup-dir) into the backup
 // files to look at.
-func targetFiles(c *cli.Context) ([]backupFile, string, error) {
+func targetFiles(c *cli.Context, args []string) ([]backupFile, string, error) {
 	target := c.String("backup-dir")
-	if c.Args().Len() > 1 || (target != "" && c.Args().Len() > 0) {
+	if len(args) > 1 || (target != "" && len(args) > 0) {
 		return nil, "", usagef("give one backup directory or file")
 	}
-	if target == "" {
-		target = c.Args().First()
+	if target == "" && len(args) == 1 {
+		target = args[0]
 	}
 	if target == "" {
 		return nil, "", usagef("name a backup directory (--backup-dir DIR) or a file")
@@ -71,7 +72,11 @@ func targetFiles(c *cli.Context) ([]backupFile, string, error) {
 }
 
 func adminVerify(c *cli.Context) error {
-	files, dir, err := targetFiles(c)
+	files, dir, err := targetFiles(c, c.Args().Slice())
+	if err != nil {
+		return err
+	}
+	ids, err := identitiesFrom(c)
 	if err != nil {
 		return err
 	}
@@ -85,7 +90,7 @@ func adminVerify(c *cli.Context) error {
 	}
 	failed := 0
 	for _, f := range files {
-		if err := verifyOne(c, f, manifest); err != nil {
+		if err := verifyOne(c, f, manifest, ids); err != nil {
 			failed++
 			fmt.Fprintf(c.App.Writer, "%-10s FAILED  %v\n", filepath.Base(f.path), err)
 			if next := nextFor(err); next != "" {
@@ -101,8 +106,8 @@ func adminVerify(c *cli.Context) error {
 	return nil
 }
 
-func verifyOne(c *cli.Context, f backupFile, m *backup.Manifest) error {
-	opts := backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(f.name)}, Load: true}
+func verifyOne(c *cli.Context, f backupFile, m *backup.Manifest, ids []age.Identity) error {
+	opts := backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(f.name)}, Load: true, Identities: ids}
 	hdr, sum, err := backup.VerifyFile(c.Context, f.path, opts)
 	if err != nil {
 		return err

@@ -129,7 +129,7 @@ func namesFrom(c *cli.Context) ([]kv.Name, error) {
 // mistyped (e.g. "--backup-dir" forgotten).
 func noArgs(c *cli.Context) error {
 	if c.Args().Len() > 0 {
-		return usagef("unexpected argument %q; see `flowg %s --help`", c.Args().First(), c.Command.FullName())
+		return usagef("unexpected argument %q; see `%s --help`", c.Args().First(), c.Command.HelpName)
 	}
 	return nil
 }

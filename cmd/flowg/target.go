@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+
+	"filippo.io/age"
+	"github.com/flowg-backup/flowg/backup"
+	"github.com/urfave/cli/v2"
+)
+
+// s3Flags locate an S3-compatible service for an s3:// --backup-dir.
+// Credentials come only from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+func s3Flags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "s3-endpoint", Usage: "S3-compatible endpoint host[:port] for s3:// targets (default s3.amazonaws.com)", EnvVars: []string{"FLOWG_S3_ENDPOINT"}},
+		&cli.StringFlag{Name: "s3-region", Usage: "S3 region", EnvVars: []string{"FLOWG_S3_REGION", "AWS_REGION"}},
+		&cli.BoolFlag{Name: "s3-insecure", Usage: "talk plain HTTP to the endpoint (a loopback MinIO)", EnvVars: []string{"FLOWG_S3_INSECURE"}},
+	}
+}
+
+// encryptFlags choose how new backup files are encrypted at rest.
+func encryptFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "encrypt-to", Usage: "encrypt backup files with age to this public key (age1...); repeatable"},
+		&cli.StringFlag{Name: "encrypt-passphrase-file", Usage: "encrypt (and decrypt) backup files with the passphrase on the first line of this file"},
+	}
+}
+
+// decryptFlags give the keys to read encrypted backup files.
+func decryptFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "identity", Usage: "age identity file (AGE-SECRET-KEY-1...) to decrypt encrypted backups; repeatable"},
+		&cli.StringFlag{Name: "encrypt-passphrase-file", Usage: "decrypt backups encrypted with the passphrase on the first line of this file"},
+	}
+}
+
+// keysFrom reads --encrypt-to and --encrypt-passphrase-file.
+func keysFrom(c *cli.Context) (backup.Keys, error) {
+	var keys backup.Keys
+	if to := c.StringSlice("encrypt-to"); len(to) > 0 {
+		recipients, err := backup.ParseRecipients(to)
+		if err != nil {
+			return keys, usagef("--encrypt-to: %v", err)
+		}
+		keys.Recipients = recipients
+	}
+	if path := c.String("encrypt-passphrase-file"); path != "" {
+		pass, err := backup.PassphraseKeys(path)
+		if err != nil {
+			return keys, usagef("--encrypt-passphrase-file: %v", err)
+		}
+		keys.Recipients = append(keys.Recipients, pass.Recipients...)
+		keys.Identities = append(keys.Identities, pass.Identities...)
+	}
+	return keys, nil
+}
+
+// identitiesFrom reads --identity files and --encrypt-passphrase-file.
+func identitiesFrom(c *cli.Context) ([]age.Identity, error) {
+	var ids []age.Identity
+	for _, path := range c.StringSlice("identity") {
+		found, err := backup.LoadIdentities(path)
+		if err != nil {
+			return nil, usagef("--identity: %v", err)
+		}
+		ids = append(ids, found...)
+	}
+	if path := c.String("encrypt-passphrase-file"); path != "" {
+		pass, err := backup.PassphraseKeys(path)
+		if err != nil {
+			return nil, usagef("--encrypt-passphrase-file: %v", err)
+		}
+		ids = append(ids, pass.Identities...)
+	}
+	return ids, nil
+}
+
+// catalogFrom opens the catalog at dir (a directory or s3://bucket/prefix).
+func catalogFrom(c *cli.Context, dir string) (*backup.Catalog, error) {
+	cat, err := backup.OpenTarget(c.Context, dir, backup.S3Options{
+		Endpoint: c.String("s3-endpoint"), Region: c.String("s3-region"), Insecure: c.Bool("s3-insecure"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open backup target: %w", err)
+	}
+	return cat, nil
+}
