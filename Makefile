@@ -9,7 +9,9 @@ LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/flowg
 FUZZTIME ?= 10s
 
-.PHONY: build run test bench lint fuzz
+BENCH_WORK ?= /tmp/flowg-bench
+
+.PHONY: build run test bench bench-quick lint fuzz
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/flowg
@@ -21,8 +23,15 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 
+# The side-by-side benchmark of issue 5: 1M log records, 5 alternating rounds
+# of Badger's own backup path and flowg's; the table lands in $(BENCH_WORK)/results.md.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./backup/...
+	$(GO) run ./cmd/flowg-bench --work $(BENCH_WORK)
+	$(GO) test -run '^$$' -bench . -benchmem ./backup/
+
+# A quick smoke run of the same harness: 100k records, 3 rounds.
+bench-quick:
+	$(GO) run ./cmd/flowg-bench --quick --work $(BENCH_WORK)-quick
 
 lint:
 	@unformatted="$$(gofmt -l .)"; \

@@ -1,0 +1,173 @@
+// Command flowg-bench measures flowg's backup and restore of the logs
+// database side by side with the reference path FlowG uses today: Badger's
+// Stream.Backup with one goroutine to back up, and db.Load(r, 1) to restore.
+//
+// It generates a deterministic, seeded dataset of realistic log records into
+// a logs database opened with flowg's own Badger options (ZSTD tables), keyed
+// as the log store keys them, half of them with a TTL. The dataset is built
+// once per work directory and reused while its parameters match.
+//
+// Then, in one run, it performs every operation --runs times, alternating
+// reference and flowg operations within each round (and swapping which one
+// goes first every other round, so neither always meets a warmer cache):
+//
+//	ref-backup         Stream.Backup, NumGo=1, into a file (DB opened read-only)
+//	flowg-backup       backup.Dump into a file (flowg format, default compression)
+//	online-backup      GET /api/v1/backup/logs from a running `flowg serve`
+//	ref-restore        db.Load(r, 1) into a fresh database, Close included
+//	flowg-merge        backup.MergeFile into a fresh database, Close included
+//	flowg-wipe         backup.WipeDir into a fresh directory
+//	flowg-verify       backup.VerifyFile, checksums only
+//	flowg-verify-load  backup.VerifyFile with Load (scratch database in memory, as the CLI does)
+//
+// Each offline operation runs in a child process (the harness re-executes
+// itself as `flowg-bench op NAME ...`), so its peak RSS is its own. The child
+// reports its VmHWM (/proc/self/status) when the operation ends: its
+// getrusage ru_maxrss, also recorded, is no use on Linux, because Go starts
+// children with a vfork-style clone and the kernel counts the parent's
+// resident pages towards the child's maxrss. The child times the operation
+// itself, database open and close and the file's fsync included, so process
+// start-up is left out of the time column; the wall time around the child is
+// kept too. For online-backup the peak RSS is the server's VmHWM, reset after
+// login (clear_refs) and read after the download.
+//
+// It prints a markdown table of medians (time, MB/s of logical bytes, output
+// size, peak RSS), the ratios flowg / reference for each pairing, and writes
+// both with every raw sample to WORK/results.md and WORK/results.json.
+//
+// Usage:
+//
+//	go run ./cmd/flowg-bench [--records 1000000] [--runs 5] [--seed 1] [--work DIR] [--flowg PATH] [--quick] [--profile]
+//
+// The harness is meant for Linux: peak RSS and the server's CPU time come from /proc.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+)
+
+// Exit codes: 0 every operation ran (n/a allowed), 1 one failed, 2 bad usage.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+// errReported is a usage error already printed by the flag package.
+var errReported = errors.New("bad usage")
+
+// config is what the command line asks for.
+type config struct {
+	records int
+	runs    int
+	seed    uint64
+	work    string
+	flowg   string
+	quick   bool
+	profile bool
+	args    []string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes flowg-bench with args and returns the exit code. The tables go
+// to out, progress and errors to errOut.
+func run(ctx context.Context, args []string, out, errOut io.Writer) int {
+	if len(args) > 0 && args[0] == "op" {
+		return runOp(ctx, args[1:], out, errOut)
+	}
+	cfg, err := parseFlags(args, errOut)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		if !errors.Is(err, errReported) {
+			fmt.Fprintf(errOut, "flowg-bench: %v\n", err)
+		}
+		return exitUsage
+	}
+	b, err := newBench(cfg, out, errOut)
+	if err != nil {
+		fmt.Fprintf(errOut, "flowg-bench: %v\n", err)
+		return exitFailed
+	}
+	failed, err := b.run(ctx)
+	if err != nil {
+		fmt.Fprintf(errOut, "flowg-bench: %v\n", err)
+		return exitFailed
+	}
+	if failed {
+		fmt.Fprintln(errOut, "flowg-bench: some operations failed; see the table and results.json")
+		return exitFailed
+	}
+	return exitOK
+}
+
+func parseFlags(args []string, errOut io.Writer) (config, error) {
+	cfg := config{args: args}
+	fs := flag.NewFlagSet("flowg-bench", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.Usage = func() {
+		fmt.Fprintln(errOut, "Usage: go run ./cmd/flowg-bench [--records N] [--runs N] [--seed N] [--work DIR] [--flowg PATH] [--quick] [--profile]")
+		fmt.Fprintln(errOut, "\nBenchmarks flowg's backup and restore of a generated logs database against Badger's")
+		fmt.Fprintln(errOut, "Stream.Backup (NumGo=1) and db.Load(r, 1), alternating them in one run, each in a child process.")
+		fmt.Fprintln(errOut, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	fs.IntVar(&cfg.records, "records", 1_000_000, "log records in the generated dataset")
+	fs.IntVar(&cfg.runs, "runs", 5, "rounds; the table shows medians over them")
+	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the dataset generator")
+	fs.StringVar(&cfg.work, "work", filepath.Join(os.TempDir(), "flowg-bench"), "work directory: dataset (kept), backup files and results")
+	fs.StringVar(&cfg.flowg, "flowg", "", "built flowg binary for online-backup (default: go build ./cmd/flowg into the work directory)")
+	fs.BoolVar(&cfg.quick, "quick", false, "CI smoke run: 100,000 records and 3 rounds unless --records/--runs say otherwise")
+	fs.BoolVar(&cfg.profile, "profile", false, "after the rounds, run each offline operation once more with CPU and heap profiles into WORK/profiles")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, err
+		}
+		return cfg, errReported // the flag package printed it with the usage
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if cfg.quick {
+		if !set["records"] {
+			cfg.records = 100_000
+		}
+		if !set["runs"] {
+			cfg.runs = 3
+		}
+	}
+	switch {
+	case cfg.records < 1:
+		return cfg, fmt.Errorf("--records must be at least 1")
+	case cfg.runs < 1:
+		return cfg, fmt.Errorf("--runs must be at least 1")
+	}
+	abs, err := filepath.Abs(cfg.work)
+	if err != nil {
+		return cfg, fmt.Errorf("--work: %w", err)
+	}
+	cfg.work = abs
+	if cfg.flowg != "" {
+		if cfg.flowg, err = filepath.Abs(cfg.flowg); err != nil {
+			return cfg, fmt.Errorf("--flowg: %w", err)
+		}
+	}
+	return cfg, nil
+}

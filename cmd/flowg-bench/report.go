@@ -1,0 +1,370 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// opInfo is how the table names an operation.
+var opInfo = []struct{ op, what string }{
+	{opRefBackup, "reference: `Stream.Backup`, NumGo=1, to a file"},
+	{opFlowgBackup, "`backup.Dump` to a file (flowg format, default compression)"},
+	{opOnlineBackup, "`GET /api/v1/backup/logs` from `flowg serve`"},
+	{opRefRestore, "reference: `db.Load(r, 1)` into a fresh DB, incl. close"},
+	{opFlowgMerge, "`backup.MergeFile` into a fresh DB, incl. close"},
+	{opFlowgWipe, "`backup.WipeDir` into a fresh dir"},
+	{opFlowgVerify, "`backup.VerifyFile`, checksums only"},
+	{opFlowgVerifyLoad, "`backup.VerifyFile` with Load (in-memory scratch DB)"},
+}
+
+// rssTarget is issue 5's bound on the peak RSS of backup and wipe restore.
+const rssTargetKiB = 256 << 10
+
+// stat summarises one operation over the rounds.
+type stat struct {
+	Op        string  `json:"op"`
+	Runs      int     `json:"runs"` // rounds that succeeded
+	Nanos     int64   `json:"median_ns"`
+	MinNanos  int64   `json:"min_ns"`
+	MaxNanos  int64   `json:"max_ns"`
+	WallNanos int64   `json:"median_wall_ns"`
+	CPUNanos  int64   `json:"median_cpu_ns"`
+	MaxRSSKiB int64   `json:"median_max_rss_kib"`
+	FileBytes int64   `json:"median_file_bytes,omitempty"`
+	MBps      float64 `json:"mb_per_s"` // logical bytes, 10^6 B/s
+	NA        string  `json:"na,omitempty"`
+	Error     string  `json:"error,omitempty"`
+}
+
+// ratio compares a flowg operation with a reference one.
+type ratio struct {
+	Flowg     string   `json:"flowg"`
+	Reference string   `json:"reference"`
+	Time      float64  `json:"time"`
+	Size      float64  `json:"size,omitempty"`
+	RSS       float64  `json:"rss"`
+	Targets   []target `json:"targets,omitempty"`
+}
+
+// target is one of issue 5's targets and whether this run met it.
+type target struct {
+	What string `json:"what"`
+	Met  bool   `json:"met"`
+}
+
+// report is what results.json holds.
+type report struct {
+	Command  string    `json:"command"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Commit   string    `json:"commit,omitempty"`
+	Machine  machine   `json:"machine"`
+	Dataset  dataset   `json:"dataset"`
+	Runs     int       `json:"runs"`
+	Stats    []stat    `json:"stats"`
+	Ratios   []ratio   `json:"ratios"`
+	Samples  []sample  `json:"samples"`
+}
+
+type machine struct {
+	CPU    string `json:"cpu"`
+	CPUs   int    `json:"cpus"`
+	OS     string `json:"os"`
+	Go     string `json:"go"`
+	MemGiB int64  `json:"mem_gib,omitempty"`
+	// LoadStart and LoadEnd are the 1-minute load averages when the run
+	// started and ended: other work on the machine inflates the times.
+	LoadStart string `json:"load_start,omitempty"`
+	LoadEnd   string `json:"load_end,omitempty"`
+}
+
+func newReport(b *bench) report {
+	r := report{
+		Command:  "go run ./cmd/flowg-bench " + strings.Join(b.cfg.args, " "),
+		Started:  b.started.UTC(),
+		Finished: time.Now().UTC(),
+		Commit:   gitCommit(),
+		Machine:  thisMachine(b.loadStart),
+		Dataset:  b.ds,
+		Runs:     b.cfg.runs,
+		Samples:  b.samples,
+	}
+	r.Command = strings.TrimSpace(r.Command)
+	for _, info := range opInfo {
+		r.Stats = append(r.Stats, summarise(info.op, b.samples, b.ds.LogicalBytes))
+	}
+	pair := func(flowg, ref string, size bool, targets func(f, rf stat, q ratio) []target) {
+		f, rf := r.stat(flowg), r.stat(ref)
+		if f.Runs == 0 || rf.Runs == 0 {
+			return
+		}
+		q := ratio{Flowg: flowg, Reference: ref,
+			Time: div(f.Nanos, rf.Nanos), RSS: div(f.MaxRSSKiB, rf.MaxRSSKiB)}
+		if size {
+			q.Size = div(f.FileBytes, rf.FileBytes)
+		}
+		if targets != nil {
+			q.Targets = targets(f, rf, q)
+		}
+		r.Ratios = append(r.Ratios, q)
+	}
+	pair(opFlowgBackup, opRefBackup, true, func(f, _ stat, q ratio) []target {
+		return []target{
+			{"time ≤ 0.5×", q.Time <= 0.5},
+			{"output ≤ 0.25×", q.Size <= 0.25},
+			{"RSS ≤ 256 MiB", f.MaxRSSKiB <= rssTargetKiB},
+		}
+	})
+	pair(opFlowgWipe, opRefRestore, false, func(f, _ stat, q ratio) []target {
+		return []target{{"time ≤ 0.5×", q.Time <= 0.5}, {"RSS ≤ 256 MiB", f.MaxRSSKiB <= rssTargetKiB}}
+	})
+	pair(opFlowgMerge, opRefRestore, false, func(_, _ stat, q ratio) []target {
+		return []target{{"time ≤ 1.0×", q.Time <= 1.0}}
+	})
+	pair(opOnlineBackup, opFlowgBackup, true, func(_, _ stat, q ratio) []target {
+		return []target{{"time ≤ 1.5× (here without concurrent ingest)", q.Time <= 1.5}}
+	})
+	pair(opOnlineBackup, opRefBackup, true, nil)
+	return r
+}
+
+func (r report) stat(op string) stat {
+	for _, s := range r.Stats {
+		if s.Op == op {
+			return s
+		}
+	}
+	return stat{Op: op}
+}
+
+// summarise takes the medians of op's successful samples.
+func summarise(op string, samples []sample, logical uint64) stat {
+	st := stat{Op: op}
+	var times, walls, cpus, rss, files []int64
+	failures := 0
+	for _, s := range samples {
+		if s.Op != op {
+			continue
+		}
+		switch {
+		case s.NA != "":
+			st.NA = s.NA
+			continue
+		case s.Error != "":
+			failures++
+			if st.Error == "" {
+				st.Error = s.Error
+			}
+			continue
+		}
+		times = append(times, s.Nanos)
+		walls = append(walls, s.WallNanos)
+		cpus = append(cpus, s.UserNanos+s.SysNanos)
+		rss = append(rss, s.MaxRSSKiB)
+		files = append(files, s.FileBytes)
+	}
+	if failures > 0 {
+		st.Error = fmt.Sprintf("%d of %d rounds failed; first: %s", failures, failures+len(times), st.Error)
+	}
+	st.Runs = len(times)
+	if st.Runs == 0 {
+		return st
+	}
+	st.Nanos, st.WallNanos, st.CPUNanos = median(times), median(walls), median(cpus)
+	st.MinNanos, st.MaxNanos = slices.Min(times), slices.Max(times)
+	st.MaxRSSKiB, st.FileBytes = median(rss), median(files)
+	st.MBps = float64(logical) / 1e6 / (float64(st.Nanos) / 1e9)
+	return st
+}
+
+// median of xs (the lower middle for an even count, so it is a real sample).
+func median(xs []int64) int64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
+}
+
+func div(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// write prints the markdown to out and saves it and the JSON under work.
+func (r report) write(out io.Writer, work string) error {
+	md := r.markdown()
+	if _, err := io.WriteString(out, md); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(work, "results.md"), []byte(md), 0o600); err != nil {
+		return fmt.Errorf("write results.md: %w", err)
+	}
+	body, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(work, "results.json"), append(body, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write results.json: %w", err)
+	}
+	return nil
+}
+
+func (r report) markdown() string {
+	var b bytes.Buffer
+	ds := r.Dataset
+	fmt.Fprintf(&b, "\n## flowg-bench: backup and restore of the logs database\n\n")
+	fmt.Fprintf(&b, "`%s` — %s", r.Command, r.Finished.Format("2006-01-02 15:04 MST"))
+	if r.Commit != "" {
+		fmt.Fprintf(&b, ", commit %s", r.Commit)
+	}
+	fmt.Fprintf(&b, "\n\nMachine: %s, %d CPUs, %s, %s.", r.Machine.CPU, r.Machine.CPUs, r.Machine.OS, r.Machine.Go)
+	if r.Machine.MemGiB > 0 {
+		fmt.Fprintf(&b, " %d GiB RAM (page cache warm: every file is read right after it is written).", r.Machine.MemGiB)
+	}
+	if r.Machine.LoadStart != "" {
+		fmt.Fprintf(&b, " Load average (1 min) %s at the start, %s at the end.", r.Machine.LoadStart, r.Machine.LoadEnd)
+	}
+	fmt.Fprintf(&b, "\n\nDataset: %d log records in %d streams (seed %d), %.1f MB of keys and values, %s on disk with ZSTD tables, %d records (%.0f%%) with a TTL.\n\n",
+		ds.Records, ds.Streams, ds.Seed, float64(ds.LogicalBytes)/1e6, mib(ds.DiskBytes),
+		ds.TTLRecords, 100*float64(ds.TTLRecords)/float64(max(ds.Records, 1)))
+	fmt.Fprintf(&b, "Medians over %d rounds, reference and flowg alternating. *time* is measured inside a child process per operation "+
+		"(database open and close and the file's fsync included, process start-up not; *wall* includes it); "+
+		"*CPU* is user + system (online-backup: the server's); MB/s is logical bytes (keys + values) per second; "+
+		"*peak RSS* is the child's VmHWM at the end of the operation (its ru_maxrss would include the harness's own RSS, "+
+		"as Go's vfork-style start counts the parent's pages; both are in results.json); online-backup's is the server's VmHWM, "+
+		"reset after login and read after the download.\n\n", r.Runs)
+
+	b.WriteString("| operation | what | time | range | wall | CPU | MB/s | output | peak RSS |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, info := range opInfo {
+		s := r.stat(info.op)
+		if s.Runs == 0 {
+			why := s.NA
+			label := "n/a"
+			if s.Error != "" {
+				why, label = s.Error, "failed"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | | | | | | |\n", info.op, info.what, label+": "+cell(why))
+			continue
+		}
+		output := "—"
+		if isBackup(info.op) {
+			output = mib(s.FileBytes)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s–%s | %s | %s | %.1f | %s | %s |\n", info.op, info.what,
+			secs(s.Nanos), secs(s.MinNanos), secs(s.MaxNanos), secs(s.WallNanos), secs(s.CPUNanos),
+			s.MBps, output, mib(s.MaxRSSKiB<<10))
+	}
+	var base []int64
+	for _, s := range r.Samples {
+		if s.Op == opOnlineBackup && s.NA == "" && s.Error == "" && s.ServerBaseRSSKiB > 0 {
+			base = append(base, s.ServerBaseRSSKiB)
+		}
+	}
+	if len(base) > 0 {
+		fmt.Fprintf(&b, "\nonline-backup: the server's RSS just before the download was %s (median); its peak RSS above includes that.\n",
+			mib(median(base)<<10))
+	}
+	for _, s := range r.Stats {
+		if s.Runs > 0 && s.Error != "" {
+			fmt.Fprintf(&b, "\n%s: %s\n", s.Op, cell(s.Error))
+		}
+	}
+
+	b.WriteString("\n| flowg / reference | time | output | peak RSS | issue 5 targets |\n")
+	b.WriteString("|---|--:|--:|--:|---|\n")
+	for _, q := range r.Ratios {
+		size := "—"
+		if q.Size > 0 {
+			size = fmt.Sprintf("%.2f×", q.Size)
+		}
+		var ts []string
+		for _, t := range q.Targets {
+			mark := "✗"
+			if t.Met {
+				mark = "✓"
+			}
+			ts = append(ts, t.What+" "+mark)
+		}
+		fmt.Fprintf(&b, "| %s / %s | %.2f× | %s | %.2f× | %s |\n", q.Flowg, q.Reference, q.Time, size, q.RSS, strings.Join(ts, " · "))
+	}
+	if len(r.Ratios) == 0 {
+		b.WriteString("| (no pairing measured) | | | | |\n")
+	}
+	return b.String()
+}
+
+func secs(ns int64) string { return fmt.Sprintf("%.3f s", float64(ns)/1e9) }
+
+// cell makes s safe inside a markdown table cell.
+func cell(s string) string {
+	s = strings.ReplaceAll(s, "|", "\\|")
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+func thisMachine(loadStart string) machine {
+	m := machine{CPU: "unknown CPU", CPUs: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH, Go: runtime.Version(),
+		LoadStart: loadStart, LoadEnd: loadAverage()}
+	if body, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(body), "\n") {
+			if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "model name" {
+				m.CPU = strings.TrimSpace(value)
+				break
+			}
+		}
+	}
+	if kib := procMemTotalKiB(); kib > 0 {
+		m.MemGiB = (kib + 1<<19) >> 20
+	}
+	return m
+}
+
+// loadAverage is the 1-minute load average ("" if unknown).
+func loadAverage() string {
+	body, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	if f := strings.Fields(string(body)); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+func procMemTotalKiB() int64 {
+	body, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	var kib int64
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if _, err := fmt.Sscanf(line, "MemTotal: %d kB", &kib); err == nil {
+			return kib
+		}
+	}
+	return 0
+}
+
+// gitCommit is the short commit of the working tree, with "+changes" when it
+// has uncommitted changes ("" outside git).
+func gitCommit() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	commit := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		commit += "+changes"
+	}
+	return commit
+}

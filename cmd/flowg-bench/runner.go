@@ -1,0 +1,338 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/flowg-backup/flowg/backup"
+)
+
+// sample is one operation of one round.
+type sample struct {
+	Round     int    `json:"round"`
+	Op        string `json:"op"`
+	Nanos     int64  `json:"ns"`      // timed inside the child
+	WallNanos int64  `json:"wall_ns"` // around the child, start-up included
+	UserNanos int64  `json:"user_ns"`
+	SysNanos  int64  `json:"sys_ns"`
+	MaxRSSKiB int64  `json:"max_rss_kib"`
+	RSSSource string `json:"rss_source"`
+	// RusageMaxRSSKiB is the child's ru_maxrss. On Linux it is at least the
+	// harness's own peak RSS, because Go starts children with a vfork-style
+	// clone whose pre-exec address space (the parent's) counts towards it;
+	// MaxRSSKiB is the child's VmHWM instead, which starts afresh at exec.
+	RusageMaxRSSKiB int64  `json:"rusage_max_rss_kib"`
+	FileBytes       int64  `json:"file_bytes,omitempty"`
+	Keys            uint64 `json:"keys,omitempty"`
+	LogicalBytes    uint64 `json:"logical_bytes,omitempty"`
+	// NA says why the operation could not be measured (not a failure).
+	NA    string `json:"na,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Server* are set for online-backup.
+	ServerBaseRSSKiB int64 `json:"server_base_rss_kib,omitempty"`
+	ServerLifeRSSKiB int64 `json:"server_life_max_rss_kib,omitempty"`
+}
+
+// bench is one run of the harness.
+type bench struct {
+	cfg       config
+	self      string
+	runDir    string // WORK/run: backup files and restore targets
+	ds        dataset
+	online    *online
+	samples   []sample
+	out       io.Writer
+	errOut    io.Writer
+	started   time.Time
+	loadStart string
+}
+
+func newBench(cfg config, out, errOut io.Writer) (*bench, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own executable: %w", err)
+	}
+	if err := os.MkdirAll(cfg.work, 0o700); err != nil {
+		return nil, fmt.Errorf("create work directory: %w", err)
+	}
+	return &bench{cfg: cfg, self: self, runDir: filepath.Join(cfg.work, "run"), out: out, errOut: errOut}, nil
+}
+
+// roundOrder lists the operations of round r: reference and flowg alternate,
+// and every other round swaps which of a pair goes first. Backups come first
+// in each round, so the restores read this round's files.
+func roundOrder(r int) []string {
+	backups := []string{opRefBackup, opFlowgBackup}
+	restores := []string{opRefRestore, opFlowgMerge, opFlowgWipe}
+	if r%2 == 1 {
+		backups = []string{opFlowgBackup, opRefBackup}
+		restores = []string{opFlowgMerge, opRefRestore, opFlowgWipe}
+	}
+	order := append(backups, opOnlineBackup)
+	order = append(order, restores...)
+	return append(order, opFlowgVerify, opFlowgVerifyLoad)
+}
+
+// run performs every round and writes the results. failed reports whether
+// an operation failed (n/a is not a failure).
+func (b *bench) run(ctx context.Context) (failed bool, err error) {
+	b.started, b.loadStart = time.Now(), loadAverage()
+	ds, err := ensureDataset(b.cfg.work, b.cfg.records, b.cfg.seed, b.errOut)
+	if err != nil {
+		return false, err
+	}
+	b.ds = ds
+	if err := os.RemoveAll(b.runDir); err != nil {
+		return false, err
+	}
+	if err := os.MkdirAll(filepath.Join(b.runDir, "tmp"), 0o700); err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(b.runDir)
+	b.online = prepareOnline(ctx, b.cfg, ds, b.errOut)
+	defer b.online.cleanup()
+
+	for r := range b.cfg.runs {
+		for _, op := range roundOrder(r) {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+			s := b.measure(ctx, r, op)
+			b.samples = append(b.samples, s)
+			b.progress(s)
+		}
+	}
+	if b.cfg.profile {
+		b.profiles(ctx)
+	}
+	rep := newReport(b)
+	if err := rep.write(b.out, b.cfg.work); err != nil {
+		return false, err
+	}
+	for _, s := range b.samples {
+		if s.Error != "" {
+			failed = true
+		}
+	}
+	return failed, nil
+}
+
+func (b *bench) progress(s sample) {
+	switch {
+	case s.Error != "":
+		fmt.Fprintf(b.errOut, "round %d/%d %-18s FAILED: %s\n", s.Round+1, b.cfg.runs, s.Op, s.Error)
+	case s.NA != "":
+		fmt.Fprintf(b.errOut, "round %d/%d %-18s n/a: %s\n", s.Round+1, b.cfg.runs, s.Op, s.NA)
+	default:
+		fmt.Fprintf(b.errOut, "round %d/%d %-18s %7.3f s  %9s peak RSS  %s\n", s.Round+1, b.cfg.runs, s.Op,
+			float64(s.Nanos)/1e9, mib(s.MaxRSSKiB<<10), outputNote(s))
+	}
+}
+
+func outputNote(s sample) string {
+	if s.FileBytes == 0 || !isBackup(s.Op) {
+		return ""
+	}
+	return mib(s.FileBytes) + " written"
+}
+
+func isBackup(op string) bool {
+	return op == opRefBackup || op == opFlowgBackup || op == opOnlineBackup
+}
+
+// paths of the files and directories of one run.
+func (b *bench) path(name string) string { return filepath.Join(b.runDir, name) }
+
+var (
+	refFile    = "ref-backup.badger"
+	flowgFile  = "flowg-backup.db"
+	onlineFile = "online-backup.db"
+)
+
+// childArgs returns the flags of op's child process.
+func (b *bench) childArgs(op string) []string {
+	tmp := b.path("tmp")
+	switch op {
+	case opRefBackup:
+		return []string{"--db", b.ds.Dir, "--file", b.path(refFile)}
+	case opFlowgBackup:
+		return []string{"--db", b.ds.Dir, "--file", b.path(flowgFile), "--tmp", tmp}
+	case opRefRestore:
+		return []string{"--file", b.path(refFile), "--target", b.path("ref-restore")}
+	case opFlowgMerge:
+		return []string{"--file", b.path(flowgFile), "--target", b.path("flowg-merge"), "--tmp", tmp}
+	case opFlowgWipe:
+		return []string{"--file", b.path(flowgFile), "--target", b.path("flowg-wipe"), "--tmp", tmp}
+	case opFlowgVerify, opFlowgVerifyLoad:
+		return []string{"--file", b.path(flowgFile), "--tmp", tmp}
+	}
+	return nil
+}
+
+// restoreTarget is the directory op restores into ("" for other operations).
+func (b *bench) restoreTarget(op string) string {
+	switch op {
+	case opRefRestore:
+		return b.path("ref-restore")
+	case opFlowgMerge:
+		return b.path("flowg-merge")
+	case opFlowgWipe:
+		return b.path("flowg-wipe")
+	}
+	return ""
+}
+
+// measure runs op once and checks what it produced.
+func (b *bench) measure(ctx context.Context, round int, op string) sample {
+	if op == opOnlineBackup {
+		s := b.online.measure(ctx, b, round)
+		if s.Error == "" && s.NA == "" {
+			s.Error = b.checkFile(b.path(onlineFile), &s)
+		}
+		return s
+	}
+	target := b.restoreTarget(op)
+	if target != "" {
+		removeTarget(target)
+		defer removeTarget(target)
+	}
+	s := b.child(ctx, round, op, b.childArgs(op), nil)
+	if s.Error != "" {
+		return s
+	}
+	s.Error = b.check(s)
+	return s
+}
+
+// removeTarget removes a restore target and what a wipe restore leaves next
+// to it (staging or set-aside directories).
+func removeTarget(dir string) {
+	os.RemoveAll(dir)
+	siblings, _ := filepath.Glob(dir + ".*")
+	for _, s := range siblings {
+		os.RemoveAll(s)
+	}
+}
+
+// check compares what an operation reports with the dataset, so a fast but
+// wrong operation is not mistaken for a fast one.
+func (b *bench) check(s sample) string {
+	want := b.ds.Keys
+	switch s.Op {
+	case opFlowgBackup, opFlowgMerge, opFlowgWipe, opFlowgVerify, opFlowgVerifyLoad:
+		if s.Keys != want {
+			return fmt.Sprintf("%s handled %d keys, the dataset holds %d", s.Op, s.Keys, want)
+		}
+	case opRefBackup:
+		if s.FileBytes < int64(b.ds.LogicalBytes) {
+			return fmt.Sprintf("ref-backup wrote %d bytes, less than the dataset's %d logical bytes", s.FileBytes, b.ds.LogicalBytes)
+		}
+	}
+	return ""
+}
+
+// checkFile verifies a downloaded backup (checksums only, outside the timing)
+// and fills in its keys.
+func (b *bench) checkFile(path string, s *sample) string {
+	_, sum, err := backup.VerifyFile(context.Background(), path, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: benchDatabase}})
+	if err != nil {
+		return fmt.Sprintf("the downloaded backup does not verify: %v", err)
+	}
+	s.Keys, s.LogicalBytes = sum.Keys, sum.Bytes
+	if sum.Keys != b.ds.Keys {
+		return fmt.Sprintf("the downloaded backup holds %d keys, the dataset %d", sum.Keys, b.ds.Keys)
+	}
+	return ""
+}
+
+// child runs `flowg-bench op NAME args...` and measures it.
+func (b *bench) child(ctx context.Context, round int, op string, args []string, env []string) sample {
+	s := sample{Round: round, Op: op}
+	cmd := exec.CommandContext(ctx, b.self, append([]string{"op", op}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	s.WallNanos = time.Since(start).Nanoseconds()
+	if ps := cmd.ProcessState; ps != nil {
+		s.UserNanos, s.SysNanos = ps.UserTime().Nanoseconds(), ps.SystemTime().Nanoseconds()
+		s.RusageMaxRSSKiB = maxRSSKiB(ps)
+	}
+	if err != nil {
+		s.Error = fmt.Sprintf("%v: %s", err, lastLine(stderr.String()))
+		return s
+	}
+	var res opResult
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		s.Error = fmt.Sprintf("unreadable child output %q: %v", lastLine(stdout.String()), err)
+		return s
+	}
+	s.Nanos, s.Keys, s.LogicalBytes, s.FileBytes = res.Nanos, res.Keys, res.LogicalBytes, res.FileBytes
+	s.MaxRSSKiB, s.RSSSource = res.PeakRSSKiB, "child VmHWM"
+	if s.MaxRSSKiB == 0 {
+		s.MaxRSSKiB, s.RSSSource = s.RusageMaxRSSKiB, "child rusage (includes the harness's RSS)"
+	}
+	return s
+}
+
+// maxRSSKiB returns a finished process's peak resident set in KiB.
+func maxRSSKiB(ps *os.ProcessState) int64 {
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok || ru == nil {
+		return 0
+	}
+	if runtime.GOOS == "darwin" {
+		return int64(ru.Maxrss) >> 10 // bytes there
+	}
+	return int64(ru.Maxrss)
+}
+
+// profiles runs each offline operation once more with CPU and allocation
+// profiles; these runs are not in the table.
+func (b *bench) profiles(ctx context.Context) {
+	dir := filepath.Join(b.cfg.work, "profiles")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		fmt.Fprintf(b.errOut, "profiles: %v\n", err)
+		return
+	}
+	for _, op := range []string{opRefBackup, opFlowgBackup, opRefRestore, opFlowgMerge, opFlowgWipe, opFlowgVerify, opFlowgVerifyLoad} {
+		target := b.restoreTarget(op)
+		if target != "" {
+			removeTarget(target)
+		}
+		args := append(b.childArgs(op),
+			"--cpuprofile", filepath.Join(dir, op+".cpu.pprof"),
+			"--memprofile", filepath.Join(dir, op+".allocs.pprof"))
+		s := b.child(ctx, -1, op, args, nil)
+		if target != "" {
+			removeTarget(target)
+		}
+		if s.Error != "" {
+			fmt.Fprintf(b.errOut, "profile %s: %s\n", op, s.Error)
+			continue
+		}
+		fmt.Fprintf(b.errOut, "profile %-18s %7.3f s  %s/%s.{cpu,allocs}.pprof\n", op, float64(s.Nanos)/1e9, dir, op)
+	}
+}
+
+// lastLine returns the last non-empty line of s, for error messages.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			return l
+		}
+	}
+	return "(no output)"
+}
