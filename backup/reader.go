@@ -25,6 +25,9 @@ type ReadOptions struct {
 	// Database, when set, is the database the file must hold; a flowg file of
 	// another database is refused with ErrWrongDatabase.
 	Database string
+	// ContentSum makes the reader compute Summary.ContentSHA256 (a SHA-256
+	// per record: verification needs it, a restore does not).
+	ContentSum bool
 }
 
 // Reader reads a backup file frame by frame and checks it as it goes. The
@@ -45,6 +48,7 @@ type Reader struct {
 	raw        []byte
 	summary    Summary
 	content    contentSum
+	contentSum bool
 	done       bool
 	lastKey    []byte
 	lastKeyBuf []byte
@@ -58,7 +62,7 @@ func (r *Reader) compressedError() error {
 
 // NewReader reads and checks the header of a backup file.
 func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
-	br := &Reader{in: bufio.NewReaderSize(r, 256<<10), sum: sha256.New(), size: opts.Size}
+	br := &Reader{in: bufio.NewReaderSize(r, 256<<10), sum: sha256.New(), size: opts.Size, contentSum: opts.ContentSum}
 	lead, err := br.in.Peek(len(magic))
 	switch {
 	case len(lead) == 0 && err == io.EOF:
@@ -263,7 +267,9 @@ func (r *Reader) readTrailer(digest []byte) error {
 		return fmt.Errorf("%w: data after the end marker", ErrCorrupt)
 	}
 	r.summary.SHA256 = hex.EncodeToString(r.sum.Sum(nil)) // the whole file, trailer included
-	r.summary.ContentSHA256 = r.content.hex()
+	if r.contentSum {
+		r.summary.ContentSHA256 = r.content.hex()
+	}
 	r.done = true
 	return io.EOF
 }
@@ -277,7 +283,9 @@ func (r *Reader) nextRaw() ([]*pb.KV, error) {
 			// without records are no backup, and would wipe everything.
 			return nil, fmt.Errorf("%w: a raw Badger stream without a single record", ErrNotBackup)
 		}
-		r.summary.ContentSHA256 = r.content.hex()
+		if r.contentSum {
+			r.summary.ContentSHA256 = r.content.hex()
+		}
 		r.done = true
 		return nil, io.EOF
 	}
@@ -338,7 +346,9 @@ func (r *Reader) account(kvs []*pb.KV) {
 	r.summary.Keys += uint64(len(kvs))
 	for _, kv := range kvs {
 		r.summary.Bytes += uint64(len(kv.Key) + len(kv.Value))
-		r.content.add(kv.Key, kv.Value, userMetaOf(kv.UserMeta), kv.ExpiresAt)
+		if r.contentSum {
+			r.content.add(kv.Key, kv.Value, userMetaOf(kv.UserMeta), kv.ExpiresAt)
+		}
 	}
 }
 

@@ -32,6 +32,9 @@ type VerifyOptions struct {
 // writes nothing but the scratch database of opts.Load. Raw Badger streams
 // have no checksums: for them Verify can only check that they decode.
 func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (Header, Summary, error) {
+	if opts.Load {
+		opts.ContentSum = true
+	}
 	br, err := NewReader(r, opts.ReadOptions)
 	if err != nil {
 		return Header{}, Summary{}, err
