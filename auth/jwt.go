@@ -3,6 +3,9 @@ package auth
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -47,6 +50,7 @@ func (s *Service) Login(username, password string) (string, error) {
 	claims := jwt.RegisteredClaims{
 		Issuer:    jwtIssuer,
 		Subject:   username,
+		ID:        sessionID(u),
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(s.jwtTTL)),
 	}
@@ -126,9 +130,9 @@ func (s *Service) authenticateJWT(raw string) (Principal, error) {
 		} else if err != nil {
 			return err
 		}
-		// A password change or a re-created user ends older sessions; iat has
-		// one-second precision, so compare at that precision.
-		if claims.IssuedAt.Before(u.SessionsFrom.Truncate(time.Second)) {
+		// A password change or a re-created user ends older sessions: the
+		// token names the password hash it was issued under.
+		if subtle.ConstantTimeCompare([]byte(claims.ID), []byte(sessionID(u))) != 1 {
 			return unauthenticated("session revoked")
 		}
 		scopes, err := scopesOf(txn, u.Roles)
@@ -139,6 +143,14 @@ func (s *Service) authenticateJWT(raw string) (Principal, error) {
 		return nil
 	})
 	return p, err
+}
+
+// sessionID identifies the password a JWT was issued under (a digest of its
+// salted hash, which changes with every password set), so changing the
+// password, or deleting and re-creating the user, ends earlier sessions.
+func sessionID(u storedUser) string {
+	sum := sha256.Sum256([]byte(u.PasswordHash + "\x00" + u.Created.UTC().Format(time.RFC3339Nano)))
+	return hex.EncodeToString(sum[:12])
 }
 
 // jwtFailure turns a jwt parse error into a short reason.

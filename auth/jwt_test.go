@@ -73,9 +73,14 @@ func TestAuthenticate_RejectsBadJWTs(t *testing.T) {
 	must(t, err)
 	key := jwtKeyOf(t, f.db)
 	now := f.clock.Now()
+	// Hand-made tokens carry the session id of a real login, so only the
+	// property under test differs.
+	var issued jwt.RegisteredClaims
+	_, _, err = jwt.NewParser().ParseUnverified(good, &issued)
+	must(t, err)
 	claims := func(mod func(*jwt.RegisteredClaims)) jwt.RegisteredClaims {
 		c := jwt.RegisteredClaims{
-			Issuer: "flowg", Subject: "alice",
+			Issuer: "flowg", Subject: "alice", ID: issued.ID,
 			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
 		}
 		if mod != nil {

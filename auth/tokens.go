@@ -104,9 +104,16 @@ func (s *Service) ListTokens(owner string) ([]Token, error) {
 	tokens := []Token{}
 	err := s.db.View(func(txn *badger.Txn) error {
 		return scanJSON(txn, prefixToken, func(t storedToken) error {
-			if owner == "" || t.Owner == owner {
-				tokens = append(tokens, t.public())
+			if owner != "" && t.Owner != owner {
+				return nil
 			}
+			// A merge restore can bring back the token of a revocation it
+			// keeps: it stays refused, so it is not listed as live.
+			revoked, err := exists(txn, prefixRevoked+t.ID)
+			if err != nil || revoked {
+				return err
+			}
+			tokens = append(tokens, t.public())
 			return nil
 		})
 	})

@@ -73,6 +73,11 @@ func (c *Catalog) Create(ctx context.Context, sources []Source, opts SetOptions)
 	if !opts.Keys.Encrypts() {
 		opts.Keys = c.keys
 	}
+	if opts.Incremental && opts.Parent == "" {
+		if err := c.pickParent(sources, &opts); err != nil {
+			return Manifest{}, err
+		}
+	}
 	c.mark(opts.ID, true)
 	defer c.mark(opts.ID, false)
 	return writeSet(ctx, c.store, sources, opts)
@@ -228,6 +233,12 @@ func (c *Catalog) describe(ctx context.Context, id string) SetInfo {
 			return info
 		}
 	}
+	if m.Parent != "" {
+		if _, err := c.store.manifest(ctx, m.Parent); err != nil {
+			info.Label, info.Problem = LabelIncomplete, fmt.Sprintf("its chain is broken: parent set %s is gone", m.Parent)
+			return info
+		}
+	}
 	switch {
 	case len(m.Databases) == 0:
 		info.Label, info.Problem = LabelIncomplete, "the manifest lists no database"
@@ -250,10 +261,20 @@ func sortedNames(m map[string]DBEntry) []string {
 	return names
 }
 
-// Delete removes a set, files and manifest together.
+// Delete removes a set, files and manifest together. A set other sets
+// build on (the parent of an incremental set) is refused with ErrInChain.
 func (c *Catalog) Delete(id string) error {
 	if !ValidSetID(id) {
 		return fmt.Errorf("%w: %q is not a set id", ErrSetNotFound, id)
+	}
+	sets, err := c.List()
+	if err != nil {
+		return err
+	}
+	for _, s := range sets {
+		if s.Parent == id {
+			return fmt.Errorf("%w: set %s is the parent of %s; delete %s first", ErrInChain, id, s.ID, s.ID)
+		}
 	}
 	return c.store.remove(context.Background(), id)
 }

@@ -1,12 +1,14 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/flowg-backup/flowg/kv"
 )
 
 // FileFormat selects what Dump writes.
@@ -44,6 +46,9 @@ type DumpOptions struct {
 	// Workers bounds the goroutines reading key ranges in parallel
 	// (GOMAXPROCS when 0).
 	Workers int
+	// SinceTs > 0 makes an incremental backup: the records whose newest
+	// version is above SinceTs, then the list of every live key.
+	SinceTs uint64
 }
 
 // Dump writes a point-in-time backup of db to w: the newest live version of
@@ -77,6 +82,12 @@ func dumpTxn(ctx context.Context, db *badger.DB, txn *badger.Txn, w io.Writer, o
 		ToolVersion:   opts.ToolVersion,
 		Compression:   opts.Compression,
 	}
+	if opts.SinceTs > 0 {
+		if opts.Format == FormatBadger {
+			return hdr, Summary{}, fmt.Errorf("an incremental backup is written in flowg's format only")
+		}
+		hdr.FormatVersion, hdr.SinceTs = FormatIncremental, opts.SinceTs
+	}
 	if opts.Format == FormatBadger {
 		hdr = Header{Raw: true, ReadTs: txn.ReadTs(), Database: opts.Database, Created: hdr.Created}
 		sum, err := dumpRaw(ctx, txn, newRawWriter(w), opts.Progress)
@@ -87,9 +98,14 @@ func dumpTxn(ctx context.Context, db *badger.DB, txn *badger.Txn, w io.Writer, o
 		return hdr, Summary{}, err
 	}
 	hdr.Compression = fw.compression()
-	p := pipeline{txn: txn, out: fw, ranges: splitKeys(db), workers: opts.Workers, progress: opts.Progress}
+	p := pipeline{txn: txn, since: opts.SinceTs, out: fw, ranges: splitKeys(db), workers: opts.Workers, progress: opts.Progress}
 	if err := p.run(ctx); err != nil {
 		return hdr, fw.summary, err
+	}
+	if opts.SinceTs > 0 {
+		if err := listKeys(ctx, txn, fw); err != nil {
+			return hdr, fw.summary, err
+		}
 	}
 	sum, err := fw.Close()
 	if err != nil {
@@ -101,21 +117,47 @@ func dumpTxn(ctx context.Context, db *badger.DB, txn *badger.Txn, w io.Writer, o
 	return hdr, sum, nil
 }
 
-// liveIterator returns an iterator over the newest live version of each key.
-// Values are read in place: they are inline in the LSM tree for all but large
-// records, so prefetching them would only cost a goroutine per key.
-func liveIterator(txn *badger.Txn) *badger.Iterator {
-	return txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
+// liveIterator returns an iterator over the newest live version of each key
+// (only those above since, when since > 0). Values are read in place: they
+// are inline in the LSM tree for all but large records, so prefetching them
+// would only cost a goroutine per key.
+func liveIterator(txn *badger.Txn, since uint64) *badger.Iterator {
+	return txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, SinceTs: since})
+}
+
+// reserved reports whether key is one flowg keeps for itself (never backed up).
+func reserved(key []byte) bool { return bytes.HasPrefix(key, []byte(kv.ReservedPrefix)) }
+
+// listKeys writes the key frames of an incremental backup: every live key.
+func listKeys(ctx context.Context, txn *badger.Txn, w *Writer) error {
+	it := liveIterator(txn, 0)
+	defer it.Close()
+	n := 0
+	for it.Rewind(); it.Valid(); it.Next() {
+		key := it.Item().Key()
+		if reserved(key) {
+			continue
+		}
+		if err := w.AddKey(key); err != nil {
+			return err
+		}
+		if n++; n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // dumpRaw writes the raw Badger stream sequentially; it exists for interop
 // with `badger restore`, not for speed.
 func dumpRaw(ctx context.Context, txn *badger.Txn, out *rawWriter, progress func(keys, bytes uint64)) (Summary, error) {
-	it := liveIterator(txn)
+	it := liveIterator(txn, 0)
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
 		item := it.Item()
-		if item.IsDeletedOrExpired() {
+		if item.IsDeletedOrExpired() || reserved(item.Key()) {
 			continue
 		}
 		err := item.Value(func(v []byte) error {

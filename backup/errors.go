@@ -26,6 +26,9 @@ var (
 	// ErrWrongDatabase is returned when a file holds another database than the
 	// one being restored (e.g. config.db given to an auth restore).
 	ErrWrongDatabase = errors.New("backup file is of another database")
+	// ErrIncremental is returned when an incremental backup file is given on
+	// its own: it is restored through its set's chain.
+	ErrIncremental = errors.New("backup file is an incremental backup")
 )
 
 // Errors of restore and of backup directories.
@@ -38,7 +41,7 @@ var (
 // (any of the reading sentinels), as opposed to an I/O or database failure.
 func IsInputError(err error) bool {
 	for _, target := range []error{ErrEmpty, ErrTruncated, ErrChecksum, ErrCorrupt,
-		ErrNotBackup, ErrCompressed, ErrVersion, ErrWrongDatabase, ErrMissingFile, ErrEncrypted, ErrWrongKey} {
+		ErrNotBackup, ErrCompressed, ErrVersion, ErrWrongDatabase, ErrMissingFile, ErrEncrypted, ErrWrongKey, ErrIncremental} {
 		if errors.Is(err, target) {
 			return true
 		}

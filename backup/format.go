@@ -10,21 +10,31 @@ import (
 //
 //	header   magic "FLOWGBAK" | version u16 | length u32 | JSON Header | crc32c u32
 //	frame    'D' | stored length u32 | raw length u32 | keys u32 | crc32c u32 | stored bytes
+//	keys     'K' | the same layout, holding records with keys only (format 2)
 //	trailer  'T' | keys u64 | logical bytes u64 | frames u64 | sha256 [32] | "FLOWGEND"
 //
 // A frame's stored bytes are a marshalled Badger pb.KVList, zstd-compressed
 // when the header says so; its crc32c covers the frame's fixed fields and
 // stored bytes. The trailer's SHA-256 covers every byte before it. Nothing may
 // follow the end marker.
+//
+// Format 2 is the incremental backup: its data frames hold only the records
+// changed since the parent set's read timestamp, followed by key frames
+// listing every live key, from which a restore learns which keys were
+// deleted (even once Badger has compacted their tombstones away). The
+// trailer's key count and logical bytes cover the data frames only.
 const (
 	magic     = "FLOWGBAK"
 	endMarker = "FLOWGEND"
 
-	// FormatVersion is the version written by this build; readers refuse newer ones.
+	// FormatVersion is the version of full backups; readers refuse newer ones.
 	FormatVersion = 1
+	// FormatIncremental is the version of incremental backups (key frames).
+	FormatIncremental = 2
 
-	kindFrame   = 'D'
-	kindTrailer = 'T'
+	kindFrame     = 'D'
+	kindInventory = 'K'
+	kindTrailer   = 'T'
 
 	headerFixedLen  = len(magic) + 2 + 4
 	frameFixedLen   = 1 + 4 + 4 + 4 + 4
@@ -79,6 +89,9 @@ type Header struct {
 	ReadTs        uint64      `json:"read_ts"`
 	ToolVersion   string      `json:"tool_version"`
 	Compression   Compression `json:"compression"`
+	// SinceTs, in an incremental backup, is the parent set's read timestamp:
+	// the data frames hold what changed after it.
+	SinceTs uint64 `json:"since_ts,omitempty"`
 
 	// Raw is set by the reader for a raw Badger backup stream, which has no
 	// header: every other field is then empty.
@@ -95,8 +108,13 @@ type Summary struct {
 	// SHA256 is the checksum of the whole file, as sha256sum prints it and the
 	// manifest records it (empty for raw Badger streams).
 	SHA256 string `json:"sha256,omitempty"`
-	// ContentSHA256 hashes the records themselves in file order (see contentHash).
+	// ContentSHA256 sums the records themselves (see contentSum).
 	ContentSHA256 string `json:"content_sha256,omitempty"`
+	// Inventory counts the keys listed by an incremental backup's key frames.
+	Inventory uint64 `json:"inventory_keys,omitempty"`
 }
+
+// Incremental reports whether the header is an incremental backup's.
+func (h Header) Incremental() bool { return h.FormatVersion >= FormatIncremental }
 
 func crc32Castagnoli(b []byte) uint32 { return crc32.Checksum(b, crcTable) }

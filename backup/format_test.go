@@ -185,7 +185,7 @@ func frameStart(t testing.TB, data []byte) int {
 // futureVersion rewrites the version of a file's header, with a valid CRC.
 func futureVersion(t testing.TB, data []byte) []byte {
 	bad := bytes.Clone(data)
-	binary.LittleEndian.PutUint16(bad[len(magic):], FormatVersion+1)
+	binary.LittleEndian.PutUint16(bad[len(magic):], FormatIncremental+1)
 	end := frameStart(t, bad) - 4
 	binary.LittleEndian.PutUint32(bad[end:], crc32Castagnoli(bad[len(magic):end]))
 	return bad

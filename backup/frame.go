@@ -26,6 +26,7 @@ const (
 // and checksummed) and written. Frames are reused; a frame is owned by one
 // goroutine at a time.
 type frame struct {
+	kind    byte   // kindFrame or kindInventory
 	raw     []byte // the marshalled pb.KVList
 	keys    uint32
 	bytes   uint64 // keys plus values
@@ -36,7 +37,7 @@ type frame struct {
 }
 
 func newFrame() *frame {
-	return &frame{raw: make([]byte, 0, targetFrameRaw+64<<10)}
+	return &frame{kind: kindFrame, raw: make([]byte, 0, targetFrameRaw+64<<10)}
 }
 
 // add appends one record as a pb.KV, without allocating.
@@ -80,6 +81,16 @@ func (f *frame) add(key, value []byte, userMeta byte, version, expiresAt uint64)
 	f.content.add(key, value, userMeta, expiresAt)
 }
 
+// addKey appends a record holding only key, for a key frame.
+func (f *frame) addKey(key []byte) {
+	size := protowire.SizeTag(fieldKey) + protowire.SizeBytes(len(key))
+	b := protowire.AppendTag(f.raw, fieldKVList, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(size))
+	b = protowire.AppendTag(b, fieldKey, protowire.BytesType)
+	f.raw = protowire.AppendBytes(b, key)
+	f.keys++
+}
+
 // recordSize bounds what add appends for a record.
 func recordSize(key, value []byte) int { return len(key) + len(value) + 48 }
 
@@ -94,7 +105,7 @@ func (f *frame) seal(enc *zstd.Encoder) {
 		f.comp = enc.EncodeAll(f.raw, f.comp[:0])
 		f.stored = f.comp
 	}
-	f.fixed[0] = kindFrame
+	f.fixed[0] = f.kind
 	binary.LittleEndian.PutUint32(f.fixed[1:], uint32(len(f.stored)))
 	binary.LittleEndian.PutUint32(f.fixed[5:], uint32(len(f.raw)))
 	binary.LittleEndian.PutUint32(f.fixed[9:], f.keys)

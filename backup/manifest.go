@@ -30,6 +30,8 @@ type Manifest struct {
 	Status        string    `json:"status"`
 	Error         string    `json:"error,omitempty"`
 	ToolVersion   string    `json:"tool_version,omitempty"`
+	// Parent is the set an incremental set builds on (empty for a full set).
+	Parent string `json:"parent,omitempty"`
 	// Encryption is "age" when the set's files are encrypted, else empty.
 	Encryption   string             `json:"encryption,omitempty"`
 	Databases    map[string]DBEntry `json:"databases"`
@@ -58,6 +60,12 @@ type DBEntry struct {
 	// of the flowg file inside.
 	Encrypted   bool   `json:"encrypted,omitempty"`
 	PlainSHA256 string `json:"plain_sha256,omitempty"`
+	// Incremental files: the parent's read timestamp they build on, and
+	// how many live keys their key list holds.
+	SinceTs       uint64 `json:"since_ts,omitempty"`
+	InventoryKeys uint64 `json:"inventory_keys,omitempty"`
+	// Epoch is the database's epoch when it was read (see kv.Epoch).
+	Epoch string `json:"epoch,omitempty"`
 }
 
 // Verification records the last verification of a backup directory.

@@ -31,6 +31,7 @@ const framesAhead = 4
 // drains range 0, then range 1, and so on.
 type pipeline struct {
 	txn      *badger.Txn
+	since    uint64 // only records above this version (incremental backups)
 	out      *Writer
 	ranges   []keyRange
 	workers  int
@@ -126,7 +127,7 @@ func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool *sync.Poo
 // dumpRange fills frames with the live records of one range and sends them,
 // sealed, to out.
 func (p *pipeline) dumpRange(ctx context.Context, r keyRange, out chan<- *frame, pool *sync.Pool, enc *zstd.Encoder) error {
-	it := liveIterator(p.txn)
+	it := liveIterator(p.txn, p.since)
 	defer it.Close()
 	f := pool.Get().(*frame)
 	send := func() error {
@@ -144,7 +145,7 @@ func (p *pipeline) dumpRange(ctx context.Context, r keyRange, out chan<- *frame,
 		if r.end != nil && bytes.Compare(item.Key(), r.end) >= 0 {
 			break
 		}
-		if item.IsDeletedOrExpired() {
+		if item.IsDeletedOrExpired() || reserved(item.Key()) {
 			continue
 		}
 		err := item.Value(func(v []byte) error {

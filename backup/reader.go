@@ -28,6 +28,10 @@ type ReadOptions struct {
 	// ContentSum makes the reader compute Summary.ContentSHA256 (a SHA-256
 	// per record: verification needs it, a restore does not).
 	ContentSum bool
+	// Inventory receives the key list of an incremental backup, frame by
+	// frame, after every record. Without it an incremental file is refused
+	// with ErrIncremental: on its own it is not a restorable backup.
+	Inventory func(keys []*pb.KV) error
 }
 
 // Reader reads a backup file frame by frame and checks it as it goes. The
@@ -52,6 +56,8 @@ type Reader struct {
 	done       bool
 	lastKey    []byte
 	lastKeyBuf []byte
+	inventory  func(keys []*pb.KV) error
+	inKeys     bool // key frames began
 	// compressor names the compressor whose magic number a raw stream starts with.
 	compressor string
 }
@@ -87,6 +93,10 @@ func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
 		}
 		br.hdr.Raw = true
 	}
+	if br.hdr.Incremental() && opts.Inventory == nil {
+		return nil, fmt.Errorf("%w: it holds only what changed since an earlier set; restore its set by id, which restores the whole chain", ErrIncremental)
+	}
+	br.inventory = opts.Inventory
 	if opts.Database != "" && !br.hdr.Raw && br.hdr.Database != opts.Database {
 		return nil, fmt.Errorf("%w: it holds %q, not %q", ErrWrongDatabase, br.hdr.Database, opts.Database)
 	}
@@ -135,8 +145,8 @@ func (r *Reader) readHeader() error {
 	if crcd != binary.LittleEndian.Uint32(body[n:]) {
 		return fmt.Errorf("%w: in the header", ErrChecksum)
 	}
-	if version > FormatVersion || version == 0 {
-		return fmt.Errorf("%w: file is format %d, this flowg reads up to %d; use a newer flowg", ErrVersion, version, FormatVersion)
+	if version > FormatIncremental || version == 0 {
+		return fmt.Errorf("%w: file is format %d, this flowg reads up to %d; use a newer flowg", ErrVersion, version, FormatIncremental)
 	}
 	if err := json.Unmarshal(body[:n], &r.hdr); err != nil {
 		return fmt.Errorf("%w: header: %w", ErrCorrupt, err)
@@ -168,22 +178,42 @@ func (r *Reader) Next() ([]*pb.KV, error) {
 	if r.hdr.Raw {
 		return r.nextRaw()
 	}
-	// The trailer's SHA-256 covers every byte before its kind byte.
-	digest := r.sum.Sum(nil)
-	kind, err := r.read(1, fmt.Sprintf("frame %d", r.summary.Frames+1))
-	if err != nil {
-		return nil, err
+	for {
+		// The trailer's SHA-256 covers every byte before its kind byte.
+		digest := r.sum.Sum(nil)
+		kind, err := r.read(1, fmt.Sprintf("frame %d", r.summary.Frames+1))
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case kind[0] == kindFrame && !r.inKeys:
+			return r.nextFrame(kindFrame)
+		case kind[0] == kindInventory && r.hdr.Incremental():
+			if err := r.nextKeys(); err != nil {
+				return nil, err
+			}
+		case kind[0] == kindTrailer:
+			return nil, r.readTrailer(digest)
+		default:
+			return nil, fmt.Errorf("%w: unexpected frame kind 0x%02x at byte %d", ErrCorrupt, kind[0], r.pos-1)
+		}
 	}
-	switch kind[0] {
-	case kindFrame:
-		return r.nextFrame()
-	case kindTrailer:
-		return nil, r.readTrailer(digest)
-	}
-	return nil, fmt.Errorf("%w: unknown frame kind 0x%02x at byte %d", ErrCorrupt, kind[0], r.pos-1)
 }
 
-func (r *Reader) nextFrame() ([]*pb.KV, error) {
+// nextKeys reads one key frame of an incremental backup and hands it over.
+func (r *Reader) nextKeys() error {
+	if !r.inKeys {
+		r.inKeys = true
+		r.lastKey = nil
+	}
+	kvs, err := r.nextFrame(kindInventory)
+	if err != nil {
+		return err
+	}
+	return r.inventory(kvs)
+}
+
+func (r *Reader) nextFrame(kind byte) ([]*pb.KV, error) {
 	index := r.summary.Frames + 1
 	where := fmt.Sprintf("frame %d", index)
 	fixed, err := r.read(frameFixedLen-1, where)
@@ -197,7 +227,7 @@ func (r *Reader) nextFrame() ([]*pb.KV, error) {
 	if err := r.checkFrameLengths(storedLen, rawLen, keys, where); err != nil {
 		return nil, err
 	}
-	crc := crc32.Update(crc32.Checksum([]byte{kindFrame}, crcTable), crcTable, fixed[:12])
+	crc := crc32.Update(crc32.Checksum([]byte{kind}, crcTable), crcTable, fixed[:12])
 	stored, err := r.read(int(storedLen), where)
 	if err != nil {
 		return nil, err
@@ -225,6 +255,11 @@ func (r *Reader) nextFrame() ([]*pb.KV, error) {
 	}
 	if err := r.checkOrder(kvs, where); err != nil {
 		return nil, err
+	}
+	if kind == kindInventory {
+		r.summary.Frames++
+		r.summary.Inventory += uint64(len(kvs))
+		return kvs, nil
 	}
 	r.account(kvs)
 	return kvs, nil

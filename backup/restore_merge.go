@@ -77,6 +77,9 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 	now := opts.now()
 	var bytes uint64
 	err := p.c.each(ctx, func(kv *pb.KV) error {
+		if reserved(kv.Key) {
+			return nil
+		}
 		if expired(kv, now) {
 			res.Expired++
 			return nil

@@ -110,6 +110,9 @@ func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptio
 			return res, err
 		}
 		for _, rec := range kvs {
+			if reserved(rec.Key) {
+				continue
+			}
 			if expired(rec, now) {
 				res.Expired++
 				continue
@@ -136,6 +139,11 @@ func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptio
 	res.File = r.Summary()
 	if err := sw.Flush(); err != nil {
 		return res, fmt.Errorf("finish restore: %w", err)
+	}
+	// A rebuilt database starts a new epoch: incremental backups taken
+	// before it cannot be continued.
+	if err := kv.NewEpoch(db.Opts().Dir); err != nil {
+		return res, err
 	}
 	if opts.Progress != nil {
 		opts.Progress(res.Written, bytes)

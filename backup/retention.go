@@ -52,7 +52,35 @@ func (p Retention) Select(sets []SetInfo, now time.Time) []string {
 			drop = append(drop, s.ID)
 		}
 	}
-	return drop
+	return keepChains(sets, drop)
+}
+
+// keepChains removes from drop every set a kept set builds on, so pruning
+// never breaks an incremental chain.
+func keepChains(sets []SetInfo, drop []string) []string {
+	dropped := map[string]bool{}
+	for _, id := range drop {
+		dropped[id] = true
+	}
+	parent := map[string]string{}
+	for _, s := range sets {
+		parent[s.ID] = s.Parent
+	}
+	for _, s := range sets {
+		if dropped[s.ID] {
+			continue
+		}
+		for p := parent[s.ID]; p != ""; p = parent[p] {
+			dropped[p] = false
+		}
+	}
+	var out []string
+	for _, id := range drop {
+		if dropped[id] {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // newestVerified returns the ids of the newest restore-verified set of each

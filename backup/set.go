@@ -10,6 +10,8 @@ import (
 	"io"
 	"regexp"
 	"time"
+
+	"github.com/flowg-backup/flowg/kv"
 )
 
 // Set triggers, recorded in a set's manifest.
@@ -41,6 +43,15 @@ type SetOptions struct {
 	Trigger string    // TriggerManual when empty
 	By      string    // who asked for the set
 	Now     time.Time // names the set; time.Now when zero
+	// Parent makes an incremental set on top of this set (see
+	// Catalog.Create, which picks it); SinceTs gives each database's
+	// parent read timestamp.
+	Parent  string
+	SinceTs map[string]uint64
+	// Incremental asks Catalog.Create for an incremental set on top of the
+	// newest complete one; it falls back to a full set when there is no
+	// such parent, or a database was rebuilt (a wipe restore) since.
+	Incremental bool
 }
 
 // WriteSet writes a backup set of sources into the local catalog directory
@@ -69,7 +80,7 @@ func writeSet(ctx context.Context, store setStore, sources []Source, opts SetOpt
 		return Manifest{}, fmt.Errorf("invalid set id %q", id)
 	}
 	m := Manifest{ID: id, Created: now.UTC(), Trigger: opts.Trigger, By: opts.By, ToolVersion: opts.ToolVersion,
-		Databases: map[string]DBEntry{}}
+		Databases: map[string]DBEntry{}, Parent: opts.Parent}
 	if opts.Keys.Encrypts() {
 		m.Encryption = EncryptionAge
 	}
@@ -113,7 +124,13 @@ func writeSetFile(ctx context.Context, sw setWriter, src Source, opts SetOptions
 		return DBEntry{}, err
 	}
 	start := time.Now()
-	dump := DumpOptions{Database: src.Name, Format: opts.Format, Compression: opts.Compression, ToolVersion: opts.ToolVersion}
+	epoch, err := kv.Epoch(src.DB)
+	if err != nil {
+		fw.discard()
+		return DBEntry{}, err
+	}
+	dump := DumpOptions{Database: src.Name, Format: opts.Format, Compression: opts.Compression, ToolVersion: opts.ToolVersion,
+		SinceTs: opts.SinceTs[src.Name]}
 	if opts.Progress != nil {
 		dump.Progress = func(keys, bytes uint64) { opts.Progress(src.Name, keys, bytes) }
 	}
@@ -137,6 +154,7 @@ func writeSetFile(ctx context.Context, sw setWriter, src Source, opts SetOptions
 		File: name, Format: format, Compression: hdr.Compression, Created: hdr.Created,
 		Bytes: stored.n, Keys: sum.Keys, LogicalBytes: sum.Bytes, ReadTs: hdr.ReadTs,
 		SHA256: digest, ContentSHA256: sum.ContentSHA256, Duration: time.Since(start), Note: src.Note,
+		SinceTs: hdr.SinceTs, InventoryKeys: sum.Inventory, Epoch: epoch,
 	}
 	if opts.Keys.Encrypts() {
 		entry.Encrypted = true

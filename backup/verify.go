@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/pb"
 )
 
 // VerifyOptions tune Verify.
@@ -34,6 +35,10 @@ type VerifyOptions struct {
 func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (Header, Summary, error) {
 	if opts.Load {
 		opts.ContentSum = true
+	}
+	if opts.Inventory == nil {
+		// An incremental file's key list is checked like any frame.
+		opts.Inventory = func([]*pb.KV) error { return nil }
 	}
 	br, err := NewReader(r, opts.ReadOptions)
 	if err != nil {

@@ -23,6 +23,9 @@ type Writer struct {
 	summary Summary
 	content contentSum
 	cur     *frame
+	// incremental files end with key frames; inventory is set once they began.
+	incremental bool
+	inventory   bool
 }
 
 // NewWriter writes hdr to w and returns a Writer for the records. Unset
@@ -34,7 +37,7 @@ func NewWriter(w io.Writer, hdr Header) (*Writer, error) {
 	if hdr.Compression == "" {
 		hdr.Compression = CompressionZstd
 	}
-	bw := &Writer{sum: sha256.New(), cur: newFrame()}
+	bw := &Writer{sum: sha256.New(), cur: newFrame(), incremental: hdr.FormatVersion == FormatIncremental}
 	bw.out = io.MultiWriter(w, bw.sum)
 	if hdr.Compression == CompressionZstd {
 		enc, err := newEncoder()
@@ -66,6 +69,9 @@ func (w *Writer) writeHeader(hdr Header) error {
 // Add appends one record. Only Key, Value, UserMeta, Version and ExpiresAt
 // are kept. The slices may be reused by the caller once Add returns.
 func (w *Writer) Add(key, value []byte, userMeta byte, version, expiresAt uint64) error {
+	if w.inventory {
+		return fmt.Errorf("record %q after the key list of an incremental backup", truncateKey(key))
+	}
 	if err := checkRecordSize(key, value); err != nil {
 		return err
 	}
@@ -75,6 +81,28 @@ func (w *Writer) Add(key, value []byte, userMeta byte, version, expiresAt uint64
 		}
 	}
 	w.cur.add(key, value, userMeta, version, expiresAt)
+	return nil
+}
+
+// AddKey lists one live key in an incremental backup's key frames, which
+// follow every record: the first call ends the data frames.
+func (w *Writer) AddKey(key []byte) error {
+	if !w.incremental {
+		return fmt.Errorf("a key list belongs to an incremental backup (format %d) only", FormatIncremental)
+	}
+	if !w.inventory {
+		if err := w.flush(); err != nil {
+			return err
+		}
+		w.inventory = true
+		w.cur.kind = kindInventory
+	}
+	if w.cur.keys > 0 && len(w.cur.raw)+recordSize(key, nil) > targetFrameRaw {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	w.cur.addKey(key)
 	return nil
 }
 
@@ -105,6 +133,10 @@ func (w *Writer) writeFrame(f *frame) error {
 		return err
 	}
 	w.summary.Frames++
+	if f.kind == kindInventory {
+		w.summary.Inventory += uint64(f.keys)
+		return nil
+	}
 	w.summary.Keys += uint64(f.keys)
 	w.summary.Bytes += f.bytes
 	w.content.merge(f.content)

@@ -1,0 +1,189 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/flowg-backup/flowg/kv"
+)
+
+// liveContent reads every live key and value of db.
+func liveContent(t *testing.T, db *badger.DB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.DefaultIteratorOptions)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			out[string(it.Item().Key())] = string(v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func update(t *testing.T, db *badger.DB, fn func(txn *badger.Txn) error) {
+	t.Helper()
+	if err := db.Update(fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// restoreSet rebuilds database db of set id into a fresh directory and
+// returns its content.
+func restoreSet(t *testing.T, cat *Catalog, id, db string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	open, cleanup, err := cat.Restorable(ctx, id, db, t.TempDir())
+	if err != nil {
+		t.Fatalf("Restorable(%s): %v", id, err)
+	}
+	defer cleanup()
+	dir := filepath.Join(t.TempDir(), "restored")
+	if _, err := WipeFrom(ctx, dir, open, WipeOptions{RestoreOptions: RestoreOptions{Database: db}}); err != nil {
+		t.Fatalf("restore set %s: %v", id, err)
+	}
+	rdb, err := kv.Open(dir, kv.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	return liveContent(t, rdb)
+}
+
+func equalContent(t *testing.T, what string, got, want map[string]string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d keys, want %d", what, len(got), len(want))
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("%s: key %q = %q, want %q", what, k, got[k], v)
+		}
+	}
+}
+
+func TestIncremental_ChainRestoresExactlyTheLastState(t *testing.T) {
+	ctx := context.Background()
+	cat := OpenCatalog(t.TempDir())
+	db := testDB(t, 2000)
+	src := []Source{{Name: "logs", DB: db}}
+
+	full, err := cat.Create(ctx, src, SetOptions{Incremental: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Parent != "" {
+		t.Fatalf("first set has parent %q; with nothing to build on it must be full", full.Parent)
+	}
+	want := []map[string]string{liveContent(t, db)}
+	ids := []string{full.ID}
+	for round := range 3 {
+		update(t, db, func(txn *badger.Txn) error {
+			for i := round * 10; i < round*10+10; i++ {
+				if err := txn.Set(fmt.Appendf(nil, "k%04d", i), fmt.Appendf(nil, "changed in round %d", round)); err != nil {
+					return err
+				}
+				if err := txn.Delete(fmt.Appendf(nil, "k%04d", 1000+round*100+i)); err != nil {
+					return err
+				}
+			}
+			return txn.Set(fmt.Appendf(nil, "new-%d", round), []byte("added"))
+		})
+		// Compaction may drop the tombstones: the key list must not need them.
+		if err := db.Flatten(1); err != nil {
+			t.Fatal(err)
+		}
+		m, err := cat.Create(ctx, src, SetOptions{Incremental: true, Now: time.Now().Add(time.Duration(round+1) * time.Second)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		entry := m.Databases["logs"]
+		if m.Parent != ids[len(ids)-1] || entry.SinceTs == 0 {
+			t.Fatalf("round %d: parent %q since %d; want parent %s and a since timestamp", round, m.Parent, entry.SinceTs, ids[len(ids)-1])
+		}
+		if entry.Keys > 21 || entry.InventoryKeys != uint64(len(liveContent(t, db))) {
+			t.Fatalf("round %d: %d changed records, %d listed keys; want at most 21 and %d", round, entry.Keys, entry.InventoryKeys, len(liveContent(t, db)))
+		}
+		ids = append(ids, m.ID)
+		want = append(want, liveContent(t, db))
+	}
+	for i, id := range ids {
+		equalContent(t, "set "+id, restoreSet(t, cat, id, "logs"), want[i])
+	}
+	if info, err := cat.Verify(ctx, ids[len(ids)-1], time.Now()); err != nil || info.Label != LabelRestoreVerified {
+		t.Fatalf("verify of the last link: label %q, err %v", info.Label, err)
+	}
+}
+
+func TestIncremental_RefusesToBreakChains(t *testing.T) {
+	ctx := context.Background()
+	cat := OpenCatalog(t.TempDir())
+	db := testDB(t, 50)
+	src := []Source{{Name: "config", DB: db}}
+	base, err := cat.Create(ctx, src, SetOptions{Now: time.Now().Add(-3 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := cat.Create(ctx, src, SetOptions{Incremental: true})
+	if err != nil || link.Parent != base.ID {
+		t.Fatalf("link parent %q err %v; want %s", link.Parent, err, base.ID)
+	}
+	if err := cat.Delete(base.ID); !errors.Is(err, ErrInChain) {
+		t.Fatalf("deleting the base: err %v, want ErrInChain", err)
+	}
+	sets, _ := cat.List()
+	if drop := (Retention{Keep: 1, MaxAge: time.Hour}).Select(sets, time.Now()); len(drop) != 0 {
+		t.Fatalf("retention drops %v, which the kept link needs", drop)
+	}
+	// Given a file alone, a link is refused: it is not a whole backup.
+	path, _ := cat.FilePath(link.ID, "config")
+	if _, err := MergeFile(ctx, db, path, RestoreOptions{Database: "config"}); !errors.Is(err, ErrIncremental) {
+		t.Fatalf("merging a link file alone: err %v, want ErrIncremental", err)
+	}
+}
+
+func TestIncremental_AfterAWipeRestoreIsFull(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cat := OpenCatalog(filepath.Join(dir, "catalog"))
+	dbDir := filepath.Join(dir, "db")
+	db, err := kv.Open(dbDir, kv.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, db, func(txn *badger.Txn) error { return txn.Set([]byte("a"), []byte("1")) })
+	base, err := cat.Create(ctx, []Source{{Name: "auth", DB: db}}, SetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	path, _ := cat.FilePath(base.ID, "auth")
+	if _, err := WipeDir(ctx, dbDir, path, WipeOptions{RestoreOptions: RestoreOptions{Database: "auth"}, DiscardPrevious: true}); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dbDir, kv.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m, err := cat.Create(ctx, []Source{{Name: "auth", DB: db}}, SetOptions{Incremental: true, Now: time.Now().Add(time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Parent != "" {
+		t.Fatalf("set after a wipe restore built on %s; versions of the rebuilt database are not comparable, it must be full", m.Parent)
+	}
+}
