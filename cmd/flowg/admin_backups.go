@@ -14,7 +14,10 @@ import (
 )
 
 func adminBackupsCommand() *cli.Command {
-	catalogFlags := append(s3Flags(), &cli.StringFlag{Name: "backup-dir", Value: "./backups", Usage: "the catalog: the server's --backup-dir (a directory or s3://bucket/prefix)"})
+	// catalogFlags returns a fresh slice each time: the commands append to it.
+	catalogFlags := func() []cli.Flag {
+		return append(s3Flags(), &cli.StringFlag{Name: "backup-dir", Value: "./backups", Usage: "the catalog: the server's --backup-dir (a directory or s3://bucket/prefix)"})
+	}
 	return &cli.Command{
 		Name:   "backups",
 		Action: groupAction,
@@ -31,24 +34,39 @@ Examples:
    flowg admin backups prune --backup-dir ./backups --keep 7 --max-age 720h --dry-run`,
 		Subcommands: []*cli.Command{
 			{
+				Name:      "create",
+				Usage:     "take a backup set of the stopped server's databases into the catalog",
+				UsageText: "flowg admin backups create [--backup-dir DIR] [--auth-dir ...] [--only ...] [--incremental] [--verify]",
+				Description: `Writes a new set <id>/ into the catalog, from databases opened read-only.
+With --incremental the set holds only what changed since the newest complete
+set, plus the list of live keys (so deletions are restored too); it is full
+when there is no such set or a database was rebuilt since.`,
+				Flags: append(append(append(append(catalogFlags(), dirFlags()...), encryptFlags()...), onlyFlag()),
+					&cli.BoolFlag{Name: "incremental", Usage: "only what changed since the newest complete set"},
+					&cli.BoolFlag{Name: "verify", Usage: "verify the set right after writing it"},
+					&cli.StringSliceFlag{Name: "identity", Usage: "age identity file, to --verify a set encrypted with --encrypt-to"},
+				),
+				Action: adminBackupsCreate,
+			},
+			{
 				Name:      "list",
 				Usage:     "list the sets, newest first, with their trust label",
 				UsageText: "flowg admin backups list [--backup-dir DIR] [--json]",
-				Flags:     append(catalogFlags, &cli.BoolFlag{Name: "json", Usage: "print JSON"}),
+				Flags:     append(catalogFlags(), &cli.BoolFlag{Name: "json", Usage: "print JSON"}),
 				Action:    adminBackupsList,
 			},
 			{
 				Name:      "verify",
 				Usage:     "verify sets: every checksum, and a load into a scratch database; records the result",
 				UsageText: "flowg admin backups verify [--backup-dir DIR] (ID... | --all)",
-				Flags:     append(append(catalogFlags, decryptFlags()...), &cli.BoolFlag{Name: "all", Usage: "verify every complete set"}),
+				Flags:     append(append(catalogFlags(), decryptFlags()...), &cli.BoolFlag{Name: "all", Usage: "verify every complete set"}),
 				Action:    adminBackupsVerify,
 			},
 			{
 				Name:      "prune",
 				Usage:     "delete the sets a retention policy drops (never the newest restore-verified one)",
 				UsageText: "flowg admin backups prune [--backup-dir DIR] [--keep N] [--max-age DURATION] [--dry-run]",
-				Flags: append(catalogFlags,
+				Flags: append(catalogFlags(),
 					&cli.IntFlag{Name: "keep", Usage: "keep the newest N manual and scheduled sets"},
 					&cli.DurationFlag{Name: "max-age", Usage: "drop sets older than this (e.g. 720h); pre-restore sets are kept at least this long"},
 					&cli.BoolFlag{Name: "dry-run", Usage: "say what would be deleted; delete nothing"},
@@ -57,6 +75,56 @@ Examples:
 			},
 		},
 	}
+}
+
+func adminBackupsCreate(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	names, err := namesFrom(c)
+	if err != nil {
+		return err
+	}
+	keys, err := keysFrom(c)
+	if err != nil {
+		return err
+	}
+	ids, err := identitiesFrom(c)
+	if err != nil {
+		return err
+	}
+	keys.Identities = append(keys.Identities, ids...)
+	cat, err := catalogFrom(c, c.String("backup-dir"))
+	if err != nil {
+		return opError{op: "backup", err: err, safe: "nothing was read or written"}
+	}
+	cat.WithKeys(keys)
+	sources, closeAll, err := openSnapshots(dirsFrom(c), names)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	m, err := cat.Create(c.Context, sources, backup.SetOptions{
+		WriteOptions: backup.WriteOptions{ToolVersion: version},
+		Trigger:      backup.TriggerManual, By: "flowg admin backups create", Incremental: c.Bool("incremental"),
+	})
+	if err != nil {
+		return opError{op: "backup", err: err, safe: "the databases were only read; older sets are unchanged"}
+	}
+	kind := "full"
+	if m.Parent != "" {
+		kind = "incremental on " + m.Parent
+	}
+	fmt.Fprintf(c.App.Writer, "set %s (%s)\n", m.ID, kind)
+	for _, name := range names {
+		e := m.Databases[string(name)]
+		fmt.Fprintf(c.App.Writer, "  %-6s %8d keys %10s  %7s  sha256 %s\n", name, e.Keys,
+			humanize.IBytes(uint64(e.Bytes)), e.Duration.Round(time.Millisecond), shortSum(e.SHA256))
+	}
+	if c.Bool("verify") {
+		return verifySetNow(c, cat, m.ID)
+	}
+	return nil
 }
 
 func adminBackupsList(c *cli.Context) error {
@@ -86,12 +154,13 @@ func adminBackupsList(c *cli.Context) error {
 	return nil
 }
 
-// printSets prints one line per set, newest first.
+// printSets prints one line per set, newest first; an incremental set
+// names the set it builds on.
 func printSets(w io.Writer, sets []backup.SetInfo) {
 	if len(sets) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "%-24s  %-20s  %-11s  %-16s  %9s  %s\n", "ID", "CREATED", "TRIGGER", "DATABASES", "SIZE", "LABEL")
+	fmt.Fprintf(w, "%-24s  %-20s  %-11s  %-16s  %9s  %-24s  %s\n", "ID", "CREATED", "TRIGGER", "DATABASES", "SIZE", "BUILDS ON", "LABEL")
 	for _, s := range sets {
 		var size int64
 		dbs := make([]string, 0, len(s.Databases))
@@ -104,8 +173,8 @@ func printSets(w io.Writer, sets []backup.SetInfo) {
 		if s.Problem != "" {
 			label += ": " + s.Problem
 		}
-		fmt.Fprintf(w, "%-24s  %-20s  %-11s  %-16s  %9s  %s\n", s.ID, s.Created.Format(time.RFC3339), orDash(s.Trigger),
-			orDash(strings.Join(dbs, ",")), humanize.IBytes(uint64(size)), label)
+		fmt.Fprintf(w, "%-24s  %-20s  %-11s  %-16s  %9s  %-24s  %s\n", s.ID, s.Created.Format(time.RFC3339), orDash(s.Trigger),
+			orDash(strings.Join(dbs, ",")), humanize.IBytes(uint64(size)), orDash(s.Parent), label)
 	}
 }
 

@@ -57,7 +57,7 @@ Examples:
 			&cli.StringFlag{Name: "safety-dir", Usage: "where merge safety snapshots go (default: <parent of the database dir>/safety/<time>)"},
 			&cli.StringFlag{Name: "catalog-dir", Value: "./backups", Usage: "catalog checked for a restore-verified set before a restore without safety copy"},
 			&cli.BoolFlag{Name: "skip-backup-check", Usage: "allow --no-safety-snapshot / --discard-previous without a restore-verified set in the catalog"},
-			&cli.StringFlag{Name: "set", Usage: "with an s3:// --backup-dir: the set id to restore (default: the newest complete set)"},
+			&cli.StringFlag{Name: "set", Usage: "restore this set of the catalog at --backup-dir (with an s3:// --backup-dir, default: the newest complete set)"},
 		),
 		Action: adminRestore,
 	}
@@ -78,10 +78,11 @@ func adminRestore(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	jobs, err := findJobs(c, names, ids)
+	jobs, cleanup, err := findJobs(c, names, ids)
 	if err != nil {
 		return err
 	}
+	defer cleanup()
 	if c.Bool("dry-run") {
 		return planRestore(c, jobs)
 	}
@@ -105,42 +106,52 @@ type restoreJob struct {
 }
 
 // findJobs locates every database's file before anything else happens: in
-// a backup directory, or in the newest complete set (or --set) of an S3
-// catalog.
-func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob, error) {
+// a backup directory, or in a set of a catalog (an s3:// --backup-dir, or
+// any --backup-dir with --set), where an incremental set is rebuilt from
+// its chain. The returned cleanup removes what was staged.
+func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob, func(), error) {
 	dirs, backupDir := dirsFrom(c), c.String("backup-dir")
 	refuse := func(err error) error {
 		return opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}
 	}
 	var jobs []restoreJob
-	if !backup.IsS3URL(backupDir) {
+	if !backup.IsS3URL(backupDir) && c.String("set") == "" {
 		for _, name := range names {
 			file, err := backup.FindFile(backupDir, string(name))
 			if err != nil {
-				return nil, refuse(err)
+				return nil, nil, refuse(err)
 			}
 			jobs = append(jobs, restoreJob{name: name, dir: dirs.Of(name), file: file, open: backup.FileOpener(file), ids: ids})
 		}
-		return jobs, nil
+		return jobs, func() {}, nil
 	}
 	cat, err := catalogFrom(c, backupDir)
 	if err != nil {
-		return nil, refuse(err)
+		return nil, nil, refuse(err)
 	}
 	cat.WithKeys(backup.Keys{Identities: ids})
 	id, err := pickSet(cat, c.String("set"), names)
 	if err != nil {
-		return nil, refuse(err)
+		return nil, nil, refuse(err)
+	}
+	var cleanups []func()
+	cleanup := func() {
+		for _, f := range cleanups {
+			f()
+		}
 	}
 	for _, name := range names {
-		open, err := cat.Open(id, string(name))
+		open, done, err := cat.Restorable(c.Context, id, string(name), "")
 		if err != nil {
-			return nil, refuse(err)
+			cleanup()
+			return nil, nil, refuse(err)
 		}
+		cleanups = append(cleanups, done)
 		file := strings.TrimSuffix(backupDir, "/") + "/" + id + "/" + backup.FileName(string(name))
 		jobs = append(jobs, restoreJob{name: name, dir: dirs.Of(name), file: file, open: open})
 	}
-	return jobs, nil
+	fmt.Fprintf(c.App.ErrWriter, "restoring set %s of %s\n", id, backupDir)
+	return jobs, cleanup, nil
 }
 
 // pickSet returns id if given, else the newest complete set holding every
