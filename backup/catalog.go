@@ -116,7 +116,13 @@ func (c *Catalog) List() ([]SetInfo, error) {
 	for _, id := range complete {
 		sets = append(sets, c.describe(ctx, id))
 	}
-	sort.Slice(sets, func(i, j int) bool { return sets[i].ID > sets[j].ID })
+	// Newest first: by creation time (ids have one-second precision), then id.
+	sort.Slice(sets, func(i, j int) bool {
+		if !sets[i].Created.Equal(sets[j].Created) {
+			return sets[i].Created.After(sets[j].Created)
+		}
+		return sets[i].ID > sets[j].ID
+	})
 	return sets, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -75,10 +76,21 @@ func openS3(ctx context.Context, dir string, o S3Options) (*s3Store, error) {
 	if os.Getenv("AWS_ACCESS_KEY_ID") == "" || os.Getenv("AWS_SECRET_ACCESS_KEY") == "" {
 		return nil, fmt.Errorf("%w: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment", ErrTarget)
 	}
+	transport, err := minio.DefaultTransport(!o.Insecure)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTarget, err)
+	}
+	// Fail in bounded time when the store goes away mid-run, rather than
+	// retrying for minutes: the set is then marked failed and the next run
+	// cleans up.
+	transport.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	transport.ResponseHeaderTimeout = time.Minute
 	client, err := minio.New(endpoint, &minio.Options{
-		Creds:  credentials.NewEnvAWS(),
-		Secure: !o.Insecure,
-		Region: o.Region,
+		Creds:      credentials.NewEnvAWS(),
+		Secure:     !o.Insecure,
+		Region:     o.Region,
+		Transport:  transport,
+		MaxRetries: 3,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTarget, err)

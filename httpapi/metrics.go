@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,11 +24,19 @@ const (
 type metrics struct {
 	reg *prometheus.Registry
 
-	backups        *prometheus.CounterVec
-	backupFailures *prometheus.CounterVec
-	backupDuration *prometheus.HistogramVec
-	backupBytes    *prometheus.CounterVec
-	backupLast     *prometheus.GaugeVec
+	backups         *prometheus.CounterVec
+	backupFailures  *prometheus.CounterVec
+	backupDuration  *prometheus.HistogramVec
+	backupBytes     *prometheus.CounterVec
+	backupLast      *prometheus.GaugeVec
+	verifiedLast    *prometheus.GaugeVec
+	catalogRuns     *prometheus.CounterVec
+	catalogVerified *prometheus.CounterVec
+
+	// lastMu guards streamed and catalog, the two sources of backupLast.
+	lastMu   sync.Mutex
+	streamed map[string]time.Time // last online backup streamed, per database
+	catalog  map[string]time.Time // newest complete set in the catalog, per database
 
 	restores        *prometheus.CounterVec
 	restoreFailures *prometheus.CounterVec
@@ -56,7 +65,18 @@ func newMetrics() *metrics {
 		backupBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowg_backup_bytes_total",
 			Help: "Bytes of backup files sent, per database."}, db),
 		backupLast: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "flowg_backup_last_success_timestamp_seconds",
-			Help: "Unix time of the last complete online backup, per database (0: none since start)."}, db),
+			Help: "Unix time of the newest complete backup of each database: the creation time of the newest set in the backup catalog " +
+				"labelled created or restore-verified, or the end of the last online backup streamed to a client, whichever is newer (0: none)."}, db),
+		verifiedLast: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "flowg_backup_last_verified_timestamp_seconds",
+			Help: "Unix time at which the newest restore-verified set of each database in the backup catalog was taken (0: none). " +
+				"Alert on time() - flowg_backup_last_verified_timestamp_seconds > 26*3600."}, db),
+		catalogRuns: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowg_backup_set_runs_total",
+			Help: "Backup sets written into the catalog, per trigger (manual, scheduled) and result (ok, verify_failed, failed)."},
+			[]string{"trigger", "result"}),
+		catalogVerified: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowg_backup_set_verifications_total",
+			Help: "Verifications of catalog sets asked through the API, per result (ok, failed)."}, []string{"result"}),
+		streamed: map[string]time.Time{},
+		catalog:  map[string]time.Time{},
 
 		restores: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowg_restores_total",
 			Help: "Online restores started (after the busy check), per database and mode."}, dbMode),
@@ -76,8 +96,14 @@ func newMetrics() *metrics {
 			Help: "HTTP requests answered, per method, route and status code."}, []string{"method", "route", "code"}),
 	}
 	m.reg.MustRegister(m.backups, m.backupFailures, m.backupDuration, m.backupBytes, m.backupLast,
+		m.verifiedLast, m.catalogRuns, m.catalogVerified,
 		m.restores, m.restoreFailures, m.restoreDuration, m.restoreBytes, m.restoreKeys, m.restoreLast,
 		m.requests, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, trigger := range []string{"manual", "scheduled"} {
+		for _, result := range []string{"ok", "verify_failed", "failed"} {
+			m.catalogRuns.WithLabelValues(trigger, result)
+		}
+	}
 	// Every database shows from the start, at zero.
 	for _, n := range kv.Names {
 		name := string(n)
@@ -85,6 +111,7 @@ func newMetrics() *metrics {
 		m.backupFailures.WithLabelValues(name)
 		m.backupBytes.WithLabelValues(name)
 		m.backupLast.WithLabelValues(name)
+		m.verifiedLast.WithLabelValues(name)
 		m.restoreBytes.WithLabelValues(name)
 		m.restoreKeys.WithLabelValues(name)
 		m.restoreLast.WithLabelValues(name)
@@ -111,7 +138,52 @@ func (m *metrics) backupFinished(n kv.Name, took time.Duration, sent int64, err 
 		return
 	}
 	m.backupDuration.WithLabelValues(name).Observe(took.Seconds())
-	m.backupLast.WithLabelValues(name).SetToCurrentTime()
+	m.lastMu.Lock()
+	defer m.lastMu.Unlock()
+	m.streamed[name] = time.Now()
+	m.setLast(name)
+}
+
+// catalogTimes sets, per database, the creation time of the newest complete
+// set and of the newest restore-verified set of the catalog; a database
+// missing from a map has none.
+func (m *metrics) catalogTimes(complete, verified map[string]time.Time) {
+	m.lastMu.Lock()
+	defer m.lastMu.Unlock()
+	m.catalog = complete
+	for _, n := range kv.Names {
+		name := string(n)
+		m.setLast(name)
+		m.verifiedLast.WithLabelValues(name).Set(unixSeconds(verified[name]))
+	}
+}
+
+// setLast sets the last-success gauge of name to the newer of its two
+// sources. The caller holds lastMu.
+func (m *metrics) setLast(name string) {
+	last := m.catalog[name]
+	if t := m.streamed[name]; t.After(last) {
+		last = t
+	}
+	m.backupLast.WithLabelValues(name).Set(unixSeconds(last))
+}
+
+// unixSeconds is t as a Prometheus timestamp; 0 for the zero time.
+func unixSeconds(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixNano()) / 1e9
+}
+
+// catalogRun counts a backup run into the catalog.
+func (m *metrics) catalogRun(trigger, result string) {
+	m.catalogRuns.WithLabelValues(trigger, result).Inc()
+}
+
+// catalogVerify counts a verification asked through the API.
+func (m *metrics) catalogVerify(result string) {
+	m.catalogVerified.WithLabelValues(result).Inc()
 }
 
 func (m *metrics) restoreStarted(n kv.Name, mode string) {

@@ -11,6 +11,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/labstack/echo/v4"
 
+	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
 )
 
@@ -23,8 +24,17 @@ const DefaultBackupDir = "./backups"
 type Options struct {
 	// BackupDir is the backup catalog: before a restore changes a database,
 	// a backup set of it (trigger pre_restore) is written to
-	// BackupDir/<id>/. DefaultBackupDir when empty.
+	// BackupDir/<id>/; RunBackup and POST /api/v1/backups write their sets
+	// there too. DefaultBackupDir when empty.
 	BackupDir string
+	// Catalog, when set, is the backup catalog instead of
+	// backup.OpenCatalog(BackupDir): one opened with backup.OpenTarget (an
+	// s3:// catalog) or given keys (Catalog.WithKeys). BackupDir should
+	// then name where it is, as Catalog.Dir does.
+	Catalog *backup.Catalog
+	// Retention is applied to the catalog after every set RunBackup writes;
+	// the zero value keeps every set.
+	Retention backup.Retention
 	// NoOnlineRestore turns every POST /api/v1/restore/... into a 403 that
 	// says so; backups keep working.
 	NoOnlineRestore bool
@@ -62,6 +72,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *metrics
+	catalog *catalogState
 	echo    *echo.Echo
 
 	// base is cancelled by Stop: running backups and restores stop at
@@ -87,6 +98,7 @@ func New(store *kv.Store, opts Options) *Server {
 	}
 	s := &Server{store: store, opts: opts, log: opts.Logger, now: opts.Now, metrics: newMetrics()}
 	s.base, s.cancel = context.WithCancel(context.Background())
+	s.openCatalog()
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -158,6 +170,15 @@ func (s *Server) routes() {
 
 	e.GET("/api/v1/backup/:db", s.backup, authn)
 	e.POST("/api/v1/restore/:db", s.restore, authn)
+
+	e.GET("/api/v1/backups", s.listSets, authn)
+	e.POST("/api/v1/backups", s.createSet, authn)
+	e.GET("/api/v1/backups/:id", s.getSet, authn)
+	e.DELETE("/api/v1/backups/:id", s.deleteSet, authn)
+	e.GET("/api/v1/backups/:id/:db", s.downloadSetFile, authn)
+	e.HEAD("/api/v1/backups/:id/:db", s.downloadSetFile, authn)
+	e.POST("/api/v1/backups/:id/verify", s.verifySet, authn)
+	e.POST("/api/v1/backups/:id/restore", s.restoreSet, authn)
 }
 
 // acquire holds database n for the caller until release is called. While n

@@ -53,6 +53,7 @@ func newApp(out, errOut io.Writer) *cli.App {
 			serveCommand(),
 			clientBackupCommand(),
 			clientRestoreCommand(),
+			clientBackupsCommand(),
 			loginCommand(),
 			adminCommand(),
 		},

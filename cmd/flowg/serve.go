@@ -10,10 +10,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/auth"
+	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/httpapi"
 	"github.com/flowg-backup/flowg/kv"
 	"github.com/urfave/cli/v2"
@@ -27,9 +30,10 @@ const (
 
 func serveCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "serve",
-		Usage:     "run the flowg server: the HTTP API with online backup and restore",
-		UsageText: "flowg serve [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--http-bind ADDR] [--backup-dir DIR] [--root-password PW] [--no-online-restore] [--upload-dir DIR]",
+		Name:  "serve",
+		Usage: "run the flowg server: the HTTP API with online backup and restore",
+		UsageText: "flowg serve [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--http-bind ADDR] [--backup-dir DIR] [--root-password PW] [--no-online-restore] [--upload-dir DIR]\n" +
+			"            [--backup-schedule SPEC [--backup-verify]] [--backup-keep N] [--backup-max-age DURATION]",
 		Description: `Opens the auth, config and logs databases and serves the HTTP API on
 --http-bind (see the httpapi README for the routes). On first start, with an
 empty auth database, it creates role admin (every scope) and user root, with
@@ -45,6 +49,21 @@ restore (scopes: write_acls; the three write_ scopes; write_streams). Before
 a restore changes a database, a safety snapshot of it is written to
 --backup-dir. --no-online-restore refuses every online restore.
 
+Backup catalog: --backup-dir holds backup sets, one DIR/<id>/ per set with
+auth.db, config.db, log.db and manifest.json, each listed with a trust label
+(restore-verified; created, not restore-verified; verify failed; incomplete;
+running). With --backup-schedule the server takes a set of every database on
+a cron schedule ("0 2 * * *", five fields, server local time; or "@every 6h",
+"@daily"), never two at once: a run still going when the next is due makes
+that one skip. --backup-verify verifies each scheduled set right after it is
+written (every checksum and a load into a scratch database). After every set,
+scheduled or made with POST /api/v1/backups, retention deletes the sets
+--backup-keep and --backup-max-age drop: the newest N manual and scheduled
+sets are kept, older ones past the maximum age go; pre_restore safety
+snapshots are kept for the maximum age at least, and the newest
+restore-verified set of each database is never deleted. See the sets with
+'flowg backups list' (running server) or 'flowg admin backups list'.
+
 On SIGINT or SIGTERM it stops accepting connections, waits up to 10s for
 requests in flight, cuts the rest cleanly and closes the databases.
 
@@ -52,10 +71,16 @@ Examples:
    flowg serve
    flowg serve --http-bind 0.0.0.0:5080 --backup-dir /var/backups/flowg
    FLOWG_ROOT_PASSWORD=s3cret flowg serve --auth-dir ./data/auth --config-dir ./data/config --log-dir ./data/logs
-   flowg serve --no-online-restore --max-upload 64GiB`,
+   flowg serve --no-online-restore --max-upload 64GiB
+   flowg serve --backup-dir /var/backups/flowg --backup-schedule "0 2 * * *" --backup-verify --backup-keep 14 --backup-max-age 720h
+   flowg serve --backup-schedule "@every 6h" --backup-keep 28`,
 		Flags: append(dirFlags(),
 			&cli.StringFlag{Name: "http-bind", Value: "127.0.0.1:5080", Usage: "address to serve HTTP on", EnvVars: []string{"FLOWG_HTTP_BIND"}},
-			&cli.StringFlag{Name: "backup-dir", Value: httpapi.DefaultBackupDir, Usage: "backup catalog: pre-restore safety snapshots go to DIR/<id>/", EnvVars: []string{"FLOWG_BACKUP_DIR"}},
+			&cli.StringFlag{Name: "backup-dir", Value: httpapi.DefaultBackupDir, Usage: "backup catalog: scheduled and manual sets and pre-restore safety snapshots go to DIR/<id>/", EnvVars: []string{"FLOWG_BACKUP_DIR"}},
+			&cli.StringFlag{Name: "backup-schedule", Usage: `take a backup set on this cron schedule: "0 2 * * *" (5 fields, local time) or "@every 6h"; none when empty`, EnvVars: []string{"FLOWG_BACKUP_SCHEDULE"}},
+			&cli.BoolFlag{Name: "backup-verify", Usage: "verify each scheduled set right after it is written (needs --backup-schedule)"},
+			&cli.IntFlag{Name: "backup-keep", Usage: "retention: keep the newest N manual and scheduled sets (0: no limit by count)"},
+			&cli.DurationFlag{Name: "backup-max-age", Usage: "retention: delete sets older than this, e.g. 720h; pre-restore sets are kept at least this long (0: no limit by age)"},
 			&cli.StringFlag{Name: "root-password", Usage: "password of user root, created on first start only (random and printed once when unset)", EnvVars: []string{"FLOWG_ROOT_PASSWORD"}},
 			&cli.BoolFlag{Name: "no-online-restore", Usage: "refuse POST /api/v1/restore/... (403); restore offline with `flowg admin restore`"},
 			&cli.StringFlag{Name: "upload-dir", Usage: "where restore uploads are staged while checked (default: the system temp dir)", EnvVars: []string{"FLOWG_UPLOAD_DIR"}},
@@ -94,6 +119,10 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return usagef("--backup-dir: %v", err)
 	}
+	plan, err := backupPlanFrom(c)
+	if err != nil {
+		return err
+	}
 	// Listen first, so a taken address changes nothing; connections wait
 	// in the backlog until Serve.
 	bind := c.String("http-bind")
@@ -124,7 +153,25 @@ func serve(c *cli.Context) error {
 		Version:         version,
 		UploadDir:       uploadDir,
 		MaxUploadBytes:  maxUpload,
+		Retention:       plan.retention,
 	})
+	sched, err := startBackupSchedule(srv, plan, logger)
+	if err != nil {
+		return opError{op: "serve", err: err, safe: "nothing was written"}
+	}
+	// The schedule stops before the server and the store (deferred above):
+	// a run going on is cancelled and waited for.
+	stopSchedule := func() {}
+	if sched != nil {
+		var once sync.Once
+		stopSchedule = func() {
+			once.Do(func() {
+				sched.Stop()
+				logger.Info("backup schedule stopped")
+			})
+		}
+		defer stopSchedule()
+	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -138,12 +185,14 @@ func serve(c *cli.Context) error {
 
 	select {
 	case err := <-served:
+		stopSchedule()
 		ctx, cancel := context.WithTimeout(context.Background(), stopGrace)
 		defer cancel()
 		_ = srv.Stop(ctx)
 		return opError{op: "serve", err: err, safe: "the databases are closed cleanly"}
 	case <-c.Context.Done():
 	}
+	stopSchedule()
 	logger.Info("shutting down: no new connections; waiting for requests in flight", "grace", shutdownGrace)
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
@@ -202,4 +251,62 @@ func bootstrapRoot(store *kv.Store, password string, errOut io.Writer, logger *s
 		logger.Info("users exist: --root-password ignored (it only applies to the first start)")
 	}
 	return nil
+}
+
+// backupPlan is what the --backup-* flags of serve ask for.
+type backupPlan struct {
+	schedule  string // "" for none
+	verify    bool
+	retention backup.Retention
+}
+
+// backupPlanFrom reads and checks the --backup-* flags: a schedule that does
+// not parse is a usage error, found before anything is opened.
+func backupPlanFrom(c *cli.Context) (backupPlan, error) {
+	p := backupPlan{
+		schedule:  strings.TrimSpace(c.String("backup-schedule")),
+		verify:    c.Bool("backup-verify"),
+		retention: backup.Retention{Keep: c.Int("backup-keep"), MaxAge: c.Duration("backup-max-age")},
+	}
+	if p.schedule != "" {
+		if _, err := backup.ParseSchedule(p.schedule); err != nil {
+			return p, usagef("--backup-schedule: %v", err)
+		}
+	} else if p.verify {
+		return p, usagef("--backup-verify verifies scheduled sets: give --backup-schedule too (e.g. \"0 2 * * *\")")
+	}
+	if p.retention.Keep < 0 {
+		return p, usagef("--backup-keep %d: give a number of sets, 0 for no limit", p.retention.Keep)
+	}
+	if p.retention.MaxAge < 0 {
+		return p, usagef("--backup-max-age %s: give a positive duration such as 720h, 0 for no limit", p.retention.MaxAge)
+	}
+	return p, nil
+}
+
+// startBackupSchedule starts taking backup sets on the plan's schedule, nil
+// when there is none. Each run is logged with its set id, label and
+// duration; the caller stops the scheduler before closing the store.
+func startBackupSchedule(srv *httpapi.Server, plan backupPlan, logger *slog.Logger) (*backup.Scheduler, error) {
+	if plan.schedule == "" {
+		return nil, nil
+	}
+	job := func(ctx context.Context) error {
+		res, err := srv.RunBackup(ctx, httpapi.BackupRun{Verify: plan.verify, Trigger: backup.TriggerScheduled, By: "scheduler"})
+		if err != nil {
+			return fmt.Errorf("scheduled backup set %s: %w", res.Set.ID, err)
+		}
+		if res.Set.Label == backup.LabelVerifyFailed {
+			return fmt.Errorf("scheduled backup set %s was written but failed its verification: %s", res.Set.ID, res.Set.Problem)
+		}
+		return nil
+	}
+	sched, err := backup.NewScheduler(plan.schedule, job, logger.With("job", "backup"))
+	if err != nil {
+		return nil, err
+	}
+	sched.Start()
+	logger.Info("backup schedule started", "schedule", plan.schedule, "verify", plan.verify, "keep", plan.retention.Keep,
+		"max_age", plan.retention.MaxAge, "next", sched.Next(time.Now()).Format(time.RFC3339))
+	return sched, nil
 }
