@@ -29,6 +29,11 @@ func (c *Catalog) pickParent(sources []Source, opts *SetOptions) error {
 		if s.Label != LabelCreated && s.Label != LabelRestoreVerified {
 			continue
 		}
+		if opts.MaxChain > 0 {
+			if links, err := c.chain(s.ID); err != nil || len(links) >= opts.MaxChain {
+				return nil // time for a full set
+			}
+		}
 		since := map[string]uint64{}
 		for _, src := range sources {
 			entry, ok := s.Databases[src.Name]

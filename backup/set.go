@@ -50,8 +50,10 @@ type SetOptions struct {
 	SinceTs map[string]uint64
 	// Incremental asks Catalog.Create for an incremental set on top of the
 	// newest complete one; it falls back to a full set when there is no
-	// such parent, or a database was rebuilt (a wipe restore) since.
+	// such parent, or a database was rebuilt (a wipe restore) since, or the
+	// chain already holds MaxChain sets (0: no limit).
 	Incremental bool
+	MaxChain    int
 }
 
 // WriteSet writes a backup set of sources into the local catalog directory

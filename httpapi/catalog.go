@@ -54,6 +54,10 @@ type BackupRun struct {
 	Trigger string
 	// By says who asked for the set: a user name, or "scheduler".
 	By string
+	// Incremental builds the set on the newest complete one (see
+	// backup.SetOptions.Incremental); MaxChain bounds a chain's length.
+	Incremental bool
+	MaxChain    int
 }
 
 // BackupResult is what RunBackup did.
@@ -88,7 +92,8 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 		Store:   s.store,
 		Names:   run.Names,
 		Verify:  run.Verify,
-		Options: backup.SetOptions{Trigger: run.Trigger, By: run.By, WriteOptions: backup.WriteOptions{ToolVersion: s.opts.Version}},
+		Options: backup.SetOptions{Trigger: run.Trigger, By: run.By, WriteOptions: backup.WriteOptions{ToolVersion: s.opts.Version},
+			Incremental: run.Incremental, MaxChain: run.MaxChain},
 	}
 	info, err := r.Run(ctx)
 	res := BackupResult{Set: info}
@@ -209,7 +214,7 @@ func (s *Server) getSet(c echo.Context) error {
 }
 
 // createSet writes a set now (POST /api/v1/backups?only=logs,config
-// &verify=true), then applies retention. It needs the backup scopes of
+// &verify=true&incremental=true), then applies retention. It needs the backup scopes of
 // every database it backs up. The run goes on if the client goes away.
 func (s *Server) createSet(c echo.Context) error {
 	names, err := onlyParam(c)
@@ -220,11 +225,15 @@ func (s *Server) createSet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	incremental, err := boolParam(c, "incremental", "?incremental=true takes only what changed since the newest complete set")
+	if err != nil {
+		return err
+	}
 	if err := require(c, backupScopes(names)...); err != nil {
 		return err
 	}
 	res, err := s.RunBackup(context.WithoutCancel(c.Request().Context()),
-		BackupRun{Names: names, Verify: verify, Trigger: backup.TriggerManual, By: principalOf(c).User})
+		BackupRun{Names: names, Verify: verify, Trigger: backup.TriggerManual, By: principalOf(c).User, Incremental: incremental})
 	if err != nil {
 		return s.backupRunError(c, res, err)
 	}

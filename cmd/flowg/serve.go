@@ -74,19 +74,22 @@ Examples:
    flowg serve --no-online-restore --max-upload 64GiB
    flowg serve --backup-dir /var/backups/flowg --backup-schedule "0 2 * * *" --backup-verify --backup-keep 14 --backup-max-age 720h
    flowg serve --backup-schedule "@every 6h" --backup-keep 28`,
-		Flags: append(dirFlags(),
+		Flags: append(append(dirFlags(),
 			&cli.StringFlag{Name: "http-bind", Value: "127.0.0.1:5080", Usage: "address to serve HTTP on", EnvVars: []string{"FLOWG_HTTP_BIND"}},
-			&cli.StringFlag{Name: "backup-dir", Value: httpapi.DefaultBackupDir, Usage: "backup catalog: scheduled and manual sets and pre-restore safety snapshots go to DIR/<id>/", EnvVars: []string{"FLOWG_BACKUP_DIR"}},
+			&cli.StringFlag{Name: "backup-dir", Value: httpapi.DefaultBackupDir, Usage: "backup catalog: scheduled and manual sets and pre-restore safety snapshots go to DIR/<id>/; a directory or s3://bucket/prefix", EnvVars: []string{"FLOWG_BACKUP_DIR"}},
 			&cli.StringFlag{Name: "backup-schedule", Usage: `take a backup set on this cron schedule: "0 2 * * *" (5 fields, local time) or "@every 6h"; none when empty`, EnvVars: []string{"FLOWG_BACKUP_SCHEDULE"}},
 			&cli.BoolFlag{Name: "backup-verify", Usage: "verify each scheduled set right after it is written (needs --backup-schedule)"},
+			&cli.BoolFlag{Name: "backup-incremental", Usage: "scheduled sets hold only what changed since the previous set (a full set starts each chain)"},
+			&cli.IntFlag{Name: "backup-full-every", Value: 7, Usage: "with --backup-incremental: a full set after this many sets in a chain"},
 			&cli.IntFlag{Name: "backup-keep", Usage: "retention: keep the newest N manual and scheduled sets (0: no limit by count)"},
 			&cli.DurationFlag{Name: "backup-max-age", Usage: "retention: delete sets older than this, e.g. 720h; pre-restore sets are kept at least this long (0: no limit by age)"},
 			&cli.StringFlag{Name: "root-password", Usage: "password of user root, created on first start only (random and printed once when unset)", EnvVars: []string{"FLOWG_ROOT_PASSWORD"}},
-			&cli.BoolFlag{Name: "no-online-restore", Usage: "refuse POST /api/v1/restore/... (403); restore offline with `flowg admin restore`"},
+			&cli.BoolFlag{Name: "no-online-restore", Usage: "refuse POST /api/v1/restore/... (403); restore offline with 'flowg admin restore'"},
 			&cli.StringFlag{Name: "upload-dir", Usage: "where restore uploads are staged while checked (default: the system temp dir)", EnvVars: []string{"FLOWG_UPLOAD_DIR"}},
 			&cli.StringFlag{Name: "max-upload", Usage: "largest restore upload accepted, e.g. 64GiB (default: no limit)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "server log format on stderr: text or json"},
-		),
+			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file to decrypt encrypted sets for verification and restore"},
+		), append(s3Flags(), encryptFlags()...)...),
 		Action: serve,
 	}
 }
@@ -115,10 +118,27 @@ func serve(c *cli.Context) error {
 		}
 	}
 
-	backupDir, err := filepath.Abs(c.String("backup-dir"))
-	if err != nil {
-		return usagef("--backup-dir: %v", err)
+	backupDir := c.String("backup-dir")
+	if !backup.IsS3URL(backupDir) {
+		if backupDir, err = filepath.Abs(backupDir); err != nil {
+			return usagef("--backup-dir: %v", err)
+		}
 	}
+	keys, err := keysFrom(c)
+	if err != nil {
+		return err
+	}
+	ids, err := identitiesFrom(c)
+	if err != nil {
+		return err
+	}
+	keys.Identities = append(keys.Identities, ids...)
+	cat, err := catalogFrom(c, backupDir)
+	if err != nil {
+		return opError{op: "serve", err: err, safe: "nothing was opened or written",
+			next: "check --backup-dir, --s3-endpoint and the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment"}
+	}
+	cat.WithKeys(keys)
 	plan, err := backupPlanFrom(c)
 	if err != nil {
 		return err
@@ -148,6 +168,7 @@ func serve(c *cli.Context) error {
 
 	srv := httpapi.New(store, httpapi.Options{
 		BackupDir:       backupDir,
+		Catalog:         cat,
 		NoOnlineRestore: c.Bool("no-online-restore"),
 		Logger:          logger,
 		Version:         version,
@@ -255,18 +276,25 @@ func bootstrapRoot(store *kv.Store, password string, errOut io.Writer, logger *s
 
 // backupPlan is what the --backup-* flags of serve ask for.
 type backupPlan struct {
-	schedule  string // "" for none
-	verify    bool
-	retention backup.Retention
+	schedule    string // "" for none
+	verify      bool
+	incremental bool
+	fullEvery   int
+	retention   backup.Retention
 }
 
 // backupPlanFrom reads and checks the --backup-* flags: a schedule that does
 // not parse is a usage error, found before anything is opened.
 func backupPlanFrom(c *cli.Context) (backupPlan, error) {
 	p := backupPlan{
-		schedule:  strings.TrimSpace(c.String("backup-schedule")),
-		verify:    c.Bool("backup-verify"),
-		retention: backup.Retention{Keep: c.Int("backup-keep"), MaxAge: c.Duration("backup-max-age")},
+		schedule:    strings.TrimSpace(c.String("backup-schedule")),
+		verify:      c.Bool("backup-verify"),
+		incremental: c.Bool("backup-incremental"),
+		fullEvery:   c.Int("backup-full-every"),
+		retention:   backup.Retention{Keep: c.Int("backup-keep"), MaxAge: c.Duration("backup-max-age")},
+	}
+	if p.fullEvery < 1 {
+		return p, usagef("--backup-full-every %d: give how many sets a chain may hold, at least 1", p.fullEvery)
 	}
 	if p.schedule != "" {
 		if _, err := backup.ParseSchedule(p.schedule); err != nil {
@@ -292,7 +320,8 @@ func startBackupSchedule(srv *httpapi.Server, plan backupPlan, logger *slog.Logg
 		return nil, nil
 	}
 	job := func(ctx context.Context) error {
-		res, err := srv.RunBackup(ctx, httpapi.BackupRun{Verify: plan.verify, Trigger: backup.TriggerScheduled, By: "scheduler"})
+		res, err := srv.RunBackup(ctx, httpapi.BackupRun{Verify: plan.verify, Trigger: backup.TriggerScheduled, By: "scheduler",
+			Incremental: plan.incremental, MaxChain: plan.fullEvery})
 		if err != nil {
 			return fmt.Errorf("scheduled backup set %s: %w", res.Set.ID, err)
 		}
