@@ -10,13 +10,23 @@ import (
 
 var errWireFormat = errors.New("bad protobuf encoding")
 
+// decoded holds the buffers decodeList fills. A fresh one per frame lets
+// callers keep records as long as they like; a reused one makes decoding
+// allocation-free, for callers done with a frame's records before the next.
+type decoded struct {
+	own  []byte
+	kvs  []pb.KV
+	ptrs []*pb.KV
+}
+
 // decodeList decodes a marshalled pb.KVList and checks every record has a
-// key. It copies b once and the records point into that copy, so a frame
-// costs a few allocations, not several per record; the records stay valid
-// for as long as a caller keeps them.
-func decodeList(b []byte, where string) ([]*pb.KV, error) {
-	own := append([]byte(nil), b...)
-	var kvs []pb.KV
+// key. It copies b once into d and the records point into that copy, so a
+// frame costs a few allocations at most, not several per record.
+func decodeList(b []byte, where string, d *decoded) ([]*pb.KV, error) {
+	d.own = append(d.own[:0], b...)
+	own := d.own
+	kvs := d.kvs[:0]
+	defer func() { d.kvs = kvs[:0] }()
 	for len(own) > 0 {
 		num, typ, n := protowire.ConsumeTag(own)
 		if n < 0 {
@@ -40,13 +50,14 @@ func decodeList(b []byte, where string) ([]*pb.KV, error) {
 			return nil, decodeError(where, len(kvs), err)
 		}
 	}
-	out := make([]*pb.KV, len(kvs))
+	out := d.ptrs[:0]
 	for i := range kvs {
 		if len(kvs[i].Key) == 0 {
 			return nil, fmt.Errorf("%w: %s record %d has no key", ErrCorrupt, where, i+1)
 		}
-		out[i] = &kvs[i]
+		out = append(out, &kvs[i])
 	}
+	d.ptrs = out
 	return out, nil
 }
 

@@ -28,6 +28,11 @@ type ReadOptions struct {
 	// ContentSum makes the reader compute Summary.ContentSHA256 (a SHA-256
 	// per record: verification needs it, a restore does not).
 	ContentSum bool
+	// ReuseBuffers lets the reader decode every frame into the same
+	// buffers: records are then valid only until the next call to Next.
+	// For callers that copy what they keep (a bulk load); it saves the
+	// garbage of a copy per frame.
+	ReuseBuffers bool
 	// Inventory receives the key list of an incremental backup, frame by
 	// frame, after every record. Without it an incremental file is refused
 	// with ErrIncremental: on its own it is not a restorable backup.
@@ -57,6 +62,8 @@ type Reader struct {
 	lastKey    []byte
 	lastKeyBuf []byte
 	inventory  func(keys []*pb.KV) error
+	reuse      bool
+	decoded    decoded
 	inKeys     bool // key frames began
 	// compressor names the compressor whose magic number a raw stream starts with.
 	compressor string
@@ -97,6 +104,7 @@ func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
 		return nil, fmt.Errorf("%w: it holds only what changed since an earlier set; restore its set by id, which restores the whole chain", ErrIncremental)
 	}
 	br.inventory = opts.Inventory
+	br.reuse = opts.ReuseBuffers
 	if opts.Database != "" && !br.hdr.Raw && br.hdr.Database != opts.Database {
 		return nil, fmt.Errorf("%w: it holds %q, not %q", ErrWrongDatabase, br.hdr.Database, opts.Database)
 	}
@@ -246,7 +254,7 @@ func (r *Reader) nextFrame(kind byte) ([]*pb.KV, error) {
 	if len(plain) != int(rawLen) {
 		return nil, fmt.Errorf("%w: %s decodes to %d bytes, header says %d", ErrCorrupt, where, len(plain), rawLen)
 	}
-	kvs, err := decodeList(plain, where)
+	kvs, err := decodeList(plain, where, r.decodeInto())
 	if err != nil {
 		return nil, err
 	}
@@ -349,7 +357,7 @@ func (r *Reader) nextRaw() ([]*pb.KV, error) {
 		}
 		return nil, err
 	}
-	kvs, err := decodeList(body, where)
+	kvs, err := decodeList(body, where, r.decodeInto())
 	if err != nil {
 		if index == 1 && r.compressor != "" {
 			return nil, r.compressedError()
@@ -358,6 +366,14 @@ func (r *Reader) nextRaw() ([]*pb.KV, error) {
 	}
 	r.account(kvs)
 	return kvs, nil
+}
+
+// decodeInto returns the buffers the next frame is decoded into.
+func (r *Reader) decodeInto() *decoded {
+	if r.reuse {
+		return &r.decoded
+	}
+	return &decoded{}
 }
 
 // checkOrder enforces what every flowg file guarantees and bulk loading

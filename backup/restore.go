@@ -83,9 +83,14 @@ func check(ctx context.Context, open Opener, opts RestoreOptions) (*checked, err
 		return nil, err
 	}
 	defer f.Close()
-	r, err := NewReader(f, ReadOptions{Size: size, Database: opts.Database})
+	// Records are only checked here, never kept: one set of buffers will do,
+	// except for a raw stream, whose records go into a scratch database.
+	r, err := NewReader(f, ReadOptions{Size: size, Database: opts.Database, ReuseBuffers: true})
 	if err != nil {
 		return nil, err
+	}
+	if r.Header().Raw {
+		r.reuse = false
 	}
 	c := &checked{open: open, header: r.Header(), cleanup: func() {}}
 	if !r.Header().Raw {

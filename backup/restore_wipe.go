@@ -47,9 +47,12 @@ func buildWipe(ctx context.Context, staged string, open Opener, opts RestoreOpti
 		return Result{}, err
 	}
 	defer f.Close()
-	r, err := NewReader(f, ReadOptions{Size: size, Database: opts.Database})
+	r, err := NewReader(f, ReadOptions{Size: size, Database: opts.Database, ReuseBuffers: true})
 	if err != nil {
 		return Result{}, err
+	}
+	if r.Header().Raw {
+		r.reuse = false // its records go through a scratch database that keeps them
 	}
 	var warnings []string
 	header := r.Header()
@@ -65,7 +68,7 @@ func buildWipe(ctx context.Context, staged string, open Opener, opts RestoreOpti
 			return Result{}, err
 		}
 		defer cf.Close()
-		if r, err = NewReader(cf, ReadOptions{Size: csize}); err != nil {
+		if r, err = NewReader(cf, ReadOptions{Size: csize, ReuseBuffers: true}); err != nil {
 			return Result{}, err
 		}
 		warnings = append(warnings, RawWarning)

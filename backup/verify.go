@@ -40,6 +40,7 @@ func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (Header, Summa
 		// An incremental file's key list is checked like any frame.
 		opts.Inventory = func([]*pb.KV) error { return nil }
 	}
+	opts.ReuseBuffers = !opts.Load // a scratch load keeps the records until it commits
 	br, err := NewReader(r, opts.ReadOptions)
 	if err != nil {
 		return Header{}, Summary{}, err

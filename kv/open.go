@@ -60,8 +60,8 @@ func Open(dir string, o OpenOptions) (*badger.DB, error) {
 		opts = Options("").WithInMemory(true)
 	}
 	if o.BulkLoad {
-		// Bottom-level tables are BaseTableSize << (MaxLevels-2): 4 MiB here.
-		opts = opts.WithBaseTableSize(128 << 10).WithMemTableSize(8 << 20).WithBlockCacheSize(8 << 20)
+		// Bottom-level tables are BaseTableSize << (MaxLevels-2): 2 MiB here, as Badger's own level-1 tables.
+		opts = opts.WithBaseTableSize(64 << 10).WithMemTableSize(8 << 20).WithBlockCacheSize(8 << 20)
 	}
 	if o.ReadOnly {
 		if !Exists(dir) {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -181,6 +182,7 @@ func refBackup(_ context.Context, a opArgs, res *opResult) error {
 // flowgBackup is flowg's offline backup: a read-only snapshot dumped in the
 // flowg format with its default compression.
 func flowgBackup(ctx context.Context, a opArgs, res *opResult) error {
+	flowgMemoryLimit()
 	snap, err := kv.OpenSnapshot(a.db, a.tmp)
 	if err != nil {
 		return err
@@ -291,6 +293,7 @@ func flowgMerge(ctx context.Context, a opArgs, res *opResult) error {
 
 // flowgWipe is flowg's wipe restore into a directory that does not exist yet.
 func flowgWipe(ctx context.Context, a opArgs, res *opResult) error {
+	flowgMemoryLimit()
 	if err := mustNotExist(a.target); err != nil {
 		return err
 	}
@@ -308,6 +311,7 @@ func flowgWipe(ctx context.Context, a opArgs, res *opResult) error {
 // flowgVerify checks a flowg file: checksums only, or with a load into a
 // scratch database kept in memory, as `flowg admin verify` does.
 func flowgVerify(ctx context.Context, a opArgs, res *opResult, load bool) error {
+	flowgMemoryLimit()
 	opts := backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: benchDatabase}, Load: load}
 	_, sum, err := backup.VerifyFile(ctx, a.file, opts)
 	if err != nil {
@@ -338,4 +342,12 @@ func fileSize(path string) int64 {
 		return 0
 	}
 	return st.Size()
+}
+
+// flowgMemoryLimit runs flowg's streaming operations as `flowg admin` runs
+// them: with the soft memory limit of cmd/flowg's leanMemory.
+func flowgMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(192 << 20)
+	}
 }

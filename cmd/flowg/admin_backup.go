@@ -80,6 +80,7 @@ func adminBackup(c *cli.Context) error {
 	}
 	dirs, backupDir := dirsFrom(c), c.String("backup-dir")
 	errOut := c.App.ErrWriter
+	leanMemory()
 
 	var cat *backup.Catalog
 	if backup.IsS3URL(backupDir) {
