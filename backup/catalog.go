@@ -298,8 +298,12 @@ func (c *Catalog) Verify(ctx context.Context, id string, now time.Time) (SetInfo
 		return info, fmt.Errorf("set %s cannot be verified: it is %s", id, info.Label)
 	}
 	verr := c.verifySet(ctx, info.Manifest)
-	if errors.Is(verr, context.Canceled) {
-		return info, verr
+	// A missing or wrong key, an unreachable store or a cancelled run says
+	// nothing about the set: report it, record nothing.
+	for _, notAboutTheSet := range []error{context.Canceled, context.DeadlineExceeded, ErrEncrypted, ErrWrongKey, ErrTarget} {
+		if errors.Is(verr, notAboutTheSet) {
+			return info, verr
+		}
 	}
 	m := info.Manifest
 	m.Verification = &Verification{Time: now.UTC(), OK: verr == nil}

@@ -290,10 +290,9 @@ func alreadyDone(done []kv.Name, rest string) string {
 func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 	if len(jobs) > 1 {
 		for _, job := range jobs {
-			r, size, err := job.open(c.Context)
+			p, err := backup.Prepare(c.Context, job.open, backup.RestoreOptions{Database: string(job.name), Identities: job.ids})
 			if err == nil {
-				_, _, err = backup.Verify(c.Context, r, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(job.name), Size: size}})
-				r.Close()
+				p.Close()
 			}
 			if err != nil {
 				return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "nothing was written; every database is unchanged"}
