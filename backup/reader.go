@@ -88,6 +88,8 @@ func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
 		}
 	case bytes.HasPrefix([]byte(magic), lead):
 		return nil, fmt.Errorf("%w: ends inside the header (%d bytes)", ErrTruncated, len(lead))
+	case bytes.HasPrefix([]byte(ageMagic), lead) || bytes.HasPrefix(lead, []byte(ageMagic[:len(magic)])):
+		return nil, fmt.Errorf("%w with age; give the identity (--identity FILE) or the passphrase file it was encrypted with", ErrEncrypted)
 	default:
 		// A raw stream's first length can look like a compressor's magic
 		// number, so this is only a suspicion until the first list fails.

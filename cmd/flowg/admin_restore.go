@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -30,8 +29,10 @@ first key is written; a bad file changes nothing.
 
 By default the restore merges: every key of the backup overwrites the
 database's value, even one written after the backup; keys the backup lacks are
-kept. Before a merge changes a database, a safety snapshot of it is written
-(to --safety-dir, default <data parent>/safety/<time>) and its location printed.
+kept. Before a merge changes the databases, a safety snapshot of them is
+written as a pre_restore set into the catalog (--catalog-dir, default
+./backups, where the server keeps its sets too), and the command that undoes
+the restore is printed.
 
 With --wipe the database afterwards holds exactly the backup: it is rebuilt in
 a sibling directory and swapped in by rename, crash-safely. The previous
@@ -54,8 +55,7 @@ Examples:
 			&cli.BoolFlag{Name: "dry-run", Usage: "check the files and say what would change (keys added, overwritten, removed); write nothing"},
 			&cli.BoolFlag{Name: "no-safety-snapshot", Usage: "merge without writing a safety snapshot first"},
 			&cli.BoolFlag{Name: "discard-previous", Usage: "with --wipe, delete the previous database instead of keeping it aside"},
-			&cli.StringFlag{Name: "safety-dir", Usage: "where merge safety snapshots go (default: <parent of the database dir>/safety/<time>)"},
-			&cli.StringFlag{Name: "catalog-dir", Value: "./backups", Usage: "catalog checked for a restore-verified set before a restore without safety copy"},
+			&cli.StringFlag{Name: "catalog-dir", Value: "./backups", Usage: "catalog the merge safety snapshot goes to, and checked for a restore-verified set before a restore without safety copy"},
 			&cli.BoolFlag{Name: "skip-backup-check", Usage: "allow --no-safety-snapshot / --discard-previous without a restore-verified set in the catalog"},
 			&cli.StringFlag{Name: "set", Usage: "restore this set of the catalog at --backup-dir (with an s3:// --backup-dir, default: the newest complete set)"},
 		),
@@ -117,10 +117,26 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 	}
 	var jobs []restoreJob
 	if !backup.IsS3URL(backupDir) && c.String("set") == "" {
+		manifest, err := backup.ReadManifest(backupDir)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, nil, refuse(err)
+		}
 		for _, name := range names {
 			file, err := backup.FindFile(backupDir, string(name))
 			if err != nil {
 				return nil, nil, refuse(err)
+			}
+			// The manifest's SHA-256 catches a file swapped for another
+			// backup's, and is the only check a raw Badger file gets.
+			if manifest.Databases != nil {
+				if err := matchManifest(backupFile{name: name, path: file}, &manifest); err != nil {
+					// Say what is wrong with the file itself, when something is.
+					opts := backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(name)}, Identities: ids}
+					if _, _, verr := backup.VerifyFile(c.Context, file, opts); verr != nil {
+						err = verr
+					}
+					return nil, nil, refuse(fmt.Errorf("%s: %w", file, err))
+				}
 			}
 			jobs = append(jobs, restoreJob{name: name, dir: dirs.Of(name), file: file, open: backup.FileOpener(file), ids: ids})
 		}
@@ -159,8 +175,14 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 // named database (restore-verified ones first).
 func pickSet(cat *backup.Catalog, id string, names []kv.Name) (string, error) {
 	if id != "" {
-		_, err := cat.Get(id)
-		return id, err
+		info, err := cat.Get(id)
+		if err != nil {
+			return "", err
+		}
+		if info.Label != backup.LabelRestoreVerified && info.Label != backup.LabelCreated {
+			return "", fmt.Errorf("%w: set %s is %s: %s", backup.ErrChecksum, id, info.Label, info.Problem)
+		}
+		return id, nil
 	}
 	sets, err := cat.List()
 	if err != nil {
@@ -223,16 +245,32 @@ func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 			db.Close()
 		}
 	}()
-	safety := uniqueSafetyDir(c, jobs[0], stamp)
+	revivedOK := emptyBefore(dbs)
+	if err := safetySnapshot(c, jobs, dbs); err != nil {
+		return err
+	}
 	var done []kv.Name
 	for i, job := range jobs {
-		if err := mergeOne(c, job, dbs[i], prepared[i], safety, done); err != nil {
+		if err := mergeOne(c, job, dbs[i], prepared[i], done); err != nil {
 			return err
 		}
 		done = append(done, job.name)
 	}
-	warnRevived(c.App.ErrWriter, revived)
+	if !revivedOK {
+		warnRevived(c.App.ErrWriter, revived)
+	}
 	return nil
+}
+
+// emptyBefore reports whether every database is empty, so a restore brings
+// nothing "back".
+func emptyBefore(dbs []*badger.DB) bool {
+	for _, db := range dbs {
+		if !kv.IsEmpty(db) {
+			return false
+		}
+	}
+	return true
 }
 
 // openAll opens every job's database, or none.
@@ -251,18 +289,56 @@ func openAll(jobs []restoreJob) ([]*badger.DB, error) {
 	return dbs, nil
 }
 
-func mergeOne(c *cli.Context, job restoreJob, db *badger.DB, p *backup.Prepared, safety string, done []kv.Name) error {
-	safe := alreadyDone(done, fmt.Sprintf("%s is unchanged", job.dir))
-	if !c.Bool("no-safety-snapshot") && !kv.IsEmpty(db) {
-		_, err := backup.WriteDir(c.Context, safety, []backup.Source{{Name: string(job.name), DB: db}}, backup.WriteOptions{ToolVersion: version})
-		if err != nil {
-			return opError{op: "restore", err: fmt.Errorf("write safety snapshot: %w", err), safe: safe,
-				next: "free space for the snapshot, choose another --safety-dir, or skip it with --no-safety-snapshot"}
-		}
-		fmt.Fprintf(c.App.ErrWriter, "safety snapshot of %s written to %s\n", job.name, safety)
-		fmt.Fprintf(c.App.ErrWriter, "  to undo this restore: flowg admin restore --only %s --wipe --%s %s --backup-dir %s\n",
-			job.name, dirFlagName(job.name), job.dir, safety)
+// safetySnapshot writes the databases a merge is about to change, as they
+// are, into a pre_restore set of the catalog, and prints how to undo.
+func safetySnapshot(c *cli.Context, jobs []restoreJob, dbs []*badger.DB) error {
+	if c.Bool("no-safety-snapshot") {
+		return nil
 	}
+	var sources []backup.Source
+	var names []kv.Name
+	for i, job := range jobs {
+		if !kv.IsEmpty(dbs[i]) {
+			sources = append(sources, backup.Source{Name: string(job.name), DB: dbs[i]})
+			names = append(names, job.name)
+		}
+	}
+	if len(sources) == 0 {
+		return nil // nothing to lose
+	}
+	keys, err := keysFrom(c)
+	if err != nil {
+		return err
+	}
+	catalogDir := c.String("catalog-dir")
+	fail := func(err error) error {
+		return opError{op: "restore", err: fmt.Errorf("write safety snapshot: %w", err), safe: "nothing was written; every database is unchanged",
+			next: "free space in the catalog, choose another --catalog-dir, or skip the snapshot with --no-safety-snapshot"}
+	}
+	cat, err := catalogFrom(c, catalogDir)
+	if err != nil {
+		return fail(err)
+	}
+	cat.WithKeys(keys)
+	m, err := cat.Create(c.Context, sources, backup.SetOptions{
+		WriteOptions: backup.WriteOptions{ToolVersion: version}, Trigger: backup.TriggerPreRestore, By: "flowg admin restore",
+	})
+	if err != nil {
+		return fail(err)
+	}
+	undo := fmt.Sprintf("flowg admin restore --backup-dir %s --set %s --only %s --wipe", catalogDir, m.ID, joinNames(names))
+	for i, job := range jobs {
+		if !kv.IsEmpty(dbs[i]) {
+			undo += fmt.Sprintf(" --%s %s", dirFlagName(job.name), job.dir)
+		}
+	}
+	fmt.Fprintf(c.App.ErrWriter, "safety snapshot of %s written to %s, set %s\n", joinNames(names), catalogDir, m.ID)
+	fmt.Fprintf(c.App.ErrWriter, "  to undo this restore: %s\n", undo)
+	return nil
+}
+
+func mergeOne(c *cli.Context, job restoreJob, db *badger.DB, p *backup.Prepared, done []kv.Name) error {
+	safe := alreadyDone(done, fmt.Sprintf("%s is unchanged", job.dir))
 	bar := newProgress(c.App.ErrWriter, "restore "+string(job.name), int64(p.Summary().Bytes))
 	res, err := p.MergeWithProgress(c.Context, db, bar.update)
 	bar.finish()
@@ -342,23 +418,6 @@ func wipeOne(c *cli.Context, job restoreJob, stamp time.Time, done []kv.Name) er
 		fmt.Fprintf(c.App.ErrWriter, "  to undo: mv %s %s.undone && mv %s %s\n", job.dir, job.dir, res.SetAside, job.dir)
 	}
 	return nil
-}
-
-// uniqueSafetyDir returns the directory merge safety snapshots of this run
-// go to: --safety-dir, or <data parent>/safety/<time>, never one an earlier
-// run used.
-func uniqueSafetyDir(c *cli.Context, job restoreJob, stamp time.Time) string {
-	if d := c.String("safety-dir"); d != "" {
-		return d
-	}
-	base := filepath.Join(filepath.Dir(filepath.Clean(job.dir)), "safety", stamp.Format("20060102T150405Z"))
-	dir := base
-	for i := 2; ; i++ {
-		if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
-			return dir
-		}
-		dir = fmt.Sprintf("%s-%d", base, i)
-	}
 }
 
 func dirFlagName(n kv.Name) string {

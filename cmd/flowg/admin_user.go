@@ -174,7 +174,7 @@ func openAuthWrite(c *cli.Context, create bool) (*auth.Service, func(), error) {
 	}
 	db, err := kv.Open(dir, kv.OpenOptions{})
 	if err != nil {
-		return nil, nil, openError{name: kv.Auth, dir: dir, err: err}
+		return nil, nil, openError{name: kv.Auth, dir: dir, err: err, next: "stop the server first, or use its API while it runs: PUT /api/v1/users/NAME, POST /api/v1/tokens (see flowg login)"}
 	}
 	return auth.NewService(db, auth.Options{}), func() { db.Close() }, nil
 }
@@ -187,7 +187,7 @@ func openAuthRead(c *cli.Context) (*auth.Service, func(), error) {
 	}
 	s, err := kv.OpenSnapshot(dir, "")
 	if err != nil {
-		return nil, nil, openError{name: kv.Auth, dir: dir, err: err}
+		return nil, nil, openError{name: kv.Auth, dir: dir, err: err, next: "stop the server first, or use its API while it runs: PUT /api/v1/users/NAME, POST /api/v1/tokens (see flowg login)"}
 	}
 	if s.Note != "" {
 		fmt.Fprintf(c.App.ErrWriter, "note: %s\n", s.Note)

@@ -89,21 +89,26 @@ func adminVerify(c *cli.Context) error {
 			fmt.Fprintf(c.App.ErrWriter, "warning: %v\n", err)
 		}
 	}
-	failed := 0
+	var failed []error
 	for _, f := range files {
 		if err := verifyOne(c, f, manifest, ids); err != nil {
-			failed++
+			failed = append(failed, err)
 			fmt.Fprintf(c.App.Writer, "%-10s FAILED  %v\n", filepath.Base(f.path), err)
-			if next := nextFor(err); next != "" {
-				fmt.Fprintf(c.App.ErrWriter, "next:  %s\n", next)
-			}
 		}
 	}
-	if failed > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "flowg: verify failed: %d of %d files are bad (see above); nothing was written\n", failed, len(files))
+	if len(failed) > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "flowg: verify failed: %d of %d files are bad (see above)\n", len(failed), len(files))
+		fmt.Fprintf(c.App.ErrWriter, "safe:  verify only reads; nothing was written\n")
+		if next := verifyNext(failed[0]); next != "" {
+			fmt.Fprintf(c.App.ErrWriter, "next:  %s\n", next)
+		}
 		return errSilent
 	}
-	fmt.Fprintf(c.App.ErrWriter, "all %d files verified\n", len(files))
+	if len(files) == 1 {
+		fmt.Fprintln(c.App.ErrWriter, "the file verified")
+	} else {
+		fmt.Fprintf(c.App.ErrWriter, "all %d files verified\n", len(files))
+	}
 	return nil
 }
 
@@ -125,6 +130,15 @@ func verifyOne(c *cli.Context, f backupFile, m *backup.Manifest, ids []age.Ident
 	fmt.Fprintf(c.App.Writer, "%-10s ok      %s, %d keys, read ts %d, sha256 %s; checksums hold and it loads back whole\n",
 		filepath.Base(f.path), hdr.Database, sum.Keys, hdr.ReadTs, shortSum(sum.SHA256))
 	return nil
+}
+
+// verifyNext advises after a failed verification: a bad key is the user's
+// to fix; a bad file means that backup cannot be trusted.
+func verifyNext(err error) string {
+	if errors.Is(err, backup.ErrEncrypted) || errors.Is(err, backup.ErrWrongKey) {
+		return nextFor(err)
+	}
+	return "do not restore from the bad file(s): take a new backup, or restore an older one that verifies"
 }
 
 // matchManifest checks a file against its manifest entry.

@@ -82,6 +82,11 @@ func clientRestore(c *cli.Context) error {
 			return opError{op: "restore", err: err, safe: nothingSent}
 		}
 		hdr, sum, err := backup.VerifyFile(c.Context, path, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(name)}})
+		if err == nil {
+			if m, merr := backup.ReadManifest(dir); merr == nil {
+				err = matchManifest(backupFile{name: name, path: path}, &m)
+			}
+		}
 		if err != nil {
 			return opError{op: "restore", err: fmt.Errorf("%s: %w", path, err), safe: nothingSent}
 		}

@@ -22,11 +22,13 @@ type opError struct {
 func (e opError) Error() string { return e.op + ": " + e.err.Error() }
 func (e opError) Unwrap() error { return e.err }
 
-// openError is a database that could not be opened.
+// openError is a database that could not be opened; next, when set,
+// replaces the usual advice.
 type openError struct {
 	name kv.Name
 	dir  string
 	err  error
+	next string
 }
 
 func (e openError) Error() string {
@@ -49,7 +51,11 @@ func reportError(w io.Writer, err error) int {
 	if errors.As(err, &open) {
 		fmt.Fprintf(w, "flowg: %s\n", describeOpen(open))
 		fmt.Fprintf(w, "safe:  nothing was written\n")
-		fmt.Fprintf(w, "next:  %s\n", nextForOpen(open))
+		next := open.next
+		if next == "" || !errors.Is(open.err, kv.ErrLocked) {
+			next = nextForOpen(open)
+		}
+		fmt.Fprintf(w, "next:  %s\n", next)
 		return exitFailed
 	}
 	var op opError
@@ -107,6 +113,14 @@ func nextFor(err error) string {
 		return "decompress the file first (e.g. gunzip), then restore it"
 	case errors.Is(err, backup.ErrVersion):
 		return "restore with the flowg version that wrote the file, or a newer one"
+	case errors.Is(err, backup.ErrEncrypted):
+		return "give the key it was encrypted to: --identity FILE (age-keygen's key file) or --encrypt-passphrase-file FILE"
+	case errors.Is(err, backup.ErrWrongKey):
+		return "this key does not open the file: give the identity or passphrase file the backup was encrypted with"
+	case errors.Is(err, backup.ErrIncremental):
+		return "restore the set it belongs to: flowg admin restore --backup-dir CATALOG --set ID (the whole chain is restored)"
+	case errors.Is(err, backup.ErrTarget):
+		return "check --backup-dir, --s3-endpoint, --s3-insecure and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
 	case errors.Is(err, backup.ErrEmpty), errors.Is(err, backup.ErrNotBackup):
 		return "check that the path names a file written by `flowg admin backup`, the online backup endpoint or `badger backup`"
 	case backup.IsInputError(err):

@@ -133,6 +133,9 @@ func serve(c *cli.Context) error {
 		return err
 	}
 	keys.Identities = append(keys.Identities, ids...)
+	if keys.Encrypts() && len(keys.Identities) == 0 && c.Bool("backup-verify") {
+		return usagef("--backup-verify of sets encrypted with --encrypt-to needs --identity (the matching private key)")
+	}
 	cat, err := catalogFrom(c, backupDir)
 	if err != nil {
 		return opError{op: "serve", err: err, safe: "nothing was opened or written",
