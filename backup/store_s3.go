@@ -1,7 +1,9 @@
 package backup
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -136,7 +138,11 @@ func (s *s3Store) begin(ctx context.Context, id string) (setWriter, error) {
 	s.mu.Lock()
 	s.active[id] = true
 	s.mu.Unlock()
-	s.abortOrphans(ctx)
+	s.cleanOrphans(ctx)
+	if err := s.putMarker(ctx, id); err != nil {
+		s.done(id)
+		return nil, err
+	}
 	return &s3SetWriter{store: s, id: id}, nil
 }
 
@@ -146,26 +152,91 @@ func (s *s3Store) done(id string) {
 	s.mu.Unlock()
 }
 
-// abortOrphans aborts multipart uploads left under the prefix by runs that
-// died (the process killed, the store down when the abort was sent), so no
-// half-uploaded part lingers and costs storage. Best effort.
-func (s *s3Store) abortOrphans(ctx context.Context) {
-	prefix := s.key() + "/"
-	if s.prefix == "" {
-		prefix = ""
+// runningMarker is the object <id>/.running a set holds while it is being
+// written: it names the process writing it, so another run can tell a set
+// still being written from one whose writer died.
+const runningMarker = ".running"
+
+type marker struct {
+	Host    string    `json:"host"`
+	PID     int       `json:"pid"`
+	Started time.Time `json:"started"`
+}
+
+func (s *s3Store) putMarker(ctx context.Context, id string) error {
+	host, _ := os.Hostname()
+	body, _ := json.Marshal(marker{Host: host, PID: os.Getpid(), Started: time.Now().UTC()})
+	_, err := s.client.PutObject(ctx, s.bucket, s.key(id, runningMarker), bytes.NewReader(body), int64(len(body)),
+		minio.PutObjectOptions{ContentType: "application/json"})
+	if err != nil {
+		return s.explain(err)
 	}
-	for up := range s.client.ListIncompleteUploads(ctx, s.bucket, prefix, true) {
-		if up.Err != nil {
-			return
+	return nil
+}
+
+// orphanAge is how old a set being written by another machine must be
+// before it is taken for abandoned.
+const orphanAge = 24 * time.Hour
+
+// abandoned reports whether unfinished set id has no live writer: its
+// writer on this machine is gone, or it is older than orphanAge.
+func (s *s3Store) abandoned(ctx context.Context, id string) bool {
+	s.mu.Lock()
+	mine := s.active[id]
+	s.mu.Unlock()
+	if mine {
+		return false
+	}
+	r, _, err := s.open(ctx, id, runningMarker)
+	if err != nil {
+		return true // no marker: nothing is writing it
+	}
+	defer r.Close()
+	var m marker
+	if err := json.NewDecoder(io.LimitReader(r, 4096)).Decode(&m); err != nil {
+		return true
+	}
+	host, _ := os.Hostname()
+	if m.Host == host && !processAlive(m.PID) {
+		return true
+	}
+	return time.Since(m.Started) > orphanAge
+}
+
+// cleanOrphans finishes off sets whose writer died (the process killed, the
+// store down when it tried to clean up): their half-uploaded multipart
+// uploads are aborted, their objects removed and a manifest with status
+// failed left, so the catalog shows the failed run and retention drops it.
+// Best effort; it runs before every new set.
+func (s *s3Store) cleanOrphans(ctx context.Context) {
+	_, unfinished, err := s.ids(ctx)
+	if err != nil {
+		return
+	}
+	for _, id := range unfinished {
+		if !s.abandoned(ctx, id) {
+			continue
 		}
-		rel := strings.TrimPrefix(up.Key, prefix)
-		id, _, _ := strings.Cut(rel, "/")
-		s.mu.Lock()
-		mine := s.active[id]
-		s.mu.Unlock()
-		if !mine {
-			_ = s.client.RemoveIncompleteUpload(ctx, s.bucket, up.Key)
+		for _, db := range []string{"auth", "config", "logs"} {
+			_ = s.client.RemoveIncompleteUpload(ctx, s.bucket, s.key(id, FileName(db)))
 		}
+		s.removeObjects(ctx, id)
+		m := Manifest{ID: id, Status: StatusFailed, Databases: map[string]DBEntry{},
+			Error: "interrupted: the run writing this set stopped before it was complete"}
+		if t, err := time.Parse("20060102T150405Z", id[:16]); err == nil {
+			m.Created = t
+		}
+		_ = s.putManifest(ctx, id, m)
+	}
+}
+
+// removeObjects deletes every object of set id but its manifest.
+func (s *s3Store) removeObjects(ctx context.Context, id string) {
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.key(id) + "/", Recursive: true}) {
+		if obj.Err != nil || path.Base(obj.Key) == ManifestName {
+			continue
+		}
+		_ = s.client.RemoveObject(ctx, s.bucket, obj.Key, minio.RemoveObjectOptions{})
 	}
 }
 
@@ -187,21 +258,26 @@ func (w *s3SetWriter) create(ctx context.Context, file string) (fileWriter, erro
 		})
 		pr.CloseWithError(err)
 		f.done <- err
+		close(f.done) // close and discard may both wait for the result
 	}()
 	return f, nil
 }
 
 func (w *s3SetWriter) commit(ctx context.Context, m Manifest) error {
 	defer w.store.done(w.id)
-	return w.store.putManifest(ctx, w.id, m)
+	if err := w.store.putManifest(ctx, w.id, m); err != nil {
+		return err
+	}
+	_ = w.store.client.RemoveObject(ctx, w.store.bucket, w.store.key(w.id, runningMarker), minio.RemoveObjectOptions{})
+	return nil
 }
 
 func (w *s3SetWriter) abort(ctx context.Context, m Manifest) {
 	defer w.store.done(w.id)
 	for _, key := range w.keys {
-		_ = w.store.client.RemoveObject(ctx, w.store.bucket, key, minio.RemoveObjectOptions{})
 		_ = w.store.client.RemoveIncompleteUpload(ctx, w.store.bucket, key)
 	}
+	w.store.removeObjects(ctx, w.id)
 	_ = w.store.putManifest(ctx, w.id, m)
 }
 
