@@ -28,6 +28,11 @@ var altFileNames = map[string][]string{"logs": {"logs.db"}}
 // FindFile returns the path of db's file in dir, trying FileName first and
 // then the other accepted names. A missing file wraps ErrMissingFile.
 func FindFile(dir, db string) (string, error) {
+	if st, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("%w: backup directory %s does not exist", ErrMissingFile, dir)
+	} else if !st.IsDir() {
+		return "", fmt.Errorf("%w: %s is a file, not a backup directory (give the directory that holds auth.db, config.db and log.db)", ErrMissingFile, dir)
+	}
 	names := append([]string{FileName(db)}, altFileNames[db]...)
 	for _, name := range names {
 		path := filepath.Join(dir, name)

@@ -186,6 +186,9 @@ func orDash(s string) string {
 }
 
 func adminBackupsVerify(c *cli.Context) error {
+	if err := flagsFirst(c); err != nil {
+		return err
+	}
 	cat, err := catalogFrom(c, c.String("backup-dir"))
 	if err != nil {
 		return opError{op: "verify", err: err}

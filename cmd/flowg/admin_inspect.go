@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -61,6 +62,9 @@ func adminInspect(c *cli.Context) error {
 	for _, f := range files {
 		hdr, sum, err := backup.VerifyFile(c.Context, f.path, backup.VerifyOptions{})
 		in := inspection{File: f.path, Format: "flowg", Summary: sum, Checksum: "ok"}
+		if st, err := os.Stat(f.path); err == nil {
+			in.Summary.FileBytes = st.Size() // the reader counts only what it read before a defect
+		}
 		if hdr.Raw {
 			in.Format, in.Checksum = "badger", "none"
 		} else if hdr.Database != "" {

@@ -135,6 +135,17 @@ func noArgs(c *cli.Context) error {
 	return nil
 }
 
+// flagsFirst refuses a flag given after the arguments: urfave/cli stops
+// reading flags at the first argument, so it would pass for an argument.
+func flagsFirst(c *cli.Context) error {
+	for _, a := range c.Args().Slice() {
+		if strings.HasPrefix(a, "-") {
+			return usagef("%s looks like a flag after the arguments; put flags first: `%s [flags] ...`", a, c.Command.HelpName)
+		}
+	}
+	return nil
+}
+
 func joinNames(names []kv.Name) string {
 	s := make([]string, len(names))
 	for i, n := range names {
