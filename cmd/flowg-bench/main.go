@@ -20,6 +20,24 @@
 //	flowg-verify       backup.VerifyFile, checksums only
 //	flowg-verify-load  backup.VerifyFile with Load (scratch database in memory, as the CLI does)
 //
+// and, unless --only leaves them out:
+//
+//	online-backup-ingest  online-backup of a fresh copy of the dataset while --ingest-clients
+//	                      goroutines post batches of --ingest-batch generated records to
+//	                      POST /api/v1/streams/:stream/logs at full speed (loopback HTTP); the
+//	                      records/s acknowledged during the backup are compared with ingest alone,
+//	                      measured for --ingest-seconds, half before and half after the backup
+//	local-set          Catalog.Create of the logs database into a local catalog directory
+//	s3-set             the same into s3://flowg-bench/bench on a MinIO the harness starts on a
+//	                   loopback port (a minio binary on PATH or in $(go env GOPATH)/bin; n/a without)
+//	incr-set           Catalog.Create with Incremental, on a copy of the dataset whose 1% of records
+//	                   changed (half updated, a quarter deleted, a quarter added) after a full set
+//	incr-full          a full set of that same changed database
+//
+// After the first incr-set, outside the timing, the incremental chain is
+// restored (Catalog.Restorable, backup.WipeFrom) and compared with the live
+// database record by record.
+//
 // Each offline operation runs in a child process (the harness re-executes
 // itself as `flowg-bench op NAME ...`), so its peak RSS is its own. The child
 // reports its VmHWM (/proc/self/status) when the operation ends: its
@@ -38,6 +56,7 @@
 // Usage:
 //
 //	go run ./cmd/flowg-bench [--records 1000000] [--runs 5] [--seed 1] [--work DIR] [--flowg PATH] [--quick] [--profile]
+//	    [--only core,ingest,s3,incremental] [--ingest-clients 4] [--ingest-batch 256] [--ingest-seconds 4]
 //
 // The harness is meant for Linux: peak RSS and the server's CPU time come from /proc.
 package main
@@ -51,7 +70,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
+	"time"
 )
 
 // Exit codes: 0 every operation ran (n/a allowed), 1 one failed, 2 bad usage.
@@ -74,6 +96,28 @@ type config struct {
 	quick   bool
 	profile bool
 	args    []string
+	// only holds the measurement groups to run (see groups).
+	only          map[string]bool
+	ingestClients int
+	ingestBatch   int
+	ingestSeconds float64
+}
+
+// Measurement groups, selected with --only.
+const (
+	groupCore        = "core"        // the backup and restore operations against the reference
+	groupIngest      = "ingest"      // online-backup-ingest
+	groupS3          = "s3"          // local-set and s3-set
+	groupIncremental = "incremental" // incr-set and incr-full
+)
+
+var groups = []string{groupCore, groupIngest, groupS3, groupIncremental}
+
+// ingestPhases are the durations of an online-backup-ingest round: a
+// warm-up of a fifth of the alone period (at least half a second).
+func (b *bench) ingestPhases() ingestPhases {
+	alone := time.Duration(b.cfg.ingestSeconds * float64(time.Second))
+	return ingestPhases{warmup: max(alone/5, 500*time.Millisecond), alone: alone}
 }
 
 func main() {
@@ -122,6 +166,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.SetOutput(errOut)
 	fs.Usage = func() {
 		fmt.Fprintln(errOut, "Usage: go run ./cmd/flowg-bench [--records N] [--runs N] [--seed N] [--work DIR] [--flowg PATH] [--quick] [--profile]")
+		fmt.Fprintln(errOut, "         [--only core,ingest,s3,incremental] [--ingest-clients N] [--ingest-batch N] [--ingest-seconds S]")
 		fmt.Fprintln(errOut, "\nBenchmarks flowg's backup and restore of a generated logs database against Badger's")
 		fmt.Fprintln(errOut, "Stream.Backup (NumGo=1) and db.Load(r, 1), alternating them in one run, each in a child process.")
 		fmt.Fprintln(errOut, "\nFlags:")
@@ -134,6 +179,10 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.StringVar(&cfg.flowg, "flowg", "", "built flowg binary for online-backup (default: go build ./cmd/flowg into the work directory)")
 	fs.BoolVar(&cfg.quick, "quick", false, "CI smoke run: 100,000 records and 3 rounds unless --records/--runs say otherwise")
 	fs.BoolVar(&cfg.profile, "profile", false, "after the rounds, run each offline operation once more with CPU and heap profiles into WORK/profiles")
+	only := fs.String("only", strings.Join(groups, ","), "measurement groups to run: core (backup/restore vs reference), ingest (online backup under ingest), s3 (S3 vs local catalog set), incremental")
+	fs.IntVar(&cfg.ingestClients, "ingest-clients", 4, "ingest: client goroutines posting batches")
+	fs.IntVar(&cfg.ingestBatch, "ingest-batch", 256, "ingest: records per request")
+	fs.Float64Var(&cfg.ingestSeconds, "ingest-seconds", 4, "ingest: seconds of ingest alone per round, half before the backup, half after (--quick: 2)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
@@ -152,12 +201,33 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 		if !set["runs"] {
 			cfg.runs = 3
 		}
+		if !set["ingest-seconds"] {
+			cfg.ingestSeconds = 2
+		}
 	}
 	switch {
 	case cfg.records < 1:
 		return cfg, fmt.Errorf("--records must be at least 1")
 	case cfg.runs < 1:
 		return cfg, fmt.Errorf("--runs must be at least 1")
+	case cfg.ingestClients < 1 || cfg.ingestBatch < 1:
+		return cfg, fmt.Errorf("--ingest-clients and --ingest-batch must be at least 1")
+	case cfg.ingestSeconds < 0.2 || cfg.ingestSeconds > 600:
+		return cfg, fmt.Errorf("--ingest-seconds must be between 0.2 and 600")
+	}
+	cfg.only = map[string]bool{}
+	for g := range strings.SplitSeq(*only, ",") {
+		g = strings.TrimSpace(g)
+		if g == "" {
+			continue
+		}
+		if !slices.Contains(groups, g) {
+			return cfg, fmt.Errorf("--only: unknown group %q (groups: %s)", g, strings.Join(groups, ", "))
+		}
+		cfg.only[g] = true
+	}
+	if len(cfg.only) == 0 {
+		return cfg, fmt.Errorf("--only names no group (groups: %s)", strings.Join(groups, ", "))
 	}
 	abs, err := filepath.Abs(cfg.work)
 	if err != nil {

@@ -40,7 +40,7 @@ type online struct {
 // prepareOnline builds flowg (unless cfg names a binary) and copies the
 // dataset for the server, which opens it read-write. Any problem makes
 // online-backup n/a rather than failing the run.
-func prepareOnline(ctx context.Context, cfg config, ds dataset, progress io.Writer) *online {
+func prepareOnline(ctx context.Context, cfg config, ds dataset, progress io.Writer, copyLogs bool) *online {
 	o := &online{root: filepath.Join(cfg.work, "online")}
 	if err := os.RemoveAll(o.root); err != nil {
 		o.na = err.Error()
@@ -60,6 +60,9 @@ func prepareOnline(ctx context.Context, cfg config, ds dataset, progress io.Writ
 		}
 	}
 	o.logs = filepath.Join(o.root, "logs")
+	if !copyLogs {
+		return o
+	}
 	if err := copyDir(ds.Dir, o.logs); err != nil {
 		o.na = fmt.Sprintf("copy the dataset for the server: %v", err)
 	}
@@ -141,7 +144,11 @@ func (o *online) measure(ctx context.Context, b *bench, round int) sample {
 // start runs flowg serve on a free loopback port with fresh auth and config
 // databases and waits for /healthz. Errors wrap errNotReady.
 func (o *online) start(ctx context.Context, round int) (*server, error) {
-	dir := filepath.Join(o.root, fmt.Sprintf("round-%d", round))
+	return o.startIn(ctx, filepath.Join(o.root, fmt.Sprintf("round-%d", round)), o.logs)
+}
+
+// startIn is start with the server's files in dir and its logs database in logs.
+func (o *online) startIn(ctx context.Context, dir, logs string) (*server, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -157,7 +164,7 @@ func (o *online) start(ctx context.Context, round int) (*server, error) {
 	cmd := exec.Command(o.bin, "serve",
 		"--auth-dir", filepath.Join(dir, "auth"),
 		"--config-dir", filepath.Join(dir, "config"),
-		"--log-dir", o.logs,
+		"--log-dir", logs,
 		"--backup-dir", filepath.Join(dir, "backups"),
 		"--http-bind", addr,
 		"--root-password", rootPassword)

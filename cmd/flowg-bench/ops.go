@@ -39,13 +39,16 @@ const benchDatabase = string(kv.Logs)
 
 // opArgs are the flags of `flowg-bench op NAME`.
 type opArgs struct {
-	db         string // database to back up
-	file       string // backup file written or read
-	target     string // directory restored into (must not exist)
-	tmp        string // scratch space
-	url        string // online-backup: the download URL
-	cpuProfile string
-	memProfile string
+	db          string // database to back up
+	file        string // backup file written or read
+	target      string // directory restored into (must not exist)
+	tmp         string // scratch space
+	url         string // online-backup: the download URL
+	catalog     string // catalog sets: a directory or s3://bucket/prefix
+	endpoint    string // s3-set: the S3 endpoint (plain HTTP)
+	incremental bool   // incr-set: SetOptions.Incremental
+	cpuProfile  string
+	memProfile  string
 }
 
 // opResult is what a child prints on stdout: one JSON object.
@@ -57,6 +60,16 @@ type opResult struct {
 	FileBytes    int64  `json:"file_bytes,omitempty"`
 	// PeakRSSKiB is the child's own VmHWM at the end of the operation.
 	PeakRSSKiB int64 `json:"vmhwm_kib,omitempty"`
+	// StartUnixNs and EndUnixNs are when the timed part began and ended
+	// (wall clock), so the harness can line it up with what it measures.
+	StartUnixNs int64 `json:"start_unix_ns,omitempty"`
+	EndUnixNs   int64 `json:"end_unix_ns,omitempty"`
+	// Catalog sets: the set written, its parent, the live keys an
+	// incremental set lists and the content hash of its records.
+	SetID         string `json:"set_id,omitempty"`
+	Parent        string `json:"parent,omitempty"`
+	Inventory     uint64 `json:"inventory_keys,omitempty"`
+	ContentSHA256 string `json:"content_sha256,omitempty"`
 }
 
 // operation performs one timed operation and fills in what it knows.
@@ -71,6 +84,10 @@ var operations = map[string]operation{
 	opFlowgWipe:       flowgWipe,
 	opFlowgVerify:     func(ctx context.Context, a opArgs, res *opResult) error { return flowgVerify(ctx, a, res, false) },
 	opFlowgVerifyLoad: func(ctx context.Context, a opArgs, res *opResult) error { return flowgVerify(ctx, a, res, true) },
+	opLocalSet:        catalogSet,
+	opS3Set:           catalogSet,
+	opIncrSet:         catalogSet,
+	opIncrFull:        catalogSet,
 }
 
 // runOp is the child side: `flowg-bench op NAME --db DIR --file F ...`.
@@ -93,6 +110,9 @@ func runOp(ctx context.Context, args []string, out, errOut io.Writer) int {
 	fs.StringVar(&a.target, "target", "", "directory to restore into")
 	fs.StringVar(&a.tmp, "tmp", "", "scratch directory")
 	fs.StringVar(&a.url, "url", "", "online-backup: URL to download")
+	fs.StringVar(&a.catalog, "catalog", "", "catalog sets: catalog directory or s3://bucket/prefix")
+	fs.StringVar(&a.endpoint, "endpoint", "", "s3-set: S3 endpoint host:port (plain HTTP)")
+	fs.BoolVar(&a.incremental, "incremental", false, "catalog sets: an incremental set on top of the newest one")
 	fs.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the operation")
 	fs.StringVar(&a.memProfile, "memprofile", "", "write a heap profile (allocations of the whole operation) after it")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -113,7 +133,9 @@ func runOp(ctx context.Context, args []string, out, errOut io.Writer) int {
 	res := opResult{Op: name}
 	start := time.Now()
 	err := fn(ctx, a, &res)
-	res.Nanos = time.Since(start).Nanoseconds()
+	end := time.Now()
+	res.Nanos = end.Sub(start).Nanoseconds()
+	res.StartUnixNs, res.EndUnixNs = start.UnixNano(), end.UnixNano()
 	if a.cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}

@@ -41,20 +41,44 @@ type sample struct {
 	// Server* are set for online-backup.
 	ServerBaseRSSKiB int64 `json:"server_base_rss_kib,omitempty"`
 	ServerLifeRSSKiB int64 `json:"server_life_max_rss_kib,omitempty"`
+	// StartUnixNs and EndUnixNs are when the child's timed part ran.
+	StartUnixNs int64 `json:"start_unix_ns,omitempty"`
+	EndUnixNs   int64 `json:"end_unix_ns,omitempty"`
+	// Catalog sets (local-set, s3-set, incr-set, incr-full).
+	SetID         string `json:"set_id,omitempty"`
+	Parent        string `json:"parent,omitempty"`
+	Inventory     uint64 `json:"inventory_keys,omitempty"`
+	ContentSHA256 string `json:"content_sha256,omitempty"`
+	// Ingest* are set for online-backup-ingest: the clients, their batch
+	// size, the records per second acknowledged with ingest alone (before
+	// and after the backup) and during the backup, every record
+	// acknowledged in the round, and how many of them the backup holds.
+	IngestClients   int     `json:"ingest_clients,omitempty"`
+	IngestBatch     int     `json:"ingest_batch,omitempty"`
+	IngestAloneRPS  float64 `json:"ingest_alone_records_per_s,omitempty"`
+	IngestDuringRPS float64 `json:"ingest_during_backup_records_per_s,omitempty"`
+	IngestRecords   uint64  `json:"ingest_records,omitempty"`
+	IngestBackedUp  uint64  `json:"ingest_records_backed_up,omitempty"`
 }
 
 // bench is one run of the harness.
 type bench struct {
-	cfg       config
-	self      string
-	runDir    string // WORK/run: backup files and restore targets
-	ds        dataset
-	online    *online
-	samples   []sample
-	out       io.Writer
-	errOut    io.Writer
-	started   time.Time
-	loadStart string
+	cfg    config
+	self   string
+	runDir string // WORK/run: backup files and restore targets
+	ds     dataset
+	online *online
+	minio  *minioServer
+	incr   *incremental
+	// ingestLoad is what the ingest clients send.
+	ingestLoad *ingestLoad
+	// setContent is the content hash of the first catalog set of the dataset.
+	setContent string
+	samples    []sample
+	out        io.Writer
+	errOut     io.Writer
+	started    time.Time
+	loadStart  string
 }
 
 func newBench(cfg config, out, errOut io.Writer) (*bench, error) {
@@ -71,16 +95,38 @@ func newBench(cfg config, out, errOut io.Writer) (*bench, error) {
 // roundOrder lists the operations of round r: reference and flowg alternate,
 // and every other round swaps which of a pair goes first. Backups come first
 // in each round, so the restores read this round's files.
-func roundOrder(r int) []string {
-	backups := []string{opRefBackup, opFlowgBackup}
-	restores := []string{opRefRestore, opFlowgMerge, opFlowgWipe}
-	if r%2 == 1 {
-		backups = []string{opFlowgBackup, opRefBackup}
-		restores = []string{opFlowgMerge, opRefRestore, opFlowgWipe}
+// The other groups (--only) follow the same rule.
+func (b *bench) roundOrder(r int) []string {
+	var order []string
+	if b.cfg.only[groupCore] {
+		backups := []string{opRefBackup, opFlowgBackup}
+		restores := []string{opRefRestore, opFlowgMerge, opFlowgWipe}
+		if r%2 == 1 {
+			backups = []string{opFlowgBackup, opRefBackup}
+			restores = []string{opFlowgMerge, opRefRestore, opFlowgWipe}
+		}
+		order = append(backups, opOnlineBackup)
+		order = append(order, restores...)
+		order = append(order, opFlowgVerify, opFlowgVerifyLoad)
 	}
-	order := append(backups, opOnlineBackup)
-	order = append(order, restores...)
-	return append(order, opFlowgVerify, opFlowgVerifyLoad)
+	if b.cfg.only[groupIngest] {
+		order = append(order, opOnlineIngest)
+	}
+	if b.cfg.only[groupS3] {
+		if r%2 == 0 {
+			order = append(order, opLocalSet, opS3Set)
+		} else {
+			order = append(order, opS3Set, opLocalSet)
+		}
+	}
+	if b.cfg.only[groupIncremental] {
+		if r%2 == 0 {
+			order = append(order, opIncrSet, opIncrFull)
+		} else {
+			order = append(order, opIncrFull, opIncrSet)
+		}
+	}
+	return order
 }
 
 // run performs every round and writes the results. failed reports whether
@@ -99,11 +145,24 @@ func (b *bench) run(ctx context.Context) (failed bool, err error) {
 		return false, err
 	}
 	defer os.RemoveAll(b.runDir)
-	b.online = prepareOnline(ctx, b.cfg, ds, b.errOut)
-	defer b.online.cleanup()
+	only := b.cfg.only
+	if only[groupCore] || only[groupIngest] {
+		b.online = prepareOnline(ctx, b.cfg, ds, b.errOut, only[groupCore])
+		defer b.online.cleanup()
+	}
+	if only[groupIngest] {
+		b.ingestLoad = newIngestLoad(b.cfg.seed, b.cfg.records, b.cfg.ingestBatch)
+	}
+	if only[groupS3] {
+		b.minio = startMinio(ctx, b.cfg.work, b.errOut)
+		defer b.minio.stop()
+	}
+	if only[groupIncremental] {
+		b.incr = prepareIncremental(ctx, b)
+	}
 
 	for r := range b.cfg.runs {
-		for _, op := range roundOrder(r) {
+		for _, op := range b.roundOrder(r) {
 			if err := ctx.Err(); err != nil {
 				return false, err
 			}
@@ -124,17 +183,22 @@ func (b *bench) run(ctx context.Context) (failed bool, err error) {
 			failed = true
 		}
 	}
+	for _, c := range rep.Checks {
+		if !c.OK {
+			failed = true
+		}
+	}
 	return failed, nil
 }
 
 func (b *bench) progress(s sample) {
 	switch {
 	case s.Error != "":
-		fmt.Fprintf(b.errOut, "round %d/%d %-18s FAILED: %s\n", s.Round+1, b.cfg.runs, s.Op, s.Error)
+		fmt.Fprintf(b.errOut, "round %d/%d %-20s FAILED: %s\n", s.Round+1, b.cfg.runs, s.Op, s.Error)
 	case s.NA != "":
-		fmt.Fprintf(b.errOut, "round %d/%d %-18s n/a: %s\n", s.Round+1, b.cfg.runs, s.Op, s.NA)
+		fmt.Fprintf(b.errOut, "round %d/%d %-20s n/a: %s\n", s.Round+1, b.cfg.runs, s.Op, s.NA)
 	default:
-		fmt.Fprintf(b.errOut, "round %d/%d %-18s %7.3f s  %9s peak RSS  %s\n", s.Round+1, b.cfg.runs, s.Op,
+		fmt.Fprintf(b.errOut, "round %d/%d %-20s %7.3f s  %9s peak RSS  %s\n", s.Round+1, b.cfg.runs, s.Op,
 			float64(s.Nanos)/1e9, mib(s.MaxRSSKiB<<10), outputNote(s))
 	}
 }
@@ -147,7 +211,11 @@ func outputNote(s sample) string {
 }
 
 func isBackup(op string) bool {
-	return op == opRefBackup || op == opFlowgBackup || op == opOnlineBackup
+	switch op {
+	case opRefBackup, opFlowgBackup, opOnlineBackup, opOnlineIngest, opLocalSet, opS3Set, opIncrSet, opIncrFull:
+		return true
+	}
+	return false
 }
 
 // paths of the files and directories of one run.
@@ -194,6 +262,14 @@ func (b *bench) restoreTarget(op string) string {
 
 // measure runs op once and checks what it produced.
 func (b *bench) measure(ctx context.Context, round int, op string) sample {
+	switch op {
+	case opOnlineIngest:
+		return b.online.measureIngest(ctx, b, round)
+	case opLocalSet, opS3Set:
+		return b.measureSet(ctx, round, op)
+	case opIncrSet, opIncrFull:
+		return b.incr.measure(ctx, b, round, op)
+	}
 	if op == opOnlineBackup {
 		s := b.online.measure(ctx, b, round)
 		if s.Error == "" && s.NA == "" {
@@ -229,7 +305,7 @@ func removeTarget(dir string) {
 func (b *bench) check(s sample) string {
 	want := b.ds.Keys
 	switch s.Op {
-	case opFlowgBackup, opFlowgMerge, opFlowgWipe, opFlowgVerify, opFlowgVerifyLoad:
+	case opFlowgBackup, opFlowgMerge, opFlowgWipe, opFlowgVerify, opFlowgVerifyLoad, opLocalSet, opS3Set:
 		if s.Keys != want {
 			return fmt.Sprintf("%s handled %d keys, the dataset holds %d", s.Op, s.Keys, want)
 		}
@@ -244,14 +320,23 @@ func (b *bench) check(s sample) string {
 // checkFile verifies a downloaded backup (checksums only, outside the timing)
 // and fills in its keys.
 func (b *bench) checkFile(path string, s *sample) string {
+	if err := verifyDownload(path, s); err != "" {
+		return err
+	}
+	if s.Keys != b.ds.Keys {
+		return fmt.Sprintf("the downloaded backup holds %d keys, the dataset %d", s.Keys, b.ds.Keys)
+	}
+	return ""
+}
+
+// verifyDownload verifies a downloaded backup (checksums only) and fills in
+// its keys and logical bytes.
+func verifyDownload(path string, s *sample) string {
 	_, sum, err := backup.VerifyFile(context.Background(), path, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: benchDatabase}})
 	if err != nil {
 		return fmt.Sprintf("the downloaded backup does not verify: %v", err)
 	}
 	s.Keys, s.LogicalBytes = sum.Keys, sum.Bytes
-	if sum.Keys != b.ds.Keys {
-		return fmt.Sprintf("the downloaded backup holds %d keys, the dataset %d", sum.Keys, b.ds.Keys)
-	}
 	return ""
 }
 
@@ -279,6 +364,8 @@ func (b *bench) child(ctx context.Context, round int, op string, args []string, 
 		return s
 	}
 	s.Nanos, s.Keys, s.LogicalBytes, s.FileBytes = res.Nanos, res.Keys, res.LogicalBytes, res.FileBytes
+	s.StartUnixNs, s.EndUnixNs = res.StartUnixNs, res.EndUnixNs
+	s.SetID, s.Parent, s.Inventory, s.ContentSHA256 = res.SetID, res.Parent, res.Inventory, res.ContentSHA256
 	s.MaxRSSKiB, s.RSSSource = res.PeakRSSKiB, "child VmHWM"
 	if s.MaxRSSKiB == 0 {
 		s.MaxRSSKiB, s.RSSSource = s.RusageMaxRSSKiB, "child rusage (includes the harness's RSS)"
