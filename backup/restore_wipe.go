@@ -78,7 +78,7 @@ func buildWipe(ctx context.Context, staged string, open Opener, opts RestoreOpti
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := streamInto(ctx, db, r, opts)
+	res, err := streamInto(ctx, db, r, opts, false)
 	if cerr := db.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close restored database: %w", cerr)
 	}
@@ -90,7 +90,9 @@ func buildWipe(ctx context.Context, staged string, open Opener, opts RestoreOpti
 // streamInto writes every live record of r into the empty db through a
 // StreamWriter, reading r to its end marker before Flush makes the data
 // visible.
-func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptions) (Result, error) {
+// With keepAll, expired and reserved records are loaded too (a verification
+// compares everything the file holds).
+func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptions, keepAll bool) (Result, error) {
 	res := Result{Header: r.Header()}
 	sw := db.NewStreamWriter()
 	defer sw.Cancel()
@@ -113,10 +115,10 @@ func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptio
 			return res, err
 		}
 		for _, rec := range kvs {
-			if reserved(rec.Key) {
+			if !keepAll && reserved(rec.Key) {
 				continue
 			}
-			if expired(rec, now) {
+			if !keepAll && expired(rec, now) {
 				res.Expired++
 				continue
 			}

@@ -7,11 +7,11 @@ import (
 	"filippo.io/age"
 	"fmt"
 	"io"
-	"math"
 	"os"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/pb"
+	"github.com/flowg-backup/flowg/kv"
 )
 
 // VerifyOptions tune Verify.
@@ -54,19 +54,30 @@ func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (Header, Summa
 		return br.Header(), br.Summary(), fmt.Errorf("verify: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	db, err := openScratch(dir)
+	if br.Header().Raw {
+		// A raw stream holds versions and delete markers: Badger resolves them.
+		db, err := openScratch(dir)
+		if err != nil {
+			return br.Header(), br.Summary(), err
+		}
+		defer db.Close()
+		err = loadScratch(ctx, db, br)
+		return br.Header(), br.Summary(), err
+	}
+	// A flowg file is sorted: bulk-load it, as a wipe restore would.
+	br.reuse = true
+	db, err := kv.Open(dir, kv.OpenOptions{BulkLoad: true})
 	if err != nil {
 		return br.Header(), br.Summary(), err
 	}
 	defer db.Close()
-	if err := loadScratch(ctx, db, br); err != nil {
+	if _, err := streamInto(ctx, db, br, RestoreOptions{}, true); err != nil {
 		return br.Header(), br.Summary(), err
 	}
 	sum := br.Summary()
-	if br.Header().Raw {
-		return br.Header(), sum, nil
-	}
-	keys, content, err := hashScratch(db)
+	txn := db.NewTransaction(false)
+	defer txn.Discard()
+	keys, content, err := hashVersions(txn)
 	if err != nil {
 		return br.Header(), sum, err
 	}
@@ -103,23 +114,22 @@ func drain(ctx context.Context, r *Reader) error {
 	}
 }
 
-// hashScratch counts and hashes every version held by a scratch database, in
-// key order, expired ones included.
-func hashScratch(db *badger.DB) (uint64, string, error) {
-	txn := db.NewTransactionAt(math.MaxUint64, false)
-	defer txn.Discard()
-	it := txn.NewIterator(badger.IteratorOptions{AllVersions: true, PrefetchValues: true, PrefetchSize: 256})
+// hashVersions counts and hashes every version txn sees, in key order,
+// expired ones included.
+func hashVersions(txn *badger.Txn) (uint64, string, error) {
+	it := txn.NewIterator(badger.IteratorOptions{AllVersions: true})
 	defer it.Close()
 	var h contentSum
 	var keys uint64
-	var value []byte
 	for it.Rewind(); it.Valid(); it.Next() {
 		item := it.Item()
-		var err error
-		if value, err = item.ValueCopy(value[:0]); err != nil {
+		err := item.Value(func(v []byte) error {
+			h.add(item.Key(), v, item.UserMeta(), item.ExpiresAt())
+			return nil
+		})
+		if err != nil {
 			return 0, "", fmt.Errorf("read scratch database: %w", err)
 		}
-		h.add(item.Key(), value, item.UserMeta(), item.ExpiresAt())
 		keys++
 	}
 	return keys, h.hex(), nil
