@@ -103,7 +103,11 @@ func dumpTxn(ctx context.Context, db *badger.DB, txn *badger.Txn, w io.Writer, o
 		return hdr, fw.summary, err
 	}
 	if opts.SinceTs > 0 {
-		if err := listKeys(ctx, txn, fw); err != nil {
+		if err := fw.beginKeys(); err != nil {
+			return hdr, fw.summary, err
+		}
+		keys := pipeline{txn: txn, keysOnly: true, out: fw, ranges: p.ranges, workers: opts.Workers}
+		if err := keys.run(ctx); err != nil {
 			return hdr, fw.summary, err
 		}
 	}
@@ -127,28 +131,6 @@ func liveIterator(txn *badger.Txn, since uint64) *badger.Iterator {
 
 // reserved reports whether key is one flowg keeps for itself (never backed up).
 func reserved(key []byte) bool { return bytes.HasPrefix(key, []byte(kv.ReservedPrefix)) }
-
-// listKeys writes the key frames of an incremental backup: every live key.
-func listKeys(ctx context.Context, txn *badger.Txn, w *Writer) error {
-	it := liveIterator(txn, 0)
-	defer it.Close()
-	n := 0
-	for it.Rewind(); it.Valid(); it.Next() {
-		key := it.Item().Key()
-		if reserved(key) {
-			continue
-		}
-		if err := w.AddKey(key); err != nil {
-			return err
-		}
-		if n++; n%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
 
 // dumpRaw writes the raw Badger stream sequentially; it exists for interop
 // with `badger restore`, not for speed.

@@ -32,6 +32,7 @@ const framesAhead = 4
 type pipeline struct {
 	txn      *badger.Txn
 	since    uint64 // only records above this version (incremental backups)
+	keysOnly bool   // key frames: the live keys of an incremental backup
 	out      *Writer
 	ranges   []keyRange
 	workers  int
@@ -129,7 +130,12 @@ func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool *sync.Poo
 func (p *pipeline) dumpRange(ctx context.Context, r keyRange, out chan<- *frame, pool *sync.Pool, enc *zstd.Encoder) error {
 	it := liveIterator(p.txn, p.since)
 	defer it.Close()
+	kind := byte(kindFrame)
+	if p.keysOnly {
+		kind = kindInventory
+	}
 	f := pool.Get().(*frame)
+	f.kind = kind
 	send := func() error {
 		f.seal(enc)
 		select {
@@ -138,6 +144,7 @@ func (p *pipeline) dumpRange(ctx context.Context, r keyRange, out chan<- *frame,
 			return context.Cause(ctx)
 		}
 		f = pool.Get().(*frame)
+		f.kind = kind
 		return nil
 	}
 	for it.Seek(r.start); it.Valid(); it.Next() {
@@ -146,6 +153,15 @@ func (p *pipeline) dumpRange(ctx context.Context, r keyRange, out chan<- *frame,
 			break
 		}
 		if item.IsDeletedOrExpired() || reserved(item.Key()) {
+			continue
+		}
+		if p.keysOnly {
+			if f.keys > 0 && len(f.raw)+recordSize(item.Key(), nil) > targetFrameRaw {
+				if err := send(); err != nil {
+					return err
+				}
+			}
+			f.addKey(item.Key())
 			continue
 		}
 		err := item.Value(func(v []byte) error {

@@ -87,15 +87,8 @@ func (w *Writer) Add(key, value []byte, userMeta byte, version, expiresAt uint64
 // AddKey lists one live key in an incremental backup's key frames, which
 // follow every record: the first call ends the data frames.
 func (w *Writer) AddKey(key []byte) error {
-	if !w.incremental {
-		return fmt.Errorf("a key list belongs to an incremental backup (format %d) only", FormatIncremental)
-	}
-	if !w.inventory {
-		if err := w.flush(); err != nil {
-			return err
-		}
-		w.inventory = true
-		w.cur.kind = kindInventory
+	if err := w.beginKeys(); err != nil {
+		return err
 	}
 	if w.cur.keys > 0 && len(w.cur.raw)+recordSize(key, nil) > targetFrameRaw {
 		if err := w.flush(); err != nil {
@@ -103,6 +96,22 @@ func (w *Writer) AddKey(key []byte) error {
 		}
 	}
 	w.cur.addKey(key)
+	return nil
+}
+
+// beginKeys ends the data frames of an incremental backup; key frames follow.
+func (w *Writer) beginKeys() error {
+	if !w.incremental {
+		return fmt.Errorf("a key list belongs to an incremental backup (format %d) only", FormatIncremental)
+	}
+	if w.inventory {
+		return nil
+	}
+	if err := w.flush(); err != nil {
+		return err
+	}
+	w.inventory = true
+	w.cur.kind = kindInventory
 	return nil
 }
 
