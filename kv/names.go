@@ -84,3 +84,28 @@ func (d Dirs) Of(n Name) string {
 	}
 	panic("kv: unknown database " + string(n))
 }
+
+// MaxKeyNameLen is the longest name ValidKeyName accepts.
+const MaxKeyNameLen = 128
+
+// ValidKeyName reports whether name may name something users store under a
+// key of their own, such as a config document or a log stream: 1 to
+// MaxKeyNameLen characters of [A-Za-z0-9_.-], and neither "." nor "..". Such
+// a name is safe as a URL path segment and as a file name, and never holds
+// the '/' that separates the parts of a key, so the keys of one name never
+// run into those of another. It is not a database Name.
+func ValidKeyName(name string) bool {
+	if len(name) == 0 || len(name) > MaxKeyNameLen || name == "." || name == ".." {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '_', c == '.', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
 	"github.com/urfave/cli/v2"
@@ -51,10 +50,7 @@ password hashes and the JWT signing key.`,
 }
 
 func adminBackup(c *cli.Context) error {
-	if err := noArgs(c); err != nil {
-		return err
-	}
-	names, err := namesFrom(c)
+	names, err := namesWithoutArgs(c)
 	if err != nil {
 		return err
 	}
@@ -66,15 +62,10 @@ func adminBackup(c *cli.Context) error {
 	if err != nil {
 		return usagef("--compression: %v", err)
 	}
-	keys, err := keysFrom(c)
+	keys, err := backupKeysFrom(c)
 	if err != nil {
 		return err
 	}
-	ids, err := identitiesFrom(c)
-	if err != nil {
-		return err
-	}
-	keys.Identities = append(keys.Identities, ids...)
 	if c.Bool("verify") && keys.Encrypts() && len(keys.Identities) == 0 {
 		return usagef("--verify of files encrypted with --encrypt-to needs --identity (the matching private key)")
 	}
@@ -84,10 +75,9 @@ func adminBackup(c *cli.Context) error {
 
 	var cat *backup.Catalog
 	if backup.IsS3URL(backupDir) {
-		if cat, err = catalogFrom(c, backupDir); err != nil {
-			return opError{op: "backup", err: err, safe: "nothing was read or written"}
+		if cat, err = openBackupCatalog(c, backupDir, keys); err != nil {
+			return err
 		}
-		cat.WithKeys(keys)
 	}
 	sources, closeAll, err := openSnapshots(dirs, names)
 	if err != nil {
@@ -130,8 +120,7 @@ func adminBackup(c *cli.Context) error {
 	}
 	for _, name := range names {
 		e := m.Databases[string(name)]
-		fmt.Fprintf(c.App.Writer, "%-6s %8d keys %10s  %7s  sha256 %s  -> %s\n", name, e.Keys,
-			humanize.IBytes(uint64(e.Bytes)), e.Duration.Round(time.Millisecond), shortSum(e.SHA256), where+"/"+e.File)
+		fmt.Fprintf(c.App.Writer, "%s  -> %s\n", entryFigures(string(name), e), where+"/"+e.File)
 	}
 	if c.Bool("verify") {
 		if cat != nil {

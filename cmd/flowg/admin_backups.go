@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -78,27 +77,18 @@ when there is no such set or a database was rebuilt since.`,
 }
 
 func adminBackupsCreate(c *cli.Context) error {
-	if err := noArgs(c); err != nil {
-		return err
-	}
-	names, err := namesFrom(c)
+	names, err := namesWithoutArgs(c)
 	if err != nil {
 		return err
 	}
-	keys, err := keysFrom(c)
+	keys, err := backupKeysFrom(c)
 	if err != nil {
 		return err
 	}
-	ids, err := identitiesFrom(c)
+	cat, err := openBackupCatalog(c, c.String("backup-dir"), keys)
 	if err != nil {
 		return err
 	}
-	keys.Identities = append(keys.Identities, ids...)
-	cat, err := catalogFrom(c, c.String("backup-dir"))
-	if err != nil {
-		return opError{op: "backup", err: err, safe: "nothing was read or written"}
-	}
-	cat.WithKeys(keys)
 	sources, closeAll, err := openSnapshots(dirsFrom(c), names)
 	if err != nil {
 		return err
@@ -118,8 +108,7 @@ func adminBackupsCreate(c *cli.Context) error {
 	fmt.Fprintf(c.App.Writer, "set %s (%s)\n", m.ID, kind)
 	for _, name := range names {
 		e := m.Databases[string(name)]
-		fmt.Fprintf(c.App.Writer, "  %-6s %8d keys %10s  %7s  sha256 %s\n", name, e.Keys,
-			humanize.IBytes(uint64(e.Bytes)), e.Duration.Round(time.Millisecond), shortSum(e.SHA256))
+		fmt.Fprintf(c.App.Writer, "  %s\n", entryFigures(string(name), e))
 	}
 	if c.Bool("verify") {
 		return verifySetNow(c, cat, m.ID)
@@ -143,9 +132,7 @@ func adminBackupsList(c *cli.Context) error {
 		if sets == nil {
 			sets = []backup.SetInfo{}
 		}
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sets)
+		return encodeJSON(c.App.Writer, sets)
 	}
 	printSets(c.App.Writer, sets)
 	if len(sets) == 0 {

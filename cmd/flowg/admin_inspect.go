@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"time"
@@ -77,9 +76,7 @@ func adminInspect(c *cli.Context) error {
 		all = append(all, in)
 	}
 	if asJSON {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(all); err != nil {
+		if err := encodeJSON(c.App.Writer, all); err != nil {
 			return err
 		}
 	} else {

@@ -11,7 +11,6 @@ import (
 
 	"filippo.io/age"
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
@@ -428,9 +427,8 @@ func dirFlagName(n kv.Name) string {
 }
 
 func printRestored(w io.Writer, job restoreJob, res backup.Result, how string) {
-	fmt.Fprintf(w, "%-6s %8d keys %10s  %7s  sha256 %s  %s from %s",
-		job.name, res.Written, humanize.IBytes(res.File.Bytes), res.Duration.Round(time.Millisecond),
-		shortSum(res.File.SHA256), how, job.file)
+	fmt.Fprintf(w, "%s  %s from %s", fileFigures(string(job.name), res.Written, res.File.Bytes,
+		res.Duration.Round(time.Millisecond).String(), res.File.SHA256), how, job.file)
 	if res.Expired > 0 {
 		fmt.Fprintf(w, " (%d expired records skipped)", res.Expired)
 	}

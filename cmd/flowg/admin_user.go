@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -164,6 +163,10 @@ func scopeList() string {
 	return strings.Join(names, " ")
 }
 
+// authLockedNext is what to do when the auth database cannot be opened,
+// mostly because the server holds it.
+const authLockedNext = "stop the server first, or use its API while it runs: PUT /api/v1/users/NAME, POST /api/v1/tokens (see flowg login)"
+
 // openAuthWrite opens the auth database read-write for a change. A missing
 // database is created only when create is set. The caller closes the
 // returned function.
@@ -174,7 +177,7 @@ func openAuthWrite(c *cli.Context, create bool) (*auth.Service, func(), error) {
 	}
 	db, err := kv.Open(dir, kv.OpenOptions{})
 	if err != nil {
-		return nil, nil, openError{name: kv.Auth, dir: dir, err: err, next: "stop the server first, or use its API while it runs: PUT /api/v1/users/NAME, POST /api/v1/tokens (see flowg login)"}
+		return nil, nil, openError{name: kv.Auth, dir: dir, err: err, next: authLockedNext}
 	}
 	return auth.NewService(db, auth.Options{}), func() { db.Close() }, nil
 }
@@ -187,7 +190,7 @@ func openAuthRead(c *cli.Context) (*auth.Service, func(), error) {
 	}
 	s, err := kv.OpenSnapshot(dir, "")
 	if err != nil {
-		return nil, nil, openError{name: kv.Auth, dir: dir, err: err, next: "stop the server first, or use its API while it runs: PUT /api/v1/users/NAME, POST /api/v1/tokens (see flowg login)"}
+		return nil, nil, openError{name: kv.Auth, dir: dir, err: err, next: authLockedNext}
 	}
 	if s.Note != "" {
 		fmt.Fprintf(c.App.ErrWriter, "note: %s\n", s.Note)
@@ -210,12 +213,9 @@ func authError(op string, err error, safe, next string) error {
 }
 
 func adminUserCreate(c *cli.Context) error {
-	if err := noArgs(c); err != nil {
+	name, err := requiredFlag(c, "name", "name the user with --name")
+	if err != nil {
 		return err
-	}
-	name := c.String("name")
-	if name == "" {
-		return usagef("name the user with --name")
 	}
 	roles := flagValues(c.StringSlice("role"))
 	const safe = "nothing was written; the auth database is unchanged"
@@ -230,7 +230,6 @@ func adminUserCreate(c *cli.Context) error {
 					safe: "nothing was written", next: "check --auth-dir, or use --role admin, which is created with every scope"}
 			}
 		}
-		var err error
 		if password, err = readPassword(c, true); err != nil {
 			return err
 		}
@@ -282,24 +281,17 @@ func adminUserCreate(c *cli.Context) error {
 }
 
 func adminUserPasswd(c *cli.Context) error {
-	if err := noArgs(c); err != nil {
+	name, err := requiredFlag(c, "name", "name the user with --name")
+	if err != nil {
 		return err
-	}
-	name := c.String("name")
-	if name == "" {
-		return usagef("name the user with --name")
 	}
 	svc, closeDB, err := openAuthWrite(c, false)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	const safe = "nothing was written; the auth database is unchanged"
-	if _, err := svc.GetUser(name); errors.Is(err, auth.ErrNotFound) {
-		return opError{op: "change password", err: fmt.Errorf("there is no user %s", name), safe: safe,
-			next: "list the users with `flowg admin user list`, or create one with `flowg admin user create`"}
-	} else if err != nil {
-		return authError("change password", err, safe, "")
+	if _, err := existingUser(svc, "change password", name, "nothing was written; the auth database is unchanged"); err != nil {
+		return err
 	}
 	password, err := readPassword(c, true)
 	if err != nil {
@@ -325,24 +317,17 @@ func adminUserList(c *cli.Context) error {
 	if err != nil {
 		return opError{op: "list users", err: err, safe: "the auth database was only read"}
 	}
-	if c.Bool("json") {
-		return encodeJSON(c.App.Writer, users)
-	}
-	tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROLES\tCREATED")
-	for _, u := range users {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, orNone(u.Roles), u.Created.Format(time.RFC3339))
-	}
-	return tw.Flush()
+	return printListing(c, users, "NAME\tROLES\tCREATED", func(w io.Writer) {
+		for _, u := range users {
+			fmt.Fprintf(w, "%s\t%s\t%s\n", u.Name, orNone(u.Roles), u.Created.Format(time.RFC3339))
+		}
+	})
 }
 
 func adminTokenCreate(c *cli.Context) error {
-	if err := noArgs(c); err != nil {
+	owner, err := requiredFlag(c, "user", "name the token's user with --user")
+	if err != nil {
 		return err
-	}
-	owner := c.String("user")
-	if owner == "" {
-		return usagef("name the token's user with --user")
 	}
 	scopes, err := auth.ParseScopes(flagValues(c.StringSlice("scope")))
 	if err != nil {
@@ -358,12 +343,9 @@ func adminTokenCreate(c *cli.Context) error {
 	}
 	defer closeDB()
 	const safe = "nothing was written; no token was created"
-	user, err := svc.GetUser(owner)
-	if errors.Is(err, auth.ErrNotFound) {
-		return opError{op: "create token", err: fmt.Errorf("there is no user %s", owner), safe: safe,
-			next: "list the users with `flowg admin user list`, or create one with `flowg admin user create`"}
-	} else if err != nil {
-		return authError("create token", err, safe, "")
+	user, err := existingUser(svc, "create token", owner, safe)
+	if err != nil {
+		return err
 	}
 	id, token, err := svc.CreateToken(owner, scopes, ttl)
 	if errors.Is(err, auth.ErrScopeNotHeld) {
@@ -404,36 +386,41 @@ func adminTokenList(c *cli.Context) error {
 	if err != nil {
 		return authError("list tokens", err, "the auth database was only read", "")
 	}
+	now := time.Now()
+	return printListing(c, tokens, "ID\tUSER\tSCOPES\tCREATED\tEXPIRES", func(w io.Writer) {
+		for _, t := range tokens {
+			scopes := "all of the user's"
+			if t.Scopes != nil {
+				scopes = strings.Join(scopeNames(t.Scopes), ",")
+			}
+			expires := "never"
+			if t.ExpiresAt != nil {
+				expires = t.ExpiresAt.Format(time.RFC3339)
+				if !now.Before(*t.ExpiresAt) {
+					expires += " (expired)"
+				}
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Owner, scopes, t.Created.Format(time.RFC3339), expires)
+		}
+	})
+}
+
+// printListing prints v as JSON with --json; otherwise a table of aligned
+// columns: the tab-separated header, then the rows that rows writes.
+func printListing(c *cli.Context, v any, header string, rows func(w io.Writer)) error {
 	if c.Bool("json") {
-		return encodeJSON(c.App.Writer, tokens)
+		return encodeJSON(c.App.Writer, v)
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tUSER\tSCOPES\tCREATED\tEXPIRES")
-	now := time.Now()
-	for _, t := range tokens {
-		scopes := "all of the user's"
-		if t.Scopes != nil {
-			scopes = strings.Join(scopeNames(t.Scopes), ",")
-		}
-		expires := "never"
-		if t.ExpiresAt != nil {
-			expires = t.ExpiresAt.Format(time.RFC3339)
-			if !now.Before(*t.ExpiresAt) {
-				expires += " (expired)"
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Owner, scopes, t.Created.Format(time.RFC3339), expires)
-	}
+	fmt.Fprintln(tw, header)
+	rows(tw)
 	return tw.Flush()
 }
 
 func adminTokenRevoke(c *cli.Context) error {
-	if err := noArgs(c); err != nil {
+	id, err := requiredFlag(c, "id", "name the token with --id (see `flowg admin token list`)")
+	if err != nil {
 		return err
-	}
-	id := c.String("id")
-	if id == "" {
-		return usagef("name the token with --id (see `flowg admin token list`)")
 	}
 	svc, closeDB, err := openAuthWrite(c, false)
 	if err != nil {
@@ -448,6 +435,20 @@ func adminTokenRevoke(c *cli.Context) error {
 	}
 	fmt.Fprintf(c.App.Writer, "revoked token %s\n", id)
 	return nil
+}
+
+// existingUser returns user name, or for a user that does not exist an
+// error saying how to find or create one; op and safe describe the command
+// in errors.
+func existingUser(svc *auth.Service, op, name, safe string) (auth.User, error) {
+	user, err := svc.GetUser(name)
+	if errors.Is(err, auth.ErrNotFound) {
+		return user, opError{op: op, err: fmt.Errorf("there is no user %s", name), safe: safe,
+			next: "list the users with `flowg admin user list`, or create one with `flowg admin user create`"}
+	} else if err != nil {
+		return user, authError(op, err, safe, "")
+	}
+	return user, nil
 }
 
 // heldScopes returns the scopes user holds through its roles; best effort,
@@ -501,10 +502,4 @@ func orNone(list []string) string {
 		return "none"
 	}
 	return strings.Join(list, ", ")
-}
-
-func encodeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

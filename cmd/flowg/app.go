@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -135,6 +136,29 @@ func noArgs(c *cli.Context) error {
 	return nil
 }
 
+// namesWithoutArgs reads --only of a command that takes no arguments,
+// refusing stray ones first (see noArgs).
+func namesWithoutArgs(c *cli.Context) ([]kv.Name, error) {
+	if err := noArgs(c); err != nil {
+		return nil, err
+	}
+	return namesFrom(c)
+}
+
+// requiredFlag reads string flag name of a command that takes no arguments,
+// refusing stray ones first (see noArgs); missing is the usage error when
+// the flag is empty.
+func requiredFlag(c *cli.Context, name, missing string) (string, error) {
+	if err := noArgs(c); err != nil {
+		return "", err
+	}
+	v := c.String(name)
+	if v == "" {
+		return "", usagef("%s", missing)
+	}
+	return v, nil
+}
+
 // flagsFirst refuses a flag given after the arguments: urfave/cli stops
 // reading flags at the first argument, so it would pass for an argument.
 func flagsFirst(c *cli.Context) error {
@@ -152,6 +176,13 @@ func joinNames(names []kv.Name) string {
 		s[i] = string(n)
 	}
 	return strings.Join(s, ",")
+}
+
+// encodeJSON writes v to w as indented JSON, as every --json prints.
+func encodeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 var errSilent = errors.New("failed (reported above)")

@@ -15,79 +15,10 @@ import (
 )
 
 // Client commands against a running server: the online backup and restore
-// endpoints and login, so nobody has to type three curls. The work happens
-// in client_backup.go and client_restore.go; client_http.go talks HTTP.
-
-func clientBackupCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "backup",
-		Usage:     "download and verify backups of a running server's databases into a directory",
-		UsageText: "flowg backup [--server URL] [--token TOKEN] --backup-dir DIR [--only auth,config,logs]",
-		Description: `Downloads each database from GET /api/v1/backup/{auth,config,logs} into a
-temporary 0600 file in DIR (created 0700), checks every checksum as it arrives,
-then verifies the whole file by loading it into a scratch in-memory database.
-Only when every download verified are the files renamed into place as
-DIR/auth.db, DIR/config.db and DIR/log.db and DIR/manifest.json written, so a
-failed run leaves an earlier backup in DIR intact. The server keeps serving and
-nothing on it is changed. DIR is laid out as 'flowg admin backup' lays it out:
-'flowg restore' and 'flowg admin restore' read it.
-
-The token (--token or FLOWG_TOKEN) needs, per database:
-   auth    read_acls
-   config  read_pipelines, read_transformers, read_alerts
-   logs    read_streams
-
-Examples:
-   export FLOWG_TOKEN=$(flowg admin token create --auth-dir ./data/auth --user root)   # server stopped
-   flowg backup --server http://localhost:5080 --backup-dir ./backup
-   flowg backup --server https://flowg.example.com --backup-dir /mnt/backups/flowg --only logs,config
-   flowg admin verify --backup-dir ./backup`,
-		Flags: []cli.Flag{
-			serverFlag(),
-			tokenFlag(),
-			&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory to write the backup files into (created 0700)"},
-			onlyFlag(),
-		},
-		Action: clientBackup,
-	}
-}
-
-func clientRestoreCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "restore",
-		Usage:     "check backup files locally, then restore them into a running server",
-		UsageText: "flowg restore [--server URL] [--token TOKEN] --backup-dir DIR [--only auth,config,logs] [--wipe]",
-		Description: `Finds DIR/auth.db, DIR/config.db and DIR/log.db (or logs.db), checks every file
-(checksums, trailer, database name) before the first byte is sent, and refuses
-to upload anything if one is bad. Then posts each file as the raw request body
-to POST /api/v1/restore/{auth,config,logs}; the server checks it again before
-writing and keeps a safety snapshot (trigger pre_restore, in its --backup-dir)
-of the database it changes. Local files are only read.
-
-By default the server merges: every key of the backup overwrites the database's
-value; keys the backup lacks are kept. With --wipe each database afterwards
-holds exactly the backup's keys (its requests get 503 while it is reloaded;
-the other databases keep serving).
-
-The token (--token or FLOWG_TOKEN) needs, per database:
-   auth    write_acls
-   config  write_pipelines, write_transformers, write_alerts
-   logs    write_streams
-
-Examples:
-   flowg restore --server http://localhost:5080 --backup-dir ./backup
-   flowg restore --backup-dir ./backup --only config --wipe
-   FLOWG_TOKEN=jwt:$(flowg login --username root) flowg restore --backup-dir ./backup --only logs`,
-		Flags: []cli.Flag{
-			serverFlag(),
-			tokenFlag(),
-			&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory holding auth.db, config.db and log.db (or logs.db)"},
-			onlyFlag(),
-			&cli.BoolFlag{Name: "wipe", Usage: "destructive: afterwards each database holds exactly the backup's keys"},
-		},
-		Action: clientRestore,
-	}
-}
+// endpoints and login, so nobody has to type three curls. `flowg backup` is
+// in client_backup.go (its downloads in client_download.go), `flowg restore`
+// in client_restore.go, `flowg backups` in client_backups*.go and login here;
+// client_http.go talks HTTP.
 
 func loginCommand() *cli.Command {
 	return &cli.Command{
@@ -118,12 +49,9 @@ Examples:
 const maxLoginAnswer = 64 << 10
 
 func clientLogin(c *cli.Context) error {
-	if err := noArgs(c); err != nil {
+	user, err := requiredFlag(c, "username", "name the user with --username")
+	if err != nil {
 		return err
-	}
-	user := c.String("username")
-	if user == "" {
-		return usagef("name the user with --username")
 	}
 	api, err := newAPIClient(c, false)
 	if err != nil {

@@ -69,6 +69,21 @@ func newAPIClient(c *cli.Context, needsToken bool) (*apiClient, error) {
 	return a, nil
 }
 
+// backupDirAndClient reads --backup-dir, which the command needs (missing is
+// the usage error when it is empty), then the server and token as
+// newAPIClient does.
+func backupDirAndClient(c *cli.Context, missing string) (string, *apiClient, error) {
+	dir := c.String("backup-dir")
+	if dir == "" {
+		return "", nil, usagef("%s", missing)
+	}
+	api, err := newAPIClient(c, true)
+	if err != nil {
+		return "", nil, err
+	}
+	return dir, api, nil
+}
+
 // authorizationHeader builds the Authorization header from a --token value:
 // "pat:X" and "jwt:X" say their kind; a bare value is a personal access
 // token, unless it has the three dot-separated parts of a JWT (which a

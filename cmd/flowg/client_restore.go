@@ -11,12 +11,48 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
 	"github.com/urfave/cli/v2"
 )
+
+func clientRestoreCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "restore",
+		Usage:     "check backup files locally, then restore them into a running server",
+		UsageText: "flowg restore [--server URL] [--token TOKEN] --backup-dir DIR [--only auth,config,logs] [--wipe]",
+		Description: `Finds DIR/auth.db, DIR/config.db and DIR/log.db (or logs.db), checks every file
+(checksums, trailer, database name) before the first byte is sent, and refuses
+to upload anything if one is bad. Then posts each file as the raw request body
+to POST /api/v1/restore/{auth,config,logs}; the server checks it again before
+writing and keeps a safety snapshot (trigger pre_restore, in its --backup-dir)
+of the database it changes. Local files are only read.
+
+By default the server merges: every key of the backup overwrites the database's
+value; keys the backup lacks are kept. With --wipe each database afterwards
+holds exactly the backup's keys (its requests get 503 while it is reloaded;
+the other databases keep serving).
+
+The token (--token or FLOWG_TOKEN) needs, per database:
+   auth    write_acls
+   config  write_pipelines, write_transformers, write_alerts
+   logs    write_streams
+
+Examples:
+   flowg restore --server http://localhost:5080 --backup-dir ./backup
+   flowg restore --backup-dir ./backup --only config --wipe
+   FLOWG_TOKEN=jwt:$(flowg login --username root) flowg restore --backup-dir ./backup --only logs`,
+		Flags: []cli.Flag{
+			serverFlag(),
+			tokenFlag(),
+			&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory holding auth.db, config.db and log.db (or logs.db)"},
+			onlyFlag(),
+			&cli.BoolFlag{Name: "wipe", Usage: "destructive: afterwards each database holds exactly the backup's keys"},
+		},
+		Action: clientRestore,
+	}
+}
 
 // restoreUpload is one database's backup file, checked locally, to send.
 type restoreUpload struct {
@@ -54,18 +90,11 @@ type restoreAnswer struct {
 const maxRestoreAnswer = 1 << 20
 
 func clientRestore(c *cli.Context) error {
-	if err := noArgs(c); err != nil {
-		return err
-	}
-	names, err := namesFrom(c)
+	names, err := namesWithoutArgs(c)
 	if err != nil {
 		return err
 	}
-	dir := c.String("backup-dir")
-	if dir == "" {
-		return usagef("name the directory holding the backup files with --backup-dir")
-	}
-	api, err := newAPIClient(c, true)
+	dir, api, err := backupDirAndClient(c, "name the directory holding the backup files with --backup-dir")
 	if err != nil {
 		return err
 	}
@@ -182,8 +211,8 @@ func printSent(c *cli.Context, api *apiClient, u restoreUpload, ans restoreAnswe
 		took = d
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "%-6s %8d keys %10s  %7s  sha256 %s  %s %s from %s",
-		u.name, ans.Written, humanize.IBytes(uint64(size)), took.Round(time.Millisecond), shortSum(sum), how, api.server, u.path)
+	fmt.Fprintf(w, "%s  %s %s from %s",
+		fileFigures(string(u.name), ans.Written, uint64(size), took.Round(time.Millisecond).String(), sum), how, api.server, u.path)
 	if ans.ExpiredSkipped > 0 {
 		fmt.Fprintf(w, " (%d expired records skipped)", ans.ExpiredSkipped)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/flowg-backup/flowg/backup"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -61,6 +62,18 @@ func shortSum(sum string) string {
 		return sum[:12]
 	}
 	return sum
+}
+
+// fileFigures formats, in the aligned columns every command prints one
+// database's file in, its name, keys, size, the time taken and the short
+// SHA-256; the caller adds what was done with it.
+func fileFigures(name string, keys, bytes uint64, took string, sha256 string) string {
+	return fmt.Sprintf("%-6s %8d keys %10s  %7s  sha256 %s", name, keys, humanize.IBytes(bytes), took, shortSum(sha256))
+}
+
+// entryFigures is fileFigures of a manifest's entry for database name.
+func entryFigures(name string, e backup.DBEntry) string {
+	return fileFigures(name, e.Keys, uint64(e.Bytes), e.Duration.Round(time.Millisecond).String(), e.SHA256)
 }
 
 // leanMemory asks the Go runtime to collect garbage before the heap passes

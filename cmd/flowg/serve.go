@@ -124,15 +124,10 @@ func serve(c *cli.Context) error {
 			return usagef("--backup-dir: %v", err)
 		}
 	}
-	keys, err := keysFrom(c)
+	keys, err := backupKeysFrom(c)
 	if err != nil {
 		return err
 	}
-	ids, err := identitiesFrom(c)
-	if err != nil {
-		return err
-	}
-	keys.Identities = append(keys.Identities, ids...)
 	if keys.Encrypts() && len(keys.Identities) == 0 && c.Bool("backup-verify") {
 		return usagef("--backup-verify of sets encrypted with --encrypt-to needs --identity (the matching private key)")
 	}

@@ -75,6 +75,33 @@ func identitiesFrom(c *cli.Context) ([]age.Identity, error) {
 	return ids, nil
 }
 
+// backupKeysFrom reads the keys new backup files are encrypted with
+// (keysFrom) and adds the identities --identity names (identitiesFrom), so
+// the files can be verified right after they are written.
+func backupKeysFrom(c *cli.Context) (backup.Keys, error) {
+	keys, err := keysFrom(c)
+	if err != nil {
+		return keys, err
+	}
+	ids, err := identitiesFrom(c)
+	if err != nil {
+		return keys, err
+	}
+	keys.Identities = append(keys.Identities, ids...)
+	return keys, nil
+}
+
+// openBackupCatalog opens the catalog at dir for a backup command to write
+// a set into, encrypting with keys; an error is the command's.
+func openBackupCatalog(c *cli.Context, dir string, keys backup.Keys) (*backup.Catalog, error) {
+	cat, err := catalogFrom(c, dir)
+	if err != nil {
+		return nil, opError{op: "backup", err: err, safe: "nothing was read or written"}
+	}
+	cat.WithKeys(keys)
+	return cat, nil
+}
+
 // catalogFrom opens the catalog at dir (a directory or s3://bucket/prefix).
 func catalogFrom(c *cli.Context, dir string) (*backup.Catalog, error) {
 	cat, err := backup.OpenTarget(c.Context, dir, backup.S3Options{

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/flowg-backup/flowg/kv"
 )
 
 // Query limits.
@@ -110,7 +112,7 @@ func (s *Store) ListStreams() ([]string, error) {
 		for it.Seek(lp); it.ValidForPrefix(lp); {
 			rest := string(it.Item().Key()[len(lp):])
 			name, _, ok := strings.Cut(rest, "/")
-			if !ok || !ValidName(name) {
+			if !ok || !kv.ValidKeyName(name) {
 				it.Next()
 				continue
 			}
@@ -122,7 +124,7 @@ func (s *Store) ListStreams() ([]string, error) {
 
 		sp := []byte(streamPrefix)
 		for it.Seek(sp); it.ValidForPrefix(sp); it.Next() {
-			if name := string(it.Item().Key()[len(sp):]); ValidName(name) {
+			if name := string(it.Item().Key()[len(sp):]); kv.ValidKeyName(name) {
 				seen[name] = true
 			}
 		}

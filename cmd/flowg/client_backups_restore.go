@@ -1,0 +1,109 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/flowg-backup/flowg/auth"
+	"github.com/urfave/cli/v2"
+)
+
+// `flowg backups restore`: the server restores its databases from a set of
+// its catalog; the command prints what it did and how to undo it.
+
+// setRestoreAnswer is the answer of POST /api/v1/backups/:id/restore.
+type setRestoreAnswer struct {
+	Set      string          `json:"set"`
+	Mode     string          `json:"mode"`
+	Restores []restoreAnswer `json:"restores"`
+	Warnings []string        `json:"warnings"`
+	Duration string          `json:"duration"`
+}
+
+func clientBackupsRestore(c *cli.Context) error {
+	only, err := onlyGiven(c)
+	if err != nil {
+		return err
+	}
+	wipe := c.Bool("wipe")
+	if c.Bool("discard-previous") && !wipe {
+		return usagef("--discard-previous only applies with --wipe")
+	}
+	api, err := newAPIClient(c, true)
+	if err != nil {
+		return err
+	}
+	set, names, err := chooseVerifiedSet(c, api, "restore", only)
+	if err != nil {
+		return err
+	}
+	query := url.Values{}
+	if only != nil {
+		query.Set("only", joinNames(only))
+	}
+	for _, flag := range []struct{ name, param string }{
+		{"wipe", "wipe"}, {"no-safety-snapshot", "no_safety_snapshot"},
+		{"discard-previous", "discard_previous"}, {"skip-backup-check", "skip_backup_check"},
+	} {
+		if c.Bool(flag.name) {
+			query.Set(flag.param, "true")
+		}
+	}
+	errOut := c.App.ErrWriter
+	mode := "merge"
+	if wipe {
+		mode = "wipe"
+	}
+	fmt.Fprintf(errOut, "restoring %s on %s from set %s (%s, created %s), %s\n", joinNames(names), api.server, set.ID, set.Label,
+		set.Created.Format(time.RFC3339), mode)
+	if wipe {
+		fmt.Fprintf(errOut, "--wipe: afterwards %s will hold exactly the set's keys; keys written since the set was taken are removed\n", joinNames(names))
+	}
+	var ans setRestoreAnswer
+	start := time.Now()
+	if err := api.callJSON(c, http.MethodPost, "/api/v1/backups/"+set.ID+"/restore", query, &ans); err != nil {
+		scopes := []auth.Scope{}
+		for _, n := range names {
+			scopes = append(scopes, auth.RestoreScopes(string(n))...)
+		}
+		safe := "the server checks every file of the set before it changes a database"
+		var apiErr *apiError
+		if errors.As(err, &apiErr) && apiErr.Status < 500 {
+			safe = "nothing was changed on the server"
+		}
+		e := api.clientError("restore", err, safe, scopes)
+		if op, ok := e.(opError); ok && apiErr != nil && apiErr.Status == http.StatusConflict &&
+			(c.Bool("no-safety-snapshot") || c.Bool("discard-previous")) && strings.Contains(apiErr.Message, "restore-verified") {
+			op.next = "keep the safety copy (leave out --no-safety-snapshot / --discard-previous), verify a set first " +
+				"(`flowg backups verify --latest`), or add --skip-backup-check to accept the risk"
+			return op
+		}
+		return e
+	}
+	printWarnings(errOut, ans.Warnings)
+	for _, r := range ans.Restores {
+		printWarnings(errOut, r.Warnings)
+		how := "merged into"
+		if r.Mode == modeWipeAnswer {
+			how = "wiped and restored on"
+		}
+		fmt.Fprintf(c.App.Writer, "%s  %s %s from set %s",
+			fileFigures(r.Database, r.Written, uint64(r.File.Bytes), orDash(r.Duration), r.File.SHA256), how, api.server, ans.Set)
+		if r.ExpiredSkipped > 0 {
+			fmt.Fprintf(c.App.Writer, " (%d expired records skipped)", r.ExpiredSkipped)
+		}
+		fmt.Fprintln(c.App.Writer)
+		if r.Undo != "" {
+			fmt.Fprintf(errOut, "  to undo %s: %s\n", r.Database, r.Undo)
+		}
+	}
+	fmt.Fprintf(errOut, "restore of %s from set %s into %s complete in %s\n", joinNames(names), ans.Set, api.server, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// modeWipeAnswer is how a restore answer names a wipe.
+const modeWipeAnswer = "wipe"

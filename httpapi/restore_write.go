@@ -1,0 +1,192 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/flowg-backup/flowg/auth"
+	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/kv"
+)
+
+// Writing a verified file into its database: the pre_restore safety
+// snapshot, then a merge, or a wipe that rebuilds the database and swaps it
+// in; how to undo either; the users and tokens a merge of auth brought back.
+
+// restoreOptions are the options of Merge and BuildWipeFrom.
+func (r *restoreRun) restoreOptions() backup.RestoreOptions {
+	return backup.RestoreOptions{Database: string(r.name), TmpDir: r.s.opts.UploadDir}
+}
+
+// mergeRestore merges the verified file into the database.
+func (r *restoreRun) mergeRestore(ctx context.Context) error {
+	db, release, err := r.s.acquire(r.name)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if hook := r.s.opts.BeforeRestoreWrite; hook != nil {
+		hook(r.name, false)
+	}
+	if err := r.safetySnapshot(ctx, db); err != nil {
+		return err
+	}
+	r.reply.Undo = r.undo("")
+	revived := revivedKeys{}
+	opts := r.restoreOptions()
+	opts.Added = func(key []byte) {
+		if r.name == kv.Auth {
+			revived.add(key)
+		}
+	}
+	res, err := backup.Merge(ctx, db, r.src.open, opts)
+	r.reply.Written, r.reply.ExpiredSkipped, r.reply.Added = res.Written, res.Expired, &res.Added
+	r.reply.Warnings = append(r.reply.Warnings, res.Warnings...)
+	r.reply.Warnings = append(r.reply.Warnings, revived.warnings()...)
+	if err != nil {
+		if res.Written == 0 {
+			return refusal(r.c, r.src, err)
+		}
+		return internal(fmt.Sprintf("the merge stopped after %d keys", res.Written),
+			fmt.Sprintf("the %s database may hold part of the backup; %s", r.name, r.reply.Undo), err)
+	}
+	return nil
+}
+
+// wipeRestore replaces the database by the verified file while holding it
+// exclusively: safety snapshot, bulk load into a staging directory next to
+// the database, crash-safe swap, reopen. With discard_previous the previous
+// database directory is deleted once the new one is in place.
+func (r *restoreRun) wipeRestore(ctx context.Context) error {
+	phase := "wait"
+	var res backup.Result
+	aside, err := r.s.store.Exclusive(ctx, r.name, func(db *badger.DB) (string, error) {
+		phase = "snapshot"
+		if hook := r.s.opts.BeforeRestoreWrite; hook != nil {
+			hook(r.name, true)
+		}
+		if err := r.safetySnapshot(ctx, db); err != nil {
+			return "", err
+		}
+		phase = "build"
+		staged := kv.SiblingName(r.s.store.Dirs().Of(r.name), "restore-staging", time.Now())
+		var err error
+		if res, err = backup.BuildWipeFrom(ctx, staged, r.src.open, r.restoreOptions()); err != nil {
+			return "", err
+		}
+		phase = "swap"
+		return staged, nil
+	})
+	r.reply.Written, r.reply.ExpiredSkipped, r.reply.SetAside = res.Written, res.Expired, aside
+	r.reply.Warnings = append(r.reply.Warnings, res.Warnings...)
+	if err == nil && aside != "" && r.p.discardPrevious {
+		if rerr := os.RemoveAll(aside); rerr != nil {
+			r.reply.Warnings = append(r.reply.Warnings, fmt.Sprintf("discard_previous=true: the previous database directory %s could not be deleted: %v", aside, rerr))
+			r.s.log.Warn("discard previous database directory", "request_id", requestID(r.c), "dir", aside, "error", rerr)
+		} else {
+			r.reply.Warnings = append(r.reply.Warnings, "the previous database directory was deleted (discard_previous=true)")
+			r.reply.SetAside, aside = "", ""
+		}
+	}
+	r.reply.Undo = r.undo(aside)
+	switch {
+	case err == nil:
+		return nil
+	case phase == "wait" || phase == "snapshot":
+		return err
+	case phase == "build":
+		if backup.IsInputError(err) || errors.Is(err, context.Canceled) {
+			return refusal(r.c, r.src, err)
+		}
+		return internal("the restored database could not be built",
+			fmt.Sprintf("nothing was changed: the %s database was not swapped; see the server log for request %s", r.name, requestID(r.c)), err)
+	}
+	hint := fmt.Sprintf("the restored %s database was built but not swapped in cleanly; see the server log for request %s", r.name, requestID(r.c))
+	if aside != "" {
+		hint += "; the previous database directory is at " + aside
+	}
+	return internal("the restored database could not be swapped in", hint+"; "+r.reply.Undo, err)
+}
+
+// safetySnapshot writes db, as it is now, to a backup set with trigger
+// pre_restore in the backup catalog, and records it in the reply; with
+// no_safety_snapshot it writes nothing.
+func (r *restoreRun) safetySnapshot(ctx context.Context, db *badger.DB) error {
+	if r.p.noSnapshot {
+		return nil
+	}
+	m, err := r.s.catalog.cat.Create(ctx, []backup.Source{{Name: string(r.name), DB: db}}, backup.SetOptions{
+		Trigger:      backup.TriggerPreRestore,
+		By:           r.user,
+		WriteOptions: backup.WriteOptions{ToolVersion: r.s.opts.Version},
+	})
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return internal("the safety snapshot could not be written, so the restore did not start", fmt.Sprintf(
+			"nothing was changed; free space in the backup catalog %s or fix its permissions (flowg serve --backup-dir)", r.s.catalog.cat.Dir()), err)
+	}
+	r.reply.SafetySnapshot, r.reply.SafetySnapshotDir = m.ID, r.s.setLocation(m.ID)
+	return nil
+}
+
+// undo says how to undo the restore: restore the safety snapshot, or put
+// back the previous database directory aside.
+func (r *restoreRun) undo(aside string) string {
+	var ways []string
+	if id := r.reply.SafetySnapshot; id != "" {
+		catalog := r.s.catalog.cat.Dir()
+		ways = append(ways, fmt.Sprintf("the safety snapshot %s (on the server) holds the %s database as it was: "+
+			"restore it with POST /api/v1/backups/%s/restore?wipe=true (`flowg backups restore --wipe %s`), "+
+			"or stop the server and run `flowg admin restore --backup-dir %s --set %s --only %s --wipe`",
+			id, r.name, id, id, catalog, id, r.name))
+	}
+	if aside != "" {
+		ways = append(ways, fmt.Sprintf("the previous database directory is kept on the server at %s", aside))
+	}
+	if len(ways) == 0 {
+		return "no safety copy was kept (no_safety_snapshot / discard_previous): restore an earlier restore-verified set from GET /api/v1/backups to go back"
+	}
+	return strings.Join(ways, "; ")
+}
+
+// revivedKeys collects the users and tokens a merge of auth brought back:
+// keys the database no longer held, because they were deleted or revoked
+// after the backup was taken.
+type revivedKeys map[string][]string
+
+func (rk revivedKeys) add(key []byte) {
+	if kind, name, ok := auth.DescribeKey(key); ok {
+		rk[kind] = append(rk[kind], name)
+	}
+}
+
+// warnings says what was brought back, one warning per kind.
+func (rk revivedKeys) warnings() []string {
+	kinds := make([]string, 0, len(rk))
+	for kind := range rk {
+		kinds = append(kinds, kind)
+	}
+	sort.Strings(kinds)
+	out := make([]string, 0, len(kinds))
+	for _, kind := range kinds {
+		names := strings.Join(rk[kind], ", ")
+		switch kind {
+		case "user":
+			out = append(out, fmt.Sprintf("the restore brought back %d user(s) the database did not hold "+
+				"(deleted since the backup?): %s; delete them again if that was intended", len(rk[kind]), names))
+		case "token":
+			out = append(out, fmt.Sprintf("the restore brought back %d token(s) the database did not hold: %s; "+
+				"tokens revoked since the backup stay revoked, revoke any other you do not want (DELETE /api/v1/tokens/:id)", len(rk[kind]), names))
+		}
+	}
+	return out
+}
