@@ -19,11 +19,14 @@ import (
 // keysPerRange is the rough number of keys each parallel range of a dump
 // covers: small enough that workers rarely wait on the ordered writer, large
 // enough that seeking is negligible.
-const keysPerRange = 32 << 10
+const keysPerRange = 4 << 10
 
 // framesAhead is how many sealed frames one range may hold while the writer
-// is busy with an earlier range; with the worker count it bounds memory.
-const framesAhead = 4
+// is busy with an earlier range; with the worker count it bounds memory (16
+// frames of at most 1 MiB per worker). Measured on 1M log records: 4 frames
+// left a worker idle half the time behind the ordered writer (2.1 s), 16
+// take 1.5 s, 32 gain little more for 40 MiB of RSS.
+const framesAhead = 16
 
 // pipeline dumps key ranges in parallel at one read timestamp and writes
 // their frames in key order: workers take ranges in order, fill and seal

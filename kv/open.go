@@ -67,9 +67,9 @@ func Open(dir string, o OpenOptions) (*badger.DB, error) {
 		if !Exists(dir) {
 			return nil, fmt.Errorf("open %s: %w", dir, ErrMissing)
 		}
-		// A read-only open serves one sequential scan (a backup): a large
-		// block cache would only hold blocks that are never read again.
-		opts = opts.WithReadOnly(true).WithBlockCacheSize(16 << 20)
+		// A read-only open serves one sequential scan (a backup): a block
+		// cache would only hold blocks that are never read again.
+		opts = opts.WithReadOnly(true).WithBlockCacheSize(4 << 20)
 	}
 	db, err := badger.Open(opts)
 	if err != nil {
