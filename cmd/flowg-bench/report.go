@@ -23,7 +23,7 @@ var opInfo = []struct{ op, what string }{
 	{opFlowgMerge, "`backup.MergeFile` into a fresh DB, incl. close"},
 	{opFlowgWipe, "`backup.WipeDir` into a fresh dir"},
 	{opFlowgVerify, "`backup.VerifyFile`, checksums only"},
-	{opFlowgVerifyLoad, "`backup.VerifyFile` with Load (in-memory scratch DB)"},
+	{opFlowgVerifyLoad, "`backup.VerifyFile` with Load (bulk-loaded into a scratch DB)"},
 	{opOnlineIngest, "`GET /api/v1/backup/logs` while clients ingest at full speed"},
 	{opLocalSet, "`Catalog.Create` into a local catalog directory"},
 	{opS3Set, "`Catalog.Create` into `s3://flowg-bench/bench` (MinIO, loopback)"},
