@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -72,8 +73,8 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 	// Reads of what db held before see a timestamp older than every write below.
 	before := db.NewTransaction(false)
 	defer before.Discard()
-	wb := db.NewWriteBatch()
-	defer wb.Cancel()
+	wb := newFreshWriter(db)
+	defer wb.cancel()
 	now := opts.now()
 	var bytes uint64
 	err := p.c.each(ctx, func(kv *pb.KV) error {
@@ -90,7 +91,7 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 		}
 		e := badger.NewEntry(kv.Key, kv.Value).WithMeta(userMetaOf(kv.UserMeta))
 		e.ExpiresAt = kv.ExpiresAt
-		if err := wb.SetEntry(e); err != nil {
+		if err := wb.set(e); err != nil {
 			return fmt.Errorf("write key %q: %w", truncateKey(kv.Key), err)
 		}
 		res.Written++
@@ -100,8 +101,8 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 		}
 		return nil
 	})
-	if err == nil {
-		err = wb.Flush()
+	if ferr := wb.flush(); err == nil {
+		err = ferr
 	}
 	res.Duration = time.Since(start)
 	if err != nil {
@@ -117,4 +118,92 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 func holds(txn *badger.Txn, key []byte) bool {
 	_, err := txn.Get(key)
 	return !errors.Is(err, badger.ErrKeyNotFound)
+}
+
+// freshWriter writes entries in transactions of mergeTxnKeys keys, each
+// committed asynchronously at a fresh commit timestamp, a bounded number in
+// flight. Small transactions keep Badger's per-transaction bookkeeping (a
+// map of pending writes) cheap, which large WriteBatch transactions are not.
+type freshWriter struct {
+	db   *badger.DB
+	txn  *badger.Txn
+	keys int
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	err  error
+}
+
+const (
+	mergeTxnKeys    = 1000
+	mergeTxnsAtOnce = 16
+)
+
+func newFreshWriter(db *badger.DB) *freshWriter {
+	return &freshWriter{db: db, sem: make(chan struct{}, mergeTxnsAtOnce)}
+}
+
+// set adds e to the current transaction. The entry's slices must stay
+// valid until flush returns.
+func (w *freshWriter) set(e *badger.Entry) error {
+	if err := w.failed(); err != nil {
+		return err
+	}
+	if w.txn == nil {
+		w.txn = w.db.NewTransaction(true)
+	}
+	err := w.txn.SetEntry(e)
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		w.commit()
+		w.txn = w.db.NewTransaction(true)
+		err = w.txn.SetEntry(e)
+	}
+	if err != nil {
+		return err
+	}
+	if w.keys++; w.keys >= mergeTxnKeys {
+		w.commit()
+	}
+	return nil
+}
+
+func (w *freshWriter) commit() {
+	w.sem <- struct{}{}
+	w.wg.Add(1)
+	w.txn.CommitWith(func(err error) {
+		if err != nil {
+			w.mu.Lock()
+			if w.err == nil {
+				w.err = err
+			}
+			w.mu.Unlock()
+		}
+		<-w.sem
+		w.wg.Done()
+	})
+	w.txn, w.keys = nil, 0
+}
+
+func (w *freshWriter) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// flush commits what is pending and waits for every commit.
+func (w *freshWriter) flush() error {
+	if w.txn != nil {
+		w.commit()
+	}
+	w.wg.Wait()
+	return w.failed()
+}
+
+// cancel discards an uncommitted transaction (after an error).
+func (w *freshWriter) cancel() {
+	if w.txn != nil {
+		w.txn.Discard()
+		w.txn = nil
+	}
+	w.wg.Wait()
 }
