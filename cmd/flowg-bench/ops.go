@@ -370,6 +370,6 @@ func fileSize(path string) int64 {
 // them: with the soft memory limit of cmd/flowg's leanMemory.
 func flowgMemoryLimit() {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(192 << 20)
+		debug.SetMemoryLimit(160 << 20)
 	}
 }

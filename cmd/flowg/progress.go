@@ -77,12 +77,12 @@ func entryFigures(name string, e backup.DBEntry) string {
 }
 
 // leanMemory asks the Go runtime to collect garbage before the heap passes
-// 192 MiB, unless the user set GOMEMLIMIT. Streaming backups, wipe restores
+// 160 MiB, unless the user set GOMEMLIMIT. Streaming backups, wipe restores
 // and verification hold little live data; without a limit the collector lets
 // garbage grow to twice the live heap, which is what a peak RSS then shows.
 // A soft limit: it never fails an allocation.
 func leanMemory() {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(192 << 20)
+		debug.SetMemoryLimit(160 << 20)
 	}
 }
