@@ -263,7 +263,7 @@ func TestOpenSnapshot_ScratchCopyStaysSparse(t *testing.T) {
 	if err := os.Mkdir(dst, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := copyDir(crashed, dst); err != nil {
+	if err := CopyDir(crashed, dst); err != nil {
 		t.Fatal(err)
 	}
 	src, got := allocatedBytes(t, crashed), allocatedBytes(t, dst)

@@ -36,7 +36,7 @@ func OpenSnapshot(dir, tmpDir string) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("copy %s for replay: %w", dir, err)
 	}
-	if err := copyDir(dir, scratch); err != nil {
+	if err := CopyDir(dir, scratch); err != nil {
 		os.RemoveAll(scratch)
 		return nil, fmt.Errorf("copy %s for replay: %w", dir, err)
 	}
@@ -61,9 +61,14 @@ func (s *Snapshot) Close() error {
 	return err
 }
 
-// copyDir copies the regular files of a Badger directory (it has no
-// subdirectories), skipping the lock file.
-func copyDir(src, dst string) error {
+// CopyDir copies the regular files of a Badger directory (it has no
+// subdirectories) into dst, created 0700 if needed, skipping the lock file
+// and keeping sparse files sparse. The database must not be written to
+// meanwhile.
+func CopyDir(src, dst string) error {
+	if err := os.MkdirAll(dst, 0o700); err != nil {
+		return err
+	}
 	entries, err := os.ReadDir(src)
 	if err != nil {
 		return err

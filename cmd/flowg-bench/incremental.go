@@ -83,7 +83,7 @@ func prepareIncremental(ctx context.Context, b *bench) *incremental {
 }
 
 func (in *incremental) setup(ctx context.Context, ds dataset) error {
-	if err := copyDir(ds.Dir, in.db); err != nil {
+	if err := kv.CopyDir(ds.Dir, in.db); err != nil {
 		return fmt.Errorf("copy the dataset: %w", err)
 	}
 	db, err := kv.Open(in.db, kv.OpenOptions{})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/flowg-backup/flowg/kv"
 	"io"
 	"net/http"
 	"os"
@@ -235,7 +236,7 @@ func (o *online) measureIngest(ctx context.Context, b *bench, round int) sample 
 	logs := filepath.Join(o.root, "ingest-logs")
 	os.RemoveAll(logs)
 	defer os.RemoveAll(logs)
-	if err := copyDir(b.ds.Dir, logs); err != nil {
+	if err := kv.CopyDir(b.ds.Dir, logs); err != nil {
 		s.Error = fmt.Sprintf("copy the dataset for the server: %v", err)
 		return s
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/flowg-backup/flowg/kv"
 	"io"
 	"net"
 	"net/http"
@@ -63,7 +64,7 @@ func prepareOnline(ctx context.Context, cfg config, ds dataset, progress io.Writ
 	if !copyLogs {
 		return o
 	}
-	if err := copyDir(ds.Dir, o.logs); err != nil {
+	if err := kv.CopyDir(ds.Dir, o.logs); err != nil {
 		o.na = fmt.Sprintf("copy the dataset for the server: %v", err)
 	}
 	return o
@@ -307,43 +308,6 @@ func procCPU(pid int) time.Duration {
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
-
-// copyDir copies the regular files of a Badger directory, skipping its lock.
-func copyDir(src, dst string) error {
-	if err := os.MkdirAll(dst, 0o700); err != nil {
-		return err
-	}
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if !e.Type().IsRegular() || e.Name() == "LOCK" {
-			continue
-		}
-		if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // buildError returns the first line of go build's output that is not a
