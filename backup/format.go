@@ -10,7 +10,7 @@ import (
 //
 //	header   magic "FLOWGBAK" | version u16 | length u32 | JSON Header | crc32c u32
 //	frame    'D' | stored length u32 | raw length u32 | keys u32 | crc32c u32 | stored bytes
-//	keys     'K' | the same layout, holding records with keys only (format 2)
+//	keys     'K' | the same layout, holding keys only, prefix-coded (format 2)
 //	trailer  'T' | keys u64 | logical bytes u64 | frames u64 | sha256 [32] | "FLOWGEND"
 //
 // A frame's stored bytes are a marshalled Badger pb.KVList, zstd-compressed

@@ -31,6 +31,7 @@ type frame struct {
 	keys    uint32
 	bytes   uint64 // keys plus values
 	content contentSum
+	lastKey []byte // the previous key of a key frame (prefix coding)
 	stored  []byte // raw, or comp
 	comp    []byte // compression buffer, reused
 	fixed   [frameFixedLen]byte
@@ -81,13 +82,31 @@ func (f *frame) add(key, value []byte, userMeta byte, version, expiresAt uint64)
 	f.content.add(key, value, userMeta, expiresAt)
 }
 
-// addKey appends a record holding only key, for a key frame.
+// addKey appends key to a key frame, prefix-coded: the record's key is
+// what follows the prefix it shares with the previous key of the frame, and
+// its version field is that prefix's length. Sorted keys share long
+// prefixes, so the list of every live key of an incremental backup stays
+// small. Each frame starts afresh, so frames decode on their own.
 func (f *frame) addKey(key []byte) {
-	size := protowire.SizeTag(fieldKey) + protowire.SizeBytes(len(key))
+	shared := 0
+	for shared < len(f.lastKey) && shared < len(key) && f.lastKey[shared] == key[shared] {
+		shared++
+	}
+	suffix := key[shared:]
+	size := protowire.SizeTag(fieldKey) + protowire.SizeBytes(len(suffix))
+	if shared > 0 {
+		size += protowire.SizeTag(fieldVersion) + protowire.SizeVarint(uint64(shared))
+	}
 	b := protowire.AppendTag(f.raw, fieldKVList, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(size))
 	b = protowire.AppendTag(b, fieldKey, protowire.BytesType)
-	f.raw = protowire.AppendBytes(b, key)
+	b = protowire.AppendBytes(b, suffix)
+	if shared > 0 {
+		b = protowire.AppendTag(b, fieldVersion, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(shared))
+	}
+	f.raw = b
+	f.lastKey = append(f.lastKey[:0], key...)
 	f.keys++
 }
 
@@ -115,6 +134,7 @@ func (f *frame) seal(enc *zstd.Encoder) {
 
 func (f *frame) reset() {
 	f.raw = f.raw[:0]
+	f.lastKey = f.lastKey[:0]
 	f.keys, f.bytes = 0, 0
 	f.content = contentSum{}
 }

@@ -263,6 +263,11 @@ func (r *Reader) nextFrame(kind byte) ([]*pb.KV, error) {
 	if len(kvs) != int(keys) {
 		return nil, fmt.Errorf("%w: %s holds %d records, header says %d", ErrCorrupt, where, len(kvs), keys)
 	}
+	if kind == kindInventory {
+		if err := unprefixKeys(kvs, where); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.checkOrder(kvs, where); err != nil {
 		return nil, err
 	}
@@ -368,6 +373,22 @@ func (r *Reader) nextRaw() ([]*pb.KV, error) {
 	}
 	r.account(kvs)
 	return kvs, nil
+}
+
+// unprefixKeys rebuilds the whole keys of a key frame (see frame.addKey).
+func unprefixKeys(kvs []*pb.KV, where string) error {
+	var prev []byte
+	for i, kv := range kvs {
+		shared := kv.Version
+		if shared > uint64(len(prev)) {
+			return fmt.Errorf("%w: %s key %d shares %d bytes with a key of %d", ErrCorrupt, where, i+1, shared, len(prev))
+		}
+		key := make([]byte, 0, int(shared)+len(kv.Key))
+		key = append(append(key, prev[:shared]...), kv.Key...)
+		kv.Key, kv.Version = key, 0
+		prev = key
+	}
+	return nil
 }
 
 // decodeInto returns the buffers the next frame is decoded into.
