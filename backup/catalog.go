@@ -354,7 +354,7 @@ func (c *Catalog) verifyFile(ctx context.Context, id, db string, entry DBEntry) 
 		return fmt.Errorf("%w: holds %d keys, the manifest says %d", ErrChecksum, got.Keys, entry.Keys)
 	case hexSum(sum) != entry.SHA256:
 		return fmt.Errorf("%w: SHA-256 differs from the manifest", ErrChecksum)
-	case entry.ContentSHA256 != "" && got.ContentSHA256 != entry.ContentSHA256:
+	case entry.ContentSum != "" && got.ContentSum != entry.ContentSum:
 		return fmt.Errorf("%w: content hash differs from the manifest", ErrChecksum)
 	}
 	return nil

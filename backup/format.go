@@ -108,8 +108,8 @@ type Summary struct {
 	// SHA256 is the checksum of the whole file, as sha256sum prints it and the
 	// manifest records it (empty for raw Badger streams).
 	SHA256 string `json:"sha256,omitempty"`
-	// ContentSHA256 sums the records themselves (see contentSum).
-	ContentSHA256 string `json:"content_sha256,omitempty"`
+	// ContentSum sums the records themselves (see contentSum).
+	ContentSum string `json:"content_sum,omitempty"`
 	// Inventory counts the keys listed by an incremental backup's key frames.
 	Inventory uint64 `json:"inventory_keys,omitempty"`
 }

@@ -139,7 +139,10 @@ func (f *frame) reset() {
 	f.content = contentSum{}
 }
 
-// newEncoder returns a single-threaded zstd encoder for frames.
+// newEncoder returns a single-threaded zstd encoder for frames. Its own
+// checksum is off: every frame already carries a CRC-32C of its compressed
+// bytes, and the file a SHA-256, so zstd's XXH64 would be a third pass.
 func newEncoder() (*zstd.Encoder, error) {
-	return zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+	return zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+		zstd.WithLowerEncoderMem(true), zstd.WithEncoderCRC(false))
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,37 +78,58 @@ func TestFormat_MatchesGoldenFiles(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Fatalf("the writer's output differs from %s (%d bytes, want %d): the format changed", path, len(got), len(want))
 			}
-			// And the golden file still reads back record for record.
-			var keys []string
-			r, err := NewReader(bytes.NewReader(want), ReadOptions{Size: int64(len(want)), Database: "config",
-				ContentSum: true, Inventory: func(kvs []*pb.KV) error {
-					for _, kv := range kvs {
-						keys = append(keys, string(kv.Key))
-					}
-					return nil
-				}})
+			readGolden(t, want, tt.incremental)
+		})
+	}
+}
+
+// TestFormat_ReadsFilesOfEarlierWriters keeps files written by earlier
+// versions of the writer readable: their frames still carry zstd's own
+// checksum, which the writer has left out since it became redundant with
+// the frames' CRC-32C.
+func TestFormat_ReadsFilesOfEarlierWriters(t *testing.T) {
+	for _, name := range []string{"full-zstd-checksum", "incremental-zstd-checksum"} {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", "format", "legacy", name+".db"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			n := 0
-			for {
-				kvs, err := r.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, kv := range kvs {
-					if want := fmt.Sprintf("pipelines/p%03d", n); string(kv.Key) != want || string(kv.Value) != fmt.Sprintf(`{"n":%d}`, n) {
-						t.Fatalf("record %d = %q %q, want key %q", n, kv.Key, kv.Value, want)
-					}
-					n++
-				}
-			}
-			if n != 40 || (tt.incremental && (len(keys) != 60 || keys[59] != "pipelines/p059")) {
-				t.Fatalf("read %d records and %d listed keys", n, len(keys))
-			}
+			readGolden(t, data, strings.HasPrefix(name, "incremental"))
 		})
+	}
+}
+
+// readGolden reads a golden file back record for record.
+func readGolden(t *testing.T, data []byte, incremental bool) {
+	t.Helper()
+	var keys []string
+	r, err := NewReader(bytes.NewReader(data), ReadOptions{Size: int64(len(data)), Database: "config",
+		ContentSum: true, Inventory: func(kvs []*pb.KV) error {
+			for _, kv := range kvs {
+				keys = append(keys, string(kv.Key))
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		kvs, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range kvs {
+			if want := fmt.Sprintf("pipelines/p%03d", n); string(kv.Key) != want || string(kv.Value) != fmt.Sprintf(`{"n":%d}`, n) {
+				t.Fatalf("record %d = %q %q, want key %q", n, kv.Key, kv.Value, want)
+			}
+			n++
+		}
+	}
+	if n != 40 || (incremental && (len(keys) != 60 || keys[59] != "pipelines/p059")) {
+		t.Fatalf("read %d records and %d listed keys", n, len(keys))
 	}
 }

@@ -43,19 +43,19 @@ const EncryptionAge = "age"
 
 // DBEntry describes one database's file in a backup directory.
 type DBEntry struct {
-	File          string        `json:"file"`
-	Format        FileFormat    `json:"format"`
-	Compression   Compression   `json:"compression,omitempty"`
-	Created       time.Time     `json:"created"`
-	Bytes         int64         `json:"bytes"`
-	Keys          uint64        `json:"keys"`
-	LogicalBytes  uint64        `json:"logical_bytes"`
-	ReadTs        uint64        `json:"read_ts"`
-	SHA256        string        `json:"sha256"`
-	ContentSHA256 string        `json:"content_sha256,omitempty"`
-	Duration      time.Duration `json:"duration_ns"`
-	Source        string        `json:"source,omitempty"`
-	Note          string        `json:"note,omitempty"`
+	File         string        `json:"file"`
+	Format       FileFormat    `json:"format"`
+	Compression  Compression   `json:"compression,omitempty"`
+	Created      time.Time     `json:"created"`
+	Bytes        int64         `json:"bytes"`
+	Keys         uint64        `json:"keys"`
+	LogicalBytes uint64        `json:"logical_bytes"`
+	ReadTs       uint64        `json:"read_ts"`
+	SHA256       string        `json:"sha256"`
+	ContentSum   string        `json:"content_sum,omitempty"`
+	Duration     time.Duration `json:"duration_ns"`
+	Source       string        `json:"source,omitempty"`
+	Note         string        `json:"note,omitempty"`
 	// Encrypted files: SHA256 is of the stored (encrypted) bytes, PlainSHA256
 	// of the flowg file inside.
 	Encrypted   bool   `json:"encrypted,omitempty"`

@@ -66,6 +66,6 @@ func (w *rawWriter) flush() error {
 
 func (w *rawWriter) Close() (Summary, error) {
 	err := w.flush()
-	w.summary.ContentSHA256 = w.content.hex()
+	w.summary.ContentSum = w.content.hex()
 	return w.summary, err
 }

@@ -25,8 +25,8 @@ type ReadOptions struct {
 	// Database, when set, is the database the file must hold; a flowg file of
 	// another database is refused with ErrWrongDatabase.
 	Database string
-	// ContentSum makes the reader compute Summary.ContentSHA256 (a SHA-256
-	// per record: verification needs it, a restore does not).
+	// ContentSum makes the reader compute Summary.ContentSum (a hash per
+	// record: verification needs it, a restore does not).
 	ContentSum bool
 	// ReuseBuffers lets the reader decode every frame into the same
 	// buffers: records are then valid only until the next call to Next.
@@ -318,7 +318,7 @@ func (r *Reader) readTrailer(digest []byte) error {
 	}
 	r.summary.SHA256 = hex.EncodeToString(r.sum.Sum(nil)) // the whole file, trailer included
 	if r.contentSum {
-		r.summary.ContentSHA256 = r.content.hex()
+		r.summary.ContentSum = r.content.hex()
 	}
 	r.done = true
 	return io.EOF
@@ -334,7 +334,7 @@ func (r *Reader) nextRaw() ([]*pb.KV, error) {
 			return nil, fmt.Errorf("%w: a raw Badger stream without a single record", ErrNotBackup)
 		}
 		if r.contentSum {
-			r.summary.ContentSHA256 = r.content.hex()
+			r.summary.ContentSum = r.content.hex()
 		}
 		r.done = true
 		return nil, io.EOF

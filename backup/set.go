@@ -155,7 +155,7 @@ func writeSetFile(ctx context.Context, sw setWriter, src Source, opts SetOptions
 	entry := DBEntry{
 		File: name, Format: format, Compression: hdr.Compression, Created: hdr.Created,
 		Bytes: stored.n, Keys: sum.Keys, LogicalBytes: sum.Bytes, ReadTs: hdr.ReadTs,
-		SHA256: digest, ContentSHA256: sum.ContentSHA256, Duration: time.Since(start), Note: src.Note,
+		SHA256: digest, ContentSum: sum.ContentSum, Duration: time.Since(start), Note: src.Note,
 		SinceTs: hdr.SinceTs, InventoryKeys: sum.Inventory, Epoch: epoch,
 	}
 	if opts.Keys.Encrypts() {

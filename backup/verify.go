@@ -81,7 +81,7 @@ func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (Header, Summa
 	if err != nil {
 		return br.Header(), sum, err
 	}
-	if keys != sum.Keys || content != sum.ContentSHA256 {
+	if keys != sum.Keys || content != sum.ContentSum {
 		return br.Header(), sum, fmt.Errorf("%w: the file's %d records load as %d keys with other content (duplicate or unsorted keys)",
 			ErrCorrupt, sum.Keys, keys)
 	}

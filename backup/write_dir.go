@@ -121,18 +121,18 @@ func dumpToTemp(ctx context.Context, dir string, src Source, opts WriteOptions) 
 		format = FormatFlowg
 	}
 	entry := DBEntry{
-		File:          name,
-		Format:        format,
-		Compression:   hdr.Compression,
-		Created:       hdr.Created,
-		Bytes:         tmp.n,
-		Keys:          sum.Keys,
-		LogicalBytes:  sum.Bytes,
-		ReadTs:        hdr.ReadTs,
-		SHA256:        digest,
-		ContentSHA256: sum.ContentSHA256,
-		Duration:      time.Since(start),
-		Note:          src.Note,
+		File:         name,
+		Format:       format,
+		Compression:  hdr.Compression,
+		Created:      hdr.Created,
+		Bytes:        tmp.n,
+		Keys:         sum.Keys,
+		LogicalBytes: sum.Bytes,
+		ReadTs:       hdr.ReadTs,
+		SHA256:       digest,
+		ContentSum:   sum.ContentSum,
+		Duration:     time.Since(start),
+		Note:         src.Note,
 	}
 	if opts.Keys.Encrypts() {
 		entry.Encrypted, entry.PlainSHA256 = true, sum.SHA256

@@ -173,7 +173,7 @@ func (w *Writer) Close() (Summary, error) {
 		return w.summary, err
 	}
 	w.summary.SHA256 = hex.EncodeToString(w.sum.Sum(nil)) // the whole file, trailer included
-	w.summary.ContentSHA256 = w.content.hex()
+	w.summary.ContentSum = w.content.hex()
 	return w.summary, nil
 }
 

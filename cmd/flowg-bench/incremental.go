@@ -403,6 +403,6 @@ func catalogSet(ctx context.Context, a opArgs, res *opResult) error {
 	}
 	e := m.Databases[benchDatabase]
 	res.Keys, res.LogicalBytes, res.FileBytes = e.Keys, e.LogicalBytes, e.Bytes
-	res.SetID, res.Parent, res.Inventory, res.ContentSHA256 = m.ID, m.Parent, e.InventoryKeys, e.ContentSHA256
+	res.SetID, res.Parent, res.Inventory, res.ContentSum = m.ID, m.Parent, e.InventoryKeys, e.ContentSum
 	return nil
 }

@@ -66,10 +66,10 @@ type opResult struct {
 	EndUnixNs   int64 `json:"end_unix_ns,omitempty"`
 	// Catalog sets: the set written, its parent, the live keys an
 	// incremental set lists and the content hash of its records.
-	SetID         string `json:"set_id,omitempty"`
-	Parent        string `json:"parent,omitempty"`
-	Inventory     uint64 `json:"inventory_keys,omitempty"`
-	ContentSHA256 string `json:"content_sha256,omitempty"`
+	SetID      string `json:"set_id,omitempty"`
+	Parent     string `json:"parent,omitempty"`
+	Inventory  uint64 `json:"inventory_keys,omitempty"`
+	ContentSum string `json:"content_sum,omitempty"`
 }
 
 // operation performs one timed operation and fills in what it knows.

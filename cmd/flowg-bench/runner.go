@@ -45,10 +45,10 @@ type sample struct {
 	StartUnixNs int64 `json:"start_unix_ns,omitempty"`
 	EndUnixNs   int64 `json:"end_unix_ns,omitempty"`
 	// Catalog sets (local-set, s3-set, incr-set, incr-full).
-	SetID         string `json:"set_id,omitempty"`
-	Parent        string `json:"parent,omitempty"`
-	Inventory     uint64 `json:"inventory_keys,omitempty"`
-	ContentSHA256 string `json:"content_sha256,omitempty"`
+	SetID      string `json:"set_id,omitempty"`
+	Parent     string `json:"parent,omitempty"`
+	Inventory  uint64 `json:"inventory_keys,omitempty"`
+	ContentSum string `json:"content_sum,omitempty"`
 	// Ingest* are set for online-backup-ingest: the clients, their batch
 	// size, the records per second acknowledged with ingest alone (before
 	// and after the backup) and during the backup, every record
@@ -365,7 +365,7 @@ func (b *bench) child(ctx context.Context, round int, op string, args []string, 
 	}
 	s.Nanos, s.Keys, s.LogicalBytes, s.FileBytes = res.Nanos, res.Keys, res.LogicalBytes, res.FileBytes
 	s.StartUnixNs, s.EndUnixNs = res.StartUnixNs, res.EndUnixNs
-	s.SetID, s.Parent, s.Inventory, s.ContentSHA256 = res.SetID, res.Parent, res.Inventory, res.ContentSHA256
+	s.SetID, s.Parent, s.Inventory, s.ContentSum = res.SetID, res.Parent, res.Inventory, res.ContentSum
 	s.MaxRSSKiB, s.RSSSource = res.PeakRSSKiB, "child VmHWM"
 	if s.MaxRSSKiB == 0 {
 		s.MaxRSSKiB, s.RSSSource = s.RusageMaxRSSKiB, "child rusage (includes the harness's RSS)"

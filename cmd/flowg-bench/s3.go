@@ -252,15 +252,15 @@ func (b *bench) measureSet(ctx context.Context, round int, op string) sample {
 // sameContent checks that every catalog set of the dataset, local or S3,
 // holds the same records (the content hash of the first one seen).
 func (b *bench) sameContent(s sample) string {
-	if s.ContentSHA256 == "" {
+	if s.ContentSum == "" {
 		return fmt.Sprintf("%s reported no content hash", s.Op)
 	}
 	if b.setContent == "" {
-		b.setContent = s.ContentSHA256
+		b.setContent = s.ContentSum
 		return ""
 	}
-	if s.ContentSHA256 != b.setContent {
-		return fmt.Sprintf("%s wrote records with content hash %s, an earlier set %s", s.Op, s.ContentSHA256, b.setContent)
+	if s.ContentSum != b.setContent {
+		return fmt.Sprintf("%s wrote records with content hash %s, an earlier set %s", s.Op, s.ContentSum, b.setContent)
 	}
 	return ""
 }

@@ -139,18 +139,18 @@ func (s downloadSource) entry(api *apiClient, got receivedFile) backup.DBEntry {
 		return e
 	}
 	e := backup.DBEntry{
-		File:          got.file,
-		Format:        backup.FormatFlowg,
-		Compression:   got.header.Compression,
-		Created:       got.header.Created,
-		Bytes:         got.bytes,
-		Keys:          got.sum.Keys,
-		LogicalBytes:  got.sum.Bytes,
-		ReadTs:        got.header.ReadTs,
-		SHA256:        got.sha256,
-		ContentSHA256: got.sum.ContentSHA256,
-		Duration:      time.Since(got.start),
-		Source:        api.server,
+		File:         got.file,
+		Format:       backup.FormatFlowg,
+		Compression:  got.header.Compression,
+		Created:      got.header.Created,
+		Bytes:        got.bytes,
+		Keys:         got.sum.Keys,
+		LogicalBytes: got.sum.Bytes,
+		ReadTs:       got.header.ReadTs,
+		SHA256:       got.sha256,
+		ContentSum:   got.sum.ContentSum,
+		Duration:     time.Since(got.start),
+		Source:       api.server,
 	}
 	if got.raw {
 		e.Format, e.Created = backup.FormatBadger, got.start.UTC()

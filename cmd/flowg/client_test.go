@@ -250,7 +250,7 @@ func TestClientBackup_WritesVerifiedFilesAndManifest(t *testing.T) {
 			t.Errorf("%s mode: want 0600, got %v", file, st.Mode().Perm())
 		}
 		if e.File != file || e.Format != backup.FormatFlowg || e.Keys != wantKeys[db] || e.Bytes != int64(len(body)) ||
-			e.SHA256 != sha256Hex(body) || e.ContentSHA256 == "" || e.ReadTs == 0 || e.Source != srv.URL {
+			e.SHA256 != sha256Hex(body) || e.ContentSum == "" || e.ReadTs == 0 || e.Source != srv.URL {
 			t.Errorf("manifest entry of %s: want file %s, %d keys, %d bytes, sha256 %s, source %s; got %+v",
 				db, file, wantKeys[db], len(body), sha256Hex(body), srv.URL, e)
 		}
