@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/flowg-backup/flowg/auth"
+	"github.com/flowg-backup/flowg/internal/duration"
 )
 
 // login checks a username and password (POST /api/v1/auth/login) and
@@ -48,7 +49,7 @@ func (s *Server) createToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ttl, err := parseLifetime(req.ExpiresIn)
+	ttl, err := duration.Parse(req.ExpiresIn)
 	if err != nil {
 		return badRequest("expires_in: "+err.Error(), `use e.g. "expires_in": "720h" or "30d", or leave it out for a token that does not expire`)
 	}

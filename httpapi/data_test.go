@@ -34,6 +34,24 @@ func TestConfigDocuments_PutGetListDelete(t *testing.T) {
 	e.do("GET", "/api/v1/alerts", readOnly, nil, "").wantError(t, http.StatusForbidden, "read_alerts", "read_alerts")
 }
 
+// TestStreams_TTLTakesDaysAndRefusesBadDurations: a stream TTL of "30d" is
+// 720 hours; a bad one is a 400 saying which forms work, and the TTL set
+// before is kept.
+func TestStreams_TTLTakesDaysAndRefusesBadDurations(t *testing.T) {
+	e := newEnv(t, nil)
+	e.doJSON("PUT", "/api/v1/streams/app", e.root, map[string]string{"ttl": "30d"}).must(t, 200)
+	if got := e.do("GET", "/api/v1/streams/app", e.root, nil, "").must(t, 200).json(t); got["ttl"] != "720h" {
+		t.Fatalf("stream config after ttl 30d = %v, want ttl 720h", got)
+	}
+	for _, bad := range []string{"1.5d", "-3d", "month"} {
+		e.doJSON("PUT", "/api/v1/streams/app", e.root, map[string]string{"ttl": bad}).
+			wantError(t, http.StatusBadRequest, "use e.g. 720h, 90m or 30d", "30d")
+	}
+	if got := e.do("GET", "/api/v1/streams/app", e.root, nil, "").must(t, 200).json(t); got["ttl"] != "720h" {
+		t.Errorf("stream config after refused TTLs = %v, want ttl 720h still", got)
+	}
+}
+
 func TestLogs_IngestQueryAndTTL(t *testing.T) {
 	e := newEnv(t, nil)
 	e.doJSON("PUT", "/api/v1/streams/app", e.root, map[string]string{"ttl": "720h"}).must(t, 200)

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/flowg-backup/flowg/auth"
+	"github.com/flowg-backup/flowg/internal/duration"
 	"github.com/flowg-backup/flowg/kv"
 	"github.com/flowg-backup/flowg/kv/logstore"
 )
@@ -147,7 +148,7 @@ func (s *Server) putStream(c echo.Context) error {
 	if err := decodeJSON(c, &req, maxJSONBody, `{"ttl": "720h"}`); err != nil {
 		return err
 	}
-	ttl, err := parseLifetime(req.TTL)
+	ttl, err := duration.Parse(req.TTL)
 	if err != nil {
 		return badRequest("ttl: "+err.Error(), `use e.g. {"ttl": "720h"} or {"ttl": "30d"}; {"ttl": ""} keeps records forever`)
 	}

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -41,30 +38,6 @@ func decodeJSON(c echo.Context, v any, limit int64, example string) error {
 		return badRequest("the request body holds more than one JSON value", hint)
 	}
 	return nil
-}
-
-// parseLifetime parses a duration as Go writes it ("720h", "90m"), or a
-// whole number of days ("30d"). "" and "0" mean none.
-func parseLifetime(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || s == "0" {
-		return 0, nil
-	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.ParseInt(days, 10, 32)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("%q is not a number of days", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration: use e.g. 720h, 90m or 30d", s)
-	}
-	if d < 0 {
-		return 0, fmt.Errorf("%q is negative", s)
-	}
-	return d, nil
 }
 
 // jsonSerializer is echo's JSON serializer without HTML escaping, so hints

@@ -193,11 +193,12 @@ func damage(t testing.TB, path string) {
 
 func TestCatalog_ScheduledSetIsVerifiedListedPrunedAndInTheMetrics(t *testing.T) {
 	dirs := newServerDirs(t)
-	s := startServer(t, dirs, "--backup-schedule", "@every 2s", "--backup-verify", "--backup-keep", "1")
+	s := startServer(t, dirs, "--backup-schedule", "@every 2s", "--backup-verify", "--backup-keep", "1", "--backup-max-age", "30d")
 	root := s.rootJWT(t)
 	s.putDoc(t, root, "/api/v1/pipelines/p", `{"v":1}`)
 	s.ingest(t, root, "app", map[string]any{"id": "1"})
-	waitForLog(t, s, 5*time.Second, "backup schedule started", "schedule=\"@every 2s\"")
+	// --backup-max-age 30d is 720 hours, as the API reads "30d".
+	waitForLog(t, s, 5*time.Second, "backup schedule started", "schedule=\"@every 2s\"", "max_age=720h0m0s")
 
 	first := waitForSet(t, s, root, 20*time.Second, "scheduled restore-verified set", func(c catSet) bool {
 		return c.Trigger == "scheduled" && c.Label == "restore-verified"

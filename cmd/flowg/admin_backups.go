@@ -30,7 +30,7 @@ Examples:
    flowg admin backups list --backup-dir ./backups
    flowg admin backups verify --backup-dir ./backups 20261122T020000Z-3fa2c1
    flowg admin backups verify --backup-dir ./backups --all
-   flowg admin backups prune --backup-dir ./backups --keep 7 --max-age 720h --dry-run`,
+   flowg admin backups prune --backup-dir ./backups --keep 7 --max-age 30d --dry-run`,
 		Subcommands: []*cli.Command{
 			{
 				Name:      "create",
@@ -65,9 +65,18 @@ when there is no such set or a database was rebuilt since.`,
 				Name:      "prune",
 				Usage:     "delete the sets a retention policy drops (never the newest restore-verified one)",
 				UsageText: "flowg admin backups prune [--backup-dir DIR] [--keep N] [--max-age DURATION] [--dry-run]",
+				Description: `Deletes the sets that --keep and --max-age drop: the newest N manual and
+scheduled sets are kept, older ones past the maximum age go; pre_restore
+safety snapshots are kept for the maximum age at least. It never deletes the
+newest restore-verified set of a database, nor a set another set builds on.
+DURATION is as Go writes it (720h, 90m) or a whole number of days (30d).
+
+Examples:
+   flowg admin backups prune --backup-dir ./backups --max-age 30d --dry-run
+   flowg admin backups prune --backup-dir ./backups --keep 14 --max-age 720h`,
 				Flags: append(catalogFlags(),
 					&cli.IntFlag{Name: "keep", Usage: "keep the newest N manual and scheduled sets"},
-					&cli.DurationFlag{Name: "max-age", Usage: "drop sets older than this (e.g. 720h); pre-restore sets are kept at least this long"},
+					&cli.StringFlag{Name: "max-age", Usage: "drop sets older than this: e.g. 720h, 90m or 30d; pre-restore sets are kept at least this long"},
 					&cli.BoolFlag{Name: "dry-run", Usage: "say what would be deleted; delete nothing"},
 				),
 				Action: adminBackupsPrune,
@@ -226,7 +235,11 @@ func adminBackupsPrune(c *cli.Context) error {
 	if err := noArgs(c); err != nil {
 		return err
 	}
-	policy := backup.Retention{Keep: c.Int("keep"), MaxAge: c.Duration("max-age")}
+	maxAge, err := durationFrom(c, "max-age")
+	if err != nil {
+		return err
+	}
+	policy := backup.Retention{Keep: c.Int("keep"), MaxAge: maxAge}
 	if policy.IsZero() {
 		return usagef("give --keep N and/or --max-age DURATION")
 	}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"github.com/flowg-backup/flowg/internal/duration"
 	"github.com/flowg-backup/flowg/kv"
 	"github.com/urfave/cli/v2"
 )
@@ -157,6 +159,17 @@ func requiredFlag(c *cli.Context, name, missing string) (string, error) {
 		return "", usagef("%s", missing)
 	}
 	return v, nil
+}
+
+// durationFrom reads flag name as a duration: as Go writes it ("720h",
+// "90m") or a whole number of days ("30d"), parsed as the HTTP API parses
+// its durations; 0 when unset. A bad or negative value is a usage error.
+func durationFrom(c *cli.Context, name string) (time.Duration, error) {
+	d, err := duration.Parse(c.String(name))
+	if err != nil {
+		return 0, usagef("--%s: %v", name, err)
+	}
+	return d, nil
 }
 
 // flagsFirst refuses a flag given after the arguments: urfave/cli stops

@@ -325,7 +325,9 @@ func TestServe_BadBackupFlagsAreUsageErrors(t *testing.T) {
 		{"an interval under a second", []string{"--backup-schedule", "@every 10ms"}, "at least 1s"},
 		{"verify without a schedule", []string{"--backup-verify"}, "--backup-verify verifies scheduled sets"},
 		{"a negative keep", []string{"--backup-keep", "-1"}, "--backup-keep -1"},
-		{"a negative max age", []string{"--backup-max-age", "-5h"}, "--backup-max-age -5h0m0s"},
+		{"a negative max age", []string{"--backup-max-age", "-5h"}, `--backup-max-age: "-5h" is negative: use e.g. 720h, 90m or 30d`},
+		{"a max age in fractional days", []string{"--backup-max-age", "1.5d"}, `--backup-max-age: "1.5d" is not a duration: use e.g. 720h, 90m or 30d`},
+		{"a max age without a unit", []string{"--backup-max-age", "30"}, `--backup-max-age: "30" is not a duration: use e.g. 720h, 90m or 30d`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -59,9 +59,9 @@ that one skip. --backup-verify verifies each scheduled set right after it is
 written (every checksum and a load into a scratch database). After every set,
 scheduled or made with POST /api/v1/backups, retention deletes the sets
 --backup-keep and --backup-max-age drop: the newest N manual and scheduled
-sets are kept, older ones past the maximum age go; pre_restore safety
-snapshots are kept for the maximum age at least, and the newest
-restore-verified set of each database is never deleted. See the sets with
+sets are kept, older ones past the maximum age (720h, or in days: 30d) go;
+pre_restore safety snapshots are kept for the maximum age at least, and the
+newest restore-verified set of each database is never deleted. See the sets with
 'flowg backups list' (running server) or 'flowg admin backups list'.
 
 On SIGINT or SIGTERM it stops accepting connections, waits up to 10s for
@@ -72,7 +72,7 @@ Examples:
    flowg serve --http-bind 0.0.0.0:5080 --backup-dir /var/backups/flowg
    FLOWG_ROOT_PASSWORD=s3cret flowg serve --auth-dir ./data/auth --config-dir ./data/config --log-dir ./data/logs
    flowg serve --no-online-restore --max-upload 64GiB
-   flowg serve --backup-dir /var/backups/flowg --backup-schedule "0 2 * * *" --backup-verify --backup-keep 14 --backup-max-age 720h
+   flowg serve --backup-dir /var/backups/flowg --backup-schedule "0 2 * * *" --backup-verify --backup-keep 14 --backup-max-age 30d
    flowg serve --backup-schedule "@every 6h" --backup-keep 28`,
 		Flags: append(append(dirFlags(),
 			&cli.StringFlag{Name: "http-bind", Value: "127.0.0.1:5080", Usage: "address to serve HTTP on", EnvVars: []string{"FLOWG_HTTP_BIND"}},
@@ -82,7 +82,7 @@ Examples:
 			&cli.BoolFlag{Name: "backup-incremental", Usage: "scheduled sets hold only what changed since the previous set (a full set starts each chain)"},
 			&cli.IntFlag{Name: "backup-full-every", Value: 7, Usage: "with --backup-incremental: a full set after this many sets in a chain"},
 			&cli.IntFlag{Name: "backup-keep", Usage: "retention: keep the newest N manual and scheduled sets (0: no limit by count)"},
-			&cli.DurationFlag{Name: "backup-max-age", Usage: "retention: delete sets older than this, e.g. 720h; pre-restore sets are kept at least this long (0: no limit by age)"},
+			&cli.StringFlag{Name: "backup-max-age", Usage: "retention: delete sets older than this, e.g. 720h or 30d; pre-restore sets are kept at least this long (0: no limit by age)"},
 			&cli.StringFlag{Name: "root-password", Usage: "password of user root, created on first start only (random and printed once when unset)", EnvVars: []string{"FLOWG_ROOT_PASSWORD"}},
 			&cli.BoolFlag{Name: "no-online-restore", Usage: "refuse POST /api/v1/restore/... (403); restore offline with 'flowg admin restore'"},
 			&cli.StringFlag{Name: "upload-dir", Usage: "where restore uploads are staged while checked (default: the system temp dir)", EnvVars: []string{"FLOWG_UPLOAD_DIR"}},
@@ -289,8 +289,13 @@ func backupPlanFrom(c *cli.Context) (backupPlan, error) {
 		verify:      c.Bool("backup-verify"),
 		incremental: c.Bool("backup-incremental"),
 		fullEvery:   c.Int("backup-full-every"),
-		retention:   backup.Retention{Keep: c.Int("backup-keep"), MaxAge: c.Duration("backup-max-age")},
+		retention:   backup.Retention{Keep: c.Int("backup-keep")},
 	}
+	maxAge, err := durationFrom(c, "backup-max-age")
+	if err != nil {
+		return p, err
+	}
+	p.retention.MaxAge = maxAge
 	if p.fullEvery < 1 {
 		return p, usagef("--backup-full-every %d: give how many sets a chain may hold, at least 1", p.fullEvery)
 	}
@@ -303,9 +308,6 @@ func backupPlanFrom(c *cli.Context) (backupPlan, error) {
 	}
 	if p.retention.Keep < 0 {
 		return p, usagef("--backup-keep %d: give a number of sets, 0 for no limit", p.retention.Keep)
-	}
-	if p.retention.MaxAge < 0 {
-		return p, usagef("--backup-max-age %s: give a positive duration such as 720h, 0 for no limit", p.retention.MaxAge)
 	}
 	return p, nil
 }

@@ -1,0 +1,48 @@
+// Package duration parses the lifetimes and ages flowg takes from people:
+// a Go duration ("720h", "90m") or a whole number of days ("30d"). The HTTP
+// API (token expiry, stream TTL) and the command line (--max-age,
+// --backup-max-age) both call Parse, so they accept the same values and
+// refuse bad ones with the same message.
+package duration
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Day is the length of the "d" unit: 24 hours, whatever the calendar says.
+const Day = 24 * time.Hour
+
+// maxDays is the largest number of days a time.Duration holds.
+const maxDays = int64(1<<63-1) / int64(Day)
+
+// Parse parses s as Go writes a duration ("720h", "1h30m") or as a whole
+// number of days ("30d"), around optional spaces. "" and "0" mean zero.
+// Negative, fractional-day and overflowing values are refused; every
+// error quotes s and says which forms are accepted.
+func Parse(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	if strings.HasPrefix(s, "-") {
+		return 0, fmt.Errorf("%q is negative: use e.g. 720h, 90m or 30d", s)
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a duration: use e.g. 720h, 90m or 30d (whole days only)", s)
+		}
+		if n > maxDays {
+			return 0, fmt.Errorf("%q is too long: at most %dd", s, maxDays)
+		}
+		return time.Duration(n) * Day, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration: use e.g. 720h, 90m or 30d", s)
+	}
+	return d, nil
+}
