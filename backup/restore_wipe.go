@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/dgraph-io/ristretto/v2/z"
 	"github.com/flowg-backup/flowg/kv"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // wipeStreamID is the single StreamWriter stream a wipe restore writes: a
@@ -122,10 +124,7 @@ func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptio
 				res.Expired++
 				continue
 			}
-			rec.StreamId = wipeStreamID
-			rec.Version = max(rec.Version, 1)
-			rec.Meta = nil // values go inline; a copied value-pointer bit would empty them
-			badger.KVToBuffer(rec, buf)
+			appendStreamRecord(buf, rec)
 			res.Written++
 			bytes += uint64(len(rec.Key) + len(rec.Value))
 		}
@@ -154,6 +153,46 @@ func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptio
 		opts.Progress(res.Written, bytes)
 	}
 	return res, nil
+}
+
+// appendStreamRecord adds rec to buf as the StreamWriter reads it: a
+// marshalled pb.KV of stream wipeStreamID, at version 1 when the file has
+// none. Meta is left out: values go inline, and a copied value-pointer bit
+// would empty them. It does what badger.KVToBuffer does, without going
+// through protobuf reflection for every record.
+func appendStreamRecord(buf *z.Buffer, rec *pb.KV) {
+	version := max(rec.Version, 1)
+	size := protowire.SizeTag(fieldKey) + protowire.SizeBytes(len(rec.Key)) +
+		protowire.SizeTag(fieldVersion) + protowire.SizeVarint(version) +
+		protowire.SizeTag(fieldStreamID) + protowire.SizeVarint(wipeStreamID)
+	if len(rec.Value) > 0 {
+		size += protowire.SizeTag(fieldValue) + protowire.SizeBytes(len(rec.Value))
+	}
+	if len(rec.UserMeta) > 0 {
+		size += protowire.SizeTag(fieldUserMeta) + protowire.SizeBytes(len(rec.UserMeta))
+	}
+	if rec.ExpiresAt != 0 {
+		size += protowire.SizeTag(fieldExpiresAt) + protowire.SizeVarint(rec.ExpiresAt)
+	}
+	b := buf.SliceAllocate(size)[:0]
+	b = protowire.AppendTag(b, fieldKey, protowire.BytesType)
+	b = protowire.AppendBytes(b, rec.Key)
+	if len(rec.Value) > 0 {
+		b = protowire.AppendTag(b, fieldValue, protowire.BytesType)
+		b = protowire.AppendBytes(b, rec.Value)
+	}
+	if len(rec.UserMeta) > 0 {
+		b = protowire.AppendTag(b, fieldUserMeta, protowire.BytesType)
+		b = protowire.AppendBytes(b, rec.UserMeta)
+	}
+	b = protowire.AppendTag(b, fieldVersion, protowire.VarintType)
+	b = protowire.AppendVarint(b, version)
+	if rec.ExpiresAt != 0 {
+		b = protowire.AppendTag(b, fieldExpiresAt, protowire.VarintType)
+		b = protowire.AppendVarint(b, rec.ExpiresAt)
+	}
+	b = protowire.AppendTag(b, fieldStreamID, protowire.VarintType)
+	protowire.AppendVarint(b, wipeStreamID)
 }
 
 func writeBuffer(sw *badger.StreamWriter, buf *z.Buffer) error {
