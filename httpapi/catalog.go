@@ -18,6 +18,7 @@ import (
 
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/internal/chain"
 	"github.com/flowg-backup/flowg/kv"
 )
 
@@ -55,7 +56,8 @@ type BackupRun struct {
 	// By says who asked for the set: a user name, or "scheduler".
 	By string
 	// Incremental builds the set on the newest complete one (see
-	// backup.SetOptions.Incremental); MaxChain bounds a chain's length.
+	// backup.SetOptions.Incremental); MaxChain bounds a chain's length,
+	// Options.MaxChain when 0 or less.
 	Incremental bool
 	MaxChain    int
 }
@@ -69,7 +71,11 @@ type BackupResult struct {
 	Pruned []string
 	// Warnings say what went wrong after the set was written (pruning).
 	Warnings []string
-	Duration time.Duration
+	// FullReason says why a set asked to be incremental is a full set (the
+	// chain reached MaxChain, no set to build on, a database rebuilt); ""
+	// for an incremental set and when none was asked for.
+	FullReason string
+	Duration   time.Duration
 }
 
 // RunBackup writes a backup set of the server's databases into the catalog
@@ -86,6 +92,9 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 	if run.Trigger == "" {
 		run.Trigger = backup.TriggerManual
 	}
+	if run.MaxChain <= 0 {
+		run.MaxChain = s.opts.MaxChain
+	}
 	start := time.Now()
 	r := backup.Routine{
 		Catalog: s.catalog.cat,
@@ -97,6 +106,9 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 	}
 	info, err := r.Run(ctx)
 	res := BackupResult{Set: info}
+	if err == nil && run.Incremental && info.Parent == "" {
+		res.FullReason = s.whyFull(info.ID, run.MaxChain)
+	}
 	if err == nil {
 		pruned, perr := s.prune()
 		res.Pruned = pruned
@@ -117,6 +129,12 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 	s.metrics.catalogRun(run.Trigger, result)
 	attrs := []any{"id", info.ID, "trigger", run.Trigger, "by", run.By, "databases", setNames(info),
 		"label", info.Label, "duration", res.Duration.Round(time.Millisecond), "pruned", res.Pruned}
+	if run.Incremental {
+		attrs = append(attrs, "parent", info.Parent)
+	}
+	if res.FullReason != "" {
+		attrs = append(attrs, "full_reason", res.FullReason)
+	}
 	switch {
 	case err != nil:
 		s.log.Error("backup set failed", append(attrs, "error", err)...)
@@ -126,6 +144,17 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 		s.log.Info("backup set written", attrs...)
 	}
 	return res, err
+}
+
+// whyFull says why set id, asked to be incremental, came out full (see
+// chain.WhyFull); "" when the catalog cannot be listed.
+func (s *Server) whyFull(id string, maxChain int) string {
+	sets, err := s.catalog.cat.List()
+	if err != nil {
+		s.log.Warn("read backup catalog to explain a full set", "id", id, "error", err)
+		return ""
+	}
+	return chain.WhyFull(sets, id, maxChain)
 }
 
 // prune deletes the sets the retention policy drops, holding the catalog
@@ -175,12 +204,14 @@ type listReply struct {
 }
 
 // createReply is the answer of POST /api/v1/backups: the set as listed,
-// and what retention pruned after it.
+// and what retention pruned after it. FullReason is there only when
+// ?incremental=true gave a full set (its "parent" is absent): it says why.
 type createReply struct {
 	backup.SetInfo
-	Pruned   []string `json:"pruned"`
-	Warnings []string `json:"warnings"`
-	Duration string   `json:"duration"`
+	Pruned     []string `json:"pruned"`
+	Warnings   []string `json:"warnings"`
+	Duration   string   `json:"duration"`
+	FullReason string   `json:"full_reason,omitempty"`
 }
 
 // listSets lists the sets of the catalog, newest first, with their labels
@@ -214,8 +245,11 @@ func (s *Server) getSet(c echo.Context) error {
 }
 
 // createSet writes a set now (POST /api/v1/backups?only=logs,config
-// &verify=true&incremental=true), then applies retention. It needs the backup scopes of
-// every database it backs up. The run goes on if the client goes away.
+// &verify=true&incremental=true), then applies retention. An incremental
+// set is capped as scheduled ones are: once the newest chain holds
+// Options.MaxChain sets, the set is full and the answer's full_reason says
+// so. It needs the backup scopes of every database it backs up. The run
+// goes on if the client goes away.
 func (s *Server) createSet(c echo.Context) error {
 	names, err := onlyParam(c)
 	if err != nil {
@@ -238,7 +272,7 @@ func (s *Server) createSet(c echo.Context) error {
 		return s.backupRunError(c, res, err)
 	}
 	reply := createReply{SetInfo: res.Set, Pruned: res.Pruned, Warnings: res.Warnings,
-		Duration: res.Duration.Round(time.Millisecond).String()}
+		Duration: res.Duration.Round(time.Millisecond).String(), FullReason: res.FullReason}
 	if reply.Pruned == nil {
 		reply.Pruned = []string{}
 	}

@@ -28,8 +28,9 @@ import (
 // setJSON is a set as the catalog routes answer it.
 type setJSON struct {
 	backup.SetInfo
-	Pruned   []string `json:"pruned"`
-	Warnings []string `json:"warnings"`
+	Pruned     []string `json:"pruned"`
+	Warnings   []string `json:"warnings"`
+	FullReason string   `json:"full_reason"`
 }
 
 func decodeSet(t testing.TB, r reply) setJSON {
@@ -517,6 +518,38 @@ func TestCatalog_GuardRefusesRestoresWithoutSafetyCopyUntilASetIsVerified(t *tes
 	// Without the flags nothing changes: the seed's calls work as before.
 	e.restore("config", "", file).must(t, 200)
 	e.restore("config", "?wipe=true", file).must(t, 200)
+}
+
+// TestCatalog_IncrementalChainsHoldAtMostDefaultMaxChainSets: with
+// Options.MaxChain unset, ?incremental=true builds six sets on a full one,
+// then the eighth set is full, its answer has no parent and full_reason
+// names the chain that was full; the ninth builds on it.
+func TestCatalog_IncrementalChainsHoldAtMostDefaultMaxChainSets(t *testing.T) {
+	e := newEnv(t, nil)
+	e.putPipeline("p", "v0")
+	prev := e.createSet("?incremental=true")
+	if prev.Parent != "" || prev.FullReason != "there is no complete set to build on" {
+		t.Fatalf("the first set builds on %q, full_reason %q; want a full set saying there is nothing to build on", prev.Parent, prev.FullReason)
+	}
+	for i := 2; i <= httpapi.DefaultMaxChain; i++ {
+		e.putPipeline("p", fmt.Sprintf("v%d", i))
+		set := e.createSet("?incremental=true")
+		if set.Parent != prev.ID || set.FullReason != "" {
+			t.Fatalf("set %d builds on %q (full_reason %q), want %s", i, set.Parent, set.FullReason, prev.ID)
+		}
+		prev = set
+	}
+	capped := e.createSet("?incremental=true")
+	want := fmt.Sprintf("the chain of set %s already holds 7 sets, the most a chain may hold (7): a new chain starts", prev.ID)
+	if capped.Parent != "" || capped.FullReason != want {
+		t.Fatalf("set 8 builds on %q, full_reason %q; want a full set, full_reason %q", capped.Parent, capped.FullReason, want)
+	}
+	if next := e.createSet("?incremental=true"); next.Parent != capped.ID {
+		t.Errorf("set 9 builds on %q, want %s", next.Parent, capped.ID)
+	}
+	if full := e.createSet(""); full.FullReason != "" {
+		t.Errorf("a set not asked to be incremental has full_reason %q, want none", full.FullReason)
+	}
 }
 
 func TestCatalog_CreateAppliesRetentionButKeepsTheNewestVerifiedSet(t *testing.T) {

@@ -19,6 +19,11 @@ import (
 // Options.BackupDir is empty.
 const DefaultBackupDir = "./backups"
 
+// DefaultMaxChain is how many sets an incremental chain holds at most when
+// Options.MaxChain is not set: the default of flowg serve
+// --backup-full-every and flowg admin backups create --full-every.
+const DefaultMaxChain = 7
+
 // Options tune a Server. The zero value serves with the defaults named on
 // each field.
 type Options struct {
@@ -35,6 +40,12 @@ type Options struct {
 	// Retention is applied to the catalog after every set RunBackup writes;
 	// the zero value keeps every set.
 	Retention backup.Retention
+	// MaxChain is how many sets an incremental chain may hold (flowg serve
+	// --backup-full-every): an incremental set asked for with RunBackup or
+	// POST /api/v1/backups?incremental=true when the newest chain already
+	// holds this many is a full set, starting a new chain. DefaultMaxChain
+	// when 0 or less; a chain never grows without bound.
+	MaxChain int
 	// NoOnlineRestore turns every POST /api/v1/restore/... into a 403 that
 	// says so; backups keep working.
 	NoOnlineRestore bool
@@ -95,6 +106,9 @@ func New(store *kv.Store, opts Options) *Server {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxChain <= 0 {
+		opts.MaxChain = DefaultMaxChain
 	}
 	s := &Server{store: store, opts: opts, log: opts.Logger, now: opts.Now, metrics: newMetrics()}
 	s.base, s.cancel = context.WithCancel(context.Background())

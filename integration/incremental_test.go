@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -288,12 +289,13 @@ func TestIncremental_ScheduledSetsAlternateAndRetentionKeepsTheirBases(t *testin
 	// the first set was due, but the second, kept, builds on it. The run of
 	// the fourth pruned both.
 	order := sortedSets(seen)
+	// (The line's full_reason names the second set too: only pruned counts.)
 	third := waitForLog(t, s, 5*time.Second, "backup set written", "id="+order[2].ID)
-	if strings.Contains(third, order[0].ID) || strings.Contains(third, order[1].ID) {
+	if pruned := logAttr(third, "pruned"); strings.Contains(pruned, order[0].ID) || strings.Contains(pruned, order[1].ID) {
 		t.Errorf("the run of the third set %s pruned the first or the second set, which was still kept:\n%s", order[2].ID, third)
 	}
 	fourth := waitForLog(t, s, 5*time.Second, "backup set written", "id="+order[3].ID)
-	requireContains(t, "the log line of the fourth run", fourth, order[0].ID, order[1].ID)
+	requireContains(t, "what the fourth run pruned", logAttr(fourth, "pruned"), order[0].ID, order[1].ID)
 
 	// The schedule stops with the server, so the catalog holds still.
 	s.stop(t)
@@ -331,6 +333,23 @@ func TestIncremental_ScheduledSetsAlternateAndRetentionKeepsTheirBases(t *testin
 	if complete > 3 {
 		t.Errorf("after the server stopped the catalog holds %d complete sets, want at most 3 (--backup-keep 2 and the base of a kept incremental set): %v", complete, final)
 	}
+}
+
+// logAttr returns the value of attribute key on a line of the server's
+// text log, unquoted; "" when the line has none.
+func logAttr(line, key string) string {
+	_, v, ok := strings.Cut(line, " "+key+"=")
+	if !ok {
+		return ""
+	}
+	if strings.HasPrefix(v, `"`) {
+		if q, err := strconv.QuotedPrefix(v); err == nil {
+			u, _ := strconv.Unquote(q)
+			return u
+		}
+	}
+	v, _, _ = strings.Cut(v, " ")
+	return v
 }
 
 // sortedSets returns sets oldest first.

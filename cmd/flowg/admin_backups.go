@@ -9,6 +9,8 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/httpapi"
+	"github.com/flowg-backup/flowg/internal/chain"
 	"github.com/urfave/cli/v2"
 )
 
@@ -35,13 +37,21 @@ Examples:
 			{
 				Name:      "create",
 				Usage:     "take a backup set of the stopped server's databases into the catalog",
-				UsageText: "flowg admin backups create [--backup-dir DIR] [--auth-dir ...] [--only ...] [--incremental] [--verify]",
+				UsageText: "flowg admin backups create [--backup-dir DIR] [--auth-dir ...] [--only ...] [--incremental [--full-every N]] [--verify]",
 				Description: `Writes a new set <id>/ into the catalog, from databases opened read-only.
 With --incremental the set holds only what changed since the newest complete
-set, plus the list of live keys (so deletions are restored too); it is full
-when there is no such set or a database was rebuilt since.`,
+set, plus the list of live keys (so deletions are restored too); it is full,
+and says why, when there is no such set, a database was rebuilt since, or
+that set's chain already holds --full-every sets (default 7, as the server's
+--backup-full-every): a new chain then starts, so restoring never replays an
+endless chain.
+
+Examples:
+   flowg admin backups create --backup-dir ./backups --verify
+   flowg admin backups create --backup-dir ./backups --incremental --full-every 7`,
 				Flags: append(append(append(append(catalogFlags(), dirFlags()...), encryptFlags()...), onlyFlag()),
 					&cli.BoolFlag{Name: "incremental", Usage: "only what changed since the newest complete set"},
+					&cli.IntFlag{Name: "full-every", Value: httpapi.DefaultMaxChain, Usage: "with --incremental: a chain holds at most N sets, then a full set starts the next"},
 					&cli.BoolFlag{Name: "verify", Usage: "verify the set right after writing it"},
 					&cli.StringSliceFlag{Name: "identity", Usage: "age identity file, to --verify a set encrypted with --encrypt-to"},
 				),
@@ -90,6 +100,10 @@ func adminBackupsCreate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	fullEvery := c.Int("full-every")
+	if fullEvery < 1 {
+		return usagef("--full-every %d: give how many sets a chain may hold, at least 1", fullEvery)
+	}
 	keys, err := backupKeysFrom(c)
 	if err != nil {
 		return err
@@ -105,14 +119,20 @@ func adminBackupsCreate(c *cli.Context) error {
 	defer closeAll()
 	m, err := cat.Create(c.Context, sources, backup.SetOptions{
 		WriteOptions: backup.WriteOptions{ToolVersion: version},
-		Trigger:      backup.TriggerManual, By: "flowg admin backups create", Incremental: c.Bool("incremental"),
+		Trigger:      backup.TriggerManual,
+		By:           "flowg admin backups create",
+		Incremental:  c.Bool("incremental"),
+		MaxChain:     fullEvery,
 	})
 	if err != nil {
 		return opError{op: "backup", err: err, safe: "the databases were only read; older sets are unchanged"}
 	}
 	kind := "full"
-	if m.Parent != "" {
+	switch {
+	case m.Parent != "":
 		kind = "incremental on " + m.Parent
+	case c.Bool("incremental"):
+		kind = "full, not incremental: " + whyFull(cat, m.ID, fullEvery)
 	}
 	fmt.Fprintf(c.App.Writer, "set %s (%s)\n", m.ID, kind)
 	for _, name := range names {
@@ -123,6 +143,19 @@ func adminBackupsCreate(c *cli.Context) error {
 		return verifySetNow(c, cat, m.ID)
 	}
 	return nil
+}
+
+// whyFull says why set id, asked to be incremental, is full (see
+// chain.WhyFull).
+func whyFull(cat *backup.Catalog, id string, maxChain int) string {
+	sets, err := cat.List()
+	if err != nil {
+		return "the catalog could not be listed to say why: " + err.Error()
+	}
+	if why := chain.WhyFull(sets, id, maxChain); why != "" {
+		return why
+	}
+	return "no set to build on"
 }
 
 func adminBackupsList(c *cli.Context) error {

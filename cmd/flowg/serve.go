@@ -52,16 +52,20 @@ a restore changes a database, a safety snapshot of it is written to
 Backup catalog: --backup-dir holds backup sets, one DIR/<id>/ per set with
 auth.db, config.db, log.db and manifest.json, each listed with a trust label
 (restore-verified; created, not restore-verified; verify failed; incomplete;
-running). With --backup-schedule the server takes a set of every database on
-a cron schedule ("0 2 * * *", five fields, server local time; or "@every 6h",
+running). With --backup-schedule the server takes a set of every database on a
+cron schedule ("0 2 * * *", five fields, server local time; or "@every 6h",
 "@daily"), never two at once: a run still going when the next is due makes
 that one skip. --backup-verify verifies each scheduled set right after it is
-written (every checksum and a load into a scratch database). After every set,
-scheduled or made with POST /api/v1/backups, retention deletes the sets
---backup-keep and --backup-max-age drop: the newest N manual and scheduled
-sets are kept, older ones past the maximum age (720h, or in days: 30d) go;
-pre_restore safety snapshots are kept for the maximum age at least, and the
-newest restore-verified set of each database is never deleted. See the sets with
+written (every checksum and a load into a scratch database).
+--backup-incremental makes scheduled sets incremental (only what changed since
+the newest set); POST /api/v1/backups?incremental=true asks for one now.
+Either way a chain holds at most --backup-full-every sets (default 7): the
+next set is full and starts a new chain. After every set, scheduled or made
+with POST /api/v1/backups, retention deletes the sets --backup-keep and
+--backup-max-age drop: the newest N manual and scheduled sets are kept, older
+ones past the maximum age (720h, or in days: 30d) go; pre_restore safety
+snapshots are kept for the maximum age at least, and the newest
+restore-verified set of each database is never deleted. See the sets with
 'flowg backups list' (running server) or 'flowg admin backups list'.
 
 On SIGINT or SIGTERM it stops accepting connections, waits up to 10s for
@@ -73,14 +77,15 @@ Examples:
    FLOWG_ROOT_PASSWORD=s3cret flowg serve --auth-dir ./data/auth --config-dir ./data/config --log-dir ./data/logs
    flowg serve --no-online-restore --max-upload 64GiB
    flowg serve --backup-dir /var/backups/flowg --backup-schedule "0 2 * * *" --backup-verify --backup-keep 14 --backup-max-age 30d
-   flowg serve --backup-schedule "@every 6h" --backup-keep 28`,
+   flowg serve --backup-schedule "@every 6h" --backup-keep 28
+   flowg serve --backup-schedule "@every 6h" --backup-incremental --backup-full-every 4`,
 		Flags: append(append(dirFlags(),
 			&cli.StringFlag{Name: "http-bind", Value: "127.0.0.1:5080", Usage: "address to serve HTTP on", EnvVars: []string{"FLOWG_HTTP_BIND"}},
 			&cli.StringFlag{Name: "backup-dir", Value: httpapi.DefaultBackupDir, Usage: "backup catalog: scheduled and manual sets and pre-restore safety snapshots go to DIR/<id>/; a directory or s3://bucket/prefix", EnvVars: []string{"FLOWG_BACKUP_DIR"}},
 			&cli.StringFlag{Name: "backup-schedule", Usage: `take a backup set on this cron schedule: "0 2 * * *" (5 fields, local time) or "@every 6h"; none when empty`, EnvVars: []string{"FLOWG_BACKUP_SCHEDULE"}},
 			&cli.BoolFlag{Name: "backup-verify", Usage: "verify each scheduled set right after it is written (needs --backup-schedule)"},
 			&cli.BoolFlag{Name: "backup-incremental", Usage: "scheduled sets hold only what changed since the previous set (a full set starts each chain)"},
-			&cli.IntFlag{Name: "backup-full-every", Value: 7, Usage: "with --backup-incremental: a full set after this many sets in a chain"},
+			&cli.IntFlag{Name: "backup-full-every", Value: httpapi.DefaultMaxChain, Usage: "an incremental chain holds at most this many sets, then a full set starts the next: for --backup-incremental and POST /api/v1/backups?incremental=true"},
 			&cli.IntFlag{Name: "backup-keep", Usage: "retention: keep the newest N manual and scheduled sets (0: no limit by count)"},
 			&cli.StringFlag{Name: "backup-max-age", Usage: "retention: delete sets older than this, e.g. 720h or 30d; pre-restore sets are kept at least this long (0: no limit by age)"},
 			&cli.StringFlag{Name: "root-password", Usage: "password of user root, created on first start only (random and printed once when unset)", EnvVars: []string{"FLOWG_ROOT_PASSWORD"}},
@@ -173,6 +178,7 @@ func serve(c *cli.Context) error {
 		UploadDir:       uploadDir,
 		MaxUploadBytes:  maxUpload,
 		Retention:       plan.retention,
+		MaxChain:        plan.fullEvery,
 	})
 	sched, err := startBackupSchedule(srv, plan, logger)
 	if err != nil {
