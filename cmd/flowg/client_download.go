@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -36,13 +37,21 @@ func downloadSafe(dir string) string {
 // downloadAll fetches every source into a temporary 0600 file in dir
 // (created 0700), and only when every one verified moves them into place,
 // syncs dir and records them in dir's manifest, so a failed run leaves the
-// earlier files of dir intact. op names the command in errors ("backup").
+// earlier files of dir intact. A failed run that created dir (and missing
+// parents) removes what it created and left empty; a directory that existed
+// before is never removed. op names the command in errors ("backup").
 // The downloads are returned in the order of sources.
-func downloadAll(c *cli.Context, api *apiClient, op, dir string, sources []downloadSource) ([]backupDownload, error) {
-	m, err := openDownloadDir(op, dir)
+func downloadAll(c *cli.Context, api *apiClient, op, dir string, sources []downloadSource) (_ []backupDownload, err error) {
+	m, created, err := openDownloadDir(op, dir)
 	if err != nil {
 		return nil, err
 	}
+	// Registered first, so it runs after the temporary files are removed.
+	defer func() {
+		if err != nil {
+			err = removeCreatedDirs(dir, created, err)
+		}
+	}()
 	var done []backupDownload
 	defer func() {
 		for _, d := range done {
@@ -66,24 +75,90 @@ func downloadAll(c *cli.Context, api *apiClient, op, dir string, sources []downl
 }
 
 // openDownloadDir creates dir when it is missing and reads its manifest, an
-// empty one when it has none.
-func openDownloadDir(op, dir string) (backup.Manifest, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return backup.Manifest{}, opError{op: op, err: fmt.Errorf("create backup directory: %w", err), safe: downloadSafe(dir),
+// empty one when it has none. It returns the directories it created,
+// deepest first (none when dir existed).
+func openDownloadDir(op, dir string) (backup.Manifest, []string, error) {
+	created, err := makeDirs(dir)
+	if err != nil {
+		err = opError{op: op, err: fmt.Errorf("create backup directory: %w", err), safe: downloadSafe(dir),
 			next: "choose a --backup-dir you can write to"}
+		return backup.Manifest{}, nil, removeCreatedDirs(dir, created, err)
 	}
 	m, err := backup.ReadManifest(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		m = backup.Manifest{}
 	case err != nil:
-		return m, opError{op: op, err: err, safe: downloadSafe(dir),
+		return m, nil, opError{op: op, err: err, safe: downloadSafe(dir),
 			next: fmt.Sprintf("move %s aside, or choose another --backup-dir", filepath.Join(dir, backup.ManifestName))}
 	}
 	if m.Databases == nil {
 		m.Databases = map[string]backup.DBEntry{}
 	}
-	return m, nil
+	return m, created, nil
+}
+
+// makeDirs creates dir and its missing parents (0700), as os.MkdirAll
+// does, one level at a time so that it knows which it created: it returns
+// them deepest first, also with an error for those it created before it.
+// A level that appears meanwhile is not counted as created.
+func makeDirs(dir string) ([]string, error) {
+	var missing []string // deepest first
+	for d := filepath.Clean(dir); ; {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		missing = append(missing, d)
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	var created []string
+	for i := len(missing) - 1; i >= 0; i-- {
+		err := os.Mkdir(missing[i], 0o700)
+		switch {
+		case err == nil:
+			created = append([]string{missing[i]}, created...)
+		case !errors.Is(err, fs.ErrExist):
+			return created, err
+		}
+	}
+	// dir may have existed all along as something else than a directory.
+	if st, err := os.Stat(dir); err != nil {
+		return created, err
+	} else if !st.IsDir() {
+		return created, fmt.Errorf("%s is not a directory", dir)
+	}
+	return created, nil
+}
+
+// removeCreatedDirs removes, deepest first, the directories a failed run
+// created for dir (see makeDirs) and left empty, and says so in err's safe
+// line. It stops at the first one that is not empty: what it holds, and
+// every parent, stays.
+func removeCreatedDirs(dir string, created []string, err error) error {
+	var removed []string
+	for _, d := range created {
+		entries, rerr := os.ReadDir(d)
+		if rerr != nil || len(entries) > 0 {
+			break
+		}
+		if os.Remove(d) != nil { // only ever an empty directory
+			break
+		}
+		removed = append(removed, d)
+	}
+	op, ok := err.(opError)
+	if len(removed) == 0 || !ok {
+		return err
+	}
+	if op.safe == downloadSafe(dir) {
+		op.safe = "nothing on the server was changed" // and dir held no earlier files
+	}
+	op.safe += fmt.Sprintf("; %s, which this run had created, was removed again", removed[len(removed)-1])
+	return op
 }
 
 // moveDownloads renames the verified downloads into place and syncs dir.
