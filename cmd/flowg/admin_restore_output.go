@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/flowg-backup/flowg/backup"
+)
+
+// What `flowg admin restore` prints: one line per database restored, the
+// warnings of the restore, and the users and tokens a merge brought back.
+
+func printRestored(w io.Writer, job restoreJob, res backup.Result, how string) {
+	fmt.Fprintf(w, "%s  %s from %s", fileFigures(string(job.name), res.Written, res.File.Bytes,
+		res.Duration.Round(time.Millisecond).String(), res.File.SHA256), how, job.file)
+	if res.Expired > 0 {
+		fmt.Fprintf(w, " (%d expired records skipped)", res.Expired)
+	}
+	fmt.Fprintln(w)
+}
+
+func printWarnings(w io.Writer, warnings []string) {
+	for _, warning := range warnings {
+		fmt.Fprintf(w, "warning: %s\n", warning)
+	}
+}
+
+// warnRevived warns that a merge of auth brought back users or tokens that
+// the database no longer held (deleted or revoked since the backup).
+func warnRevived(w io.Writer, revived map[string][]string) {
+	kinds := make([]string, 0, len(revived))
+	for kind := range revived {
+		kinds = append(kinds, kind)
+	}
+	sort.Strings(kinds)
+	for _, kind := range kinds {
+		names := revived[kind]
+		fmt.Fprintf(w, "warning: the restore brought back %d %s(s) the database no longer held (deleted or revoked since the backup): %s\n",
+			len(names), kind, strings.Join(names, ", "))
+	}
+	if len(kinds) > 0 {
+		fmt.Fprintf(w, "  delete them again (users) or check they stay revoked (tokens) if that was intended\n")
+	}
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"filippo.io/age"
+	"github.com/dgraph-io/badger/v4"
+	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/kv"
+	"github.com/urfave/cli/v2"
+)
+
+// Planning `flowg admin restore`: which file restores which database (a
+// backup directory, or a catalog set whose chain is rebuilt), and with
+// --dry-run what a restore would add, overwrite and remove.
+
+// restoreJob is one database to restore and the file to restore it from.
+type restoreJob struct {
+	name kv.Name
+	dir  string
+	file string // as shown to the user: a path or an s3:// URL
+	open backup.Opener
+	ids  []age.Identity
+}
+
+// findJobs locates every database's file before anything else happens: in
+// a backup directory, or in a set of a catalog (an s3:// --backup-dir, or
+// any --backup-dir with --set), where an incremental set is rebuilt from
+// its chain. The returned cleanup removes what was staged.
+func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob, func(), error) {
+	dirs, backupDir := dirsFrom(c), c.String("backup-dir")
+	refuse := func(err error) error {
+		return opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}
+	}
+	var jobs []restoreJob
+	if !backup.IsS3URL(backupDir) && c.String("set") == "" {
+		manifest, err := backup.ReadManifest(backupDir)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, nil, refuse(err)
+		}
+		for _, name := range names {
+			file, err := backup.FindFile(backupDir, string(name))
+			if err != nil {
+				return nil, nil, refuse(err)
+			}
+			// The manifest's SHA-256 catches a file swapped for another
+			// backup's, and is the only check a raw Badger file gets.
+			if manifest.Databases != nil {
+				if err := matchManifest(backupFile{name: name, path: file}, &manifest); err != nil {
+					// Say what is wrong with the file itself, when something is.
+					opts := backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(name)}, Identities: ids}
+					if _, _, verr := backup.VerifyFile(c.Context, file, opts); verr != nil {
+						err = verr
+					}
+					return nil, nil, refuse(fmt.Errorf("%s: %w", file, err))
+				}
+			}
+			jobs = append(jobs, restoreJob{name: name, dir: dirs.Of(name), file: file, open: backup.FileOpener(file), ids: ids})
+		}
+		return jobs, func() {}, nil
+	}
+	cat, err := catalogFrom(c, backupDir)
+	if err != nil {
+		return nil, nil, refuse(err)
+	}
+	cat.WithKeys(backup.Keys{Identities: ids})
+	id, err := pickSet(cat, c.String("set"), names)
+	if err != nil {
+		return nil, nil, refuse(err)
+	}
+	var cleanups []func()
+	cleanup := func() {
+		for _, f := range cleanups {
+			f()
+		}
+	}
+	for _, name := range names {
+		open, done, err := cat.Restorable(c.Context, id, string(name), "")
+		if err != nil {
+			cleanup()
+			return nil, nil, refuse(err)
+		}
+		cleanups = append(cleanups, done)
+		file := strings.TrimSuffix(backupDir, "/") + "/" + id + "/" + backup.FileName(string(name))
+		jobs = append(jobs, restoreJob{name: name, dir: dirs.Of(name), file: file, open: open})
+	}
+	fmt.Fprintf(c.App.ErrWriter, "restoring set %s of %s\n", id, backupDir)
+	return jobs, cleanup, nil
+}
+
+// pickSet returns id if given, else the newest complete set holding every
+// named database (restore-verified ones first).
+func pickSet(cat *backup.Catalog, id string, names []kv.Name) (string, error) {
+	if id != "" {
+		info, err := cat.Get(id)
+		if err != nil {
+			return "", err
+		}
+		if info.Label != backup.LabelRestoreVerified && info.Label != backup.LabelCreated {
+			return "", fmt.Errorf("%w: set %s is %s: %s", backup.ErrChecksum, id, info.Label, info.Problem)
+		}
+		return id, nil
+	}
+	sets, err := cat.List()
+	if err != nil {
+		return "", err
+	}
+	for _, wantVerified := range []bool{true, false} {
+		for _, s := range sets {
+			if s.Label != backup.LabelRestoreVerified && (wantVerified || s.Label != backup.LabelCreated) {
+				continue
+			}
+			if holdsAll(s, names) {
+				return s.ID, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%w: %s holds no complete set with %s", backup.ErrMissingFile, cat.Dir(), joinNames(names))
+}
+
+func holdsAll(s backup.SetInfo, names []kv.Name) bool {
+	for _, n := range names {
+		if _, ok := s.Databases[string(n)]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func planRestore(c *cli.Context, jobs []restoreJob) error {
+	for _, job := range jobs {
+		var snap *kv.Snapshot
+		if kv.Exists(job.dir) {
+			s, err := kv.OpenSnapshot(job.dir, "")
+			if err != nil {
+				return openError{name: job.name, dir: job.dir, err: err}
+			}
+			snap = s
+		}
+		var db *badger.DB
+		if snap != nil {
+			db = snap.DB
+		}
+		p, err := backup.PlanFrom(c.Context, db, job.open, backup.RestoreOptions{Database: string(job.name), Identities: job.ids})
+		if snap != nil {
+			snap.Close()
+		}
+		if err != nil {
+			return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "dry run: nothing was written"}
+		}
+		printWarnings(c.App.ErrWriter, p.Warn)
+		fmt.Fprintf(c.App.Writer, "%-6s %s: %d keys; merge would add %d, overwrite %d, leave %d unchanged; --wipe would also remove %d",
+			job.name, job.file, p.File.Keys, p.Added, p.Changed, p.Same, p.Removed)
+		if p.Expired > 0 {
+			fmt.Fprintf(c.App.Writer, "; %d expired records would be skipped", p.Expired)
+		}
+		fmt.Fprintln(c.App.Writer)
+	}
+	fmt.Fprintln(c.App.ErrWriter, "dry run: nothing was written")
+	return nil
+}

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/flowg-backup/flowg/auth"
+	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/kv"
+	"github.com/urfave/cli/v2"
+)
+
+// Executing `flowg admin restore`: every file checked and every database
+// opened before the first changes, the safety snapshot, the merge or the
+// wipe of each database, and how to undo it.
+
+// mergeAll checks every file and opens every database before the first one
+// changes, so a bad log.db or a locked logs database never leaves auth
+// restored and logs not.
+func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
+	prepared := make([]*backup.Prepared, 0, len(jobs))
+	defer func() {
+		for _, p := range prepared {
+			p.Close()
+		}
+	}()
+	revived := map[string][]string{}
+	for _, job := range jobs {
+		opts := backup.RestoreOptions{Database: string(job.name), Identities: job.ids}
+		if job.name == kv.Auth {
+			opts.Added = func(key []byte) {
+				if kind, name, ok := auth.DescribeKey(key); ok {
+					revived[kind] = append(revived[kind], name)
+				}
+			}
+		}
+		p, err := backup.Prepare(c.Context, job.open, opts)
+		if err != nil {
+			return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "nothing was written; every database is unchanged"}
+		}
+		prepared = append(prepared, p)
+	}
+	dbs, err := openAll(jobs)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, db := range dbs {
+			db.Close()
+		}
+	}()
+	revivedOK := emptyBefore(dbs)
+	if err := safetySnapshot(c, jobs, dbs); err != nil {
+		return err
+	}
+	var done []kv.Name
+	for i, job := range jobs {
+		if err := mergeOne(c, job, dbs[i], prepared[i], done); err != nil {
+			return err
+		}
+		done = append(done, job.name)
+	}
+	if !revivedOK {
+		warnRevived(c.App.ErrWriter, revived)
+	}
+	return nil
+}
+
+// emptyBefore reports whether every database is empty, so a restore brings
+// nothing "back".
+func emptyBefore(dbs []*badger.DB) bool {
+	for _, db := range dbs {
+		if !kv.IsEmpty(db) {
+			return false
+		}
+	}
+	return true
+}
+
+// openAll opens every job's database, or none.
+func openAll(jobs []restoreJob) ([]*badger.DB, error) {
+	var dbs []*badger.DB
+	for _, job := range jobs {
+		db, err := kv.Open(job.dir, kv.OpenOptions{})
+		if err != nil {
+			for _, d := range dbs {
+				d.Close()
+			}
+			return nil, openError{name: job.name, dir: job.dir, err: err}
+		}
+		dbs = append(dbs, db)
+	}
+	return dbs, nil
+}
+
+// safetySnapshot writes the databases a merge is about to change, as they
+// are, into a pre_restore set of the catalog, and prints how to undo.
+func safetySnapshot(c *cli.Context, jobs []restoreJob, dbs []*badger.DB) error {
+	if c.Bool("no-safety-snapshot") {
+		return nil
+	}
+	var sources []backup.Source
+	var names []kv.Name
+	for i, job := range jobs {
+		if !kv.IsEmpty(dbs[i]) {
+			sources = append(sources, backup.Source{Name: string(job.name), DB: dbs[i]})
+			names = append(names, job.name)
+		}
+	}
+	if len(sources) == 0 {
+		return nil // nothing to lose
+	}
+	keys, err := keysFrom(c)
+	if err != nil {
+		return err
+	}
+	catalogDir := c.String("catalog-dir")
+	fail := func(err error) error {
+		return opError{op: "restore", err: fmt.Errorf("write safety snapshot: %w", err), safe: "nothing was written; every database is unchanged",
+			next: "free space in the catalog, choose another --catalog-dir, or skip the snapshot with --no-safety-snapshot"}
+	}
+	cat, err := catalogFrom(c, catalogDir)
+	if err != nil {
+		return fail(err)
+	}
+	cat.WithKeys(keys)
+	m, err := cat.Create(c.Context, sources, backup.SetOptions{
+		WriteOptions: backup.WriteOptions{ToolVersion: version}, Trigger: backup.TriggerPreRestore, By: "flowg admin restore",
+	})
+	if err != nil {
+		return fail(err)
+	}
+	undo := fmt.Sprintf("flowg admin restore --backup-dir %s --set %s --only %s --wipe", catalogDir, m.ID, joinNames(names))
+	for i, job := range jobs {
+		if !kv.IsEmpty(dbs[i]) {
+			undo += fmt.Sprintf(" --%s %s", dirFlagName(job.name), job.dir)
+		}
+	}
+	fmt.Fprintf(c.App.ErrWriter, "safety snapshot of %s written to %s, set %s\n", joinNames(names), catalogDir, m.ID)
+	fmt.Fprintf(c.App.ErrWriter, "  to undo this restore: %s\n", undo)
+	return nil
+}
+
+func mergeOne(c *cli.Context, job restoreJob, db *badger.DB, p *backup.Prepared, done []kv.Name) error {
+	safe := alreadyDone(done, fmt.Sprintf("%s is unchanged", job.dir))
+	bar := newProgress(c.App.ErrWriter, "restore "+string(job.name), int64(p.Summary().Bytes))
+	res, err := p.MergeWithProgress(c.Context, db, bar.update)
+	bar.finish()
+	if err != nil {
+		if res.Written > 0 {
+			safe = alreadyDone(done, fmt.Sprintf("%s may hold part of the backup; the safety snapshot above undoes it", job.dir))
+		}
+		return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: safe}
+	}
+	printWarnings(c.App.ErrWriter, res.Warnings)
+	printRestored(c.App.Writer, job, res, "merged")
+	return nil
+}
+
+// alreadyDone prefixes what is safe with the databases already restored.
+func alreadyDone(done []kv.Name, rest string) string {
+	if len(done) == 0 {
+		return "nothing was written; " + rest
+	}
+	return fmt.Sprintf("%s were already restored; %s", joinNames(done), rest)
+}
+
+// wipeAll checks every file (when there are several) and makes sure no
+// other process holds any of the databases before the first one is swapped.
+func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
+	if len(jobs) > 1 {
+		for _, job := range jobs {
+			p, err := backup.Prepare(c.Context, job.open, backup.RestoreOptions{Database: string(job.name), Identities: job.ids})
+			if err == nil {
+				p.Close()
+			}
+			if err != nil {
+				return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "nothing was written; every database is unchanged"}
+			}
+		}
+	}
+	for _, job := range jobs {
+		if !kv.Exists(job.dir) {
+			continue
+		}
+		db, err := kv.Open(job.dir, kv.OpenOptions{})
+		if err != nil {
+			return openError{name: job.name, dir: job.dir, err: err}
+		}
+		db.Close()
+	}
+	var done []kv.Name
+	for _, job := range jobs {
+		if err := wipeOne(c, job, stamp, done); err != nil {
+			return err
+		}
+		done = append(done, job.name)
+	}
+	return nil
+}
+
+func wipeOne(c *cli.Context, job restoreJob, stamp time.Time, done []kv.Name) error {
+	bar := newProgress(c.App.ErrWriter, "restore "+string(job.name), 0)
+	opts := backup.WipeOptions{
+		RestoreOptions:  backup.RestoreOptions{Database: string(job.name), Progress: bar.update, Identities: job.ids},
+		DiscardPrevious: c.Bool("discard-previous"),
+		Stamp:           stamp,
+	}
+	res, err := backup.WipeFrom(c.Context, job.dir, job.open, opts)
+	bar.finish()
+	if err != nil {
+		safe := alreadyDone(done, fmt.Sprintf("nothing was swapped in; %s is unchanged", job.dir))
+		if res.SetAside != "" {
+			safe = alreadyDone(done, fmt.Sprintf("the previous %s database is at %s", job.name, res.SetAside))
+		}
+		return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: safe}
+	}
+	printWarnings(c.App.ErrWriter, res.Warnings)
+	printRestored(c.App.Writer, job, res, "wiped and restored")
+	if res.SetAside != "" {
+		fmt.Fprintf(c.App.ErrWriter, "previous %s database kept at %s\n", job.name, res.SetAside)
+		fmt.Fprintf(c.App.ErrWriter, "  to undo: mv %s %s.undone && mv %s %s\n", job.dir, job.dir, res.SetAside, job.dir)
+	}
+	return nil
+}
+
+func dirFlagName(n kv.Name) string {
+	if n == kv.Logs {
+		return "log-dir"
+	}
+	return string(n) + "-dir"
+}
