@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/pb"
@@ -19,7 +20,8 @@ var ErrInChain = errors.New("backup set is part of an incremental chain")
 
 // pickParent makes opts an incremental set on top of the newest complete
 // set holding every source, if every database is still in the epoch that
-// set read it in; otherwise opts stays a full set.
+// set read it in and the chain has room; otherwise opts stays a full set
+// and opts.FullReason says why, for the manifest.
 func (c *Catalog) pickParent(sources []Source, opts *SetOptions) error {
 	sets, err := c.List()
 	if err != nil {
@@ -29,30 +31,58 @@ func (c *Catalog) pickParent(sources []Source, opts *SetOptions) error {
 		if s.Label != LabelCreated && s.Label != LabelRestoreVerified {
 			continue
 		}
-		if opts.MaxChain > 0 {
-			if links, err := c.chain(s.ID); err != nil || len(links) >= opts.MaxChain {
-				return nil // time for a full set
-			}
+		since, why, err := chainOnto(s, sources, c, opts.MaxChain)
+		if err != nil {
+			return err
 		}
-		since := map[string]uint64{}
-		for _, src := range sources {
-			entry, ok := s.Databases[src.Name]
-			if !ok || entry.Format == FormatBadger {
-				return nil
-			}
-			epoch, err := kv.Epoch(src.DB)
-			if err != nil {
-				return err
-			}
-			if epoch != entry.Epoch {
-				return nil // rebuilt since: versions are not comparable
-			}
-			since[src.Name] = entry.ReadTs
+		if why != "" {
+			opts.FullReason = why
+			return nil
 		}
 		opts.Parent, opts.SinceTs = s.ID, since
 		return nil
 	}
+	opts.FullReason = "there is no complete set to build on"
 	return nil
+}
+
+// chainOnto returns each source's read timestamp in set s, the parent
+// candidate, or why a set on top of s must be full instead.
+func chainOnto(s SetInfo, sources []Source, c *Catalog, maxChain int) (map[string]uint64, string, error) {
+	links, err := c.chain(s.ID)
+	switch {
+	case err != nil:
+		return nil, fmt.Sprintf("the chain of set %s is broken: a set it builds on is missing or incomplete", s.ID), nil
+	case maxChain > 0 && len(links) >= maxChain:
+		held := fmt.Sprintf("%d sets", len(links))
+		if len(links) == 1 {
+			held = "1 set"
+		}
+		return nil, fmt.Sprintf("the chain of set %s already holds %s, the most a chain may hold (%d): a new chain starts", s.ID, held, maxChain), nil
+	}
+	since := map[string]uint64{}
+	var lacks []string
+	rebuilt := false
+	for _, src := range sources {
+		entry, ok := s.Databases[src.Name]
+		if !ok || entry.Format == FormatBadger {
+			lacks = append(lacks, src.Name)
+			continue
+		}
+		epoch, err := kv.Epoch(src.DB)
+		if err != nil {
+			return nil, "", err
+		}
+		rebuilt = rebuilt || epoch != entry.Epoch
+		since[src.Name] = entry.ReadTs
+	}
+	switch {
+	case len(lacks) > 0:
+		return nil, fmt.Sprintf("set %s holds no flowg backup of %s to build on", s.ID, strings.Join(lacks, ", ")), nil
+	case rebuilt:
+		return nil, fmt.Sprintf("a database was rebuilt since set %s was taken (a wipe restore, or a new directory): its versions start over, so a new chain starts", s.ID), nil
+	}
+	return since, "", nil
 }
 
 // chain returns the sets from the full set at its root up to id, oldest

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,8 +86,8 @@ func TestIncremental_ChainRestoresExactlyTheLastState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if full.Parent != "" {
-		t.Fatalf("first set has parent %q; with nothing to build on it must be full", full.Parent)
+	if full.Parent != "" || full.FullReason != "there is no complete set to build on" {
+		t.Fatalf("first set has parent %q, full_reason %q; with nothing to build on it must be full and say so", full.Parent, full.FullReason)
 	}
 	want := []map[string]string{liveContent(t, db)}
 	ids := []string{full.ID}
@@ -183,7 +184,35 @@ func TestIncremental_AfterAWipeRestoreIsFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Parent != "" {
-		t.Fatalf("set after a wipe restore built on %s; versions of the rebuilt database are not comparable, it must be full", m.Parent)
+	if m.Parent != "" || !strings.HasPrefix(m.FullReason, "a database was rebuilt since set "+base.ID) {
+		t.Fatalf("set after a wipe restore built on %q (full_reason %q); versions of the rebuilt database are not comparable, it must be full and say so", m.Parent, m.FullReason)
+	}
+	got, err := cat.Get(m.ID)
+	if err != nil || got.FullReason != m.FullReason {
+		t.Fatalf("the catalog lists full_reason %q (err %v), the run gave %q", got.FullReason, err, m.FullReason)
+	}
+}
+
+// TestIncremental_FullChainStartsANewOne: with MaxChain 2, the third set
+// asked to be incremental is full, and its manifest says why.
+func TestIncremental_FullChainStartsANewOne(t *testing.T) {
+	ctx := context.Background()
+	cat := OpenCatalog(filepath.Join(t.TempDir(), "catalog"))
+	db := testDB(t, 10)
+	src := []Source{{Name: "logs", DB: db}}
+	var sets []Manifest
+	for i := range 3 {
+		m, err := cat.Create(ctx, src, SetOptions{Incremental: true, MaxChain: 2, Now: time.Now().Add(time.Duration(i) * time.Second)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sets = append(sets, m)
+	}
+	if sets[1].Parent != sets[0].ID || sets[1].FullReason != "" {
+		t.Fatalf("second set: parent %q, full_reason %q; want it on %s", sets[1].Parent, sets[1].FullReason, sets[0].ID)
+	}
+	want := fmt.Sprintf("the chain of set %s already holds 2 sets, the most a chain may hold (2): a new chain starts", sets[1].ID)
+	if sets[2].Parent != "" || sets[2].FullReason != want {
+		t.Fatalf("third set: parent %q, full_reason %q; want a full set saying %q", sets[2].Parent, sets[2].FullReason, want)
 	}
 }

@@ -32,6 +32,9 @@ type Manifest struct {
 	ToolVersion   string    `json:"tool_version,omitempty"`
 	// Parent is the set an incremental set builds on (empty for a full set).
 	Parent string `json:"parent,omitempty"`
+	// FullReason says why a set asked to be incremental is full (a full
+	// chain, a rebuilt database, no set to build on).
+	FullReason string `json:"full_reason,omitempty"`
 	// Encryption is "age" when the set's files are encrypted, else empty.
 	Encryption   string             `json:"encryption,omitempty"`
 	Databases    map[string]DBEntry `json:"databases"`

@@ -54,6 +54,9 @@ type SetOptions struct {
 	// chain already holds MaxChain sets (0: no limit).
 	Incremental bool
 	MaxChain    int
+	// FullReason says why a set asked to be incremental is full; Create
+	// fills it in, and the manifest keeps it.
+	FullReason string
 }
 
 // WriteSet writes a backup set of sources into the local catalog directory
@@ -82,7 +85,7 @@ func writeSet(ctx context.Context, store setStore, sources []Source, opts SetOpt
 		return Manifest{}, fmt.Errorf("invalid set id %q", id)
 	}
 	m := Manifest{ID: id, Created: now.UTC(), Trigger: opts.Trigger, By: opts.By, ToolVersion: opts.ToolVersion,
-		Databases: map[string]DBEntry{}, Parent: opts.Parent}
+		Databases: map[string]DBEntry{}, Parent: opts.Parent, FullReason: opts.FullReason}
 	if opts.Keys.Encrypts() {
 		m.Encryption = EncryptionAge
 	}

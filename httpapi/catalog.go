@@ -18,7 +18,6 @@ import (
 
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
-	"github.com/flowg-backup/flowg/internal/chain"
 	"github.com/flowg-backup/flowg/kv"
 )
 
@@ -71,11 +70,7 @@ type BackupResult struct {
 	Pruned []string
 	// Warnings say what went wrong after the set was written (pruning).
 	Warnings []string
-	// FullReason says why a set asked to be incremental is a full set (the
-	// chain reached MaxChain, no set to build on, a database rebuilt); ""
-	// for an incremental set and when none was asked for.
-	FullReason string
-	Duration   time.Duration
+	Duration time.Duration
 }
 
 // RunBackup writes a backup set of the server's databases into the catalog
@@ -106,9 +101,6 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 	}
 	info, err := r.Run(ctx)
 	res := BackupResult{Set: info}
-	if err == nil && run.Incremental && info.Parent == "" {
-		res.FullReason = s.whyFull(info.ID, run.MaxChain)
-	}
 	if err == nil {
 		pruned, perr := s.prune()
 		res.Pruned = pruned
@@ -132,8 +124,8 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 	if run.Incremental {
 		attrs = append(attrs, "parent", info.Parent)
 	}
-	if res.FullReason != "" {
-		attrs = append(attrs, "full_reason", res.FullReason)
+	if info.FullReason != "" {
+		attrs = append(attrs, "full_reason", info.FullReason)
 	}
 	switch {
 	case err != nil:
@@ -144,17 +136,6 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 		s.log.Info("backup set written", attrs...)
 	}
 	return res, err
-}
-
-// whyFull says why set id, asked to be incremental, came out full (see
-// chain.WhyFull); "" when the catalog cannot be listed.
-func (s *Server) whyFull(id string, maxChain int) string {
-	sets, err := s.catalog.cat.List()
-	if err != nil {
-		s.log.Warn("read backup catalog to explain a full set", "id", id, "error", err)
-		return ""
-	}
-	return chain.WhyFull(sets, id, maxChain)
 }
 
 // prune deletes the sets the retention policy drops, holding the catalog
@@ -204,14 +185,14 @@ type listReply struct {
 }
 
 // createReply is the answer of POST /api/v1/backups: the set as listed,
-// and what retention pruned after it. FullReason is there only when
-// ?incremental=true gave a full set (its "parent" is absent): it says why.
+// and what retention pruned after it. The set's full_reason is there only
+// when ?incremental=true gave a full set (its "parent" is absent): it says
+// why.
 type createReply struct {
 	backup.SetInfo
-	Pruned     []string `json:"pruned"`
-	Warnings   []string `json:"warnings"`
-	Duration   string   `json:"duration"`
-	FullReason string   `json:"full_reason,omitempty"`
+	Pruned   []string `json:"pruned"`
+	Warnings []string `json:"warnings"`
+	Duration string   `json:"duration"`
 }
 
 // listSets lists the sets of the catalog, newest first, with their labels
@@ -272,7 +253,7 @@ func (s *Server) createSet(c echo.Context) error {
 		return s.backupRunError(c, res, err)
 	}
 	reply := createReply{SetInfo: res.Set, Pruned: res.Pruned, Warnings: res.Warnings,
-		Duration: res.Duration.Round(time.Millisecond).String(), FullReason: res.FullReason}
+		Duration: res.Duration.Round(time.Millisecond).String()}
 	if reply.Pruned == nil {
 		reply.Pruned = []string{}
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/httpapi"
-	"github.com/flowg-backup/flowg/internal/chain"
 	"github.com/urfave/cli/v2"
 )
 
@@ -132,7 +131,7 @@ func adminBackupsCreate(c *cli.Context) error {
 	case m.Parent != "":
 		kind = "incremental on " + m.Parent
 	case c.Bool("incremental"):
-		kind = "full, not incremental: " + whyFull(cat, m.ID, fullEvery)
+		kind = "full, not incremental: " + m.FullReason
 	}
 	fmt.Fprintf(c.App.Writer, "set %s (%s)\n", m.ID, kind)
 	for _, name := range names {
@@ -143,19 +142,6 @@ func adminBackupsCreate(c *cli.Context) error {
 		return verifySetNow(c, cat, m.ID)
 	}
 	return nil
-}
-
-// whyFull says why set id, asked to be incremental, is full (see
-// chain.WhyFull).
-func whyFull(cat *backup.Catalog, id string, maxChain int) string {
-	sets, err := cat.List()
-	if err != nil {
-		return "the catalog could not be listed to say why: " + err.Error()
-	}
-	if why := chain.WhyFull(sets, id, maxChain); why != "" {
-		return why
-	}
-	return "no set to build on"
 }
 
 func adminBackupsList(c *cli.Context) error {
