@@ -39,12 +39,12 @@ read_alerts (config), read_streams (logs); restore the write_ ones.
 
 Examples:
    export FLOWG_TOKEN=$(flowg admin token create --auth-dir ./data/auth --user root)
-   flowg admin token create --user backup-bot --scope read_acls --scope read_pipelines --scope read_transformers --scope read_alerts --scope read_streams --expires-in 720h`,
+   flowg admin token create --user backup-bot --scope read_acls --scope read_pipelines --scope read_transformers --scope read_alerts --scope read_streams --expires-in 30d`,
 				Flags: []cli.Flag{
 					authDirFlag(),
 					&cli.StringFlag{Name: "user", Usage: "user the token acts as"},
 					&cli.StringSliceFlag{Name: "scope", Usage: "narrow the token to this scope (repeat, or separate with commas); all of the user's when unset"},
-					&cli.DurationFlag{Name: "expires-in", Usage: "lifetime, e.g. 720h; the token never expires when unset"},
+					&cli.StringFlag{Name: "expires-in", Usage: "lifetime: e.g. 720h, 90m or 30d; the token never expires when unset"},
 				},
 				Action: adminTokenCreate,
 			},
@@ -102,9 +102,9 @@ func adminTokenCreate(c *cli.Context) error {
 	if err != nil {
 		return usagef("--scope: %v; the scopes are: %s", err, scopeList())
 	}
-	ttl := c.Duration("expires-in")
-	if ttl < 0 {
-		return usagef("--expires-in must not be negative")
+	ttl, err := durationFrom(c, "expires-in")
+	if err != nil {
+		return err
 	}
 	svc, closeDB, err := openAuthWrite(c, false)
 	if err != nil {

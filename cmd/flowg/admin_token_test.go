@@ -23,6 +23,12 @@ func TestAdminTokenCreate_PrintsOnlyATokenThatAuthenticates(t *testing.T) {
 			wantNote:   "scopes:  read_streams, write_streams",
 		},
 		{
+			name:       "lifetime in days",
+			args:       []string{"--scope", "read_streams", "--expires-in", "30d"},
+			wantScopes: auth.NewScopeSet(auth.ScopeReadStreams),
+			wantNote:   "(in 720h0m0s)",
+		},
+		{
 			name:       "comma separated",
 			args:       []string{"--scope", "read_acls,READ_STREAMS"},
 			wantScopes: auth.NewScopeSet(auth.ScopeReadACLs, auth.ScopeReadStreams),

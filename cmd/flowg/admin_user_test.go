@@ -132,7 +132,7 @@ func TestAdminUser_Misuse(t *testing.T) {
 		{"token with an unknown scope", "", []string{"admin", "token", "create", "--user", "root", "--scope", "read_everything"}, exitUsage,
 			[]string{`unknown scope "read_everything"`, "the scopes are: read_acls write_acls"}},
 		{"token with a negative lifetime", "", []string{"admin", "token", "create", "--user", "root", "--expires-in", "-1h"}, exitUsage,
-			[]string{"--expires-in must not be negative"}},
+			[]string{`--expires-in: "-1h" is negative: use e.g. 720h, 90m or 30d`}},
 		{"token for a missing user", "", []string{"admin", "token", "create", "--user", "bob"}, exitFailed,
 			[]string{"flowg: create token failed: there is no user bob\n"}},
 		{"token with a scope the user lacks", "", []string{"admin", "token", "create", "--user", "alice", "--scope", "write_acls"}, exitFailed,
