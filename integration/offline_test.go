@@ -128,6 +128,9 @@ func TestOfflineRestore_SeedCommandMerges(t *testing.T) {
 	}
 	requireDataset(t, "after the merge", root, want)
 	requireContains(t, "stderr", r.stderr, "brought back 1 user(s)", "alice")
+	if strings.Contains(r.stderr, "held nothing to merge with") {
+		t.Fatalf("a merge into databases holding data took the bulk path of empty ones:\n%s", r.stderr)
+	}
 }
 
 // TestOfflineRestore_DestructiveSeedFlow runs the seed's destructive flow:
@@ -140,9 +143,25 @@ func TestOfflineRestore_DestructiveSeedFlow(t *testing.T) {
 	if r := command(t, root, time.Minute, "rm", "-rf", "./data"); r.code != 0 {
 		t.Fatalf("rm -rf ./data:\n%s", r)
 	}
-	mustFlowg(t, root, seedRestore...)
+	r := mustFlowg(t, root, seedRestore...)
 
 	requireDataset(t, "restored from nothing", root, data)
+	// With nothing to merge with, each file is bulk-loaded beside the new
+	// empty database and swapped in: nothing else is left in ./data.
+	for _, dir := range []string{"./data/auth", "./data/config", "./data/logs"} {
+		requireContains(t, "stderr", r.stderr, dir+" held nothing to merge with: its file was bulk-loaded")
+	}
+	entries, err := os.ReadDir(filepath.Join(root, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "auth config logs" {
+		t.Fatalf("./data holds %v after the restore, want just auth, config and logs", names)
+	}
 }
 
 // TestOfflineRestore_WipeLeavesExactlyTheBackupAndCanBeUndone restores with

@@ -51,12 +51,21 @@ func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 		}
 	}()
 	revivedOK := emptyBefore(dbs)
+	if revivedOK {
+		// Every database is empty, so every file is bulk-loaded (see
+		// loadEmpty): a streaming job, which the soft limit keeps lean.
+		leanMemory()
+	}
 	if err := safetySnapshot(c, jobs, dbs); err != nil {
 		return err
 	}
 	var done []kv.Name
 	for i, job := range jobs {
-		if err := mergeOne(c, job, dbs[i], prepared[i], done); err != nil {
+		merge := mergeOne
+		if kv.IsEmpty(dbs[i]) {
+			merge = loadEmpty(stamp)
+		}
+		if err := merge(c, job, dbs[i], prepared[i], done); err != nil {
 			return err
 		}
 		done = append(done, job.name)
@@ -156,6 +165,36 @@ func mergeOne(c *cli.Context, job restoreJob, db *badger.DB, p *backup.Prepared,
 	printWarnings(c.App.ErrWriter, res.Warnings)
 	printRestored(c.App.Writer, job, res, "merged")
 	return nil
+}
+
+// loadEmpty restores into a database that holds nothing (the seed's
+// destructive restore: remove the directory, then restore): with nothing to
+// merge with, the file is bulk-loaded as a wipe restore does, which takes
+// about 60% of the time of transactions and a fifth of the memory. The
+// database is closed first: the wipe builds the new one beside it and swaps
+// it in.
+func loadEmpty(stamp time.Time) func(*cli.Context, restoreJob, *badger.DB, *backup.Prepared, []kv.Name) error {
+	return func(c *cli.Context, job restoreJob, db *badger.DB, _ *backup.Prepared, done []kv.Name) error {
+		if err := db.Close(); err != nil {
+			return opError{op: "restore", err: fmt.Errorf("close %s: %w", job.dir, err), safe: alreadyDone(done, fmt.Sprintf("%s is unchanged", job.dir))}
+		}
+		bar := newProgress(c.App.ErrWriter, "restore "+string(job.name), 0)
+		opts := backup.WipeOptions{
+			RestoreOptions:  backup.RestoreOptions{Database: string(job.name), Progress: bar.update, Identities: job.ids},
+			DiscardPrevious: true, // it held nothing
+			Stamp:           stamp,
+		}
+		res, err := backup.WipeFrom(c.Context, job.dir, job.open, opts)
+		bar.finish()
+		if err != nil {
+			return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err),
+				safe: alreadyDone(done, fmt.Sprintf("nothing was swapped in; %s is unchanged (and empty)", job.dir))}
+		}
+		printWarnings(c.App.ErrWriter, res.Warnings)
+		printRestored(c.App.Writer, job, res, "merged")
+		fmt.Fprintf(c.App.ErrWriter, "%s held nothing to merge with: its file was bulk-loaded\n", job.dir)
+		return nil
+	}
 }
 
 // alreadyDone prefixes what is safe with the databases already restored.
