@@ -20,7 +20,7 @@ var opInfo = []struct{ op, what string }{
 	{opFlowgBackup, "`backup.Dump` to a file (flowg format, default compression)"},
 	{opOnlineBackup, "`GET /api/v1/backup/logs` from `flowg serve`"},
 	{opRefRestore, "reference: `db.Load(r, 1)` into a fresh DB, incl. close"},
-	{opFlowgMerge, "`backup.MergeFile` into a fresh DB, incl. close"},
+	{opFlowgMerge, "`backup.MergeFile` into a fresh DB, incl. close: the transactions of a merge into a populated database (`flowg admin restore` bulk-loads an empty one, as flowg-wipe)"},
 	{opFlowgWipe, "`backup.WipeDir` into a fresh dir"},
 	{opFlowgVerify, "`backup.VerifyFile`, checksums only"},
 	{opFlowgVerifyLoad, "`backup.VerifyFile` with Load (bulk-loaded into a scratch DB)"},
