@@ -98,7 +98,8 @@ func dumpTxn(ctx context.Context, db *badger.DB, txn *badger.Txn, w io.Writer, o
 		return hdr, Summary{}, err
 	}
 	hdr.Compression = fw.compression()
-	p := pipeline{txn: txn, since: opts.SinceTs, out: fw, ranges: splitKeys(db), workers: opts.Workers, progress: opts.Progress}
+	p := pipeline{txn: txn, since: opts.SinceTs, out: fw, ranges: splitKeys(db), workers: opts.Workers, progress: opts.Progress,
+		release: releaser(db)}
 	if err := p.run(ctx); err != nil {
 		return hdr, fw.summary, err
 	}
@@ -106,7 +107,7 @@ func dumpTxn(ctx context.Context, db *badger.DB, txn *badger.Txn, w io.Writer, o
 		if err := fw.beginKeys(); err != nil {
 			return hdr, fw.summary, err
 		}
-		keys := pipeline{txn: txn, keysOnly: true, out: fw, ranges: p.ranges, workers: opts.Workers}
+		keys := pipeline{txn: txn, keysOnly: true, out: fw, ranges: p.ranges, workers: opts.Workers, release: p.release}
 		if err := keys.run(ctx); err != nil {
 			return hdr, fw.summary, err
 		}
@@ -119,6 +120,18 @@ func dumpTxn(ctx context.Context, db *badger.DB, txn *badger.Txn, w io.Writer, o
 		opts.Progress(sum.Keys, sum.Bytes)
 	}
 	return hdr, sum, nil
+}
+
+// releaser returns what drops the table pages a dump of db read, for a
+// database opened read-only, which only a backup reads (nil otherwise: a
+// served database's pages are the server's cache). A release that fails
+// costs memory, not correctness, so its error is dropped.
+func releaser(db *badger.DB) func() {
+	if !db.Opts().ReadOnly {
+		return nil
+	}
+	dir := db.Opts().Dir
+	return func() { _ = kv.ReleaseTablePages(dir) }
 }
 
 // liveIterator returns an iterator over the newest live version of each key

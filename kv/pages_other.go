@@ -1,0 +1,6 @@
+//go:build !linux
+
+package kv
+
+// ReleaseTablePages does nothing where /proc/self/maps does not exist.
+func ReleaseTablePages(dir string) error { return nil }
