@@ -105,6 +105,7 @@ func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptio
 	buf := z.NewBuffer(8<<20, "flowg.wipe")
 	defer buf.Release()
 	var bytes uint64
+	writes := 0
 	for {
 		kvs, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -131,6 +132,11 @@ func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptio
 		if buf.LenNoPadding() >= 4<<20 {
 			if err := writeBuffer(sw, buf); err != nil {
 				return res, err
+			}
+			if writes++; writes%releaseEvery == 0 {
+				// The tables built so far are on disk: their pages need not
+				// stay in this process's memory (see kv.ReleaseTablePages).
+				_ = kv.ReleaseTablePages(db.Opts().Dir)
 			}
 			if opts.Progress != nil {
 				opts.Progress(res.Written, bytes)

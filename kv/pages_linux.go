@@ -12,12 +12,15 @@ import (
 )
 
 // ReleaseTablePages drops this process's resident pages of the SSTables of
-// the database in dir, which Badger reads through shared read-only
-// mappings. A backup reads each table once, front to back; the pages it
-// passed would otherwise stay counted in its resident memory until the
-// end, so that grew with the size of the database. Dropping them is safe
-// for shared file mappings: a page read again is mapped again from the
-// page cache. Only .sst files are touched, never the logs Badger writes.
+// the database in dir, which Badger maps shared. A backup reads each table
+// once, front to back, and a bulk load writes each once; the pages they
+// passed would otherwise stay counted in the process's resident memory
+// until the end, so that grew with the size of the database. Dropping them
+// is safe for shared file mappings: the data stays in the page cache, and
+// a page touched again is mapped again from it. Only .sst files are
+// touched (written once, never changed), never the logs Badger appends to.
+// Call it for a database that only this job uses, not a served one, whose
+// pages are its cache.
 func ReleaseTablePages(dir string) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -43,15 +46,15 @@ func ReleaseTablePages(dir string) error {
 }
 
 // tableMapping parses one line of /proc/self/maps ("start-end perms offset
-// dev inode path") and reports the address range of a shared, read-only
-// mapping of a .sst file under prefix.
+// dev inode path") and reports the address range of a shared mapping of a
+// .sst file under prefix.
 func tableMapping(line, prefix []byte) (start, end uintptr, ok bool) {
 	fields := bytes.Fields(line)
 	if len(fields) < 6 || !bytes.HasPrefix(fields[5], prefix) || !bytes.HasSuffix(fields[5], []byte(".sst")) {
 		return 0, 0, false
 	}
-	if perms := fields[1]; len(perms) < 4 || perms[1] != '-' || perms[3] != 's' {
-		return 0, 0, false // writable or private: not a table being read
+	if perms := fields[1]; len(perms) < 4 || perms[3] != 's' {
+		return 0, 0, false // private: its pages may be the only copy
 	}
 	lo, hi, found := bytes.Cut(fields[0], []byte("-"))
 	if !found {

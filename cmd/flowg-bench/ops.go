@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -367,9 +366,5 @@ func fileSize(path string) int64 {
 }
 
 // flowgMemoryLimit runs flowg's streaming operations as `flowg admin` runs
-// them: with the soft memory limit of cmd/flowg's leanMemory.
-func flowgMemoryLimit() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(160 << 20)
-	}
-}
+// them: under backup.StreamingMemoryLimit.
+func flowgMemoryLimit() { backup.LimitMemoryForStreaming() }

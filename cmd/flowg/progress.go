@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -76,13 +75,6 @@ func entryFigures(name string, e backup.DBEntry) string {
 	return fileFigures(name, e.Keys, uint64(e.Bytes), e.Duration.Round(time.Millisecond).String(), e.SHA256)
 }
 
-// leanMemory asks the Go runtime to collect garbage before the heap passes
-// 160 MiB, unless the user set GOMEMLIMIT. Streaming backups, wipe restores
-// and verification hold little live data; without a limit the collector lets
-// garbage grow to twice the live heap, which is what a peak RSS then shows.
-// A soft limit: it never fails an allocation.
-func leanMemory() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(160 << 20)
-	}
-}
+// leanMemory runs a streaming command (backup, wipe restore,
+// verification) under backup.StreamingMemoryLimit.
+func leanMemory() { backup.LimitMemoryForStreaming() }
