@@ -19,7 +19,7 @@ func TestTableMapping_OnlySharedTablesUnderTheDirectory(t *testing.T) {
 		ok   bool
 	}{
 		{"7f1c2a000000-7f1c2a400000 r--s 00000000 08:01 1234 /data/logs/000001.sst", true},
-		{"7f1c2a000000-7f1c2a400000 rw-s 00000000 08:01 1234 /data/logs/000001.sst", true}, // a table just built
+		{"7f1c2a000000-7f1c2a400000 rw-s 00000000 08:01 1234 /data/logs/000001.sst", true},  // a table just built
 		{"7f1c2a000000-7f1c2a400000 r--p 00000000 08:01 1234 /data/logs/000001.sst", false}, // private
 		{"7f1c2a000000-7f1c2a400000 r--s 00000000 08:01 1234 /data/logs/00001.mem", false},
 		{"7f1c2a000000-7f1c2a400000 r--s 00000000 08:01 1234 /data/logs2/000001.sst", false},
