@@ -170,7 +170,7 @@ func mergeOne(c *cli.Context, job restoreJob, db *badger.DB, p *backup.Prepared,
 // loadEmpty restores into a database that holds nothing (the seed's
 // destructive restore: remove the directory, then restore): with nothing to
 // merge with, the file is bulk-loaded as a wipe restore does, which takes
-// about 60% of the time of transactions and a fifth of the memory. The
+// two thirds of the time of transactions and a quarter of the memory. The
 // database is closed first: the wipe builds the new one beside it and swaps
 // it in.
 func loadEmpty(stamp time.Time) func(*cli.Context, restoreJob, *badger.DB, *backup.Prepared, []kv.Name) error {
