@@ -19,8 +19,9 @@ Only when every download verified are the files renamed into place as
 DIR/auth.db, DIR/config.db and DIR/log.db and DIR/manifest.json written, so a
 failed run leaves an earlier backup in DIR intact; a DIR the failed run created
 (and any parent it created) is removed again while empty, one that existed is
-never removed. The server keeps serving and nothing on it is changed. DIR is laid out as 'flowg admin backup' lays it out:
-'flowg restore' and 'flowg admin restore' read it.
+never removed. The server keeps serving and nothing on it is changed. DIR is
+laid out as 'flowg admin backup' lays it out: 'flowg restore' and 'flowg admin
+restore' read it.
 
 The token (--token or FLOWG_TOKEN) needs, per database:
    auth    read_acls
