@@ -26,6 +26,9 @@ func ReleaseTablePages(dir string) error {
 	if err != nil {
 		return err
 	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real // the kernel lists mappings by their resolved path
+	}
 	maps, err := os.Open("/proc/self/maps")
 	if err != nil {
 		return err
