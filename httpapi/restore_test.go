@@ -104,6 +104,52 @@ func TestRestore_TextFieldInsteadOfFileIs400WithAtHint(t *testing.T) {
 	}
 }
 
+// TestRestore_FileNamedInsteadOfUploadedComesFromTheRestoreDir runs the
+// FlowG page's call as written, curl --form backup=config.db without @,
+// against a server with a restore directory: the named file there is
+// restored. Names with a directory, hidden names and missing files are 400s
+// that change nothing.
+func TestRestore_FileNamedInsteadOfUploadedComesFromTheRestoreDir(t *testing.T) {
+	restoreDir := t.TempDir()
+	e := newEnv(t, func(o *httpapi.Options) { o.RestoreDir = restoreDir })
+	e.putPipeline("p", "v1")
+	file := e.backupOf("config")
+	if err := os.WriteFile(filepath.Join(restoreDir, "config.db"), file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(restoreDir, ".hidden.db"), file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.putPipeline("p", "v2")
+	before := e.content(t, kv.Config)
+
+	for _, tt := range []struct{ name, msg, hint string }{
+		{"../config.db", "not a file", "--form backup=@"},
+		{"/etc/passwd", "not a file", "--form backup=@"},
+		{".hidden.db", "not a file", "--form backup=@"},
+		{"missing.db", "holds no such file", "--form backup=@missing.db"},
+	} {
+		body, ct := form("backup", "", []byte(tt.name))
+		e.do("POST", "/api/v1/restore/config", e.root, body, ct).wantError(t, http.StatusBadRequest, tt.msg, tt.hint)
+	}
+	sameContent(t, "config after refused names", e.content(t, kv.Config), before)
+
+	body, ct := form("backup", "", []byte("config.db"))
+	got := e.do("POST", "/api/v1/restore/config", e.root, body, ct).must(t, 200).json(t)
+	if got["mode"] != "merge" {
+		t.Fatalf("restore answer = %v, want a merge", got)
+	}
+	if v, _ := e.pipeline("p"); v != "v1" {
+		t.Errorf("after restoring the named file p = %q, want v1", v)
+	}
+	// curl -d backup=config.db names it the same way.
+	e.putPipeline("p", "v3")
+	e.do("POST", "/api/v1/restore/config", e.root, strings.NewReader("backup=config.db"), "application/x-www-form-urlencoded").must(t, 200)
+	if v, _ := e.pipeline("p"); v != "v1" {
+		t.Errorf("after curl -d backup=config.db p = %q, want v1", v)
+	}
+}
+
 func TestRestore_BadUploadsAre400AndChangeNothing(t *testing.T) {
 	e := newEnv(t, nil)
 	e.putPipeline("p", "v1")

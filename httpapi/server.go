@@ -55,6 +55,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is written into backup headers and safety snapshots.
 	Version string
+	// RestoreDir is where a restore whose form field "backup" holds a file
+	// name rather than a file finds that file, on this server: the FlowG
+	// page's own call, curl --form backup=auth.db (without @), which sends
+	// the name. Only a bare name of a regular file directly in RestoreDir is
+	// taken; the file is then checked like an upload. Empty: such a call is
+	// refused with a 400 that says to add the @.
+	RestoreDir string
 	// UploadDir holds restore uploads while they are checked, and the
 	// converted copy of a raw Badger stream; it needs as much free space as
 	// the largest upload. os.TempDir() when empty.

@@ -7,7 +7,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -34,10 +36,11 @@ func (u *upload) remove() { _ = os.Remove(u.path) }
 // stageUpload copies the upload of a restore of n to a file, streaming: the
 // multipart field "backup" when the body is multipart/form-data, otherwise
 // the body itself (curl --data-binary @auth.db). A "backup" field that holds
-// text rather than a file (curl --form backup=auth.db, without @) is refused
-// with a 400 that says to add the @.
+// a file name rather than a file (curl --form backup=auth.db, without @, as
+// the FlowG page writes it) names a file in Options.RestoreDir (see
+// serverFile).
 func (s *Server) stageUpload(c echo.Context, n kv.Name) (*upload, error) {
-	src, fileName, err := uploadSource(c.Request(), n)
+	src, fileName, err := s.uploadSource(c.Request(), n)
 	if err != nil {
 		return nil, err
 	}
@@ -78,40 +81,80 @@ func (s *Server) stageUpload(c echo.Context, n kv.Name) (*upload, error) {
 }
 
 // uploadSource returns the reader of a restore upload and its file name.
-func uploadSource(r *http.Request, n kv.Name) (io.ReadCloser, string, error) {
+func (s *Server) uploadSource(r *http.Request, n kv.Name) (io.ReadCloser, string, error) {
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 	switch mediaType {
 	case echo.MIMEMultipartForm:
-		return backupPart(r, n)
+		src, fileName, text, err := backupPart(r, n)
+		if err == nil && src == nil {
+			return s.serverFile(n, text)
+		}
+		return src, fileName, err
 	case echo.MIMEApplicationForm:
 		// curl sends this type for --data-binary @file and for -d backup=x;
 		// only the second starts with "backup=" (no backup file does).
 		br := bufio.NewReader(r.Body)
 		if lead, _ := br.Peek(len(formField) + 1); string(lead) == formField+"=" {
 			_, _ = br.Discard(len(lead))
-			return nil, "", textField(n, readShort(br))
+			text, err := url.QueryUnescape(readShort(br))
+			if err != nil {
+				return nil, "", textField(n, "")
+			}
+			return s.serverFile(n, text)
 		}
 		return io.NopCloser(br), "", nil
 	}
 	return r.Body, "", nil
 }
 
-// backupPart finds the multipart field "backup" and checks that it is a file.
-func backupPart(r *http.Request, n kv.Name) (io.ReadCloser, string, error) {
+// serverFile opens the backup file a restore names instead of uploading:
+// name must be a bare file name (no directory, not hidden) of a regular file
+// directly in Options.RestoreDir. Anything else is a 400 that says to
+// upload the file with @, or where the server looked.
+func (s *Server) serverFile(n kv.Name, name string) (io.ReadCloser, string, error) {
+	dir := s.opts.RestoreDir
+	if dir == "" || !bareFileName(name) {
+		return nil, "", textField(n, name)
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	path := filepath.Join(dir, name)
+	if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() {
+		return nil, "", badRequest(fmt.Sprintf(`the form field "backup" names %q, and this server's restore directory %s holds no such file`, name, dir),
+			fmt.Sprintf("nothing was changed; put @ before the file name so curl uploads your copy: curl --form %s=@%s ..., or copy the file into %s (flowg serve --restore-dir)", formField, name, dir))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", internal(fmt.Sprintf("the backup file %s could not be opened", path),
+			"nothing was changed; check the file's permissions, or upload it with @", err)
+	}
+	return f, name, nil
+}
+
+// bareFileName reports whether name names a file without any directory:
+// no separator, not "." or "..", not hidden, printable.
+func bareFileName(name string) bool {
+	return plausibleFileName(name) && !strings.ContainsAny(name, `/\`) && !strings.HasPrefix(name, ".")
+}
+
+// backupPart finds the multipart field "backup": a file part's reader and
+// file name, or the text the field holds instead of a file.
+func backupPart(r *http.Request, n kv.Name) (src io.ReadCloser, fileName, text string, err error) {
 	example := fmt.Sprintf("curl --form %s=@%s ...", formField, downloadName(n))
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, "", badRequest(fmt.Sprintf("the multipart body could not be read: %v", err),
+		return nil, "", "", badRequest(fmt.Sprintf("the multipart body could not be read: %v", err),
 			"nothing was changed; send the file as the form field backup: "+example)
 	}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return nil, "", badRequest(`the form has no field named "backup"`,
+			return nil, "", "", badRequest(`the form has no field named "backup"`,
 				"nothing was changed; send the file as the form field backup: "+example)
 		}
 		if err != nil {
-			return nil, "", badRequest(fmt.Sprintf("the multipart body could not be read: %v", err),
+			return nil, "", "", badRequest(fmt.Sprintf("the multipart body could not be read: %v", err),
 				"nothing was changed; send the file again: "+example)
 		}
 		if part.FormName() != formField {
@@ -121,9 +164,9 @@ func backupPart(r *http.Request, n kv.Name) (io.ReadCloser, string, error) {
 		if part.FileName() == "" {
 			text := readShort(part)
 			part.Close()
-			return nil, "", textField(n, text)
+			return nil, "", text, nil
 		}
-		return part, part.FileName(), nil
+		return part, part.FileName(), "", nil
 	}
 }
 
