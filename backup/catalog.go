@@ -116,6 +116,7 @@ func (c *Catalog) List() ([]SetInfo, error) {
 	for _, id := range complete {
 		sets = append(sets, c.describe(ctx, id))
 	}
+	markBrokenChains(sets)
 	// Newest first: by creation time (ids have one-second precision), then id.
 	sort.Slice(sets, func(i, j int) bool {
 		if !sets[i].Created.Equal(sets[j].Created) {
@@ -146,7 +147,20 @@ func (c *Catalog) Get(id string) (SetInfo, error) {
 	}
 	switch {
 	case contains(complete, id):
-		return c.describe(context.Background(), id), nil
+		info := c.describe(context.Background(), id)
+		if info.Parent != "" && usable(info) {
+			// The chain decides whether the set can be restored.
+			sets, err := c.List()
+			if err != nil {
+				return SetInfo{}, err
+			}
+			for _, s := range sets {
+				if s.ID == id {
+					return s, nil
+				}
+			}
+		}
+		return info, nil
 	case contains(unfinished, id):
 		return c.unfinished(id), nil
 	}
@@ -256,6 +270,38 @@ func (c *Catalog) describe(ctx context.Context, id string) SetInfo {
 		info.Label, info.Problem = LabelVerifyFailed, m.Verification.Error
 	}
 	return info
+}
+
+// usable reports whether a set can be restored, or built on, as far as its
+// own files go.
+func usable(s SetInfo) bool { return s.Label == LabelCreated || s.Label == LabelRestoreVerified }
+
+// markBrokenChains labels incomplete every incremental set of sets whose
+// chain holds a set that is gone or cannot be restored (incomplete, failed,
+// verify failed): restoring it would fail at that link, so it must not keep
+// its own restore-verified label.
+func markBrokenChains(sets []SetInfo) {
+	byID := make(map[string]int, len(sets))
+	for i, s := range sets {
+		byID[s.ID] = i
+	}
+	for i := range sets {
+		if sets[i].Parent == "" || !usable(sets[i]) {
+			continue
+		}
+		for p, links := sets[i].Parent, 0; p != "" && links <= len(sets); links++ {
+			j, ok := byID[p]
+			if !ok {
+				sets[i].Label, sets[i].Problem = LabelIncomplete, fmt.Sprintf("its chain is broken: set %s it builds on is gone", p)
+				break
+			}
+			if !usable(sets[j]) {
+				sets[i].Label, sets[i].Problem = LabelIncomplete, fmt.Sprintf("its chain is broken: set %s it builds on is %s", p, sets[j].Label)
+				break
+			}
+			p = sets[j].Parent
+		}
+	}
 }
 
 func sortedNames(m map[string]DBEntry) []string {

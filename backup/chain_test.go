@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -214,5 +215,48 @@ func TestIncremental_FullChainStartsANewOne(t *testing.T) {
 	want := fmt.Sprintf("the chain of set %s already holds 2 sets, the most a chain may hold (2): a new chain starts", sets[1].ID)
 	if sets[2].Parent != "" || sets[2].FullReason != want {
 		t.Fatalf("third set: parent %q, full_reason %q; want a full set saying %q", sets[2].Parent, sets[2].FullReason, want)
+	}
+}
+
+// TestIncremental_ABrokenBaseBreaksItsChainsLabels truncates the full set an
+// incremental one builds on, after both were verified: the incremental set
+// can no longer be restored, so neither List nor Get may call it
+// restore-verified (a restore drill picks sets by that label).
+func TestIncremental_ABrokenBaseBreaksItsChainsLabels(t *testing.T) {
+	ctx := context.Background()
+	cat := OpenCatalog(t.TempDir())
+	db := testDB(t, 200)
+	src := []Source{{Name: "config", DB: db}}
+	base, err := cat.Create(ctx, src, SetOptions{Now: time.Now().Add(-2 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := cat.Create(ctx, src, SetOptions{Incremental: true})
+	if err != nil || link.Parent != base.ID {
+		t.Fatalf("link parent %q err %v; want %s", link.Parent, err, base.ID)
+	}
+	for _, id := range []string{base.ID, link.ID} {
+		if _, err := cat.Verify(ctx, id, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := cat.Get(link.ID); got.Label != LabelRestoreVerified {
+		t.Fatalf("link before the damage: %q, want restore-verified", got.Label)
+	}
+	path, _ := cat.FilePath(base.ID, "config")
+	if err := os.Truncate(path, 200); err != nil {
+		t.Fatal(err)
+	}
+	sets, err := cat.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sets {
+		if s.ID == link.ID && (s.Label != LabelIncomplete || !strings.Contains(s.Problem, "chain is broken: set "+base.ID)) {
+			t.Errorf("List: link is %q (%s), want incomplete naming the broken base", s.Label, s.Problem)
+		}
+	}
+	if got, _ := cat.Get(link.ID); got.Label != LabelIncomplete {
+		t.Errorf("Get: link is %q (%s), want incomplete", got.Label, got.Problem)
 	}
 }
