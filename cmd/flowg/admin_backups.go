@@ -254,7 +254,7 @@ func adminBackupsPrune(c *cli.Context) error {
 	if err := noArgs(c); err != nil {
 		return err
 	}
-	maxAge, err := durationFrom(c, "max-age")
+	maxAge, err := retentionAgeFrom(c, "max-age")
 	if err != nil {
 		return err
 	}

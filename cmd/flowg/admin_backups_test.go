@@ -89,6 +89,7 @@ func TestAdminBackupsPrune_BadMaxAgeIsAUsageErrorAndDeletesNothing(t *testing.T)
 		{"no unit", "30", "flowg: --max-age: \"30\" is not a duration: use e.g. 720h, 90m or 30d\n"},
 		{"weeks", "4w", "flowg: --max-age: \"4w\" is not a duration: use e.g. 720h, 90m or 30d\n"},
 		{"negative days", "-3d", "flowg: --max-age: \"-3d\" is negative: use e.g. 720h, 90m or 30d\n"},
+		{"one minute meant as a month", "1m", "flowg: --max-age: \"1m\" is 1m0s, which would delete nearly every backup set: give at least 1h0m0s (a month is 30d, not 1m)\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

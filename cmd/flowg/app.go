@@ -172,6 +172,17 @@ func durationFrom(c *cli.Context, name string) (time.Duration, error) {
 	return d, nil
 }
 
+// retentionAgeFrom reads flag name as a retention age (see
+// duration.ParseRetentionAge); 0 when unset. A bad, negative or too short
+// value is a usage error.
+func retentionAgeFrom(c *cli.Context, name string) (time.Duration, error) {
+	d, err := duration.ParseRetentionAge(c.String(name))
+	if err != nil {
+		return 0, usagef("--%s: %v", name, err)
+	}
+	return d, nil
+}
+
 // flagsFirst refuses a flag given after the arguments: urfave/cli stops
 // reading flags at the first argument, so it would pass for an argument.
 func flagsFirst(c *cli.Context) error {

@@ -299,7 +299,7 @@ func backupPlanFrom(c *cli.Context) (backupPlan, error) {
 		fullEvery:   c.Int("backup-full-every"),
 		retention:   backup.Retention{Keep: c.Int("backup-keep")},
 	}
-	maxAge, err := durationFrom(c, "backup-max-age")
+	maxAge, err := retentionAgeFrom(c, "backup-max-age")
 	if err != nil {
 		return p, err
 	}

@@ -46,3 +46,21 @@ func Parse(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// MinRetentionAge is the shortest age a retention policy accepts. Backup
+// sets are kept for days; a shorter age is far more likely a slip ("1m"
+// is one minute, not one month) than a wish to delete every set older
+// than a few minutes, including the safety snapshots restores point to.
+const MinRetentionAge = time.Hour
+
+// ParseRetentionAge is Parse for the age past which backup sets are
+// deleted: "" and "0" mean no limit, and anything under MinRetentionAge is
+// refused with the reading that was probably meant.
+func ParseRetentionAge(s string) (time.Duration, error) {
+	d, err := Parse(s)
+	if err != nil || d == 0 || d >= MinRetentionAge {
+		return d, err
+	}
+	return 0, fmt.Errorf("%q is %s, which would delete nearly every backup set: give at least %s (a month is 30d, not 1m)",
+		strings.TrimSpace(s), d, MinRetentionAge)
+}

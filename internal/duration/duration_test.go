@@ -59,3 +59,24 @@ func TestParse_RefusesBadInputSayingWhatWorks(t *testing.T) {
 		})
 	}
 }
+
+func TestParseRetentionAge_RefusesAgesUnderAnHour(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want time.Duration
+		err  string
+	}{
+		{"", 0, ""},
+		{"0", 0, ""},
+		{"1h", time.Hour, ""},
+		{"30d", 30 * Day, ""},
+		{"1m", 0, `"1m" is 1m0s, which would delete nearly every backup set`},
+		{"59m", 0, "a month is 30d"},
+		{"bad", 0, "is not a duration"},
+	} {
+		got, err := ParseRetentionAge(tt.in)
+		if got != tt.want || (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("ParseRetentionAge(%q) = %v, %v; want %v and an error containing %q", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
