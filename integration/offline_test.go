@@ -453,3 +453,24 @@ func fileSHA256(t testing.TB, path string) string {
 	sum, _, _ := strings.Cut(r.stdout, " ")
 	return sum
 }
+
+// TestOffline_DefaultBackupDirIsNamed leaves --backup-dir out: backup and
+// restore use ./backup, and each says so on stderr instead of silently.
+func TestOffline_DefaultBackupDirIsNamed(t *testing.T) {
+	root := t.TempDir()
+	data := sampleData()
+	writeDataset(t, root, data)
+	dbDirs := []string{"--auth-dir", "./data/auth", "--config-dir", "./data/config", "--log-dir", "./data/logs"}
+
+	r := mustFlowg(t, root, append([]string{"admin", "backup"}, dbDirs...)...)
+	requireContains(t, "backup stderr", r.stderr, "no --backup-dir given: writing the backup to ./backup")
+	if _, err := os.Stat(filepath.Join(root, "backup", "auth.db")); err != nil {
+		t.Fatalf("the default backup directory holds no auth.db: %v", err)
+	}
+	r = mustFlowg(t, root, append([]string{"admin", "restore", "--dry-run"}, dbDirs...)...)
+	requireContains(t, "restore stderr", r.stderr, "no --backup-dir given: restoring from ./backup")
+	r = mustFlowg(t, root, with(seedRestore, "--dry-run")...)
+	if strings.Contains(r.stderr, "no --backup-dir given") {
+		t.Fatalf("a restore given --backup-dir says it was not:\n%s", r.stderr)
+	}
+}

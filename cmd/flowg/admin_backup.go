@@ -14,7 +14,7 @@ func adminBackupCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "backup",
 		Usage:     "back up the databases of a stopped server into a directory",
-		UsageText: "flowg admin backup [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] --backup-dir DIR [--only auth,config,logs]",
+		UsageText: "flowg admin backup [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--backup-dir DIR] [--only auth,config,logs]",
 		Description: `Writes a point-in-time snapshot of each database to DIR/auth.db, DIR/config.db
 and DIR/log.db, plus DIR/manifest.json (sizes, key counts, read timestamps,
 SHA-256s). The databases are opened read-only and never written. Files are
@@ -71,6 +71,7 @@ func adminBackup(c *cli.Context) error {
 	}
 	dirs, backupDir := dirsFrom(c), c.String("backup-dir")
 	errOut := c.App.ErrWriter
+	noteDefaultBackupDir(c, "writing the backup to")
 	leanMemory()
 
 	var cat *backup.Catalog

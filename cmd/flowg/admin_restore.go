@@ -19,7 +19,7 @@ func adminRestoreCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "restore",
 		Usage:     "restore the databases of a stopped server from a backup directory",
-		UsageText: "flowg admin restore [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] --backup-dir DIR [--only ...] [--wipe] [--dry-run]",
+		UsageText: "flowg admin restore [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--backup-dir DIR] [--only ...] [--wipe] [--dry-run]",
 		Description: `Reads DIR/auth.db, DIR/config.db and DIR/log.db (or logs.db) and restores them.
 Every file is checked whole (checksums, trailer, database name) before the
 first key is written; a bad file changes nothing.

@@ -32,6 +32,7 @@ type restoreJob struct {
 // its chain. The returned cleanup removes what was staged.
 func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob, func(), error) {
 	dirs, backupDir := dirsFrom(c), c.String("backup-dir")
+	noteDefaultBackupDir(c, "restoring from")
 	refuse := func(err error) error {
 		return opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}
 	}

@@ -183,6 +183,15 @@ func retentionAgeFrom(c *cli.Context, name string) (time.Duration, error) {
 	return d, nil
 }
 
+// noteDefaultBackupDir says on stderr which directory a command uses when
+// --backup-dir was left out, so a backup or restore of the default
+// directory is never silent.
+func noteDefaultBackupDir(c *cli.Context, doing string) {
+	if !c.IsSet("backup-dir") {
+		fmt.Fprintf(c.App.ErrWriter, "no --backup-dir given: %s %s\n", doing, c.String("backup-dir"))
+	}
+}
+
 // flagsFirst refuses a flag given after the arguments: urfave/cli stops
 // reading flags at the first argument, so it would pass for an argument.
 func flagsFirst(c *cli.Context) error {
