@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"strings"
 	"testing"
 	"time"
 )
@@ -201,4 +202,18 @@ func FuzzReader(f *testing.F) {
 		_, _, _ = readAll(data, ReadOptions{})
 		_, _, _ = readAll(data, ReadOptions{Size: int64(len(data))})
 	})
+}
+
+// TestReader_SavedErrorAnswerIsNamed: curl without --fail saves a server's
+// error answer under the backup's name; the reader says so, quoting it.
+func TestReader_SavedErrorAnswerIsNamed(t *testing.T) {
+	for _, tt := range []struct{ file, want string }{
+		{`{"error":"invalid or expired token","hint":"log in again"}`, `error answer, "invalid or expired token": the download failed`},
+		{"<html><head><title>502</title></head></html>", "error answer, an HTML page"},
+	} {
+		_, err := NewReader(strings.NewReader(tt.file), ReadOptions{})
+		if !errors.Is(err, ErrNotBackup) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "--fail") {
+			t.Errorf("%.30q: err %v, want ErrNotBackup saying %q and --fail", tt.file, err, tt.want)
+		}
+	}
 }

@@ -90,6 +90,11 @@ func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
 		return nil, fmt.Errorf("%w: ends inside the header (%d bytes)", ErrTruncated, len(lead))
 	case bytes.HasPrefix([]byte(ageMagic), lead) || bytes.HasPrefix(lead, []byte(ageMagic[:len(magic)])):
 		return nil, fmt.Errorf("%w with age; give the identity (--identity FILE) or the passphrase file it was encrypted with", ErrEncrypted)
+	case lead[0] == '{' || lead[0] == '<':
+		if answer, ok := savedErrorAnswer(br.in); ok {
+			return nil, fmt.Errorf("%w: it holds a server's error answer, %s: the download failed (curl saves error answers too; add --fail so it stops instead), take the backup again", ErrNotBackup, answer)
+		}
+		fallthrough
 	default:
 		// A raw stream's first length can look like a compressor's magic
 		// number, so this is only a suspicion until the first list fails.
@@ -117,6 +122,32 @@ func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
 		}
 	}
 	return br, nil
+}
+
+// savedErrorAnswer reports whether in starts with what an HTTP server
+// answers on an error — a JSON object with an "error" field, or an HTML
+// page — and returns it quoted, shortened, for the message.
+func savedErrorAnswer(in *bufio.Reader) (string, bool) {
+	lead, _ := in.Peek(4 << 10)
+	var answer struct {
+		Error string `json:"error"`
+		Hint  string `json:"hint"`
+	}
+	if json.Unmarshal(bytes.TrimSpace(lead), &answer) == nil && answer.Error != "" {
+		return fmt.Sprintf("%q", truncateText(answer.Error, 200)), true
+	}
+	lower := bytes.ToLower(lead[:min(len(lead), 64)])
+	if bytes.HasPrefix(lower, []byte("<!doctype html")) || bytes.HasPrefix(lower, []byte("<html")) {
+		return "an HTML page", true
+	}
+	return "", false
+}
+
+func truncateText(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 // compressorName names the compressor whose magic number starts lead.

@@ -97,6 +97,8 @@ func TestRestore_RejectedFileLeavesTargetUnchanged(t *testing.T) {
 		{"file of another database", mustRead(t, configPath), ErrWrongDatabase},
 		{"random bytes", random, ErrNotBackup},
 		{"gzip-wrapped", gz.Bytes(), ErrCompressed},
+		{"a saved JSON error answer", []byte(`{"error":"invalid or expired token","hint":"log in again"}` + "\n"), ErrNotBackup},
+		{"a saved HTML error page", []byte("<!DOCTYPE html><html><body>502 Bad Gateway</body></html>"), ErrNotBackup},
 		{"raw Badger stream cut inside its second list", raw[:rawLists[1]+100], ErrTruncated},
 		{"raw Badger stream cut inside its second length", raw[:rawLists[1]+3], ErrTruncated},
 		// A first list cut short cannot be told from foreign bytes.
