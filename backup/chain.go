@@ -19,16 +19,25 @@ import (
 var ErrInChain = errors.New("backup set is part of an incremental chain")
 
 // pickParent makes opts an incremental set on top of the newest complete
-// set holding every source, if every database is still in the epoch that
-// set read it in and the chain has room; otherwise opts stays a full set
-// and opts.FullReason says why, for the manifest.
+// set holding a flowg backup of every source — skipping newer sets that
+// hold only some, such as the safety snapshot of one database a restore
+// wrote — if every database is still in the epoch that set read it in and
+// the chain has room; otherwise opts stays a full set and opts.FullReason
+// says why, for the manifest.
 func (c *Catalog) pickParent(sources []Source, opts *SetOptions) error {
 	sets, err := c.List()
 	if err != nil {
 		return err
 	}
+	reason := "there is no complete set to build on"
 	for _, s := range sets {
-		if s.Label != LabelCreated && s.Label != LabelRestoreVerified {
+		if !usable(s) {
+			continue
+		}
+		if lacks := lacking(s, sources); len(lacks) > 0 {
+			if reason == "there is no complete set to build on" {
+				reason = fmt.Sprintf("no complete set holds a flowg backup of %s to build on (the newest, %s, lacks it)", strings.Join(lacks, ", "), s.ID)
+			}
 			continue
 		}
 		since, why, err := chainOnto(s, sources, c, opts.MaxChain)
@@ -42,12 +51,24 @@ func (c *Catalog) pickParent(sources []Source, opts *SetOptions) error {
 		opts.Parent, opts.SinceTs = s.ID, since
 		return nil
 	}
-	opts.FullReason = "there is no complete set to build on"
+	opts.FullReason = reason
 	return nil
 }
 
-// chainOnto returns each source's read timestamp in set s, the parent
-// candidate, or why a set on top of s must be full instead.
+// lacking returns the sources set s holds no flowg backup of.
+func lacking(s SetInfo, sources []Source) []string {
+	var lacks []string
+	for _, src := range sources {
+		if entry, ok := s.Databases[src.Name]; !ok || entry.Format == FormatBadger {
+			lacks = append(lacks, src.Name)
+		}
+	}
+	return lacks
+}
+
+// chainOnto returns each source's read timestamp in set s, which holds a
+// flowg backup of every source, or why a set on top of s must be full
+// instead.
 func chainOnto(s SetInfo, sources []Source, c *Catalog, maxChain int) (map[string]uint64, string, error) {
 	links, err := c.chain(s.ID)
 	switch {
@@ -61,26 +82,16 @@ func chainOnto(s SetInfo, sources []Source, c *Catalog, maxChain int) (map[strin
 		return nil, fmt.Sprintf("the chain of set %s already holds %s, the most a chain may hold (%d): a new chain starts", s.ID, held, maxChain), nil
 	}
 	since := map[string]uint64{}
-	var lacks []string
-	rebuilt := false
 	for _, src := range sources {
-		entry, ok := s.Databases[src.Name]
-		if !ok || entry.Format == FormatBadger {
-			lacks = append(lacks, src.Name)
-			continue
-		}
+		entry := s.Databases[src.Name]
 		epoch, err := kv.Epoch(src.DB)
 		if err != nil {
 			return nil, "", err
 		}
-		rebuilt = rebuilt || epoch != entry.Epoch
+		if epoch != entry.Epoch {
+			return nil, fmt.Sprintf("a database was rebuilt since set %s was taken (a wipe restore, or a new directory): its versions start over, so a new chain starts", s.ID), nil
+		}
 		since[src.Name] = entry.ReadTs
-	}
-	switch {
-	case len(lacks) > 0:
-		return nil, fmt.Sprintf("set %s holds no flowg backup of %s to build on", s.ID, strings.Join(lacks, ", ")), nil
-	case rebuilt:
-		return nil, fmt.Sprintf("a database was rebuilt since set %s was taken (a wipe restore, or a new directory): its versions start over, so a new chain starts", s.ID), nil
 	}
 	return since, "", nil
 }

@@ -260,3 +260,37 @@ func TestIncremental_ABrokenBaseBreaksItsChainsLabels(t *testing.T) {
 		t.Errorf("Get: link is %q (%s), want incomplete", got.Label, got.Problem)
 	}
 }
+
+// TestIncremental_BuildsPastASetOfFewerDatabases: a newer set holding only
+// one database (the safety snapshot a restore writes) does not stop an
+// incremental set of two from building on the older set holding both.
+func TestIncremental_BuildsPastASetOfFewerDatabases(t *testing.T) {
+	ctx := context.Background()
+	cat := OpenCatalog(t.TempDir())
+	config, logs := testDB(t, 20), testDB(t, 30)
+	both := []Source{{Name: "config", DB: config}, {Name: "logs", DB: logs}}
+	full, err := cat.Create(ctx, both, SetOptions{Now: time.Now().Add(-2 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.Create(ctx, both[:1], SetOptions{Trigger: TriggerPreRestore, Now: time.Now().Add(-time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := cat.Create(ctx, both, SetOptions{Incremental: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Parent != full.ID || m.FullReason != "" {
+		t.Fatalf("incremental set: parent %q, full_reason %q; want it on %s, the newest set holding both", m.Parent, m.FullReason, full.ID)
+	}
+
+	// A database no set holds makes it full, and says which.
+	other := testDB(t, 5)
+	m, err = cat.Create(ctx, []Source{{Name: "auth", DB: other}}, SetOptions{Incremental: true, Now: time.Now().Add(time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Parent != "" || !strings.Contains(m.FullReason, "no complete set holds a flowg backup of auth") {
+		t.Fatalf("set of auth: parent %q, full_reason %q; want full, saying no set holds auth", m.Parent, m.FullReason)
+	}
+}
