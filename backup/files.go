@@ -43,6 +43,21 @@ func FindFile(dir, db string) (string, error) {
 	return "", fmt.Errorf("%w: %s has no %s", ErrMissingFile, dir, strings.Join(names, " or "))
 }
 
+// FoundFiles returns the paths of every file in dir that db's backup may
+// be under (see FindFile), so that a caller can refuse to guess between
+// two: log.db, which `flowg admin backup` writes, and logs.db, which the
+// online download saves.
+func FoundFiles(dir, db string) []string {
+	var found []string
+	for _, name := range append([]string{FileName(db)}, altFileNames[db]...) {
+		path := filepath.Join(dir, name)
+		if st, err := os.Stat(path); err == nil && !st.IsDir() {
+			found = append(found, path)
+		}
+	}
+	return found
+}
+
 // hashingFile is a file being written with a running SHA-256 of its bytes.
 type hashingFile struct {
 	f   *os.File

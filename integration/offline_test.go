@@ -474,3 +474,27 @@ func TestOffline_DefaultBackupDirIsNamed(t *testing.T) {
 		t.Fatalf("a restore given --backup-dir says it was not:\n%s", r.stderr)
 	}
 }
+
+// TestOfflineRestore_RefusesToGuessBetweenLogDbAndLogsDb: a directory with
+// both log.db (flowg admin backup) and logs.db (the online download) and no
+// manifest to say which is the backup is refused, changing nothing.
+func TestOfflineRestore_RefusesToGuessBetweenLogDbAndLogsDb(t *testing.T) {
+	root, data := backedUp(t)
+	backupDir := filepath.Join(root, "backup")
+	logFile, err := os.ReadFile(filepath.Join(backupDir, "log.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(backupDir, "logs.db"), logFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(backupDir, "manifest.json")); err != nil {
+		t.Fatal(err)
+	}
+	changed := changeAfterBackup(t, root, data)
+	r := flowg(t, root, seedRestore...)
+	if r.code != 1 || !strings.Contains(r.stderr, "holds both") || !strings.Contains(r.stderr, "move aside the one not to restore") {
+		t.Fatalf("want exit 1 naming both files and what to do, got\n%s", r)
+	}
+	requireDataset(t, "after the refused restore", root, changed)
+}

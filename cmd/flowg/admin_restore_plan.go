@@ -43,6 +43,11 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 			return nil, nil, refuse(err)
 		}
 		for _, name := range names {
+			if found := backup.FoundFiles(backupDir, string(name)); len(found) > 1 && manifest.Databases == nil {
+				return nil, nil, opError{op: "restore", safe: "nothing was written; every database is unchanged",
+					err:  fmt.Errorf("%s holds both %s, and no manifest.json says which is the backup of %s", backupDir, strings.Join(found, " and "), name),
+					next: "move aside the one not to restore (log.db is what `flowg admin backup` writes, logs.db what the online download saves)"}
+			}
 			file, err := backup.FindFile(backupDir, string(name))
 			if err != nil {
 				return nil, nil, refuse(err)
