@@ -64,10 +64,13 @@ func (s *Service) Authenticate(authorizationHeader string) (Principal, error) {
 
 // authenticatePAT checks a personal access token "<id>_<secret>".
 func (s *Service) authenticatePAT(raw string) (Principal, error) {
-	id, secret, found := strings.Cut(raw, "_")
-	if !found || !validTokenID(id) || len(secret) != tokenSecretLen || !isLowerHex(secret) {
+	if !looksLikePAT(raw) {
+		if looksLikeJWT(raw) {
+			return Principal{}, unauthenticated("malformed token: this is a login token (JWT); send it as Bearer jwt:<token>")
+		}
 		return Principal{}, unauthenticated("malformed token")
 	}
+	id, secret, _ := strings.Cut(raw, "_")
 	now := s.now()
 	var p Principal
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -144,4 +147,17 @@ func joinScopes(scopes []Scope) string {
 		names[i] = string(s)
 	}
 	return strings.Join(names, ", ")
+}
+
+// looksLikePAT reports whether raw has the shape of a personal access
+// token, "<id>_<secret>".
+func looksLikePAT(raw string) bool {
+	id, secret, found := strings.Cut(raw, "_")
+	return found && validTokenID(id) && len(secret) == tokenSecretLen && isLowerHex(secret)
+}
+
+// looksLikeJWT reports whether raw has the shape of a JSON Web Token: three
+// base64url parts, the first a JSON object.
+func looksLikeJWT(raw string) bool {
+	return strings.Count(raw, ".") == 2 && strings.HasPrefix(raw, "eyJ")
 }

@@ -54,3 +54,26 @@ func TestAuthenticate_HeaderForms(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthenticate_TokenUnderTheWrongPrefixSaysWhichToUse: a personal
+// access token sent as jwt:, or a login token sent as pat:, is refused with
+// the prefix it needs.
+func TestAuthenticate_TokenUnderTheWrongPrefixSaysWhichToUse(t *testing.T) {
+	f := newFixture(t)
+	_, pat, err := f.svc.CreateToken("alice", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwt, err := f.svc.Login("alice", alicePassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ header, want string }{
+		{"Bearer jwt:" + pat, "send it as Bearer pat:<token>"},
+		{"Bearer pat:" + jwt, "send it as Bearer jwt:<token>"},
+	} {
+		if _, err := f.svc.Authenticate(tt.header); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%.20s...: err %v, want it to say %q", tt.header, err, tt.want)
+		}
+	}
+}

@@ -119,6 +119,9 @@ func (s *Service) authenticateJWT(raw string) (Principal, error) {
 		var claims jwt.RegisteredClaims
 		_, err = parser.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return key, nil })
 		if err != nil {
+			if errors.Is(err, jwt.ErrTokenMalformed) && looksLikePAT(raw) {
+				return unauthenticated("malformed token: this is a personal access token; send it as Bearer pat:<token>")
+			}
 			return unauthenticated(jwtFailure(err))
 		}
 		if claims.IssuedAt == nil || !validName(claims.Subject) {
