@@ -48,8 +48,8 @@ func newApp(out, errOut io.Writer) *cli.App {
 		Writer:         out,
 		ErrWriter:      errOut,
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError{err.Error()}
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usageError{err.Error() + suggestFlag(c.App.Flags, err)}
 		},
 		Action: groupAction,
 		Commands: []*cli.Command{
@@ -71,7 +71,8 @@ func newApp(out, errOut io.Writer) *cli.App {
 // message on stderr) instead of urfave/cli's help dump.
 func setUsageErrors(cmd *cli.Command) {
 	if cmd.OnUsageError == nil {
-		cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{err.Error()} }
+		flags := cmd.Flags
+		cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{err.Error() + suggestFlag(flags, err)} }
 	}
 	for _, sub := range cmd.Subcommands {
 		setUsageErrors(sub)
@@ -82,9 +83,30 @@ func setUsageErrors(cmd *cli.Command) {
 // help when none was named, a usage error for an unknown one.
 func groupAction(c *cli.Context) error {
 	if c.Args().Present() {
-		return usagef("unknown command %q", c.Args().First())
+		name := c.Args().First()
+		commands := c.App.Commands
+		if c.Command != nil && len(c.Command.Subcommands) > 0 {
+			commands = c.Command.Subcommands
+		}
+		if cli.SuggestCommand != nil {
+			return usagef("unknown command %q; %s", name, strings.Replace(cli.SuggestCommand(commands, name), "Did you", "did you", 1))
+		}
+		return usagef("unknown command %q", name)
 	}
 	return cli.ShowSubcommandHelp(c)
+}
+
+// suggestFlag returns "; did you mean --x?" for an undefined flag err
+// names, with the closest of flags.
+func suggestFlag(flags []cli.Flag, err error) string {
+	name, found := strings.CutPrefix(err.Error(), "flag provided but not defined: ")
+	if !found || cli.SuggestFlag == nil || len(flags) == 0 {
+		return ""
+	}
+	if s := cli.SuggestFlag(flags, strings.TrimLeft(name, "-"), true); s != "" {
+		return fmt.Sprintf("; did you mean %s?", s)
+	}
+	return ""
 }
 
 func adminCommand() *cli.Command {
