@@ -72,7 +72,9 @@ func newApp(out, errOut io.Writer) *cli.App {
 func setUsageErrors(cmd *cli.Command) {
 	if cmd.OnUsageError == nil {
 		flags := cmd.Flags
-		cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{err.Error() + suggestFlag(flags, err)} }
+		cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err.Error() + suggestFlag(flags, err)}
+		}
 	}
 	for _, sub := range cmd.Subcommands {
 		setUsageErrors(sub)
