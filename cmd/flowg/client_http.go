@@ -227,8 +227,11 @@ func (a *apiClient) clientError(op string, err error, safe string, scopes []auth
 		e.next = api.Hint
 		switch api.Status {
 		case http.StatusUnauthorized:
-			if e.next == "" {
-				e.next = "check --token (FLOWG_TOKEN): pat:TOKEN from `flowg admin token create` or POST /api/v1/tokens, or jwt:TOKEN from `flowg login`"
+			// The server's hint speaks of HTTP headers; a command's user
+			// needs to know where a working token comes from.
+			e.next = "check --token (FLOWG_TOKEN): pat:TOKEN from `flowg admin token create` or POST /api/v1/tokens, or jwt:TOKEN from `flowg login`"
+			if msg := strings.ToLower(api.Message); strings.Contains(msg, "expired") || strings.Contains(msg, "revoked") || strings.Contains(msg, "deleted") {
+				e.next = "this token no longer works: get a new one with `flowg login` (jwt:TOKEN) or `flowg admin token create` (pat:TOKEN), and pass it with --token (FLOWG_TOKEN)"
 			}
 		case http.StatusForbidden:
 			if e.next == "" && len(scopes) > 0 {
