@@ -100,8 +100,11 @@ func adminBackupsCreate(c *cli.Context) error {
 		return err
 	}
 	fullEvery := c.Int("full-every")
-	if fullEvery < 1 {
+	switch {
+	case fullEvery < 1:
 		return usagef("--full-every %d: give how many sets a chain may hold, at least 1", fullEvery)
+	case c.IsSet("full-every") && !c.Bool("incremental"):
+		return usagef("--full-every bounds incremental chains: add --incremental, or leave --full-every out for a full set")
 	}
 	keys, err := backupKeysFrom(c)
 	if err != nil {
