@@ -133,7 +133,7 @@ func adminBackup(c *cli.Context) error {
 			return err
 		}
 	}
-	fmt.Fprintf(errOut, "backup of %s complete in %s\n", joinNames(names), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(errOut, "backup of %s complete in %s\n", joinNames(names), shortDuration(time.Since(start)))
 	return nil
 }
 

@@ -100,8 +100,12 @@ func printInspection(c *cli.Context, in inspection) {
 	} else if in.Format == "badger" {
 		fmt.Fprintf(w, "  format       raw Badger backup stream (no header, no checksums)\n")
 	}
-	fmt.Fprintf(w, "  keys         %d\n  data         %s in %d frames\n  file         %s\n",
-		in.Summary.Keys, humanize.IBytes(in.Summary.Bytes), in.Summary.Frames, humanize.IBytes(uint64(in.Summary.FileBytes)))
+	frames := "frames"
+	if in.Summary.Frames == 1 {
+		frames = "frame"
+	}
+	fmt.Fprintf(w, "  keys         %d\n  data         %s in %d %s\n  file         %s\n",
+		in.Summary.Keys, humanize.IBytes(in.Summary.Bytes), in.Summary.Frames, frames, humanize.IBytes(uint64(in.Summary.FileBytes)))
 	if in.Summary.SHA256 != "" {
 		fmt.Fprintf(w, "  sha256       %s\n", in.Summary.SHA256)
 	}

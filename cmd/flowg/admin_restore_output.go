@@ -5,7 +5,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/flowg-backup/flowg/backup"
 )
@@ -15,7 +14,7 @@ import (
 
 func printRestored(w io.Writer, job restoreJob, res backup.Result, how string) {
 	fmt.Fprintf(w, "%s  %s from %s", fileFigures(string(job.name), res.Written, res.File.Bytes,
-		res.Duration.Round(time.Millisecond).String(), res.File.SHA256), how, job.file)
+		shortDuration(res.Duration), res.File.SHA256), how, job.file)
 	if res.Expired > 0 {
 		fmt.Fprintf(w, " (%d expired records skipped)", res.Expired)
 	}

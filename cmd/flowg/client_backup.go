@@ -64,6 +64,6 @@ func clientBackup(c *cli.Context) error {
 		return err
 	}
 	printDownloads(c.App.Writer, dir, done)
-	fmt.Fprintf(c.App.ErrWriter, "backup of %s from %s complete and verified in %s\n", joinNames(names), api.server, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(c.App.ErrWriter, "backup of %s from %s complete and verified in %s\n", joinNames(names), api.server, shortDuration(time.Since(start)))
 	return nil
 }

@@ -46,6 +46,6 @@ func clientBackupsDownload(c *cli.Context) error {
 		return err
 	}
 	printDownloads(c.App.Writer, dir, done)
-	fmt.Fprintf(c.App.ErrWriter, "set %s (%s) downloaded from %s into %s in %s\n", set.ID, set.Label, api.server, dir, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(c.App.ErrWriter, "set %s (%s) downloaded from %s into %s in %s\n", set.ID, set.Label, api.server, dir, shortDuration(time.Since(start)))
 	return nil
 }

@@ -101,7 +101,7 @@ func clientBackupsRestore(c *cli.Context) error {
 			fmt.Fprintf(errOut, "  to undo %s: %s\n", r.Database, r.Undo)
 		}
 	}
-	fmt.Fprintf(errOut, "restore of %s from set %s into %s complete in %s\n", joinNames(names), ans.Set, api.server, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(errOut, "restore of %s from set %s into %s complete in %s\n", joinNames(names), ans.Set, api.server, shortDuration(time.Since(start)))
 	return nil
 }
 

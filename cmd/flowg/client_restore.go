@@ -136,7 +136,7 @@ func clientRestore(c *cli.Context) error {
 			return withProgress(err, uploads[:i], uploads[i+1:])
 		}
 	}
-	fmt.Fprintf(errOut, "restore of %s into %s complete in %s\n", joinNames(names), api.server, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(errOut, "restore of %s into %s complete in %s\n", joinNames(names), api.server, shortDuration(time.Since(start)))
 	return nil
 }
 
@@ -212,7 +212,7 @@ func printSent(c *cli.Context, api *apiClient, u restoreUpload, ans restoreAnswe
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "%s  %s %s from %s",
-		fileFigures(string(u.name), ans.Written, uint64(size), took.Round(time.Millisecond).String(), sum), how, api.server, u.path)
+		fileFigures(string(u.name), ans.Written, uint64(size), shortDuration(took), sum), how, api.server, u.path)
 	if ans.ExpiredSkipped > 0 {
 		fmt.Fprintf(w, " (%d expired records skipped)", ans.ExpiredSkipped)
 	}

@@ -72,9 +72,18 @@ func fileFigures(name string, keys, bytes uint64, took string, sha256 string) st
 
 // entryFigures is fileFigures of a manifest's entry for database name.
 func entryFigures(name string, e backup.DBEntry) string {
-	return fileFigures(name, e.Keys, uint64(e.Bytes), e.Duration.Round(time.Millisecond).String(), e.SHA256)
+	return fileFigures(name, e.Keys, uint64(e.Bytes), shortDuration(e.Duration), e.SHA256)
 }
 
 // leanMemory runs a streaming command (backup, wipe restore,
 // verification) under backup.StreamingMemoryLimit.
 func leanMemory() { backup.LimitMemoryForStreaming() }
+
+// shortDuration prints d to the millisecond, or to the microsecond below one
+// (a small restore takes less than a millisecond, which is not "0s").
+func shortDuration(d time.Duration) string {
+	if d < time.Millisecond {
+		return d.Round(time.Microsecond).String()
+	}
+	return d.Round(time.Millisecond).String()
+}
