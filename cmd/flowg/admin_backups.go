@@ -247,8 +247,9 @@ func adminBackupsVerify(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "%s  %s\n", id, line)
 	}
 	if failed > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "flowg: verify failed: %d of %d sets are bad (see above)\n", failed, len(ids))
-		return errSilent
+		return opError{op: "verify", err: fmt.Errorf("%d of %d sets are bad (see above)", failed, len(ids)),
+			safe: "no backup file was changed; each set's label is recorded in its manifest",
+			next: "take a new set (`flowg admin backups create`, or `flowg backups create` while the server runs); remove bad ones with `flowg admin backups prune` once a good one exists"}
 	}
 	return nil
 }

@@ -152,7 +152,7 @@ func matchManifest(f backupFile, m *backup.Manifest) error {
 		return err
 	}
 	if digest != entry.SHA256 {
-		return fmt.Errorf("%w: SHA-256 %s differs from the manifest's %s (file replaced or damaged)",
+		return fmt.Errorf("%w: SHA-256 %s differs from the manifest's %s (the file was damaged, or another backup was saved over it after manifest.json was written; if so, move manifest.json aside to restore the files as they are)",
 			backup.ErrChecksum, shortSum(digest), shortSum(entry.SHA256))
 	}
 	return nil
