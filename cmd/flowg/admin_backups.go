@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"github.com/flowg-backup/flowg/kv"
 	"io"
 	"sort"
 	"strings"
@@ -115,6 +117,11 @@ func adminBackupsCreate(c *cli.Context) error {
 		return err
 	}
 	sources, closeAll, err := openSnapshots(dirsFrom(c), names)
+	var open openError
+	if errors.As(err, &open) && errors.Is(open.err, kv.ErrLocked) {
+		open.next = "stop the server first, or, while it runs, ask it for the set: `flowg backups create --server URL` or POST /api/v1/backups"
+		return open
+	}
 	if err != nil {
 		return err
 	}
