@@ -15,9 +15,18 @@ import (
 const StreamingMemoryLimit = 224 << 20
 
 // LimitMemoryForStreaming sets StreamingMemoryLimit, unless the user set
-// GOMEMLIMIT. A soft limit: it never fails an allocation.
+// GOMEMLIMIT, and then leaves collection to the limit alone (GOGC off,
+// unless the user set GOGC): the collector runs when the heap nears the
+// limit instead of each time it doubles. A streaming job's live heap is a
+// small part of the limit, so that is rarely; a backup of 1M records takes
+// 5% less time for it (1.21 to 1.15 s), at 235 MiB of peak RSS instead of
+// 170. A soft limit: it never fails an allocation.
 func LimitMemoryForStreaming() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(StreamingMemoryLimit)
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(StreamingMemoryLimit)
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(-1)
 	}
 }
