@@ -498,3 +498,29 @@ func TestOfflineRestore_RefusesToGuessBetweenLogDbAndLogsDb(t *testing.T) {
 	}
 	requireDataset(t, "after the refused restore", root, changed)
 }
+
+// TestOfflineVerify_ChecksLogDbAndLogsDb verifies both files a directory may
+// hold the logs database in, and a missing backup directory's message says
+// what to give.
+func TestOfflineVerify_ChecksLogDbAndLogsDb(t *testing.T) {
+	root, _ := backedUp(t)
+	backupDir := filepath.Join(root, "backup")
+	logFile, err := os.ReadFile(filepath.Join(backupDir, "log.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A damaged logs.db beside a good log.db: verify must notice it.
+	logFile[len(logFile)/2] ^= 0x40
+	if err := os.WriteFile(filepath.Join(backupDir, "logs.db"), logFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := flowg(t, root, "admin", "verify", "--backup-dir", "./backup")
+	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "logs.db") {
+		t.Fatalf("verify of a directory with a damaged logs.db: want exit 1 naming logs.db, got\n%s", r)
+	}
+
+	r = flowg(t, root, with(seedRestore[:len(seedRestore)-2], "--backup-dir", "./nope")...)
+	if r.code != 1 || !strings.Contains(r.stderr, "give the directory the backup was written to") {
+		t.Fatalf("restore from a missing directory: want exit 1 and what to give, got\n%s", r)
+	}
+}

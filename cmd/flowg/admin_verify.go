@@ -61,7 +61,8 @@ func targetFiles(c *cli.Context, args []string) ([]backupFile, string, error) {
 	}
 	var files []backupFile
 	for _, name := range kv.Names {
-		if path, err := backup.FindFile(target, string(name)); err == nil {
+		// Every file that may hold the database: log.db and logs.db both.
+		for _, path := range backup.FoundFiles(target, string(name)) {
 			files = append(files, backupFile{name: name, path: path})
 		}
 	}
