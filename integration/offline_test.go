@@ -151,6 +151,9 @@ func TestOfflineRestore_DestructiveSeedFlow(t *testing.T) {
 	for _, dir := range []string{"./data/auth", "./data/config", "./data/logs"} {
 		requireContains(t, "stderr", r.stderr, dir+" held nothing to merge with: its file was bulk-loaded")
 	}
+	if n := strings.Count(r.stdout, "(into an empty database: bulk-loaded)"); n != 3 {
+		t.Fatalf("stdout says %d times that a database was bulk-loaded, want 3:\n%s", n, r.stdout)
+	}
 	entries, err := os.ReadDir(filepath.Join(root, "data"))
 	if err != nil {
 		t.Fatal(err)

@@ -12,11 +12,16 @@ import (
 // What `flowg admin restore` prints: one line per database restored, the
 // warnings of the restore, and the users and tokens a merge brought back.
 
-func printRestored(w io.Writer, job restoreJob, res backup.Result, how string) {
+// printRestored prints the line of one database: its figures, how it was
+// restored from which file, and notes in parentheses.
+func printRestored(w io.Writer, job restoreJob, res backup.Result, how string, notes ...string) {
 	fmt.Fprintf(w, "%s  %s from %s", fileFigures(string(job.name), res.Written, res.File.Bytes,
 		shortDuration(res.Duration), res.File.SHA256), how, job.file)
 	if res.Expired > 0 {
-		fmt.Fprintf(w, " (%d expired records skipped)", res.Expired)
+		notes = append(notes, fmt.Sprintf("%d expired records skipped", res.Expired))
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(w, " (%s)", strings.Join(notes, "; "))
 	}
 	fmt.Fprintln(w)
 }

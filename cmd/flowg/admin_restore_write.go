@@ -191,7 +191,7 @@ func loadEmpty(stamp time.Time) func(*cli.Context, restoreJob, *badger.DB, *back
 				safe: alreadyDone(done, fmt.Sprintf("nothing was swapped in; %s is unchanged (and empty)", job.dir))}
 		}
 		printWarnings(c.App.ErrWriter, res.Warnings)
-		printRestored(c.App.Writer, job, res, "merged")
+		printRestored(c.App.Writer, job, res, "merged", "into an empty database: bulk-loaded")
 		fmt.Fprintf(c.App.ErrWriter, "%s held nothing to merge with: its file was bulk-loaded\n", job.dir)
 		return nil
 	}
