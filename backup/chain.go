@@ -88,7 +88,9 @@ func chainOnto(s SetInfo, sources []Source, c *Catalog, maxChain int) (map[strin
 		if err != nil {
 			return nil, "", err
 		}
-		if epoch != entry.Epoch {
+		// A database whose versions are below what the set read was
+		// replaced since, whatever its epoch file says.
+		if epoch != entry.Epoch || src.DB.MaxVersion() < entry.ReadTs {
 			return nil, fmt.Sprintf("a database was rebuilt since set %s was taken (a wipe restore, or a new directory): its versions start over, so a new chain starts", s.ID), nil
 		}
 		since[src.Name] = entry.ReadTs

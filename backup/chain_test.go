@@ -294,3 +294,44 @@ func TestIncremental_BuildsPastASetOfFewerDatabases(t *testing.T) {
 		t.Fatalf("set of auth: parent %q, full_reason %q; want full, saying no set holds auth", m.Parent, m.FullReason)
 	}
 }
+
+// TestIncremental_AfterTheDirectoryWasRecreatedIsFull: a database deleted
+// and created anew (rm -rf, a new disk) starts its versions over; a set on
+// it must not continue the old chain, or it would miss everything written
+// below the parent's read timestamp.
+func TestIncremental_AfterTheDirectoryWasRecreatedIsFull(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cat := OpenCatalog(filepath.Join(dir, "catalog"))
+	dbDir := filepath.Join(dir, "db")
+	db, err := kv.Open(dbDir, kv.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 500 {
+		update(t, db, func(txn *badger.Txn) error { return txn.Set(fmt.Appendf(nil, "old-%03d", i), []byte("v")) })
+	}
+	if _, err := cat.Create(ctx, []Source{{Name: "logs", DB: db}}, SetOptions{Now: time.Now().Add(-time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := os.RemoveAll(dbDir); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dbDir, kv.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i := range 10 {
+		update(t, db, func(txn *badger.Txn) error { return txn.Set(fmt.Appendf(nil, "new-%03d", i), []byte("v")) })
+	}
+	m, err := cat.Create(ctx, []Source{{Name: "logs", DB: db}}, SetOptions{Incremental: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Parent != "" || m.Databases["logs"].Keys != 10 || !strings.Contains(m.FullReason, "rebuilt") {
+		t.Fatalf("set on the recreated database: parent %q, %d keys, full_reason %q; want a full set of the 10 keys, saying it was rebuilt",
+			m.Parent, m.Databases["logs"].Keys, m.FullReason)
+	}
+}

@@ -17,14 +17,15 @@ import (
 const ReservedPrefix = "!flowg!"
 
 // epochFile, in a database's directory, holds its epoch: a random id given
-// whenever the database is rebuilt from a backup (a wipe restore). Badger
+// when the database is created, and again whenever it is rebuilt from a
+// backup (a wipe restore). Badger
 // versions are comparable only within one epoch, so an incremental backup is
 // taken only if the epoch did not change since its parent. It is a file
 // beside Badger's, not a key, so the database holds exactly the backup.
 const epochFile = "FLOWG-EPOCH"
 
-// Epoch returns the epoch of the open database db ("" for a database never
-// rebuilt, or one in memory).
+// Epoch returns the epoch of the open database db ("" for one in memory, or
+// created by an earlier flowg that gave none at creation and never rebuilt).
 func Epoch(db *badger.DB) (string, error) {
 	dir := db.Opts().Dir
 	if dir == "" || db.Opts().InMemory {

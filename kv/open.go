@@ -83,9 +83,19 @@ func Open(dir string, o OpenOptions) (*badger.DB, error) {
 		// cache would only hold blocks that are never read again.
 		opts = opts.WithReadOnly(true).WithBlockCacheSize(4 << 20)
 	}
+	created := !o.InMemory && !o.ReadOnly && !Exists(dir)
 	db, err := badger.Open(opts)
 	if err != nil {
 		return nil, classifyOpenError(dir, err)
+	}
+	if created {
+		// A new database starts a new lineage: its versions start over,
+		// so no incremental backup may continue a chain of the one that
+		// lived in this directory before (see Epoch).
+		if err := NewEpoch(dir); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }
