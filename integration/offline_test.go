@@ -527,3 +527,32 @@ func TestOfflineVerify_ChecksLogDbAndLogsDb(t *testing.T) {
 		t.Fatalf("restore from a missing directory: want exit 1 and what to give, got\n%s", r)
 	}
 }
+
+// TestOfflineRestore_EmptyDatabaseBehindASymlinkStaysBehindIt: a logs
+// directory that is a symbolic link (to a bigger disk) is merged into
+// through the link, not replaced by a bulk-loaded directory beside it.
+func TestOfflineRestore_EmptyDatabaseBehindASymlinkStaysBehindIt(t *testing.T) {
+	root, data := backedUp(t)
+	if err := os.RemoveAll(filepath.Join(root, "data")); err != nil {
+		t.Fatal(err)
+	}
+	disk := filepath.Join(root, "bigdisk", "logs")
+	if err := os.MkdirAll(disk, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(disk, filepath.Join(root, "data", "logs")); err != nil {
+		t.Fatal(err)
+	}
+	mustFlowg(t, root, seedRestore...)
+
+	requireDataset(t, "restored through the link", root, data)
+	if st, err := os.Lstat(filepath.Join(root, "data", "logs")); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("./data/logs is no longer the symbolic link (%v, %v)", st, err)
+	}
+	if _, err := os.Stat(filepath.Join(disk, "MANIFEST")); err != nil {
+		t.Fatalf("the database is not on the linked disk: %v", err)
+	}
+}

@@ -130,6 +130,26 @@ func IsEmpty(db *badger.DB) bool {
 	return empty
 }
 
+// OnlyDatabaseFiles reports whether dir holds nothing but the files of a
+// Badger database and flowg's epoch file, so that replacing the directory
+// loses nothing else.
+func OnlyDatabaseFiles(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case name == "MANIFEST" || name == "KEYREGISTRY" || name == "LOCK" || name == "DISCARD" || name == epochFile:
+		case !e.IsDir() && (strings.HasSuffix(name, ".sst") || strings.HasSuffix(name, ".vlog") || strings.HasSuffix(name, ".mem")):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // quietLogger passes Badger's warnings and errors to stderr and drops its
 // informational chatter.
 type quietLogger struct{}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -62,7 +64,7 @@ func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 	var done []kv.Name
 	for i, job := range jobs {
 		merge := mergeOne
-		if kv.IsEmpty(dbs[i]) {
+		if nothingToMergeWith(job.dir, dbs[i]) {
 			merge = loadEmpty(stamp)
 		}
 		if err := merge(c, job, dbs[i], prepared[i], done); err != nil {
@@ -165,6 +167,26 @@ func mergeOne(c *cli.Context, job restoreJob, db *badger.DB, p *backup.Prepared,
 	printWarnings(c.App.ErrWriter, res.Warnings)
 	printRestored(c.App.Writer, job, res, "merged")
 	return nil
+}
+
+// nothingToMergeWith reports whether the database in dir can be replaced
+// by a bulk load without losing anything: Badger never wrote a table for it,
+// it holds no key, its directory holds only Badger's and flowg's files, and
+// the directory is a plain one — not a symbolic link or a mount point,
+// which the swap of a bulk load would replace or fail to rename.
+func nothingToMergeWith(dir string, db *badger.DB) bool {
+	if len(db.Tables()) > 0 || !kv.IsEmpty(db) || !kv.OnlyDatabaseFiles(dir) {
+		return false
+	}
+	st, err := os.Lstat(dir)
+	if err != nil || !st.IsDir() {
+		return false
+	}
+	parent, err := os.Stat(filepath.Dir(filepath.Clean(dir)))
+	if err != nil {
+		return false
+	}
+	return sameDevice(st, parent)
 }
 
 // loadEmpty restores into a database that holds nothing (the seed's
