@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bytes"
 	"fmt"
 	"hash/crc32"
 	"time"
@@ -118,3 +119,8 @@ type Summary struct {
 func (h Header) Incremental() bool { return h.FormatVersion >= FormatIncremental }
 
 func crc32Castagnoli(b []byte) uint32 { return crc32.Checksum(b, crcTable) }
+
+// IsFlowgFile reports whether lead, the start of a file, is the start of a
+// flowg backup file (which names its database), not a raw Badger stream or
+// anything else.
+func IsFlowgFile(lead []byte) bool { return bytes.HasPrefix(lead, []byte(magic)) }

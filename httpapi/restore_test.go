@@ -120,6 +120,10 @@ func TestRestore_FileNamedInsteadOfUploadedComesFromTheRestoreDir(t *testing.T) 
 	if err := os.WriteFile(filepath.Join(restoreDir, ".hidden.db"), file, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Not a flowg file (a raw Badger stream names no database): refused.
+	if err := os.WriteFile(filepath.Join(restoreDir, "raw.db"), []byte("\x10\x00\x00\x00\x00\x00\x00\x00raw badger stream"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	e.putPipeline("p", "v2")
 	before := e.content(t, kv.Config)
 
@@ -128,6 +132,7 @@ func TestRestore_FileNamedInsteadOfUploadedComesFromTheRestoreDir(t *testing.T) 
 		{"/etc/passwd", "not a file", "--form backup=@"},
 		{".hidden.db", "not a file", "--form backup=@"},
 		{"missing.db", "holds no such file", "--form backup=@missing.db"},
+		{"raw.db", "not a flowg backup file", "--form backup=@raw.db"},
 	} {
 		body, ct := form("backup", "", []byte(tt.name))
 		e.do("POST", "/api/v1/restore/config", e.root, body, ct).wantError(t, http.StatusBadRequest, tt.msg, tt.hint)

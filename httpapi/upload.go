@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/flowg-backup/flowg/backup"
 	"io"
 	"mime"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"unicode"
 	"unicode/utf8"
 
@@ -124,10 +126,25 @@ func (s *Server) serverFile(n kv.Name, name string) (io.ReadCloser, string, erro
 		return nil, "", badRequest(fmt.Sprintf(`the form field "backup" names %q, and this server's restore directory %s holds no such file`, name, dir),
 			fmt.Sprintf("nothing was changed; put @ before the file name so curl uploads your copy: curl --form %s=@%s ..., or copy the file into %s (flowg serve --restore-dir)", formField, name, dir))
 	}
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, "", internal(fmt.Sprintf("the backup file %s could not be opened", path),
 			"nothing was changed; check the file's permissions, or upload it with @", err)
+	}
+	// Only flowg files, which name their database, are taken from the
+	// server's disk: a raw Badger stream names none, and would let a caller
+	// with the scopes of one database load another's file into it.
+	lead := make([]byte, 8)
+	got, _ := io.ReadFull(f, lead)
+	st, serr := f.Stat()
+	if serr != nil || !st.Mode().IsRegular() || !backup.IsFlowgFile(lead[:got]) {
+		f.Close()
+		return nil, "", badRequest(fmt.Sprintf("%s in this server's restore directory is not a flowg backup file", name),
+			fmt.Sprintf("nothing was changed; only flowg backup files are restored by name: upload a raw Badger backup with curl --form %s=@%s ...", formField, name))
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, "", internal("the backup file could not be read", "nothing was changed; upload it with @", err)
 	}
 	return f, name, nil
 }
