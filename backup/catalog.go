@@ -278,8 +278,10 @@ func usable(s SetInfo) bool { return s.Label == LabelCreated || s.Label == Label
 
 // markBrokenChains labels incomplete every incremental set of sets whose
 // chain holds a set that is gone or cannot be restored (incomplete, failed,
-// verify failed): restoring it would fail at that link, so it must not keep
-// its own restore-verified label.
+// verify failed), or loops: restoring it would fail at that link, so it must
+// not keep its own restore-verified label. A restore-verified set whose
+// chain holds a set never verified is only "created": its own check did not
+// cover the links it needs.
 func markBrokenChains(sets []SetInfo) {
 	byID := make(map[string]int, len(sets))
 	for i, s := range sets {
@@ -289,17 +291,27 @@ func markBrokenChains(sets []SetInfo) {
 		if sets[i].Parent == "" || !usable(sets[i]) {
 			continue
 		}
-		for p, links := sets[i].Parent, 0; p != "" && links <= len(sets); links++ {
+		seen := map[string]bool{sets[i].ID: true}
+		allVerified := true
+		for p := sets[i].Parent; p != ""; {
 			j, ok := byID[p]
-			if !ok {
+			switch {
+			case seen[p]:
+				sets[i].Label, sets[i].Problem = LabelIncomplete, fmt.Sprintf("its chain is broken: it loops at set %s", p)
+			case !ok:
 				sets[i].Label, sets[i].Problem = LabelIncomplete, fmt.Sprintf("its chain is broken: set %s it builds on is gone", p)
-				break
-			}
-			if !usable(sets[j]) {
+			case !usable(sets[j]):
 				sets[i].Label, sets[i].Problem = LabelIncomplete, fmt.Sprintf("its chain is broken: set %s it builds on is %s", p, sets[j].Label)
+			}
+			if !usable(sets[i]) {
 				break
 			}
+			seen[p] = true
+			allVerified = allVerified && sets[j].Label == LabelRestoreVerified
 			p = sets[j].Parent
+		}
+		if usable(sets[i]) && sets[i].Label == LabelRestoreVerified && !allVerified {
+			sets[i].Label = LabelCreated
 		}
 	}
 }
@@ -334,7 +346,8 @@ func (c *Catalog) Delete(id string) error {
 // Verify proves that set id restores: for every file, every checksum, a load
 // into a scratch Badger database, and key count, content hash and file hash
 // compared with the manifest. The result is recorded in the manifest and the
-// set returned with its new label. Only the manifest is written.
+// set returned with its new label. For an incremental set, the sets of its
+// chain not verified yet are verified first. Only manifests are written.
 func (c *Catalog) Verify(ctx context.Context, id string, now time.Time) (SetInfo, error) {
 	info, err := c.Get(id)
 	if err != nil {
@@ -342,6 +355,21 @@ func (c *Catalog) Verify(ctx context.Context, id string, now time.Time) (SetInfo
 	}
 	if info.Status != StatusComplete {
 		return info, fmt.Errorf("set %s cannot be verified: it is %s", id, info.Label)
+	}
+	// An incremental set is restored with its chain: the links no one
+	// verified yet are verified first, so the label covers the restore.
+	if info.Parent != "" {
+		links, err := c.chain(info.Parent)
+		if err != nil {
+			return info, err
+		}
+		for _, link := range links {
+			if link.Verification == nil {
+				if _, err := c.Verify(ctx, link.ID, now); err != nil {
+					return c.Get(id)
+				}
+			}
+		}
 	}
 	verr := c.verifySet(ctx, info.Manifest)
 	// A missing or wrong key, an unreachable store or a cancelled run says
@@ -359,7 +387,7 @@ func (c *Catalog) Verify(ctx context.Context, id string, now time.Time) (SetInfo
 	if err := c.store.putManifest(ctx, id, m); err != nil {
 		return info, err
 	}
-	return c.describe(ctx, id), nil
+	return c.Get(id) // labelled with its chain (see markBrokenChains)
 }
 
 // verifySet checks every file of a set against its manifest entry.

@@ -335,3 +335,39 @@ func TestIncremental_AfterTheDirectoryWasRecreatedIsFull(t *testing.T) {
 			m.Parent, m.Databases["logs"].Keys, m.FullReason)
 	}
 }
+
+// TestIncremental_VerifyingALinkVerifiesItsChain: verifying an incremental
+// set verifies the sets it builds on that no one verified, since a restore
+// of it needs them; a link whose base lost its verification (a manifest from
+// an older flowg) is only "created".
+func TestIncremental_VerifyingALinkVerifiesItsChain(t *testing.T) {
+	ctx := context.Background()
+	cat := OpenCatalog(t.TempDir())
+	db := testDB(t, 50)
+	src := []Source{{Name: "config", DB: db}}
+	base, err := cat.Create(ctx, src, SetOptions{Now: time.Now().Add(-2 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := cat.Create(ctx, src, SetOptions{Incremental: true})
+	if err != nil || link.Parent != base.ID {
+		t.Fatalf("link parent %q err %v; want %s", link.Parent, err, base.ID)
+	}
+	got, err := cat.Verify(ctx, link.ID, time.Now())
+	if err != nil || got.Label != LabelRestoreVerified {
+		t.Fatalf("Verify of the link: %q, %v; want restore-verified", got.Label, err)
+	}
+	if b, _ := cat.Get(base.ID); b.Label != LabelRestoreVerified {
+		t.Fatalf("the base after verifying the link: %q, want restore-verified", b.Label)
+	}
+
+	// The base's manifest without its verification: the link is only created.
+	m := base
+	m.Verification = nil
+	if err := cat.store.putManifest(ctx, base.ID, m); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := cat.Get(link.ID); got.Label != LabelCreated {
+		t.Fatalf("link on an unverified base: %q, want %q", got.Label, LabelCreated)
+	}
+}

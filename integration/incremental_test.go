@@ -181,11 +181,19 @@ func TestIncremental_RestoreByIDRebuildsTheStateOfThatSet(t *testing.T) {
 		sets = append(sets, set)
 		parent = set.ID
 	}
-	// The offline list shows the same chain.
+	// The offline list shows the same chain as the API's. Verifying a link
+	// verified the links before it, so the labels are read again: the first
+	// link, created unverified, is restore-verified since the second was
+	// verified.
+	apiList := apiSets(t, s, root, dirs.backups)
 	for _, set := range sets {
-		if got := findCatSet(t, offlineSets(t, dirs.backups), set.ID); got.Label != set.Label {
-			t.Errorf("flowg admin backups list labels %s %q, the API %q", set.ID, got.Label, set.Label)
+		api := findChainSet(t, apiList, set.ID)
+		if got := findCatSet(t, offlineSets(t, dirs.backups), set.ID); got.Label != api.Label {
+			t.Errorf("flowg admin backups list labels %s %q, the API %q", set.ID, got.Label, api.Label)
 		}
+	}
+	if first := findChainSet(t, apiList, sets[0].ID); first.Label != "restore-verified" {
+		t.Errorf("the first link, created unverified, is %q once a later link was verified; want restore-verified", first.Label)
 	}
 
 	// The full set is the base of the chain: DELETE refuses it, and changes
@@ -194,7 +202,8 @@ func TestIncremental_RestoreByIDRebuildsTheStateOfThatSet(t *testing.T) {
 	if msg, _ := del.errorBody(t); del.status != http.StatusConflict || !strings.Contains(msg, "incremental chain") {
 		t.Errorf("DELETE of the full set %s, the base of %s:\n%s\nwant 409 saying it is part of an incremental chain", full.ID, sets[0].ID, del)
 	}
-	if got := findChainSet(t, apiSets(t, s, root, dirs.backups), full.ID); got.Label != "created, not restore-verified" {
+	// (Verifying the second link verified the full set too.)
+	if got := findChainSet(t, apiSets(t, s, root, dirs.backups), full.ID); got.Label != "restore-verified" {
 		t.Errorf("after the refused DELETE the full set is listed %v", got)
 	}
 	// An incremental set's file alone is no backup of the database: the
