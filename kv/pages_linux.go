@@ -22,6 +22,9 @@ import (
 // Call it for a database that only this job uses, not a served one, whose
 // pages are its cache.
 func ReleaseTablePages(dir string) error {
+	if dir == "" {
+		return nil // a database in memory maps no file
+	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -52,8 +55,8 @@ func ReleaseTablePages(dir string) error {
 // dev inode path") and reports the address range of a shared mapping of a
 // .sst file under prefix.
 func tableMapping(line, prefix []byte) (start, end uintptr, ok bool) {
-	fields := bytes.Fields(line)
-	if len(fields) < 6 || !bytes.HasPrefix(fields[5], prefix) || !bytes.HasSuffix(fields[5], []byte(".sst")) {
+	fields, path := mapsFields(line)
+	if len(fields) < 5 || !bytes.HasPrefix(path, prefix) || !bytes.HasSuffix(path, []byte(".sst")) {
 		return 0, 0, false
 	}
 	if perms := fields[1]; len(perms) < 4 || perms[3] != 's' {
@@ -69,4 +72,24 @@ func tableMapping(line, prefix []byte) (start, end uintptr, ok bool) {
 		return 0, 0, false
 	}
 	return uintptr(s), uintptr(e), true
+}
+
+// mapsFields splits a line of /proc/self/maps into its first five fields
+// and the path, which runs to the end of the line and may hold spaces.
+func mapsFields(line []byte) ([][]byte, []byte) {
+	var fields [][]byte
+	rest := line
+	for len(fields) < 5 {
+		rest = bytes.TrimLeft(rest, " \t")
+		i := bytes.IndexAny(rest, " \t")
+		if i < 0 {
+			if len(rest) > 0 {
+				fields = append(fields, rest)
+			}
+			return fields, nil
+		}
+		fields = append(fields, rest[:i])
+		rest = rest[i:]
+	}
+	return fields, bytes.TrimSpace(rest)
 }

@@ -25,6 +25,7 @@ func TestTableMapping_OnlySharedTablesUnderTheDirectory(t *testing.T) {
 		{"7f1c2a000000-7f1c2a400000 r--s 00000000 08:01 1234 /data/logs2/000001.sst", false},
 		{"7f1c2a000000-7f1c2a400000 r--s 00000000 08:01 1234 /data/logs/sub/000001.sst", true},
 		{"7f1c2a000000-7f1c2a400000 r--p 00000000 00:00 0", false},
+		{"7f1c2a000000-7f1c2a400000 r--s 00000000 08:01 1234    /data/logs/with space/000001.sst", true},
 		{"garbage", false},
 	} {
 		start, end, ok := tableMapping([]byte(tt.line), prefix)
