@@ -150,15 +150,7 @@ func (c *Catalog) Get(id string) (SetInfo, error) {
 		info := c.describe(context.Background(), id)
 		if info.Parent != "" && usable(info) {
 			// The chain decides whether the set can be restored.
-			sets, err := c.List()
-			if err != nil {
-				return SetInfo{}, err
-			}
-			for _, s := range sets {
-				if s.ID == id {
-					return s, nil
-				}
-			}
+			return c.labelWithChain(info, complete), nil
 		}
 		return info, nil
 	case contains(unfinished, id):
@@ -270,6 +262,22 @@ func (c *Catalog) describe(ctx context.Context, id string) SetInfo {
 		info.Label, info.Problem = LabelVerifyFailed, m.Verification.Error
 	}
 	return info
+}
+
+// labelWithChain labels info, an incremental set, by its chain (see
+// markBrokenChains), reading only the manifests of that chain; complete
+// lists the ids of the complete sets.
+func (c *Catalog) labelWithChain(info SetInfo, complete []string) SetInfo {
+	sets := []SetInfo{info}
+	seen := map[string]bool{info.ID: true}
+	for p := info.Parent; p != "" && !seen[p] && contains(complete, p); {
+		seen[p] = true
+		link := c.describe(context.Background(), p)
+		sets = append(sets, link)
+		p = link.Parent
+	}
+	markBrokenChains(sets)
+	return sets[0]
 }
 
 // usable reports whether a set can be restored, or built on, as far as its

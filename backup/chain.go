@@ -40,7 +40,7 @@ func (c *Catalog) pickParent(sources []Source, opts *SetOptions) error {
 			}
 			continue
 		}
-		since, why, err := chainOnto(s, sources, c, opts.MaxChain)
+		since, why, err := chainOnto(s, sets, sources, opts.MaxChain)
 		if err != nil {
 			return err
 		}
@@ -66,11 +66,12 @@ func lacking(s SetInfo, sources []Source) []string {
 	return lacks
 }
 
-// chainOnto returns each source's read timestamp in set s, which holds a
+// chainOnto returns each source's read timestamp in set s (one of sets, as
+// Catalog.List gives them), which holds a
 // flowg backup of every source, or why a set on top of s must be full
 // instead.
-func chainOnto(s SetInfo, sources []Source, c *Catalog, maxChain int) (map[string]uint64, string, error) {
-	links, err := c.chain(s.ID)
+func chainOnto(s SetInfo, sets []SetInfo, sources []Source, maxChain int) (map[string]uint64, string, error) {
+	links, err := chainIn(sets, s.ID)
 	switch {
 	case err != nil:
 		return nil, fmt.Sprintf("the chain of set %s is broken: a set it builds on is missing or incomplete", s.ID), nil
@@ -99,20 +100,34 @@ func chainOnto(s SetInfo, sources []Source, c *Catalog, maxChain int) (map[strin
 }
 
 // chain returns the sets from the full set at its root up to id, oldest
-// first; a missing or unfinished link is an error.
+// first; a missing or unfinished link is an error. It lists the catalog
+// once.
 func (c *Catalog) chain(id string) ([]SetInfo, error) {
+	sets, err := c.List()
+	if err != nil {
+		return nil, err
+	}
+	return chainIn(sets, id)
+}
+
+// chainIn is chain within sets, as Catalog.List gives them.
+func chainIn(sets []SetInfo, id string) ([]SetInfo, error) {
+	byID := make(map[string]SetInfo, len(sets))
+	for _, s := range sets {
+		byID[s.ID] = s
+	}
 	var links []SetInfo
 	for next := id; next != ""; {
-		info, err := c.Get(next)
-		if err != nil {
-			return nil, fmt.Errorf("chain of set %s: %w", id, err)
+		info, ok := byID[next]
+		if !ok {
+			return nil, fmt.Errorf("chain of set %s: %w: %s", id, ErrSetNotFound, next)
 		}
 		if info.Status != StatusComplete {
 			return nil, fmt.Errorf("chain of set %s: set %s is %s", id, next, info.Label)
 		}
 		links = append([]SetInfo{info}, links...)
-		if len(links) > 10000 {
-			return nil, fmt.Errorf("chain of set %s: too long, or a loop", id)
+		if len(links) > len(sets) {
+			return nil, fmt.Errorf("chain of set %s: it loops", id)
 		}
 		next = info.Parent
 	}
