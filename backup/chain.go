@@ -67,9 +67,8 @@ func lacking(s SetInfo, sources []Source) []string {
 }
 
 // chainOnto returns each source's read timestamp in set s (one of sets, as
-// Catalog.List gives them), which holds a
-// flowg backup of every source, or why a set on top of s must be full
-// instead.
+// Catalog.List gives them), which holds a flowg backup of every source, or
+// why a set on top of s must be full instead.
 func chainOnto(s SetInfo, sets []SetInfo, sources []Source, maxChain int) (map[string]uint64, string, error) {
 	links, err := chainIn(sets, s.ID)
 	switch {
