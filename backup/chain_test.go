@@ -135,14 +135,7 @@ func TestIncremental_RefusesToBreakChains(t *testing.T) {
 	cat := OpenCatalog(t.TempDir())
 	db := testDB(t, 50)
 	src := []Source{{Name: "config", DB: db}}
-	base, err := cat.Create(ctx, src, SetOptions{Now: time.Now().Add(-3 * time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	link, err := cat.Create(ctx, src, SetOptions{Incremental: true})
-	if err != nil || link.Parent != base.ID {
-		t.Fatalf("link parent %q err %v; want %s", link.Parent, err, base.ID)
-	}
+	base, link := baseAndLink(t, cat, src, -3*time.Hour)
 	if err := cat.Delete(base.ID); !errors.Is(err, ErrInChain) {
 		t.Fatalf("deleting the base: err %v, want ErrInChain", err)
 	}
@@ -227,14 +220,7 @@ func TestIncremental_ABrokenBaseBreaksItsChainsLabels(t *testing.T) {
 	cat := OpenCatalog(t.TempDir())
 	db := testDB(t, 200)
 	src := []Source{{Name: "config", DB: db}}
-	base, err := cat.Create(ctx, src, SetOptions{Now: time.Now().Add(-2 * time.Second)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	link, err := cat.Create(ctx, src, SetOptions{Incremental: true})
-	if err != nil || link.Parent != base.ID {
-		t.Fatalf("link parent %q err %v; want %s", link.Parent, err, base.ID)
-	}
+	base, link := baseAndLink(t, cat, src, -2*time.Second)
 	for _, id := range []string{base.ID, link.ID} {
 		if _, err := cat.Verify(ctx, id, time.Now()); err != nil {
 			t.Fatal(err)
@@ -345,14 +331,7 @@ func TestIncremental_VerifyingALinkVerifiesItsChain(t *testing.T) {
 	cat := OpenCatalog(t.TempDir())
 	db := testDB(t, 50)
 	src := []Source{{Name: "config", DB: db}}
-	base, err := cat.Create(ctx, src, SetOptions{Now: time.Now().Add(-2 * time.Second)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	link, err := cat.Create(ctx, src, SetOptions{Incremental: true})
-	if err != nil || link.Parent != base.ID {
-		t.Fatalf("link parent %q err %v; want %s", link.Parent, err, base.ID)
-	}
+	base, link := baseAndLink(t, cat, src, -2*time.Second)
 	got, err := cat.Verify(ctx, link.ID, time.Now())
 	if err != nil || got.Label != LabelRestoreVerified {
 		t.Fatalf("Verify of the link: %q, %v; want restore-verified", got.Label, err)
@@ -370,4 +349,20 @@ func TestIncremental_VerifyingALinkVerifiesItsChain(t *testing.T) {
 	if got, _ := cat.Get(link.ID); got.Label != LabelCreated {
 		t.Fatalf("link on an unverified base: %q, want %q", got.Label, LabelCreated)
 	}
+}
+
+// baseAndLink writes a full set of src, age old, then an incremental set on
+// it, failing t unless the second builds on the first.
+func baseAndLink(t *testing.T, cat *Catalog, src []Source, age time.Duration) (base, link Manifest) {
+	t.Helper()
+	ctx := context.Background()
+	base, err := cat.Create(ctx, src, SetOptions{Now: time.Now().Add(age)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err = cat.Create(ctx, src, SetOptions{Incremental: true})
+	if err != nil || link.Parent != base.ID {
+		t.Fatalf("link parent %q err %v; want %s", link.Parent, err, base.ID)
+	}
+	return base, link
 }
