@@ -377,7 +377,7 @@ var errNoCatalog = errors.New("--catalog is required")
 // written as a set with Catalog.Create into --catalog (a directory or an
 // s3:// URL, credentials from the environment).
 func catalogSet(ctx context.Context, a opArgs, res *opResult) error {
-	flowgMemoryLimit()
+	backup.LimitMemoryForStreaming()
 	if a.catalog == "" {
 		return errNoCatalog
 	}

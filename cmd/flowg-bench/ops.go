@@ -203,7 +203,7 @@ func refBackup(_ context.Context, a opArgs, res *opResult) error {
 // flowgBackup is flowg's offline backup: a read-only snapshot dumped in the
 // flowg format with its default compression.
 func flowgBackup(ctx context.Context, a opArgs, res *opResult) error {
-	flowgMemoryLimit()
+	backup.LimitMemoryForStreaming()
 	snap, err := kv.OpenSnapshot(a.db, a.tmp)
 	if err != nil {
 		return err
@@ -314,7 +314,7 @@ func flowgMerge(ctx context.Context, a opArgs, res *opResult) error {
 
 // flowgWipe is flowg's wipe restore into a directory that does not exist yet.
 func flowgWipe(ctx context.Context, a opArgs, res *opResult) error {
-	flowgMemoryLimit()
+	backup.LimitMemoryForStreaming()
 	if err := mustNotExist(a.target); err != nil {
 		return err
 	}
@@ -332,7 +332,7 @@ func flowgWipe(ctx context.Context, a opArgs, res *opResult) error {
 // flowgVerify checks a flowg file: checksums only, or with a load into a
 // scratch database kept in memory, as `flowg admin verify` does.
 func flowgVerify(ctx context.Context, a opArgs, res *opResult, load bool) error {
-	flowgMemoryLimit()
+	backup.LimitMemoryForStreaming()
 	opts := backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: benchDatabase}, Load: load}
 	_, sum, err := backup.VerifyFile(ctx, a.file, opts)
 	if err != nil {
@@ -364,7 +364,3 @@ func fileSize(path string) int64 {
 	}
 	return st.Size()
 }
-
-// flowgMemoryLimit runs flowg's streaming operations as `flowg admin` runs
-// them: under backup.StreamingMemoryLimit.
-func flowgMemoryLimit() { backup.LimitMemoryForStreaming() }

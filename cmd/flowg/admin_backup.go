@@ -72,7 +72,7 @@ func adminBackup(c *cli.Context) error {
 	dirs, backupDir := dirsFrom(c), c.String("backup-dir")
 	errOut := c.App.ErrWriter
 	noteDefaultBackupDir(c, "writing the backup to")
-	leanMemory()
+	backup.LimitMemoryForStreaming()
 
 	var cat *backup.Catalog
 	if backup.IsS3URL(backupDir) {

@@ -81,7 +81,7 @@ func adminVerify(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	leanMemory()
+	backup.LimitMemoryForStreaming()
 	var manifest *backup.Manifest
 	if dir != "" {
 		if m, err := backup.ReadManifest(dir); err == nil {

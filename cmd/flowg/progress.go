@@ -75,10 +75,6 @@ func entryFigures(name string, e backup.DBEntry) string {
 	return fileFigures(name, e.Keys, uint64(e.Bytes), shortDuration(e.Duration), e.SHA256)
 }
 
-// leanMemory runs a streaming command (backup, wipe restore,
-// verification) under backup.StreamingMemoryLimit.
-func leanMemory() { backup.LimitMemoryForStreaming() }
-
 // shortDuration prints d to the millisecond, or to the microsecond below one
 // (a small restore takes less than a millisecond, which is not "0s").
 func shortDuration(d time.Duration) string {
