@@ -189,18 +189,17 @@ func requiredFlag(c *cli.Context, name, missing string) (string, error) {
 // "90m") or a whole number of days ("30d"), parsed as the HTTP API parses
 // its durations; 0 when unset. A bad or negative value is a usage error.
 func durationFrom(c *cli.Context, name string) (time.Duration, error) {
-	d, err := duration.Parse(c.String(name))
-	if err != nil {
-		return 0, usagef("--%s: %v", name, err)
-	}
-	return d, nil
+	return parsedFlag(c, name, duration.Parse)
 }
 
-// retentionAgeFrom reads flag name as a retention age (see
-// duration.ParseRetentionAge); 0 when unset. A bad, negative or too short
-// value is a usage error.
+// retentionAgeFrom is durationFrom for a retention age, which is also
+// refused under an hour (see duration.ParseRetentionAge).
 func retentionAgeFrom(c *cli.Context, name string) (time.Duration, error) {
-	d, err := duration.ParseRetentionAge(c.String(name))
+	return parsedFlag(c, name, duration.ParseRetentionAge)
+}
+
+func parsedFlag(c *cli.Context, name string, parse func(string) (time.Duration, error)) (time.Duration, error) {
+	d, err := parse(c.String(name))
 	if err != nil {
 		return 0, usagef("--%s: %v", name, err)
 	}
