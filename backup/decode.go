@@ -24,7 +24,12 @@ type decoded struct {
 // frame costs a few allocations at most, not several per record.
 func decodeList(b []byte, where string, d *decoded) ([]*pb.KV, error) {
 	d.own = append(d.own[:0], b...)
-	own := d.own
+	return decodeOwned(d.own, where, d)
+}
+
+// decodeOwned is decodeList on a b the caller hands over: the records point
+// into b, which must stay untouched as long as they are used.
+func decodeOwned(own []byte, where string, d *decoded) ([]*pb.KV, error) {
 	kvs := d.kvs[:0]
 	defer func() { d.kvs = kvs[:0] }()
 	for len(own) > 0 {

@@ -101,6 +101,68 @@ func TestWriter_RoundTrip(t *testing.T) {
 	}
 }
 
+// TestReader_RecordsKeptAcrossFrames reads many more frames than a Reader
+// decodes ahead, so their buffers are recycled: without ReuseBuffers every
+// record must still hold its bytes after the whole file was read; with it,
+// each frame's records until the next call.
+func TestReader_RecordsKeptAcrossFrames(t *testing.T) {
+	const records = 200
+	value := func(i int) []byte { return bytes.Repeat([]byte{byte('a' + i%26), byte(i)}, 10) }
+	for _, comp := range []Compression{CompressionNone, CompressionZstd} {
+		var buf bytes.Buffer
+		w, err := NewWriter(&buf, Header{Database: "config", Compression: comp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range records {
+			if err := w.Add(fmt.Appendf(nil, "k%03d", i), value(i), 0, 1, 0); err != nil {
+				t.Fatal(err)
+			}
+			if i%2 == 1 {
+				if err := w.flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if _, err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for _, reuse := range []bool{false, true} {
+			r, err := NewReader(bytes.NewReader(buf.Bytes()), ReadOptions{ReuseBuffers: reuse})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var held [][]byte
+			for i := 0; ; {
+				kvs, err := r.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, kv := range kvs {
+					if string(kv.Key) != fmt.Sprintf("k%03d", i) || !bytes.Equal(kv.Value, value(i)) {
+						t.Fatalf("%s reuse=%v: record %d = %q=%q", comp, reuse, i, kv.Key, kv.Value)
+					}
+					if !reuse {
+						held = append(held, kv.Value)
+					}
+					i++
+				}
+			}
+			if got := r.Summary(); got.Keys != records || got.Frames != records/2 {
+				t.Fatalf("%s reuse=%v: summary %+v, want %d records in %d frames", comp, reuse, got, records, records/2)
+			}
+			for i, v := range held {
+				if !bytes.Equal(v, value(i)) {
+					t.Fatalf("%s: record %d's value changed after later frames were read: %q", comp, i, v)
+				}
+			}
+		}
+	}
+}
+
 func TestReader_RejectsEveryTruncation(t *testing.T) {
 	for _, comp := range []Compression{CompressionNone, CompressionZstd} {
 		data := manyFrames(t, comp)

@@ -54,7 +54,6 @@ type Reader struct {
 	hdr        Header
 	dec        *zstd.Decoder
 	buf        []byte
-	raw        []byte
 	summary    Summary
 	content    contentSum
 	contentSum bool
@@ -64,7 +63,9 @@ type Reader struct {
 	inventory  func(keys []*pb.KV) error
 	reuse      bool
 	decoded    decoded
-	inKeys     bool // key frames began
+	inKeys     bool   // key frames began
+	framesRead uint32 // frame headers read, data and key frames (ahead of Summary.Frames)
+	ahead      readAhead
 	// compressor names the compressor whose magic number a raw stream starts with.
 	compressor string
 }
@@ -116,7 +117,7 @@ func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
 		return nil, fmt.Errorf("%w: it holds %q, not %q", ErrWrongDatabase, br.hdr.Database, opts.Database)
 	}
 	if br.hdr.Compression == CompressionZstd {
-		br.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(MaxFrameRaw))
+		br.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(framesAheadOfReader()), zstd.WithDecoderMaxMemory(MaxFrameRaw))
 		if err != nil {
 			return nil, fmt.Errorf("start zstd: %w", err)
 		}
@@ -219,26 +220,79 @@ func (r *Reader) Next() ([]*pb.KV, error) {
 	if r.hdr.Raw {
 		return r.nextRaw()
 	}
+	if r.ahead.stop != nil && r.ahead.stop.err != nil {
+		return nil, r.ahead.stop.err // errors stick: nothing after one is trusted
+	}
+	r.ahead.release()
 	for {
-		// The trailer's SHA-256 covers every byte before its kind byte.
-		digest := r.sum.Sum(nil)
-		kind, err := r.read(1, fmt.Sprintf("frame %d", r.summary.Frames+1))
-		if err != nil {
-			return nil, err
+		r.fillAhead()
+		if r.ahead.waiting() {
+			return r.nextAhead()
 		}
+		stop := r.ahead.stop
+		if stop.err != nil {
+			return nil, stop.err
+		}
+		r.ahead.stop = nil
 		switch {
-		case kind[0] == kindFrame && !r.inKeys:
-			return r.nextFrame(kindFrame)
-		case kind[0] == kindInventory && r.hdr.Incremental():
+		case stop.kind == kindInventory && r.hdr.Incremental():
 			if err := r.nextKeys(); err != nil {
 				return nil, err
 			}
-		case kind[0] == kindTrailer:
-			return nil, r.readTrailer(digest)
+		case stop.kind == kindTrailer:
+			return nil, r.readTrailer(stop.digest)
 		default:
-			return nil, fmt.Errorf("%w: unexpected frame kind 0x%02x at byte %d", ErrCorrupt, kind[0], r.pos-1)
+			return nil, fmt.Errorf("%w: unexpected frame kind 0x%02x at byte %d", ErrCorrupt, stop.kind, stop.pos)
 		}
 	}
+}
+
+// fillAhead reads data frames ahead of the caller, up to the window, and
+// decodes each on its own goroutine while the caller works on earlier ones.
+// Reading, the SHA-256 and the frame checksums stay in file order here;
+// decompression and decoding, most of a read's CPU, run in parallel. It
+// stops at the first byte that does not start a data frame (key frames, the
+// trailer, damage) and leaves that to Next.
+func (r *Reader) fillAhead() {
+	for r.ahead.stop == nil && r.ahead.room() {
+		// The trailer's SHA-256 covers every byte before its kind byte.
+		digest := r.sum.Sum(nil)
+		kind, err := r.read(1, fmt.Sprintf("frame %d", r.framesRead+1))
+		if err != nil {
+			r.ahead.stop = &stopAt{err: err}
+			return
+		}
+		if kind[0] != kindFrame || r.inKeys {
+			r.ahead.stop = &stopAt{kind: kind[0], digest: digest, pos: r.pos - 1}
+			return
+		}
+		f := r.ahead.newFrame()
+		if err := r.readFrame(kindFrame, f); err != nil {
+			f.fail(err)
+			r.ahead.push(f)
+			r.ahead.stop = &stopAt{err: err}
+			return
+		}
+		r.ahead.push(f)
+		go f.decode(r.dec, r.reuse)
+	}
+}
+
+// nextAhead returns the oldest frame read ahead once it is decoded, after
+// the checks that need every frame before it.
+func (r *Reader) nextAhead() ([]*pb.KV, error) {
+	f := r.ahead.pop()
+	<-f.done
+	if f.err != nil {
+		r.ahead.stop = &stopAt{err: f.err}
+		return nil, f.err
+	}
+	if err := r.checkOrder(f.kvs, f.where); err != nil {
+		r.ahead.stop = &stopAt{err: err}
+		return nil, err
+	}
+	r.account(f.kvs)
+	return f.kvs, nil
 }
 
 // nextKeys reads one key frame of an incremental backup and hands it over.
@@ -254,52 +308,25 @@ func (r *Reader) nextKeys() error {
 	return r.inventory(kvs)
 }
 
+// nextFrame reads, decodes and checks one frame in the caller's goroutine
+// (key frames: their order check continues across them, they are few).
 func (r *Reader) nextFrame(kind byte) ([]*pb.KV, error) {
-	index := r.summary.Frames + 1
-	where := fmt.Sprintf("frame %d", index)
-	fixed, err := r.read(frameFixedLen-1, where)
-	if err != nil {
+	f := r.ahead.newFrame()
+	r.ahead.last = f
+	if err := r.readFrame(kind, f); err != nil {
 		return nil, err
 	}
-	storedLen := binary.LittleEndian.Uint32(fixed[0:])
-	rawLen := binary.LittleEndian.Uint32(fixed[4:])
-	keys := binary.LittleEndian.Uint32(fixed[8:])
-	want := binary.LittleEndian.Uint32(fixed[12:])
-	if err := r.checkFrameLengths(storedLen, rawLen, keys, where); err != nil {
-		return nil, err
+	f.decode(r.dec, r.reuse)
+	if f.err != nil {
+		return nil, f.err
 	}
-	crc := crc32.Update(crc32.Checksum([]byte{kind}, crcTable), crcTable, fixed[:12])
-	stored, err := r.read(int(storedLen), where)
-	if err != nil {
-		return nil, err
-	}
-	if crc32.Update(crc, crcTable, stored) != want {
-		return nil, fmt.Errorf("%w: in %s", ErrChecksum, where)
-	}
-	plain := stored
-	if r.dec != nil {
-		r.raw, err = r.dec.DecodeAll(stored, r.raw[:0])
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s does not decompress: %w", ErrCorrupt, where, err)
-		}
-		plain = r.raw
-	}
-	if len(plain) != int(rawLen) {
-		return nil, fmt.Errorf("%w: %s decodes to %d bytes, header says %d", ErrCorrupt, where, len(plain), rawLen)
-	}
-	kvs, err := decodeList(plain, where, r.decodeInto())
-	if err != nil {
-		return nil, err
-	}
-	if len(kvs) != int(keys) {
-		return nil, fmt.Errorf("%w: %s holds %d records, header says %d", ErrCorrupt, where, len(kvs), keys)
-	}
+	kvs := f.kvs
 	if kind == kindInventory {
-		if err := unprefixKeys(kvs, where); err != nil {
+		if err := unprefixKeys(kvs, f.where); err != nil {
 			return nil, err
 		}
 	}
-	if err := r.checkOrder(kvs, where); err != nil {
+	if err := r.checkOrder(kvs, f.where); err != nil {
 		return nil, err
 	}
 	if kind == kindInventory {
@@ -309,6 +336,34 @@ func (r *Reader) nextFrame(kind byte) ([]*pb.KV, error) {
 	}
 	r.account(kvs)
 	return kvs, nil
+}
+
+// readFrame reads the frame after its kind byte into f and checks its
+// lengths and checksum, all that must happen in file order.
+func (r *Reader) readFrame(kind byte, f *pendingFrame) error {
+	r.framesRead++
+	f.where = fmt.Sprintf("frame %d", r.framesRead)
+	fixed, err := r.read(frameFixedLen-1, f.where)
+	if err != nil {
+		return err
+	}
+	storedLen := binary.LittleEndian.Uint32(fixed[0:])
+	f.rawLen = binary.LittleEndian.Uint32(fixed[4:])
+	f.keys = binary.LittleEndian.Uint32(fixed[8:])
+	want := binary.LittleEndian.Uint32(fixed[12:])
+	if err := r.checkFrameLengths(storedLen, f.rawLen, f.keys, f.where); err != nil {
+		return err
+	}
+	crc := crc32.Update(crc32.Checksum([]byte{kind}, crcTable), crcTable, fixed[:12])
+	stored, err := r.read(int(storedLen), f.where)
+	if err != nil {
+		return err
+	}
+	if crc32.Update(crc, crcTable, stored) != want {
+		return fmt.Errorf("%w: in %s", ErrChecksum, f.where)
+	}
+	f.stored = append(f.stored[:0], stored...)
+	return nil
 }
 
 func (r *Reader) checkFrameLengths(storedLen, rawLen, keys uint32, where string) error {
