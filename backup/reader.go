@@ -37,6 +37,10 @@ type ReadOptions struct {
 	// frame, after every record. Without it an incremental file is refused
 	// with ErrIncremental: on its own it is not a restorable backup.
 	Inventory func(keys []*pb.KV) error
+	// Sequential decodes each frame only when the caller asks for it, for
+	// callers whose own work already keeps every CPU busy (a bulk load);
+	// by default frames are decoded ahead, in parallel.
+	Sequential bool
 }
 
 // Reader reads a backup file frame by frame and checks it as it goes. The
@@ -113,11 +117,15 @@ func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
 	}
 	br.inventory = opts.Inventory
 	br.reuse = opts.ReuseBuffers
+	br.ahead.window = framesAheadOfReader()
+	if opts.Sequential {
+		br.ahead.window = 1
+	}
 	if opts.Database != "" && !br.hdr.Raw && br.hdr.Database != opts.Database {
 		return nil, fmt.Errorf("%w: it holds %q, not %q", ErrWrongDatabase, br.hdr.Database, opts.Database)
 	}
 	if br.hdr.Compression == CompressionZstd {
-		br.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(framesAheadOfReader()), zstd.WithDecoderMaxMemory(MaxFrameRaw))
+		br.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(br.ahead.window), zstd.WithDecoderMaxMemory(MaxFrameRaw))
 		if err != nil {
 			return nil, fmt.Errorf("start zstd: %w", err)
 		}

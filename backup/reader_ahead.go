@@ -11,10 +11,11 @@ import (
 // readAhead is a Reader's queue of data frames read ahead of its caller,
 // each decoded on its own goroutine.
 type readAhead struct {
-	queue []*pendingFrame
-	free  []*pendingFrame
-	last  *pendingFrame // returned to the caller: in use until its next call
-	stop  *stopAt       // why reading ahead stopped; nil while it goes on
+	window int // frames decoded ahead at most
+	queue  []*pendingFrame
+	free   []*pendingFrame
+	last   *pendingFrame // returned to the caller: in use until its next call
+	stop   *stopAt       // why reading ahead stopped; nil while it goes on
 }
 
 // stopAt is where reading ahead stopped: at a byte that starts something
@@ -32,7 +33,7 @@ type stopAt struct {
 // MiB decoded, so this holds a few MiB.
 func framesAheadOfReader() int { return runtime.GOMAXPROCS(0) + 2 }
 
-func (a *readAhead) room() bool    { return len(a.queue) < framesAheadOfReader() }
+func (a *readAhead) room() bool    { return len(a.queue) < a.window }
 func (a *readAhead) waiting() bool { return len(a.queue) > 0 }
 func (a *readAhead) push(f *pendingFrame) {
 	a.queue = append(a.queue, f)

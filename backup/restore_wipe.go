@@ -49,7 +49,7 @@ func buildWipe(ctx context.Context, staged string, open Opener, opts RestoreOpti
 		return Result{}, err
 	}
 	defer f.Close()
-	r, err := NewReader(f, ReadOptions{Size: size, Database: opts.Database, ReuseBuffers: true})
+	r, err := NewReader(f, ReadOptions{Size: size, Database: opts.Database, ReuseBuffers: true, Sequential: true})
 	if err != nil {
 		return Result{}, err
 	}
@@ -70,7 +70,7 @@ func buildWipe(ctx context.Context, staged string, open Opener, opts RestoreOpti
 			return Result{}, err
 		}
 		defer cf.Close()
-		if r, err = NewReader(cf, ReadOptions{Size: csize, ReuseBuffers: true}); err != nil {
+		if r, err = NewReader(cf, ReadOptions{Size: csize, ReuseBuffers: true, Sequential: true}); err != nil {
 			return Result{}, err
 		}
 		warnings = append(warnings, RawWarning)

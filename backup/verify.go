@@ -41,6 +41,7 @@ func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (Header, Summa
 		opts.Inventory = func([]*pb.KV) error { return nil }
 	}
 	opts.ReuseBuffers = !opts.Load // a scratch load keeps the records until it commits
+	opts.Sequential = opts.Load    // the bulk load keeps the CPUs busy
 	br, err := NewReader(r, opts.ReadOptions)
 	if err != nil {
 		return Header{}, Summary{}, err
