@@ -70,6 +70,7 @@ type Reader struct {
 	inKeys     bool   // key frames began
 	framesRead uint32 // frame headers read, data and key frames (ahead of Summary.Frames)
 	ahead      readAhead
+	err        error // the first error Next returned, returned again ever after
 	// compressor names the compressor whose magic number a raw stream starts with.
 	compressor string
 }
@@ -222,18 +223,28 @@ func (r *Reader) Summary() Summary { return r.summary }
 // read and every count and checksum in it held. The records are valid until
 // the next call. Any other error wraps one of the package's sentinels.
 func (r *Reader) Next() ([]*pb.KV, error) {
+	if r.err != nil {
+		return nil, r.err // errors stick: nothing after one is trusted
+	}
+	kvs, err := r.next()
+	if err != nil && !errors.Is(err, io.EOF) {
+		r.err = err
+	}
+	return kvs, err
+}
+
+func (r *Reader) next() ([]*pb.KV, error) {
 	if r.done {
 		return nil, io.EOF
 	}
 	if r.hdr.Raw {
 		return r.nextRaw()
 	}
-	if r.ahead.stop != nil && r.ahead.stop.err != nil {
-		return nil, r.ahead.stop.err // errors stick: nothing after one is trusted
-	}
 	r.ahead.release()
 	for {
 		r.fillAhead()
+		// Frames read before whatever stopped the reading come first, so
+		// errors come out in file order.
 		if r.ahead.waiting() {
 			return r.nextAhead()
 		}
@@ -292,11 +303,9 @@ func (r *Reader) nextAhead() ([]*pb.KV, error) {
 	f := r.ahead.pop()
 	<-f.done
 	if f.err != nil {
-		r.ahead.stop = &stopAt{err: f.err}
 		return nil, f.err
 	}
 	if err := r.checkOrder(f.kvs, f.where); err != nil {
-		r.ahead.stop = &stopAt{err: err}
 		return nil, err
 	}
 	r.account(f.kvs)
