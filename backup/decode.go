@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -64,6 +65,26 @@ func decodeOwned(own []byte, where string, d *decoded) ([]*pb.KV, error) {
 	}
 	d.ptrs = out
 	return out, nil
+}
+
+// maxKeyLen is the longest key Badger stores (its maxKeySize). Its
+// transactions refuse a longer one; its bulk paths (StreamWriter, KVLoader)
+// would cut it short and corrupt the database, so files holding one are
+// refused before anything is written.
+const maxKeyLen = 65000
+
+// badgerPrefix starts Badger's own keys, which no backup holds.
+const badgerPrefix = "!badger!"
+
+// checkKey refuses a key Badger would refuse in a transaction.
+func checkKey(key []byte, where string, i int) error {
+	switch {
+	case len(key) > maxKeyLen:
+		return fmt.Errorf("%w: %s record %d has a %d-byte key, over Badger's %d-byte limit", ErrCorrupt, where, i+1, len(key), maxKeyLen)
+	case bytes.HasPrefix(key, []byte(badgerPrefix)):
+		return fmt.Errorf("%w: %s record %d's key starts with %q, which Badger keeps for itself", ErrCorrupt, where, i+1, badgerPrefix)
+	}
+	return nil
 }
 
 func decodeError(where string, record int, err error) error {

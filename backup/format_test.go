@@ -279,3 +279,14 @@ func TestReader_SavedErrorAnswerIsNamed(t *testing.T) {
 		}
 	}
 }
+
+func TestWriter_RefusesAKeyBadgerCannotHold(t *testing.T) {
+	w, err := NewWriter(io.Discard, Header{Database: "config", Compression: CompressionZstd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = w.Add(bytes.Repeat([]byte("k"), maxKeyLen+1), []byte("v"), 0, 1, 0)
+	if err == nil || !strings.Contains(err.Error(), "65000-byte limit") {
+		t.Fatalf("Add of a %d-byte key: err = %v, want the key-size limit", maxKeyLen+1, err)
+	}
+}

@@ -474,6 +474,11 @@ func (r *Reader) nextRaw() ([]*pb.KV, error) {
 		}
 		return nil, fmt.Errorf("%w (%w)", bad, err)
 	}
+	for i, kv := range kvs {
+		if err := checkKey(kv.Key, where, i); err != nil {
+			return nil, err
+		}
+	}
 	r.account(kvs)
 	return kvs, nil
 }
@@ -503,11 +508,15 @@ func (r *Reader) decodeInto() *decoded {
 }
 
 // checkOrder enforces what every flowg file guarantees and bulk loading
-// relies on: keys strictly increasing, so none is out of order or repeated.
+// relies on: keys strictly increasing, so none is out of order or repeated,
+// and each one Badger takes (see checkKey).
 func (r *Reader) checkOrder(kvs []*pb.KV, where string) error {
 	for i, kv := range kvs {
 		if r.lastKey != nil && bytes.Compare(kv.Key, r.lastKey) <= 0 {
 			return fmt.Errorf("%w: %s record %d is out of key order or repeated", ErrCorrupt, where, i+1)
+		}
+		if err := checkKey(kv.Key, where, i); err != nil {
+			return err
 		}
 		r.lastKey = kv.Key
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -95,6 +96,8 @@ func TestRestore_RejectedFileLeavesTargetUnchanged(t *testing.T) {
 		{"flipped byte in the end marker", flip(len(good) - 1), ErrCorrupt},
 		{"byte appended", append(bytes.Clone(good), 0), ErrCorrupt},
 		{"file of another database", mustRead(t, configPath), ErrWrongDatabase},
+		{"a key over Badger's 65000-byte limit", fileWithKeys(t, "auth", "auth-1", "auth-2"+strings.Repeat("x", maxKeyLen)), ErrCorrupt},
+		{"a key under Badger's own prefix", fileWithKeys(t, "auth", badgerPrefix+"head", "auth-1"), ErrCorrupt},
 		{"random bytes", random, ErrNotBackup},
 		{"gzip-wrapped", gz.Bytes(), ErrCompressed},
 		{"a saved JSON error answer", []byte(`{"error":"invalid or expired token","hint":"log in again"}` + "\n"), ErrNotBackup},
@@ -138,6 +141,24 @@ func TestRestore_RejectedFileLeavesTargetUnchanged(t *testing.T) {
 			})
 		}
 	}
+}
+
+// fileWithKeys writes a flowg file holding keys, in the order given,
+// bypassing the writer's checks as a damaged or hostile file would.
+func fileWithKeys(t testing.TB, database string, keys ...string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, Header{Database: database, Compression: CompressionZstd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		w.cur.add([]byte(k), []byte("v"), 0, 1, 0)
+	}
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // withUint32 returns a copy of data with a little-endian v at off.

@@ -116,6 +116,9 @@ func (w *Writer) beginKeys() error {
 }
 
 func checkRecordSize(key, value []byte) error {
+	if len(key) > maxKeyLen {
+		return fmt.Errorf("key %q is %d bytes, over Badger's %d-byte limit", truncateKey(key), len(key), maxKeyLen)
+	}
 	if size := recordSize(key, value); size > MaxFrameRaw {
 		return fmt.Errorf("record %q is %d bytes, over the %d-byte frame limit", truncateKey(key), size, MaxFrameRaw)
 	}
