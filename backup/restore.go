@@ -29,6 +29,12 @@ type RestoreOptions struct {
 	Now func() time.Time
 	// Identities decrypt an age-encrypted file.
 	Identities []age.Identity
+	// Exclusive says nothing else reads or writes the database while it is
+	// restored (an offline restore). A merge then loads every record at one
+	// reserved commit timestamp through Badger's KVLoader, faster than
+	// transactions; a served database needs the transactions, so that its
+	// readers and backups see each batch whole, or not at all.
+	Exclusive bool
 }
 
 func (o RestoreOptions) now() time.Time {

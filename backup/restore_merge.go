@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -76,7 +77,7 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 	// Reads of what db held before see a timestamp older than every write below.
 	before := db.NewTransaction(false)
 	defer before.Discard()
-	wb, err := newFreshLoader(db)
+	wb, err := newMergeWriter(db, opts.Exclusive)
 	if err != nil {
 		return res, fmt.Errorf("merge restore: %w", err)
 	}
@@ -104,7 +105,7 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 		}
 		return nil
 	})
-	if ferr := wb.finish(); err == nil {
+	if ferr := wb.finish(err != nil); err == nil {
 		err = ferr
 	}
 	res.Duration = time.Since(start)
@@ -123,6 +124,106 @@ func holds(txn *badger.Txn, key []byte) bool {
 	return !errors.Is(err, badger.ErrKeyNotFound)
 }
 
+// mergeWriter writes a merge's records at fresh commit timestamps.
+type mergeWriter interface {
+	// set queues one record. Its slices must stay valid until finish returns.
+	set(key, value []byte, userMeta byte, expiresAt uint64) error
+	// finish waits for every write queued; after a failed merge (failed)
+	// it drops what was not sent yet instead.
+	finish(failed bool) error
+}
+
+// newMergeWriter picks the fastest writer the database's use allows.
+func newMergeWriter(db *badger.DB, exclusive bool) (mergeWriter, error) {
+	if exclusive {
+		return newFreshLoader(db)
+	}
+	return newFreshWriter(db), nil
+}
+
+// freshWriter writes records in transactions of mergeTxnKeys keys, each
+// committed asynchronously at a fresh commit timestamp, a bounded number in
+// flight: the merge of a served database. Small transactions keep Badger's per-transaction bookkeeping (a
+// map of pending writes) cheap, which large WriteBatch transactions are not.
+type freshWriter struct {
+	db   *badger.DB
+	txn  *badger.Txn
+	keys int
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	err  error
+}
+
+const (
+	mergeTxnKeys    = 1000
+	mergeTxnsAtOnce = 16
+)
+
+func newFreshWriter(db *badger.DB) *freshWriter {
+	return &freshWriter{db: db, sem: make(chan struct{}, mergeTxnsAtOnce)}
+}
+
+func (w *freshWriter) set(key, value []byte, userMeta byte, expiresAt uint64) error {
+	if err := w.failed(); err != nil {
+		return err
+	}
+	e := badger.NewEntry(key, value).WithMeta(userMeta)
+	e.ExpiresAt = expiresAt
+	if w.txn == nil {
+		w.txn = w.db.NewTransaction(true)
+	}
+	err := w.txn.SetEntry(e)
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		w.commit()
+		w.txn = w.db.NewTransaction(true)
+		err = w.txn.SetEntry(e)
+	}
+	if err != nil {
+		return err
+	}
+	if w.keys++; w.keys >= mergeTxnKeys {
+		w.commit()
+	}
+	return nil
+}
+
+func (w *freshWriter) commit() {
+	w.sem <- struct{}{}
+	w.wg.Add(1)
+	w.txn.CommitWith(func(err error) {
+		if err != nil {
+			w.mu.Lock()
+			if w.err == nil {
+				w.err = err
+			}
+			w.mu.Unlock()
+		}
+		<-w.sem
+		w.wg.Done()
+	})
+	w.txn, w.keys = nil, 0
+}
+
+func (w *freshWriter) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+func (w *freshWriter) finish(failed bool) error {
+	if w.txn != nil {
+		if failed {
+			w.txn.Discard()
+			w.txn = nil
+		} else {
+			w.commit()
+		}
+	}
+	w.wg.Wait()
+	return w.failed()
+}
+
 // freshLoader writes records at one fresh commit timestamp through Badger's
 // KVLoader, which batches them straight into the write path: no per-key
 // transaction bookkeeping (pending-write maps, conflict keys), which cost
@@ -130,9 +231,13 @@ func holds(txn *badger.Txn, key []byte) bool {
 //
 // The timestamp is reserved from Badger's oracle by committing a marker key
 // under flowg's reserved prefix and reading back its version: every version
-// db held before is below it, and every commit after it (a write to the
-// served database during an online restore included) is above it, so the
+// db held before is below it, and every commit after it is above it, so the
 // restore overwrites the past and never the future.
+//
+// Badger counts that timestamp as committed before the records land, so a
+// reader or a backup snapshot taken meanwhile would see part of them, and an
+// incremental backup on that snapshot would miss the rest for good: only a
+// database nobody else uses (RestoreOptions.Exclusive) is loaded this way.
 type freshLoader struct {
 	db      *badger.DB
 	marker  []byte
@@ -149,29 +254,30 @@ func newFreshLoader(db *badger.DB) (*freshLoader, error) {
 	marker := make([]byte, 0, len(kv.ReservedPrefix)+32)
 	marker = append(marker, kv.ReservedPrefix+"restore-"...)
 	marker = strconv.AppendInt(marker, time.Now().UnixNano(), 36)
-	// The marker expires by itself should the process die before Close.
+	// The marker expires by itself should the process die before finish.
 	err := db.Update(func(txn *badger.Txn) error {
 		return txn.SetEntry(badger.NewEntry(marker, nil).WithTTL(time.Hour))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reserve a commit timestamp: %w", err)
 	}
-	var version uint64
+	l := &freshLoader{db: db, marker: marker}
 	err = db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(marker)
 		if err != nil {
 			return err
 		}
-		version = item.Version()
+		l.version = item.Version()
 		return nil
 	})
 	if err != nil {
+		l.removeMarker()
 		return nil, fmt.Errorf("reserve a commit timestamp: %w", err)
 	}
-	return &freshLoader{db: db, marker: marker, version: version, ldr: db.NewKVLoader(mergePendingBatches)}, nil
+	l.ldr = db.NewKVLoader(mergePendingBatches)
+	return l, nil
 }
 
-// set queues one record. Its slices must stay valid until finish returns.
 func (l *freshLoader) set(key, value []byte, userMeta byte, expiresAt uint64) error {
 	l.kv = pb.KV{Key: key, Value: value, Version: l.version, ExpiresAt: expiresAt}
 	if userMeta != 0 {
@@ -180,11 +286,24 @@ func (l *freshLoader) set(key, value []byte, userMeta byte, expiresAt uint64) er
 	return l.ldr.Set(&l.kv)
 }
 
-// finish writes what is queued, waits for every write and removes the marker.
-func (l *freshLoader) finish() error {
-	err := l.ldr.Finish()
-	if derr := l.db.Update(func(txn *badger.Txn) error { return txn.Delete(l.marker) }); err == nil && derr != nil {
-		err = fmt.Errorf("remove the restore's marker key: %w", derr)
+// finish writes what is queued and waits for every write, then removes the
+// marker. After a failure it only removes the marker: KVLoader's Finish
+// would wait forever for the write slot of a batch Badger refused.
+func (l *freshLoader) finish(failed bool) error {
+	var err error
+	if !failed {
+		err = l.ldr.Finish()
+	}
+	if merr := l.removeMarker(); err == nil {
+		err = merr
 	}
 	return err
+}
+
+func (l *freshLoader) removeMarker() error {
+	err := l.db.Update(func(txn *badger.Txn) error { return txn.Delete(l.marker) })
+	if err != nil {
+		return fmt.Errorf("remove the restore's marker key: %w", err)
+	}
+	return nil
 }

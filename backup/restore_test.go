@@ -32,6 +32,11 @@ var restoreModes = []restoreMode{
 		closeDB(t, db)
 		return WipeDir(t.Context(), dir, path, WipeOptions{RestoreOptions: opts, Stamp: time.Now()})
 	}},
+	{"merge exclusive", func(t *testing.T, dir string, db *badger.DB, path string, opts RestoreOptions) (Result, error) {
+		defer closeDB(t, db)
+		opts.Exclusive = true
+		return MergeFile(t.Context(), db, path, opts)
+	}},
 }
 
 func future(d time.Duration) uint64 { return uint64(time.Now().Add(d).Unix()) }
@@ -153,8 +158,12 @@ func TestRestore_ContentAfterMergeAndWipe(t *testing.T) {
 // over every version the target held, and a write after the restore must win
 // over the restored value.
 func TestMergeFile_WritesAtAFreshTimestamp(t *testing.T) {
-	for _, fileVersion := range []uint64{1, 1 << 50} {
-		t.Run(fmt.Sprintf("file version %d", fileVersion), func(t *testing.T) {
+	for _, tc := range []struct {
+		fileVersion uint64
+		exclusive   bool
+	}{{1, false}, {1 << 50, false}, {1, true}, {1 << 50, true}} {
+		fileVersion := tc.fileVersion
+		t.Run(fmt.Sprintf("file version %d, exclusive %v", fileVersion, tc.exclusive), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "db")
 			file := filepath.Join(t.TempDir(), "config.db")
 			writeFile(t, file, "config", []fileRecord{{key: "k", value: "from the backup", version: fileVersion}})
@@ -165,7 +174,7 @@ func TestMergeFile_WritesAtAFreshTimestamp(t *testing.T) {
 			}
 			before := contentOf(t, db)["k"].Version
 
-			if _, err := MergeFile(t.Context(), db, file, RestoreOptions{Database: "config"}); err != nil {
+			if _, err := MergeFile(t.Context(), db, file, RestoreOptions{Database: "config", Exclusive: tc.exclusive}); err != nil {
 				t.Fatal(err)
 			}
 			got := contentOf(t, db)["k"]

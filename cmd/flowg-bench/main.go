@@ -15,10 +15,11 @@
 //	flowg-backup       backup.Dump into a file (flowg format, default compression)
 //	online-backup      GET /api/v1/backup/logs from a running `flowg serve`
 //	ref-restore        db.Load(r, 1) into a fresh database, Close included
-//	flowg-merge        backup.MergeFile into a fresh database, Close included
+//	flowg-merge        backup.MergeFile into a fresh database, Close included, exclusive (the offline merge)
+//	flowg-merge-txn    the same in transactions (how a served database is merged)
 //	flowg-wipe         backup.WipeDir into a fresh directory
 //	flowg-verify       backup.VerifyFile, checksums only
-//	flowg-verify-load  backup.VerifyFile with Load (scratch database in memory, as the CLI does)
+//	flowg-verify-load  backup.VerifyFile with Load (bulk-loaded into a scratch database on disk, as the CLI does)
 //
 // and, unless --only leaves them out:
 //

@@ -25,6 +25,7 @@ const (
 	opOnlineBackup    = "online-backup"
 	opRefRestore      = "ref-restore"
 	opFlowgMerge      = "flowg-merge"
+	opFlowgMergeTxn   = "flowg-merge-txn"
 	opFlowgWipe       = "flowg-wipe"
 	opFlowgVerify     = "flowg-verify"
 	opFlowgVerifyLoad = "flowg-verify-load"
@@ -79,7 +80,8 @@ var operations = map[string]operation{
 	opFlowgBackup:     flowgBackup,
 	opOnlineBackup:    onlineDownload,
 	opRefRestore:      refRestore,
-	opFlowgMerge:      flowgMerge,
+	opFlowgMerge:      func(ctx context.Context, a opArgs, res *opResult) error { return flowgMerge(ctx, a, res, true) },
+	opFlowgMergeTxn:   func(ctx context.Context, a opArgs, res *opResult) error { return flowgMerge(ctx, a, res, false) },
 	opFlowgWipe:       flowgWipe,
 	opFlowgVerify:     func(ctx context.Context, a opArgs, res *opResult) error { return flowgVerify(ctx, a, res, false) },
 	opFlowgVerifyLoad: func(ctx context.Context, a opArgs, res *opResult) error { return flowgVerify(ctx, a, res, true) },
@@ -292,8 +294,10 @@ func refRestore(_ context.Context, a opArgs, res *opResult) error {
 	return nil
 }
 
-// flowgMerge is flowg's merge restore into a fresh database, Close included.
-func flowgMerge(ctx context.Context, a opArgs, res *opResult) error {
+// flowgMerge is flowg's merge restore into a fresh database, Close included:
+// exclusive, as `flowg admin restore` merges, or in transactions, as a
+// served database is merged.
+func flowgMerge(ctx context.Context, a opArgs, res *opResult, exclusive bool) error {
 	if err := mustNotExist(a.target); err != nil {
 		return err
 	}
@@ -301,7 +305,7 @@ func flowgMerge(ctx context.Context, a opArgs, res *opResult) error {
 	if err != nil {
 		return err
 	}
-	r, err := backup.MergeFile(ctx, db, a.file, backup.RestoreOptions{Database: benchDatabase, TmpDir: a.tmp})
+	r, err := backup.MergeFile(ctx, db, a.file, backup.RestoreOptions{Database: benchDatabase, TmpDir: a.tmp, Exclusive: exclusive})
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}

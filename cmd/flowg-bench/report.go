@@ -20,7 +20,8 @@ var opInfo = []struct{ op, what string }{
 	{opFlowgBackup, "`backup.Dump` to a file (flowg format, default compression)"},
 	{opOnlineBackup, "`GET /api/v1/backup/logs` from `flowg serve`"},
 	{opRefRestore, "reference: `db.Load(r, 1)` into a fresh DB, incl. close"},
-	{opFlowgMerge, "`backup.MergeFile` into a fresh DB, incl. close: the transactions of a merge into a populated database (`flowg admin restore` bulk-loads an empty one, as flowg-wipe)"},
+	{opFlowgMerge, "`backup.MergeFile` into a fresh DB, incl. close, exclusive: `flowg admin restore`'s merge into a populated database, loaded at one reserved timestamp (an empty one is bulk-loaded, as flowg-wipe)"},
+	{opFlowgMergeTxn, "the same in transactions of 1000 keys, as a served database is merged (online restore)"},
 	{opFlowgWipe, "`backup.WipeDir` into a fresh dir"},
 	{opFlowgVerify, "`backup.VerifyFile`, checksums only"},
 	{opFlowgVerifyLoad, "`backup.VerifyFile` with Load (bulk-loaded into a scratch DB)"},
@@ -195,6 +196,7 @@ func newReport(b *bench) report {
 	pair(opFlowgMerge, opRefRestore, false, func(_, _ stat, q ratio) []target {
 		return []target{{"time ≤ 1.0×", q.Time <= 1.0}}
 	})
+	pair(opFlowgMergeTxn, opRefRestore, false, nil)
 	pair(opOnlineBackup, opFlowgBackup, true, func(_, _ stat, q ratio) []target {
 		return []target{{"time ≤ 1.5× (here without concurrent ingest)", q.Time <= 1.5}}
 	})

@@ -100,10 +100,10 @@ func (b *bench) roundOrder(r int) []string {
 	var order []string
 	if b.cfg.only[groupCore] {
 		backups := []string{opRefBackup, opFlowgBackup}
-		restores := []string{opRefRestore, opFlowgMerge, opFlowgWipe}
+		restores := []string{opRefRestore, opFlowgMerge, opFlowgMergeTxn, opFlowgWipe}
 		if r%2 == 1 {
 			backups = []string{opFlowgBackup, opRefBackup}
-			restores = []string{opFlowgMerge, opRefRestore, opFlowgWipe}
+			restores = []string{opFlowgMerge, opRefRestore, opFlowgWipe, opFlowgMergeTxn}
 		}
 		order = append(backups, opOnlineBackup)
 		order = append(order, restores...)
@@ -237,8 +237,8 @@ func (b *bench) childArgs(op string) []string {
 		return []string{"--db", b.ds.Dir, "--file", b.path(flowgFile), "--tmp", tmp}
 	case opRefRestore:
 		return []string{"--file", b.path(refFile), "--target", b.path("ref-restore")}
-	case opFlowgMerge:
-		return []string{"--file", b.path(flowgFile), "--target", b.path("flowg-merge"), "--tmp", tmp}
+	case opFlowgMerge, opFlowgMergeTxn:
+		return []string{"--file", b.path(flowgFile), "--target", b.path(op), "--tmp", tmp}
 	case opFlowgWipe:
 		return []string{"--file", b.path(flowgFile), "--target", b.path("flowg-wipe"), "--tmp", tmp}
 	case opFlowgVerify, opFlowgVerifyLoad:
@@ -252,8 +252,8 @@ func (b *bench) restoreTarget(op string) string {
 	switch op {
 	case opRefRestore:
 		return b.path("ref-restore")
-	case opFlowgMerge:
-		return b.path("flowg-merge")
+	case opFlowgMerge, opFlowgMergeTxn:
+		return b.path(op)
 	case opFlowgWipe:
 		return b.path("flowg-wipe")
 	}
@@ -305,7 +305,7 @@ func removeTarget(dir string) {
 func (b *bench) check(s sample) string {
 	want := b.ds.Keys
 	switch s.Op {
-	case opFlowgBackup, opFlowgMerge, opFlowgWipe, opFlowgVerify, opFlowgVerifyLoad, opLocalSet, opS3Set:
+	case opFlowgBackup, opFlowgMerge, opFlowgMergeTxn, opFlowgWipe, opFlowgVerify, opFlowgVerifyLoad, opLocalSet, opS3Set:
 		if s.Keys != want {
 			return fmt.Sprintf("%s handled %d keys, the dataset holds %d", s.Op, s.Keys, want)
 		}
@@ -393,7 +393,7 @@ func (b *bench) profiles(ctx context.Context) {
 		fmt.Fprintf(b.errOut, "profiles: %v\n", err)
 		return
 	}
-	for _, op := range []string{opRefBackup, opFlowgBackup, opRefRestore, opFlowgMerge, opFlowgWipe, opFlowgVerify, opFlowgVerifyLoad} {
+	for _, op := range []string{opRefBackup, opFlowgBackup, opRefRestore, opFlowgMerge, opFlowgMergeTxn, opFlowgWipe, opFlowgVerify, opFlowgVerifyLoad} {
 		target := b.restoreTarget(op)
 		if target != "" {
 			removeTarget(target)

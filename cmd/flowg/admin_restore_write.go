@@ -29,7 +29,9 @@ func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 	}()
 	revived := map[string][]string{}
 	for _, job := range jobs {
-		opts := backup.RestoreOptions{Database: string(job.name), Identities: job.ids}
+		// The server is stopped and Badger's lock keeps it so while we
+		// hold the database: the merge may load it in bulk.
+		opts := backup.RestoreOptions{Database: string(job.name), Identities: job.ids, Exclusive: true}
 		if job.name == kv.Auth {
 			opts.Added = func(key []byte) {
 				if kind, name, ok := auth.DescribeKey(key); ok {
