@@ -193,15 +193,24 @@ func nothingToMergeWith(dir string, db *badger.DB) bool {
 
 // loadEmpty restores into a database that holds nothing (the seed's
 // destructive restore: remove the directory, then restore): with nothing to
-// merge with, the file is bulk-loaded as a wipe restore does, which takes
-// two thirds of the time of transactions and a quarter of the memory. The
-// database is closed first: the wipe builds the new one beside it and swaps
-// it in.
+// merge with, the file is bulk-loaded as a wipe restore does, in four fifths
+// of the time of a merge and a quarter of its memory. The database is closed
+// first and its directory locked again: the wipe builds the new one beside
+// it and swaps it in.
 func loadEmpty(stamp time.Time) func(*cli.Context, restoreJob, *badger.DB, *backup.Prepared, []kv.Name) error {
 	return func(c *cli.Context, job restoreJob, db *badger.DB, _ *backup.Prepared, done []kv.Name) error {
 		if err := db.Close(); err != nil {
 			return opError{op: "restore", err: fmt.Errorf("close %s: %w", job.dir, err), safe: alreadyDone(done, fmt.Sprintf("%s is unchanged", job.dir))}
 		}
+		// Badger's lock went with Close: take it again, so that no server
+		// opens the database while it is rebuilt and swapped.
+		unlock, err := kv.LockDir(job.dir)
+		if err != nil {
+			return opError{op: "restore", err: fmt.Errorf("%s database at %s: %w", job.name, job.dir, err),
+				safe: alreadyDone(done, fmt.Sprintf("%s is unchanged", job.dir)),
+				next: "stop what opened it (a flowg server?), then run the restore again"}
+		}
+		defer unlock()
 		bar := newProgress(c.App.ErrWriter, "restore "+string(job.name), 0)
 		opts := backup.WipeOptions{
 			RestoreOptions:  backup.RestoreOptions{Database: string(job.name), Progress: bar.update, Identities: job.ids},
@@ -243,15 +252,14 @@ func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 			}
 		}
 	}
+	// Every database stays locked until the last swap: a server started
+	// meanwhile must not open one that is about to be replaced.
 	for _, job := range jobs {
-		if !kv.Exists(job.dir) {
-			continue
-		}
-		db, err := kv.Open(job.dir, kv.OpenOptions{})
+		unlock, err := kv.LockDir(job.dir)
 		if err != nil {
 			return openError{name: job.name, dir: job.dir, err: err}
 		}
-		db.Close()
+		defer unlock()
 	}
 	var done []kv.Name
 	for _, job := range jobs {
