@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -77,6 +78,11 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 	// Reads of what db held before see a timestamp older than every write below.
 	before := db.NewTransaction(false)
 	defer before.Discard()
+	var held *heldKeys
+	if opts.Added != nil {
+		held = newHeldKeys(before)
+		defer held.close()
+	}
 	wb, err := newMergeWriter(db, opts.Exclusive)
 	if err != nil {
 		return res, fmt.Errorf("merge restore: %w", err)
@@ -91,7 +97,7 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 			res.Expired++
 			return nil
 		}
-		if opts.Added != nil && !holds(before, kv.Key) {
+		if held != nil && !held.holds(kv.Key) {
 			res.Added++
 			opts.Added(kv.Key)
 		}
@@ -118,11 +124,33 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 	return res, nil
 }
 
-// holds reports whether txn sees key.
-func holds(txn *badger.Txn, key []byte) bool {
-	_, err := txn.Get(key)
-	return !errors.Is(err, badger.ErrKeyNotFound)
+// heldKeys answers whether a snapshot holds each key of a file, asked in the
+// file's increasing key order: one key-only iterator moving forward, a step
+// at a time across small gaps and by seeking across larger ones. A point
+// read per key instead made a served merge of 900k keys into a populated
+// database take 26 s instead of 3.5.
+type heldKeys struct{ it *badger.Iterator }
+
+func newHeldKeys(txn *badger.Txn) *heldKeys {
+	it := txn.NewIterator(badger.IteratorOptions{})
+	it.Rewind()
+	return &heldKeys{it: it}
 }
+
+// holds reports whether the snapshot holds key, live; key must be above
+// every key asked before.
+func (h *heldKeys) holds(key []byte) bool {
+	for steps := 0; h.it.Valid() && bytes.Compare(h.it.Item().Key(), key) < 0; steps++ {
+		if steps == 4 {
+			h.it.Seek(key)
+			break
+		}
+		h.it.Next()
+	}
+	return h.it.Valid() && bytes.Equal(h.it.Item().Key(), key)
+}
+
+func (h *heldKeys) close() { h.it.Close() }
 
 // mergeWriter writes a merge's records at fresh commit timestamps.
 type mergeWriter interface {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
@@ -84,5 +85,41 @@ func TestMerge_BackupsOfAServedDatabaseMissNothing(t *testing.T) {
 	}
 	if missing > 0 {
 		t.Fatalf("%d of %d restored records are in neither the backup taken halfway nor the incremental after it", missing, n)
+	}
+}
+
+// TestHeldKeys_AnswersAsAPointReadWould asks, in key order, about keys held,
+// missing, deleted and expired, across short and long gaps, and compares
+// every answer with a point read.
+func TestHeldKeys_AnswersAsAPointReadWould(t *testing.T) {
+	db := openDiskDB(t, filepath.Join(t.TempDir(), "db"))
+	defer closeDB(t, db)
+	content := dbContent{}
+	for i := 0; i < 2000; i += 3 {
+		content[fmt.Sprintf("k%05d", i)] = storedRecord{Value: "v"}
+	}
+	content["k00010-expired"] = storedRecord{Value: "v", ExpiresAt: 1}
+	put(t, db, content)
+	del(t, db, "k00021", "k01500")
+
+	txn := db.NewTransaction(false)
+	defer txn.Discard()
+	held := newHeldKeys(txn)
+	defer held.close()
+	asked := []string{"a-before-all", "k00000", "k00001", "k00010-expired", "k00021", "k00024"}
+	for i := 30; i < 2000; i += 7 { // steps of 2 to 3 held keys, then one long jump
+		asked = append(asked, fmt.Sprintf("k%05d", i))
+		if i == 331 {
+			i = 1490
+		}
+	}
+	asked = append(asked, "k01500", "z-after-all")
+	slices.Sort(asked)
+	for _, key := range slices.Compact(asked) {
+		_, err := txn.Get([]byte(key))
+		want := err == nil
+		if got := held.holds([]byte(key)); got != want {
+			t.Fatalf("holds(%q) = %v, a point read says %v", key, got, want)
+		}
 	}
 }

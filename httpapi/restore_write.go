@@ -41,13 +41,22 @@ func (r *restoreRun) mergeRestore(ctx context.Context) error {
 	r.reply.Undo = r.undo("")
 	revived := revivedKeys{}
 	opts := r.restoreOptions()
-	opts.Added = func(key []byte) {
-		if r.name == kv.Auth {
-			revived.add(key)
+	// Telling added keys from overwritten ones takes a lookup per key, which
+	// for a large logs database costs more than the merge itself (1M keys:
+	// 6.6 s instead of 2.5): only auth (revived users and tokens) and config
+	// are counted.
+	if r.name != kv.Logs {
+		opts.Added = func(key []byte) {
+			if r.name == kv.Auth {
+				revived.add(key)
+			}
 		}
 	}
 	res, err := backup.Merge(ctx, db, r.src.open, opts)
-	r.reply.Written, r.reply.ExpiredSkipped, r.reply.Added = res.Written, res.Expired, &res.Added
+	r.reply.Written, r.reply.ExpiredSkipped = res.Written, res.Expired
+	if opts.Added != nil {
+		r.reply.Added = &res.Added
+	}
 	r.reply.Warnings = append(r.reply.Warnings, res.Warnings...)
 	r.reply.Warnings = append(r.reply.Warnings, revived.warnings()...)
 	if err != nil {
