@@ -16,12 +16,15 @@ import (
 )
 
 // MergeFile restores the backup at path into db, keeping keys the backup
-// lacks. The whole file is checked first; then every record is written at
-// one fresh commit timestamp, reserved for the restore (see freshLoader), so
-// it overwrites what db held even if that was written after the backup was
-// taken, and loses to any write after the restore began. TTLs carry over; records already
-// expired are skipped and counted. On an error after writing began, db holds
-// part of the backup (the caller's safety snapshot undoes it).
+// lacks. The whole file is checked first; then every record is written at a
+// fresh commit timestamp, so it overwrites what db holds even if that was
+// written after the backup was taken: in transactions of 1000 keys, each at
+// its own (on a served database, a write made meanwhile to a key of a batch
+// not yet committed is overwritten), or with opts.Exclusive all at one
+// timestamp reserved for the restore (see freshLoader). TTLs carry over;
+// records already expired are skipped and counted. On an error after
+// writing began, db holds part of the backup (the caller's safety snapshot
+// undoes it), and Result.Written counts the records handed to Badger.
 func MergeFile(ctx context.Context, db *badger.DB, path string, opts RestoreOptions) (Result, error) {
 	return Merge(ctx, db, FileOpener(path), opts)
 }
@@ -102,7 +105,7 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 			opts.Added(kv.Key)
 		}
 		if err := wb.set(kv.Key, kv.Value, userMetaOf(kv.UserMeta), kv.ExpiresAt); err != nil {
-			return fmt.Errorf("write key %q: %w", truncateKey(kv.Key), err)
+			return fmt.Errorf("write (at key %q): %w", truncateKey(kv.Key), err)
 		}
 		res.Written++
 		bytes += uint64(len(kv.Key) + len(kv.Value))
@@ -194,7 +197,7 @@ func newFreshWriter(db *badger.DB) *freshWriter {
 
 func (w *freshWriter) set(key, value []byte, userMeta byte, expiresAt uint64) error {
 	if err := w.failed(); err != nil {
-		return err
+		return fmt.Errorf("an earlier batch did not commit: %w", err)
 	}
 	e := badger.NewEntry(key, value).WithMeta(userMeta)
 	e.ExpiresAt = expiresAt

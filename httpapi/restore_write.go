@@ -63,7 +63,7 @@ func (r *restoreRun) mergeRestore(ctx context.Context) error {
 		if res.Written == 0 {
 			return refusal(r.c, r.src, err)
 		}
-		return internal(fmt.Sprintf("the merge stopped after %d keys", res.Written),
+		return internal(fmt.Sprintf("the merge stopped after up to %d keys were written", res.Written),
 			fmt.Sprintf("the %s database may hold part of the backup; %s", r.name, r.reply.Undo), err)
 	}
 	return nil
