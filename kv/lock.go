@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -11,34 +12,72 @@ import (
 // LockDir takes the lock Badger takes on a database's directory (an
 // exclusive flock on the directory itself), so that no other process — a
 // flowg server, a second restore, any Badger program — opens the database
-// while a restore rebuilds it beside the directory and swaps it in. After a
-// swap the lock stays with the previous directory, and the new one is free.
+// while a restore works on it. A database opened meanwhile by the holder
+// itself must be opened with OpenOptions.Locked. After a swap (SwapDir) the
+// lock stays with the previous directory, and the new one is free.
 //
-// A dir that does not exist is created empty to be locked; unlock removes it
-// again if it is still empty. Another process holding dir is ErrLocked.
+// A dir that does not exist is created empty, with any missing parents, to be
+// locked; unlock removes what it created again if it is still empty. Another
+// process holding dir is ErrLocked.
 func LockDir(dir string) (unlock func(), err error) {
-	created := false
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("lock %s: %w", dir, err)
+	created, err := mkdirAllTracked(dir)
+	removeCreated := func() {
+		for i := len(created) - 1; i >= 0 && removeIfEmptyDir(created[i]); i-- {
 		}
-		created = true
 	}
+	if err != nil {
+		removeCreated()
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	f, err := flockDir(dir, unix.LOCK_EX)
+	if err != nil {
+		removeCreated()
+		return nil, err
+	}
+	return func() {
+		f.Close()
+		removeCreated()
+	}, nil
+}
+
+// flockDir opens dir and takes a flock of kind how on it without waiting.
+func flockDir(dir string, how int) (*os.File, error) {
 	f, err := os.Open(dir)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
 			return nil, fmt.Errorf("lock %s: %w", dir, ErrLocked)
 		}
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
-	return func() {
-		f.Close()
-		if created {
-			removeIfEmptyDir(dir)
+	return f, nil
+}
+
+// mkdirAllTracked creates dir and its missing parents, 0700, and returns the
+// directories it created, outermost first.
+func mkdirAllTracked(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			break
 		}
-	}, nil
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	var created []string
+	for i := len(missing) - 1; i >= 0; i-- {
+		err := os.Mkdir(missing[i], 0o700)
+		switch {
+		case err == nil:
+			created = append(created, missing[i])
+		case !errors.Is(err, os.ErrExist): // another process may have made it meanwhile
+			return created, err
+		}
+	}
+	return created, nil
 }

@@ -40,10 +40,11 @@ func TestLockDir_KeepsBadgerOut(t *testing.T) {
 	db.Close()
 }
 
-// TestLockDir_MissingDirectory is created for the lock and removed again
-// when nothing was put in it.
+// TestLockDir_MissingDirectory is created for the lock, with its missing
+// parents, and all are removed again when nothing was put in them.
 func TestLockDir_MissingDirectory(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "absent", "db")
+	root := t.TempDir()
+	dir := filepath.Join(root, "absent", "db")
 	unlock, err := LockDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +53,46 @@ func TestLockDir_MissingDirectory(t *testing.T) {
 		t.Fatalf("while locked, %s: %v", dir, err)
 	}
 	unlock()
-	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("after unlock, %s still exists (err = %v)", dir, err)
+	if left, _ := os.ReadDir(root); len(left) > 0 {
+		t.Fatalf("after unlock, %s still holds %v", root, left)
 	}
+}
+
+// TestLockDir_HolderOpensWithLocked: the process holding the lock opens the
+// database itself with OpenOptions.Locked, and every other open is refused
+// until the lock is released.
+func TestLockDir_HolderOpensWithLocked(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "db")
+	unlock, err := LockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(dir, OpenOptions{Locked: true})
+	if err != nil {
+		t.Fatalf("Open with Locked by the holder: %v", err)
+	}
+	if other, err := Open(dir, OpenOptions{}); !errors.Is(err, ErrLocked) {
+		if err == nil {
+			other.Close()
+		}
+		t.Fatalf("a second Open while held: err = %v, want ErrLocked", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if other, err := Open(dir, OpenOptions{}); !errors.Is(err, ErrLocked) {
+		if err == nil {
+			other.Close()
+		}
+		t.Fatalf("an Open after the holder closed, still held: err = %v, want ErrLocked", err)
+	}
+	unlock()
+	if !Exists(dir) {
+		t.Fatal("unlock removed the database the holder created")
+	}
+	db, err = Open(dir, OpenOptions{})
+	if err != nil {
+		t.Fatalf("Open after unlock: %v", err)
+	}
+	db.Close()
 }

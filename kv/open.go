@@ -34,6 +34,11 @@ type OpenOptions struct {
 	// tables and memtable, so the load's memory stays flat whatever the size
 	// of the data (Badger's StreamWriter buffers whole bottom-level tables).
 	BulkLoad bool
+	// Locked opens a database whose directory the caller already holds
+	// with LockDir. Badger then takes no lock of its own: it could not, as
+	// a flock conflicts with every other open of the directory, even in
+	// the same process.
+	Locked bool
 }
 
 // bulkLoadBlockSize is the block size of the tables a bulk load writes.
@@ -82,6 +87,9 @@ func Open(dir string, o OpenOptions) (*badger.DB, error) {
 		// A read-only open serves one sequential scan (a backup): a block
 		// cache would only hold blocks that are never read again.
 		opts = opts.WithReadOnly(true).WithBlockCacheSize(4 << 20)
+	}
+	if o.Locked {
+		opts = opts.WithBypassLockGuard(true)
 	}
 	created := !o.InMemory && !o.ReadOnly && !Exists(dir)
 	db, err := badger.Open(opts)

@@ -45,6 +45,13 @@ func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 		}
 		prepared = append(prepared, p)
 	}
+	// Every database is held from here until the restore ends, through
+	// a bulk load's rebuild and swap (see loadEmpty).
+	unlock, err := lockAll(jobs)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	dbs, err := openAll(jobs)
 	if err != nil {
 		return err
@@ -91,11 +98,30 @@ func emptyBefore(dbs []*badger.DB) bool {
 	return true
 }
 
-// openAll opens every job's database, or none.
+// lockAll takes every job's directory (kv.LockDir), or none.
+func lockAll(jobs []restoreJob) (unlock func(), err error) {
+	var unlocks []func()
+	unlock = func() {
+		for i := len(unlocks) - 1; i >= 0; i-- {
+			unlocks[i]()
+		}
+	}
+	for _, job := range jobs {
+		u, err := kv.LockDir(job.dir)
+		if err != nil {
+			unlock()
+			return nil, openError{name: job.name, dir: job.dir, err: err}
+		}
+		unlocks = append(unlocks, u)
+	}
+	return unlock, nil
+}
+
+// openAll opens every job's database, held by lockAll, or none.
 func openAll(jobs []restoreJob) ([]*badger.DB, error) {
 	var dbs []*badger.DB
 	for _, job := range jobs {
-		db, err := kv.Open(job.dir, kv.OpenOptions{})
+		db, err := kv.Open(job.dir, kv.OpenOptions{Locked: true})
 		if err != nil {
 			for _, d := range dbs {
 				d.Close()
@@ -195,22 +221,13 @@ func nothingToMergeWith(dir string, db *badger.DB) bool {
 // destructive restore: remove the directory, then restore): with nothing to
 // merge with, the file is bulk-loaded as a wipe restore does, in four fifths
 // of the time of a merge and a quarter of its memory. The database is closed
-// first and its directory locked again: the wipe builds the new one beside
-// it and swaps it in.
+// first, its directory still held by mergeAll: the wipe builds the new one
+// beside it and swaps it in.
 func loadEmpty(stamp time.Time) func(*cli.Context, restoreJob, *badger.DB, *backup.Prepared, []kv.Name) error {
 	return func(c *cli.Context, job restoreJob, db *badger.DB, _ *backup.Prepared, done []kv.Name) error {
 		if err := db.Close(); err != nil {
 			return opError{op: "restore", err: fmt.Errorf("close %s: %w", job.dir, err), safe: alreadyDone(done, fmt.Sprintf("%s is unchanged", job.dir))}
 		}
-		// Badger's lock went with Close: take it again, so that no server
-		// opens the database while it is rebuilt and swapped.
-		unlock, err := kv.LockDir(job.dir)
-		if err != nil {
-			return opError{op: "restore", err: fmt.Errorf("%s database at %s: %w", job.name, job.dir, err),
-				safe: alreadyDone(done, fmt.Sprintf("%s is unchanged", job.dir)),
-				next: "stop what opened it (a flowg server?), then run the restore again"}
-		}
-		defer unlock()
 		bar := newProgress(c.App.ErrWriter, "restore "+string(job.name), 0)
 		opts := backup.WipeOptions{
 			RestoreOptions:  backup.RestoreOptions{Database: string(job.name), Progress: bar.update, Identities: job.ids},
@@ -254,13 +271,11 @@ func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 	}
 	// Every database stays locked until the last swap: a server started
 	// meanwhile must not open one that is about to be replaced.
-	for _, job := range jobs {
-		unlock, err := kv.LockDir(job.dir)
-		if err != nil {
-			return openError{name: job.name, dir: job.dir, err: err}
-		}
-		defer unlock()
+	unlock, err := lockAll(jobs)
+	if err != nil {
+		return err
 	}
+	defer unlock()
 	var done []kv.Name
 	for _, job := range jobs {
 		if err := wipeOne(c, job, stamp, done); err != nil {
