@@ -2,6 +2,7 @@ package backup
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/flowg-backup/flowg/kv"
 )
 
 // restoreMode runs one restore of the file at path into the database in dir.
@@ -429,6 +431,38 @@ func TestWipeDir_PreviousDatabase(t *testing.T) {
 				t.Fatalf("next to %s: %v, want %v", dir, got, wantSiblings)
 			}
 		})
+	}
+}
+
+// TestWipeDir_MountPointIsRefusedBeforeTheBuild: a mount point cannot be
+// renamed, so the swap would fail after the whole load and leave the
+// staging directory behind. /proc stands for a mounted volume: it is a mount
+// point on every Linux machine, and nothing may be created beside it.
+func TestWipeDir_MountPointIsRefusedBeforeTheBuild(t *testing.T) {
+	const mounted = "/proc"
+	if !kv.IsMountPoint(mounted) {
+		t.Fatalf("kv.IsMountPoint(%s) = false, want true", mounted)
+	}
+	if plain := t.TempDir(); kv.IsMountPoint(plain) {
+		t.Fatalf("kv.IsMountPoint(%s) = true for a plain directory", plain)
+	}
+	file := filepath.Join(t.TempDir(), "config.db")
+	src := openDiskDB(t, filepath.Join(t.TempDir(), "src"))
+	put(t, src, dbContent{"a": {Value: "backup"}})
+	dumpFile(t, src, "config", file, DumpOptions{})
+	closeDB(t, src)
+
+	opened := false
+	open := func(ctx context.Context) (io.ReadCloser, int64, error) {
+		opened = true
+		return FileOpener(file)(ctx)
+	}
+	_, err := WipeFrom(t.Context(), mounted, open, WipeOptions{RestoreOptions: RestoreOptions{Database: "config"}})
+	if !errors.Is(err, kv.ErrMountPoint) || !strings.Contains(err.Error(), "restore into a directory inside the mount") {
+		t.Fatalf("wipe onto %s: err = %v, want ErrMountPoint saying what to do", mounted, err)
+	}
+	if opened {
+		t.Fatal("the backup file was read before the mount point was refused")
 	}
 }
 

@@ -235,6 +235,9 @@ func WipeFrom(ctx context.Context, dir string, open Opener, opts WipeOptions) (R
 	if stamp.IsZero() {
 		stamp = time.Now()
 	}
+	if err := kv.CheckSwappable(dir); err != nil {
+		return Result{}, fmt.Errorf("%w: a wipe restore builds the new database beside it and swaps the two; restore into a directory inside the mount, or merge instead", err)
+	}
 	staged := kv.SiblingName(dir, "restore-staging", stamp)
 	res, err := BuildWipeFrom(ctx, staged, open, opts.RestoreOptions)
 	if err != nil {
@@ -243,6 +246,9 @@ func WipeFrom(ctx context.Context, dir string, open Opener, opts WipeOptions) (R
 	aside, err := kv.SwapDir(dir, staged, kv.SiblingName(dir, "before-restore", stamp))
 	res.SetAside = aside
 	if err != nil {
+		if aside == "" {
+			os.RemoveAll(staged) // not swapped in: dir is as it was
+		}
 		return res, err
 	}
 	if opts.DiscardPrevious && aside != "" {

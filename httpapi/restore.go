@@ -176,6 +176,11 @@ func (r *restoreRun) setID() string {
 
 // do stages the file and verifies it whole, then merges or wipes.
 func (r *restoreRun) do(stage func() (*restoreSource, error)) error {
+	if r.p.wipe {
+		if err := r.checkWipeable(); err != nil {
+			return err
+		}
+	}
 	src, err := stage()
 	if err != nil {
 		return err

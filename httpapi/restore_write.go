@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -65,6 +66,17 @@ func (r *restoreRun) mergeRestore(ctx context.Context) error {
 		}
 		return internal(fmt.Sprintf("the merge stopped after up to %d keys were written", res.Written),
 			fmt.Sprintf("the %s database may hold part of the backup; %s", r.name, r.reply.Undo), err)
+	}
+	return nil
+}
+
+// checkWipeable refuses a wipe of a database whose directory SwapDir could
+// not replace, before the upload is read.
+func (r *restoreRun) checkWipeable() error {
+	if err := kv.CheckSwappable(r.s.store.Dirs().Of(r.name)); err != nil {
+		return &apiError{status: http.StatusConflict, cause: err,
+			msg:  fmt.Sprintf("the %s database cannot be wiped in place: its directory %v", r.name, err),
+			hint: "nothing was changed; restore without wipe=true (a merge), or keep the database in a directory inside the mount"}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -24,22 +25,33 @@ func SwapDir(target, staged, aside string) (string, error) {
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return "", fmt.Errorf("swap in restored database: %w", err)
 	}
-	if removeIfEmptyDir(target) {
+	if _, err := os.Lstat(target); errors.Is(err, os.ErrNotExist) {
 		if err := os.Rename(staged, target); err != nil {
 			return "", fmt.Errorf("swap in restored database: %w", err)
 		}
 		return "", SyncDir(parent)
 	}
+	// An empty target (one LockDir made to hold the place) is exchanged
+	// too: removing it first would let another process take the path.
 	err := unix.Renameat2(unix.AT_FDCWD, staged, unix.AT_FDCWD, target, unix.RENAME_EXCHANGE)
 	switch {
 	case err == nil:
 		if err := SyncDir(parent); err != nil {
-			return "", err
+			return staged, err // exchanged: the previous database is at staged
+		}
+		if removeIfEmptyDir(staged) {
+			return "", SyncDir(parent)
 		}
 		if err := os.Rename(staged, aside); err != nil {
 			return staged, fmt.Errorf("set aside previous database (it is at %s): %w", staged, err)
 		}
 	case errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.ENOTSUP):
+		if removeIfEmptyDir(target) {
+			if err := os.Rename(staged, target); err != nil {
+				return "", fmt.Errorf("swap in restored database: %w", err)
+			}
+			return "", SyncDir(parent)
+		}
 		if err := os.Rename(target, aside); err != nil {
 			return "", fmt.Errorf("set aside previous database: %w", err)
 		}
@@ -50,6 +62,37 @@ func SwapDir(target, staged, aside string) (string, error) {
 		return "", fmt.Errorf("swap in restored database: %w", err)
 	}
 	return aside, SyncDir(parent)
+}
+
+// ErrMountPoint is returned by CheckSwappable for a directory that is a
+// mount point, which SwapDir cannot move.
+var ErrMountPoint = errors.New("is a mount point, which a swap of directories cannot move")
+
+// CheckSwappable returns ErrMountPoint when dir is a mount point, so that a
+// restore refuses before it builds a database that SwapDir could not put at
+// dir. A missing dir, a plain directory and a symbolic link (the swap moves
+// the link, not what it points to) are swappable.
+func CheckSwappable(dir string) error {
+	if IsMountPoint(dir) {
+		return fmt.Errorf("%s %w", dir, ErrMountPoint)
+	}
+	return nil
+}
+
+// IsMountPoint reports whether dir is a directory on another device than
+// its parent.
+func IsMountPoint(dir string) bool {
+	st, err := os.Lstat(dir)
+	if err != nil || !st.IsDir() {
+		return false
+	}
+	parent, err := os.Stat(filepath.Dir(filepath.Clean(dir)))
+	if err != nil {
+		return false
+	}
+	a, okA := st.Sys().(*syscall.Stat_t)
+	b, okB := parent.Sys().(*syscall.Stat_t)
+	return okA && okB && a.Dev != b.Dev
 }
 
 // removeIfEmptyDir removes dir if it is an empty directory and reports

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -207,14 +206,7 @@ func nothingToMergeWith(dir string, db *badger.DB) bool {
 		return false
 	}
 	st, err := os.Lstat(dir)
-	if err != nil || !st.IsDir() {
-		return false
-	}
-	parent, err := os.Stat(filepath.Dir(filepath.Clean(dir)))
-	if err != nil {
-		return false
-	}
-	return sameDevice(st, parent)
+	return err == nil && st.IsDir() && !kv.IsMountPoint(dir)
 }
 
 // loadEmpty restores into a database that holds nothing (the seed's
