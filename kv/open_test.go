@@ -253,6 +253,34 @@ func TestOpenSnapshot_ReadsDatabaseLeftByACrash(t *testing.T) {
 	}
 }
 
+// TestOpenSnapshot_CrashImageHeldByAWriterIsRefused: the scratch copy is
+// taken under a shared lock, so a database that a process holds for writing
+// (a server that started after the crash) is refused, not copied while it
+// changes.
+func TestOpenSnapshot_CrashImageHeldByAWriterIsRefused(t *testing.T) {
+	crashed := crashImage(t, 300)
+	// The writer starts after the read-only open was refused, just before
+	// the copy: the window a lock taken only for the copy would leave.
+	defer func(orig func(string)) { beforeCrashCopy = orig }(beforeCrashCopy)
+	beforeCrashCopy = func(dir string) {
+		unlock, err := LockDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(unlock)
+	}
+	tmp := t.TempDir()
+	if s, err := OpenSnapshot(crashed, tmp); !errors.Is(err, ErrLocked) {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("OpenSnapshot of a crash image held by a writer: err = %v, want ErrLocked", err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		t.Fatalf("scratch copy made of a held database: %v", left)
+	}
+}
+
 // TestOpenSnapshot_ScratchCopyStaysSparse checks the copy OpenSnapshot makes
 // of a crash image: writing out the holes of Badger's preallocated files
 // costs 2 GiB of scratch disk and tens of seconds per database with flowg's

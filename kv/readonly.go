@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/dgraph-io/badger/v4"
+	"golang.org/x/sys/unix"
 )
 
 // Snapshot is a database opened for reading only, for an offline backup.
@@ -22,7 +23,8 @@ type Snapshot struct {
 // OpenSnapshot opens the database in dir without ever writing to dir. A
 // database left by a crash, which Badger refuses to open read-only, is copied
 // to a scratch directory under tmpDir (os.TempDir() when empty) and opened
-// there, where Badger may replay its log; Note then says so. Close releases
+// there, where Badger may replay its log; Note then says so. The directory is
+// held with a shared lock while it is copied, as a read-only open holds it. Close releases
 // the database and removes any scratch copy.
 func OpenSnapshot(dir, tmpDir string) (*Snapshot, error) {
 	db, err := Open(dir, OpenOptions{ReadOnly: true})
@@ -32,6 +34,14 @@ func OpenSnapshot(dir, tmpDir string) (*Snapshot, error) {
 	if !errors.Is(err, ErrNotClosedCleanly) {
 		return nil, err
 	}
+	beforeCrashCopy(dir)
+	// Hold the directory as Badger's read-only open would have: a server
+	// starting now must not write while its files are copied.
+	lock, err := flockDir(dir, unix.LOCK_SH)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
 	scratch, err := os.MkdirTemp(tmpDir, "flowg-replay-")
 	if err != nil {
 		return nil, fmt.Errorf("copy %s for replay: %w", dir, err)
@@ -51,6 +61,10 @@ func OpenSnapshot(dir, tmpDir string) (*Snapshot, error) {
 		Note:    fmt.Sprintf("%s was not closed cleanly; it was read from a scratch copy where its log was replayed (%s itself was not written)", dir, dir),
 	}, nil
 }
+
+// beforeCrashCopy runs between the refused read-only open and the lock of
+// the scratch copy; tests use it to start a writer in that window.
+var beforeCrashCopy = func(dir string) {}
 
 // Close closes the database and removes its scratch copy, if any.
 func (s *Snapshot) Close() error {
