@@ -2,6 +2,8 @@ package kv
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -83,6 +85,30 @@ func (d Dirs) Of(n Name) string {
 		return d.Logs
 	}
 	panic("kv: unknown database " + string(n))
+}
+
+// SharedDir reports two databases given the same directory, by path or as
+// the same file, which neither Badger nor a restore's swap could share.
+func (d Dirs) SharedDir() (a, b Name, shared bool) {
+	for i, a := range Names {
+		for _, b := range Names[i+1:] {
+			if sameDir(d.Of(a), d.Of(b)) {
+				return a, b, true
+			}
+		}
+	}
+	return "", "", false
+}
+
+func sameDir(a, b string) bool {
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA == nil && errB == nil && absA == absB {
+		return true
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
 // MaxKeyNameLen is the longest name ValidKeyName accepts.

@@ -69,7 +69,11 @@ func adminBackup(c *cli.Context) error {
 	if c.Bool("verify") && keys.Encrypts() && len(keys.Identities) == 0 {
 		return usagef("--verify of files encrypted with --encrypt-to needs --identity (the matching private key)")
 	}
-	dirs, backupDir := dirsFrom(c), c.String("backup-dir")
+	dirs, err := dirsFrom(c)
+	if err != nil {
+		return err
+	}
+	backupDir := c.String("backup-dir")
 	errOut := c.App.ErrWriter
 	noteDefaultBackupDir(c, "writing the backup to")
 	backup.LimitMemoryForStreaming()

@@ -116,7 +116,11 @@ func adminBackupsCreate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	sources, closeAll, err := openSnapshots(dirsFrom(c), names)
+	dirs, err := dirsFrom(c)
+	if err != nil {
+		return err
+	}
+	sources, closeAll, err := openSnapshots(dirs, names)
 	var open openError
 	if errors.As(err, &open) && errors.Is(open.err, kv.ErrLocked) {
 		open.next = "stop the server first, or, while it runs, ask it for the set: `flowg backups create --server URL` or POST /api/v1/backups"

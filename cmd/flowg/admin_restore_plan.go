@@ -31,7 +31,11 @@ type restoreJob struct {
 // any --backup-dir with --set), where an incremental set is rebuilt from
 // its chain. The returned cleanup removes what was staged.
 func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob, func(), error) {
-	dirs, backupDir := dirsFrom(c), c.String("backup-dir")
+	dirs, err := dirsFrom(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	backupDir := c.String("backup-dir")
 	noteDefaultBackupDir(c, "restoring from")
 	refuse := func(err error) error {
 		return opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}

@@ -141,8 +141,12 @@ func onlyFlag() cli.Flag {
 	return &cli.StringFlag{Name: "only", Usage: "comma-separated databases to handle (auth,config,logs); all when unset"}
 }
 
-func dirsFrom(c *cli.Context) kv.Dirs {
-	return kv.Dirs{Auth: c.String("auth-dir"), Config: c.String("config-dir"), Logs: c.String("log-dir")}
+func dirsFrom(c *cli.Context) (kv.Dirs, error) {
+	dirs := kv.Dirs{Auth: c.String("auth-dir"), Config: c.String("config-dir"), Logs: c.String("log-dir")}
+	if a, b, shared := dirs.SharedDir(); shared {
+		return dirs, usagef("--%s and --%s both name %s: each database needs a directory of its own", dirFlagName(a), dirFlagName(b), dirs.Of(b))
+	}
+	return dirs, nil
 }
 
 func namesFrom(c *cli.Context) ([]kv.Name, error) {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -23,5 +25,40 @@ func TestUsage_TyposGetASuggestion(t *testing.T) {
 		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("flowg %s: want exit %d and %q in stderr, got\n%s", strings.Join(tt.args, " "), exitUsage, tt.want, r)
 		}
+	}
+}
+
+// TestUsage_OneDirectoryForTwoDatabases is refused before anything is
+// opened: Badger would report the second open as "in use by another
+// process", and a restore's swap would replace both databases with one.
+func TestUsage_OneDirectoryForTwoDatabases(t *testing.T) {
+	root := t.TempDir()
+	shared := filepath.Join(root, "db")
+	if err := os.Mkdir(shared, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(root, "link")
+	if err := os.Symlink(shared, link); err != nil {
+		t.Fatal(err)
+	}
+	bk := filepath.Join(root, "backup")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"admin", "restore", "--backup-dir", bk, "--wipe", "--auth-dir", shared, "--config-dir", shared + "/"},
+			"--auth-dir and --config-dir both name"},
+		{[]string{"admin", "backup", "--backup-dir", bk, "--config-dir", shared, "--log-dir", link},
+			"--config-dir and --log-dir both name"},
+		{[]string{"serve", "--http-bind", "127.0.0.1:0", "--auth-dir", shared, "--log-dir", shared},
+			"--auth-dir and --log-dir both name"},
+	} {
+		r := runFlowg(t, "", tt.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "a directory of its own") {
+			t.Errorf("flowg %s: want exit %d and %q in stderr, got\n%s", strings.Join(tt.args, " "), exitUsage, tt.want, r)
+		}
+	}
+	if left, _ := os.ReadDir(shared); len(left) > 0 {
+		t.Fatalf("a refused command wrote to %s: %v", shared, left)
 	}
 }

@@ -156,7 +156,10 @@ func serve(c *cli.Context) error {
 			next: "choose another --http-bind, or stop what listens there (another flowg?)"}
 	}
 	defer ln.Close()
-	dirs := dirsFrom(c)
+	dirs, err := dirsFrom(c)
+	if err != nil {
+		return err
+	}
 	store, err := kv.OpenStore(dirs)
 	if err != nil {
 		return serveOpenError(err)
