@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,9 +19,12 @@ import (
 // locked; unlock removes what it created again if it is still empty. Another
 // process holding dir is ErrLocked.
 func LockDir(dir string) (unlock func(), err error) {
-	created, err := mkdirAllTracked(dir)
+	created, err := MakeDirs(dir)
 	removeCreated := func() {
-		for i := len(created) - 1; i >= 0 && removeIfEmptyDir(created[i]); i-- {
+		for _, d := range created {
+			if !removeIfEmptyDir(d) {
+				return
+			}
 		}
 	}
 	if err != nil {
@@ -35,8 +37,8 @@ func LockDir(dir string) (unlock func(), err error) {
 		return nil, err
 	}
 	return func() {
+		removeCreated() // while still held, so no one opens what is removed
 		f.Close()
-		removeCreated()
 	}, nil
 }
 
@@ -54,30 +56,4 @@ func flockDir(dir string, how int) (*os.File, error) {
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
 	return f, nil
-}
-
-// mkdirAllTracked creates dir and its missing parents, 0700, and returns the
-// directories it created, outermost first.
-func mkdirAllTracked(dir string) ([]string, error) {
-	var missing []string
-	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
-			break
-		}
-		missing = append(missing, d)
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
-	var created []string
-	for i := len(missing) - 1; i >= 0; i-- {
-		err := os.Mkdir(missing[i], 0o700)
-		switch {
-		case err == nil:
-			created = append(created, missing[i])
-		case !errors.Is(err, os.ErrExist): // another process may have made it meanwhile
-			return created, err
-		}
-	}
-	return created, nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,7 +77,7 @@ func downloadAll(c *cli.Context, api *apiClient, op, dir string, sources []downl
 // empty one when it has none. It returns the directories it created,
 // deepest first (none when dir existed).
 func openDownloadDir(op, dir string) (backup.Manifest, []string, error) {
-	created, err := makeDirs(dir)
+	created, err := kv.MakeDirs(dir)
 	if err != nil {
 		err = opError{op: op, err: fmt.Errorf("create backup directory: %w", err), safe: downloadSafe(dir),
 			next: "choose a --backup-dir you can write to"}
@@ -98,44 +97,8 @@ func openDownloadDir(op, dir string) (backup.Manifest, []string, error) {
 	return m, created, nil
 }
 
-// makeDirs creates dir and its missing parents (0700), as os.MkdirAll
-// does, one level at a time so that it knows which it created: it returns
-// them deepest first, also with an error for those it created before it.
-// A level that appears meanwhile is not counted as created.
-func makeDirs(dir string) ([]string, error) {
-	var missing []string // deepest first
-	for d := filepath.Clean(dir); ; {
-		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
-			break
-		}
-		missing = append(missing, d)
-		parent := filepath.Dir(d)
-		if parent == d {
-			break
-		}
-		d = parent
-	}
-	var created []string
-	for i := len(missing) - 1; i >= 0; i-- {
-		err := os.Mkdir(missing[i], 0o700)
-		switch {
-		case err == nil:
-			created = append([]string{missing[i]}, created...)
-		case !errors.Is(err, fs.ErrExist):
-			return created, err
-		}
-	}
-	// dir may have existed all along as something else than a directory.
-	if st, err := os.Stat(dir); err != nil {
-		return created, err
-	} else if !st.IsDir() {
-		return created, fmt.Errorf("%s is not a directory", dir)
-	}
-	return created, nil
-}
-
 // removeCreatedDirs removes, deepest first, the directories a failed run
-// created for dir (see makeDirs) and left empty, and says so in err's safe
+// created for dir (see kv.MakeDirs) and left empty, and says so in err's safe
 // line. It stops at the first one that is not empty: what it holds, and
 // every parent, stays.
 func removeCreatedDirs(dir string, created []string, err error) error {

@@ -4,43 +4,16 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
-)
 
-func TestMakeDirs_ReturnsOnlyTheLevelsItCreated(t *testing.T) {
-	root := t.TempDir()
-	existing := filepath.Join(root, "existing")
-	if err := os.Mkdir(existing, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(existing, "a", "b")
-	created, err := makeDirs(dir)
-	if want := []string{dir, filepath.Join(existing, "a")}; err != nil || !slices.Equal(created, want) {
-		t.Fatalf("makeDirs(%s) = %v, %v; want %v, nil", dir, created, err, want)
-	}
-	for _, d := range created {
-		if st, err := os.Stat(d); err != nil || !st.IsDir() || st.Mode().Perm() != 0o700 {
-			t.Errorf("%s: %v, %v; want a 0700 directory", d, st, err)
-		}
-	}
-	if again, err := makeDirs(dir); err != nil || len(again) != 0 {
-		t.Errorf("makeDirs of an existing directory = %v, %v; want nothing created", again, err)
-	}
-	file := filepath.Join(root, "file")
-	if err := os.WriteFile(file, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if created, err := makeDirs(file); err == nil || len(created) != 0 {
-		t.Errorf("makeDirs of a file = %v, %v; want an error and nothing created", created, err)
-	}
-}
+	"github.com/flowg-backup/flowg/kv"
+)
 
 func TestRemoveCreatedDirs_RemovesOnlyEmptyDirectoriesThisRunCreated(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "a", "b", "c")
-	created, err := makeDirs(dir)
+	created, err := kv.MakeDirs(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
