@@ -2,7 +2,6 @@ package kv
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -87,12 +86,14 @@ func (d Dirs) Of(n Name) string {
 	panic("kv: unknown database " + string(n))
 }
 
-// SharedDir reports two databases given the same directory, by path or as
-// the same file, which neither Badger nor a restore's swap could share.
-func (d Dirs) SharedDir() (a, b Name, shared bool) {
+// Overlap reports two databases whose directories are the same or one
+// inside the other, by path or through symbolic links. Badger cannot share
+// a directory, and a wipe restore, which swaps a database's whole
+// directory, would carry a database nested in it along.
+func (d Dirs) Overlap() (a, b Name, overlap bool) {
 	for i, a := range Names {
 		for _, b := range Names[i+1:] {
-			if sameDir(d.Of(a), d.Of(b)) {
+			if dirsOverlap(d.Of(a), d.Of(b)) {
 				return a, b, true
 			}
 		}
@@ -100,15 +101,45 @@ func (d Dirs) SharedDir() (a, b Name, shared bool) {
 	return "", "", false
 }
 
-func sameDir(a, b string) bool {
-	absA, errA := filepath.Abs(a)
-	absB, errB := filepath.Abs(b)
-	if errA == nil && errB == nil && absA == absB {
+func dirsOverlap(a, b string) bool {
+	if within(absPath(a, false), absPath(b, false)) {
 		return true
 	}
-	sa, errA := os.Stat(a)
-	sb, errB := os.Stat(b)
-	return errA == nil && errB == nil && os.SameFile(sa, sb)
+	return within(absPath(a, true), absPath(b, true))
+}
+
+// absPath returns dir as an absolute, clean path; with resolve, with the
+// symbolic links of its longest existing part resolved.
+func absPath(dir string, resolve bool) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil || !resolve {
+		return abs
+	}
+	var rest []string
+	for p := abs; ; p = filepath.Dir(p) {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Join(append([]string{real}, rest...)...)
+		}
+		if filepath.Dir(p) == p {
+			return abs
+		}
+		rest = append([]string{filepath.Base(p)}, rest...)
+	}
+}
+
+// within reports whether a and b are the same path or one lies inside the
+// other.
+func within(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	for _, pair := range [][2]string{{a, b}, {b, a}} {
+		rel, err := filepath.Rel(pair[0], pair[1])
+		if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
 
 // MaxKeyNameLen is the longest name ValidKeyName accepts.

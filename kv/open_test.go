@@ -299,3 +299,33 @@ func TestOpenSnapshot_ScratchCopyStaysSparse(t *testing.T) {
 		t.Fatalf("the scratch copy uses %d KiB of disk for a crash image using %d KiB: the sparse files were copied in full", got>>10, src>>10)
 	}
 }
+
+// TestDirs_Overlap catches one directory given twice or inside another, by
+// path or through a link, and nothing else: names that only share a prefix
+// are apart.
+func TestDirs_Overlap(t *testing.T) {
+	root := t.TempDir()
+	link := filepath.Join(root, "link")
+	if err := os.Mkdir(filepath.Join(root, "data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "data"), link); err != nil {
+		t.Fatal(err)
+	}
+	in := func(p ...string) string { return filepath.Join(append([]string{root}, p...)...) }
+	for _, tt := range []struct {
+		dirs Dirs
+		want bool
+	}{
+		{Dirs{Auth: in("data", "auth"), Config: in("data", "config"), Logs: in("data", "logs")}, false},
+		{Dirs{Auth: in("data", "log"), Config: in("data", "config"), Logs: in("data", "logs")}, false},
+		{Dirs{Auth: "./data/auth", Config: "data/auth/", Logs: in("data", "logs")}, true},
+		{Dirs{Auth: in("data"), Config: in("data", "config"), Logs: in("logs")}, true},
+		{Dirs{Auth: in("data", "auth"), Config: in("other"), Logs: filepath.Join(link, "auth", "logs")}, true},
+		{Dirs{Auth: in("data", "auth"), Config: in("other"), Logs: filepath.Join(link, "logs")}, false},
+	} {
+		if _, _, got := tt.dirs.Overlap(); got != tt.want {
+			t.Errorf("%+v: Overlap = %v, want %v", tt.dirs, got, tt.want)
+		}
+	}
+}

@@ -143,8 +143,9 @@ func onlyFlag() cli.Flag {
 
 func dirsFrom(c *cli.Context) (kv.Dirs, error) {
 	dirs := kv.Dirs{Auth: c.String("auth-dir"), Config: c.String("config-dir"), Logs: c.String("log-dir")}
-	if a, b, shared := dirs.SharedDir(); shared {
-		return dirs, usagef("--%s and --%s both name %s: each database needs a directory of its own", dirFlagName(a), dirFlagName(b), dirs.Of(b))
+	if a, b, overlap := dirs.Overlap(); overlap {
+		return dirs, usagef("--%s %s and --%s %s overlap: each database needs a directory of its own, neither inside another",
+			dirFlagName(a), dirs.Of(a), dirFlagName(b), dirs.Of(b))
 	}
 	return dirs, nil
 }

@@ -28,10 +28,12 @@ func TestUsage_TyposGetASuggestion(t *testing.T) {
 	}
 }
 
-// TestUsage_OneDirectoryForTwoDatabases is refused before anything is
-// opened: Badger would report the second open as "in use by another
-// process", and a restore's swap would replace both databases with one.
-func TestUsage_OneDirectoryForTwoDatabases(t *testing.T) {
+// TestUsage_OverlappingDatabaseDirectories are refused before anything is
+// opened: Badger reported a second open of one directory as "in use by
+// another process", and a wipe, which swaps a database's whole directory,
+// would carry a database nested in it along (and delete it with
+// --discard-previous).
+func TestUsage_OverlappingDatabaseDirectories(t *testing.T) {
 	root := t.TempDir()
 	shared := filepath.Join(root, "db")
 	if err := os.Mkdir(shared, 0o700); err != nil {
@@ -47,11 +49,13 @@ func TestUsage_OneDirectoryForTwoDatabases(t *testing.T) {
 		want string
 	}{
 		{[]string{"admin", "restore", "--backup-dir", bk, "--wipe", "--auth-dir", shared, "--config-dir", shared + "/"},
-			"--auth-dir and --config-dir both name"},
+			"--auth-dir " + shared + " and --config-dir " + shared + "/ overlap"},
 		{[]string{"admin", "backup", "--backup-dir", bk, "--config-dir", shared, "--log-dir", link},
-			"--config-dir and --log-dir both name"},
+			"--config-dir " + shared + " and --log-dir " + link + " overlap"},
+		{[]string{"admin", "restore", "--backup-dir", bk, "--wipe", "--auth-dir", root, "--log-dir", filepath.Join(link, "logs")},
+			"--auth-dir " + root + " and --log-dir " + filepath.Join(link, "logs") + " overlap"},
 		{[]string{"serve", "--http-bind", "127.0.0.1:0", "--auth-dir", shared, "--log-dir", shared},
-			"--auth-dir and --log-dir both name"},
+			"--auth-dir " + shared + " and --log-dir " + shared + " overlap"},
 	} {
 		r := runFlowg(t, "", tt.args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "a directory of its own") {
