@@ -21,6 +21,7 @@ import (
 // aside and staged then renamed to target. The parent directory is fsynced
 // before SwapDir returns.
 func SwapDir(target, staged, aside string) (string, error) {
+	target = filepath.Clean(target) // "db/" would make db its own parent
 	parent := filepath.Dir(target)
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return "", fmt.Errorf("swap in restored database: %w", err)
@@ -46,7 +47,8 @@ func SwapDir(target, staged, aside string) (string, error) {
 			return staged, fmt.Errorf("set aside previous database (it is at %s): %w", staged, err)
 		}
 	case errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.ENOTSUP):
-		if removeIfEmptyDir(target) {
+		if isEmptyDir(target) {
+			// A directory renamed over an empty one replaces it atomically.
 			if err := os.Rename(staged, target); err != nil {
 				return "", fmt.Errorf("swap in restored database: %w", err)
 			}
@@ -79,14 +81,24 @@ func CheckSwappable(dir string) error {
 	return nil
 }
 
-// IsMountPoint reports whether dir is a directory on another device than
-// its parent.
+// IsMountPoint reports whether dir is the root of a mount, bind mounts
+// included. Where the kernel cannot say (before Linux 5.8), a directory on
+// another device than its parent is taken for one.
 func IsMountPoint(dir string) bool {
-	st, err := os.Lstat(dir)
-	if err != nil || !st.IsDir() {
+	dir = filepath.Clean(dir)
+	var stx unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE, &stx); err != nil ||
+		stx.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return false
 	}
-	parent, err := os.Stat(filepath.Dir(filepath.Clean(dir)))
+	if stx.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 {
+		return stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
+	}
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return false
+	}
+	parent, err := os.Stat(filepath.Dir(dir))
 	if err != nil {
 		return false
 	}
@@ -98,14 +110,16 @@ func IsMountPoint(dir string) bool {
 // removeIfEmptyDir removes dir if it is an empty directory and reports
 // whether dir is now absent.
 func removeIfEmptyDir(dir string) bool {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
 		return true
 	}
-	if err != nil || len(entries) > 0 {
-		return false
-	}
-	return os.Remove(dir) == nil
+	return isEmptyDir(dir) && os.Remove(dir) == nil
+}
+
+// isEmptyDir reports whether dir is a directory holding nothing.
+func isEmptyDir(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) == 0
 }
 
 // SyncDir fsyncs a directory so that renames and creations in it are durable.
