@@ -434,6 +434,44 @@ func TestWipeDir_PreviousDatabase(t *testing.T) {
 	}
 }
 
+// TestWipeFrom_HoldKeepsTheNewDatabaseLocked: a caller holding the target
+// (as flowg admin restore does) keeps the restored database from other
+// processes after the swap too, until it releases what Hold was given.
+func TestWipeFrom_HoldKeepsTheNewDatabaseLocked(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "config.db")
+	src := openDiskDB(t, filepath.Join(t.TempDir(), "src"))
+	put(t, src, dbContent{"a": {Value: "backup"}})
+	dumpFile(t, src, "config", file, DumpOptions{})
+	closeDB(t, src)
+	dir := filepath.Join(t.TempDir(), "config")
+	createDB(t, dir, dbContent{"a": {Value: "old"}})
+	unlockTarget, err := kv.LockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var held []func()
+	res, err := WipeFrom(t.Context(), dir, FileOpener(file), WipeOptions{RestoreOptions: RestoreOptions{Database: "config"},
+		Hold: func(unlock func()) { held = append(held, unlock) }})
+	if err != nil {
+		unlockTarget()
+		t.Fatal(err)
+	}
+	if len(held) != 1 {
+		t.Fatalf("Hold was given %d unlocks, want 1", len(held))
+	}
+	if db, err := kv.Open(dir, kv.OpenOptions{}); !errors.Is(err, kv.ErrLocked) {
+		if err == nil {
+			db.Close()
+		}
+		t.Fatalf("open of the restored database while held: err = %v, want ErrLocked", err)
+	}
+	held[0]()
+	unlockTarget() // its lock went aside with the previous database
+	requireContent(t, "restored database", dbContent{"a": {Value: "backup"}}, contentOfDir(t, dir).withoutVersions())
+	requireContent(t, "previous database", dbContent{"a": {Value: "old"}}, contentOfDir(t, res.SetAside).withoutVersions())
+}
+
 // TestWipeDir_MountPointIsRefusedBeforeTheBuild: a mount point cannot be
 // renamed, so the swap would fail after the whole load and leave the
 // staging directory behind. /proc stands for a mounted volume: it is a mount

@@ -30,6 +30,9 @@ func BuildWipe(ctx context.Context, staged, path string, opts RestoreOptions) (R
 
 // BuildWipeFrom is BuildWipe on a file opened by open, read once.
 func BuildWipeFrom(ctx context.Context, staged string, open Opener, opts RestoreOptions) (Result, error) {
+	if _, err := os.Lstat(staged); !errors.Is(err, os.ErrNotExist) {
+		return Result{}, fmt.Errorf("staging directory %s already exists; remove it or retry", staged)
+	}
 	start := time.Now()
 	res, err := buildWipe(ctx, staged, open, opts)
 	res.Duration = time.Since(start)
@@ -41,9 +44,6 @@ func BuildWipeFrom(ctx context.Context, staged string, open Opener, opts Restore
 }
 
 func buildWipe(ctx context.Context, staged string, open Opener, opts RestoreOptions) (Result, error) {
-	if _, err := os.Stat(staged); err == nil {
-		return Result{}, fmt.Errorf("staging directory %s already exists; remove it or retry", staged)
-	}
 	f, size, err := decrypting(open, opts.Identities)(ctx)
 	if err != nil {
 		return Result{}, err
@@ -219,6 +219,11 @@ type WipeOptions struct {
 	DiscardPrevious bool
 	// Stamp names the staging and set-aside directories; time.Now when zero.
 	Stamp time.Time
+	// Hold, when set, is given the unlock of a kv.LockDir taken on the new
+	// database before it is swapped in: the caller keeps the restored
+	// database from other processes until it calls it (the previous one's
+	// lock, if the caller held it, stays with the previous directory).
+	Hold func(unlock func())
 }
 
 // WipeDir replaces the (closed) database in dir by the backup at path:
@@ -242,6 +247,14 @@ func WipeFrom(ctx context.Context, dir string, open Opener, opts WipeOptions) (R
 	res, err := BuildWipeFrom(ctx, staged, open, opts.RestoreOptions)
 	if err != nil {
 		return res, err
+	}
+	if opts.Hold != nil {
+		unlock, err := kv.LockDir(staged)
+		if err != nil {
+			os.RemoveAll(staged)
+			return res, err
+		}
+		opts.Hold(unlock)
 	}
 	aside, err := kv.SwapDir(dir, staged, kv.SiblingName(dir, "before-restore", stamp))
 	res.SetAside = aside

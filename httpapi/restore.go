@@ -177,7 +177,7 @@ func (r *restoreRun) setID() string {
 // do stages the file and verifies it whole, then merges or wipes.
 func (r *restoreRun) do(stage func() (*restoreSource, error)) error {
 	if r.p.wipe {
-		if err := r.checkWipeable(); err != nil {
+		if err := r.s.checkWipeable(r.name); err != nil {
 			return err
 		}
 	}

@@ -60,6 +60,13 @@ func (s *Server) restoreSet(c echo.Context) error {
 	if info.Label != backup.LabelRestoreVerified && info.Label != backup.LabelCreated {
 		return setUnusable(info, "restored")
 	}
+	for _, n := range names {
+		if p.wipe {
+			if err := s.checkWipeable(n); err != nil {
+				return err
+			}
+		}
+	}
 	warnings, err := s.guard(c, p, names)
 	if err != nil {
 		return err

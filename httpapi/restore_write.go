@@ -71,11 +71,11 @@ func (r *restoreRun) mergeRestore(ctx context.Context) error {
 }
 
 // checkWipeable refuses a wipe of a database whose directory SwapDir could
-// not replace, before the upload is read.
-func (r *restoreRun) checkWipeable() error {
-	if err := kv.CheckSwappable(r.s.store.Dirs().Of(r.name)); err != nil {
+// not replace, before any file is read.
+func (s *Server) checkWipeable(n kv.Name) error {
+	if err := kv.CheckSwappable(s.store.Dirs().Of(n)); err != nil {
 		return &apiError{status: http.StatusConflict, cause: err,
-			msg:  fmt.Sprintf("the %s database cannot be wiped in place: its directory %v", r.name, err),
+			msg:  fmt.Sprintf("the %s database cannot be wiped in place: its directory %v", n, err),
 			hint: "nothing was changed; restore without wipe=true (a merge), or keep the database in a directory inside the mount"}
 	}
 	return nil

@@ -46,11 +46,11 @@ func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 	}
 	// Every database is held from here until the restore ends, through
 	// a bulk load's rebuild and swap (see loadEmpty).
-	unlock, err := lockAll(jobs)
+	locks, err := lockAll(jobs)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer locks.release()
 	dbs, err := openAll(jobs)
 	if err != nil {
 		return err
@@ -73,7 +73,7 @@ func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 	for i, job := range jobs {
 		merge := mergeOne
 		if nothingToMergeWith(job.dir, dbs[i]) {
-			merge = loadEmpty(stamp)
+			merge = loadEmpty(stamp, locks)
 		}
 		if err := merge(c, job, dbs[i], prepared[i], done); err != nil {
 			return err
@@ -97,23 +97,31 @@ func emptyBefore(dbs []*badger.DB) bool {
 	return true
 }
 
-// lockAll takes every job's directory (kv.LockDir), or none.
-func lockAll(jobs []restoreJob) (unlock func(), err error) {
-	var unlocks []func()
-	unlock = func() {
-		for i := len(unlocks) - 1; i >= 0; i-- {
-			unlocks[i]()
-		}
+// heldDirs are the directory locks (kv.LockDir) a restore keeps until it
+// ends: every target's, and every rebuilt database's from before its swap.
+type heldDirs struct{ unlocks []func() }
+
+func (h *heldDirs) hold(unlock func()) { h.unlocks = append(h.unlocks, unlock) }
+
+func (h *heldDirs) release() {
+	for i := len(h.unlocks) - 1; i >= 0; i-- {
+		h.unlocks[i]()
 	}
+	h.unlocks = nil
+}
+
+// lockAll takes every job's directory, or none.
+func lockAll(jobs []restoreJob) (*heldDirs, error) {
+	locks := &heldDirs{}
 	for _, job := range jobs {
-		u, err := kv.LockDir(job.dir)
+		unlock, err := kv.LockDir(job.dir)
 		if err != nil {
-			unlock()
+			locks.release()
 			return nil, openError{name: job.name, dir: job.dir, err: err}
 		}
-		unlocks = append(unlocks, u)
+		locks.hold(unlock)
 	}
-	return unlock, nil
+	return locks, nil
 }
 
 // openAll opens every job's database, held by lockAll, or none.
@@ -214,8 +222,8 @@ func nothingToMergeWith(dir string, db *badger.DB) bool {
 // merge with, the file is bulk-loaded as a wipe restore does, in four fifths
 // of the time of a merge and a quarter of its memory. The database is closed
 // first, its directory still held by mergeAll: the wipe builds the new one
-// beside it and swaps it in.
-func loadEmpty(stamp time.Time) func(*cli.Context, restoreJob, *badger.DB, *backup.Prepared, []kv.Name) error {
+// beside it, locks it in locks too and swaps it in.
+func loadEmpty(stamp time.Time, locks *heldDirs) func(*cli.Context, restoreJob, *badger.DB, *backup.Prepared, []kv.Name) error {
 	return func(c *cli.Context, job restoreJob, db *badger.DB, _ *backup.Prepared, done []kv.Name) error {
 		if err := db.Close(); err != nil {
 			return opError{op: "restore", err: fmt.Errorf("close %s: %w", job.dir, err), safe: alreadyDone(done, fmt.Sprintf("%s is unchanged", job.dir))}
@@ -225,6 +233,7 @@ func loadEmpty(stamp time.Time) func(*cli.Context, restoreJob, *badger.DB, *back
 			RestoreOptions:  backup.RestoreOptions{Database: string(job.name), Progress: bar.update, Identities: job.ids},
 			DiscardPrevious: true, // it held nothing
 			Stamp:           stamp,
+			Hold:            locks.hold,
 		}
 		res, err := backup.WipeFrom(c.Context, job.dir, job.open, opts)
 		bar.finish()
@@ -250,6 +259,13 @@ func alreadyDone(done []kv.Name, rest string) string {
 // wipeAll checks every file (when there are several) and makes sure no
 // other process holds any of the databases before the first one is swapped.
 func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
+	for _, job := range jobs {
+		if err := kv.CheckSwappable(job.dir); err != nil {
+			return opError{op: "restore", err: fmt.Errorf("the %s database cannot be wiped in place: %w", job.name, err),
+				safe: "nothing was written; every database is unchanged",
+				next: fmt.Sprintf("restore without --wipe (a merge), or mount the volume one level above %s", job.dir)}
+		}
+	}
 	if len(jobs) > 1 {
 		for _, job := range jobs {
 			p, err := backup.Prepare(c.Context, job.open, backup.RestoreOptions{Database: string(job.name), Identities: job.ids})
@@ -261,16 +277,17 @@ func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 			}
 		}
 	}
-	// Every database stays locked until the last swap: a server started
-	// meanwhile must not open one that is about to be replaced.
-	unlock, err := lockAll(jobs)
+	// Every database stays locked, the old one and then the new, until
+	// the restore ends: a server started meanwhile must not open one that
+	// is about to be replaced, or serve a restore that stopped halfway.
+	locks, err := lockAll(jobs)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer locks.release()
 	var done []kv.Name
 	for _, job := range jobs {
-		if err := wipeOne(c, job, stamp, done); err != nil {
+		if err := wipeOne(c, job, stamp, done, locks); err != nil {
 			return err
 		}
 		done = append(done, job.name)
@@ -278,12 +295,13 @@ func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 	return nil
 }
 
-func wipeOne(c *cli.Context, job restoreJob, stamp time.Time, done []kv.Name) error {
+func wipeOne(c *cli.Context, job restoreJob, stamp time.Time, done []kv.Name, locks *heldDirs) error {
 	bar := newProgress(c.App.ErrWriter, "restore "+string(job.name), 0)
 	opts := backup.WipeOptions{
 		RestoreOptions:  backup.RestoreOptions{Database: string(job.name), Progress: bar.update, Identities: job.ids},
 		DiscardPrevious: c.Bool("discard-previous"),
 		Stamp:           stamp,
+		Hold:            locks.hold,
 	}
 	res, err := backup.WipeFrom(c.Context, job.dir, job.open, opts)
 	bar.finish()
