@@ -208,35 +208,44 @@ func (in *incremental) measure(ctx context.Context, b *bench, round int, op stri
 	if in.err != "" {
 		return sample{Round: round, Op: op, Error: in.err}
 	}
-	tmp := b.path("tmp")
-	args := []string{"--db", in.db, "--tmp", tmp}
-	switch op {
-	case opIncrSet:
-		args = append(args, "--catalog", in.catalog, "--incremental")
-	case opIncrFull:
-		args = append(args, "--catalog", in.fullCatalog)
-	}
-	s := b.child(ctx, round, op, args, nil)
+	s := b.child(ctx, round, op, in.childArgs(b, op), nil)
 	if s.Error == "" {
 		s.Error = in.checkSample(s)
 	}
-	switch op {
-	case opIncrSet:
-		if s.Error == "" && !in.checked {
-			in.checked = true
-			c := in.checkRestore(ctx, s.SetID, b.path("incr-restore"), tmp)
-			in.info.Check = &c
-			fmt.Fprintf(b.errOut, "incremental: %s: %s\n", c.What, c.Detail)
-		}
-		if s.SetID != "" {
-			if err := backup.OpenCatalog(in.catalog).Delete(s.SetID); err != nil && s.Error == "" {
-				s.Error = fmt.Sprintf("delete the incremental set: %v", err)
-			}
-		}
-	case opIncrFull:
-		os.RemoveAll(in.fullCatalog)
+	if op == opIncrSet && s.Error == "" && !in.checked {
+		in.checked = true
+		c := in.checkRestore(ctx, s.SetID, b.path("incr-restore"), b.path("tmp"))
+		in.info.Check = &c
+		fmt.Fprintf(b.errOut, "incremental: %s: %s\n", c.What, c.Detail)
+	}
+	if err := in.dropSet(op, s.SetID); err != nil && s.Error == "" {
+		s.Error = err.Error()
 	}
 	return s
+}
+
+// childArgs are the arguments of the child that runs incr-set or incr-full.
+func (in *incremental) childArgs(b *bench, op string) []string {
+	args := []string{"--db", in.db, "--tmp", b.path("tmp")}
+	if op == opIncrSet {
+		return append(args, "--catalog", in.catalog, "--incremental")
+	}
+	return append(args, "--catalog", in.fullCatalog)
+}
+
+// dropSet deletes the set op wrote, so that the next incr-set builds on
+// the same full set again.
+func (in *incremental) dropSet(op, id string) error {
+	if op == opIncrFull {
+		return os.RemoveAll(in.fullCatalog)
+	}
+	if id == "" {
+		return nil
+	}
+	if err := backup.OpenCatalog(in.catalog).Delete(id); err != nil {
+		return fmt.Errorf("delete the incremental set: %w", err)
+	}
+	return nil
 }
 
 // checkSample compares what a set reports with the change.

@@ -393,23 +393,35 @@ func (b *bench) profiles(ctx context.Context) {
 		fmt.Fprintf(b.errOut, "profiles: %v\n", err)
 		return
 	}
+	profile := func(op string, args []string) sample {
+		args = append(args,
+			"--cpuprofile", filepath.Join(dir, op+".cpu.pprof"),
+			"--memprofile", filepath.Join(dir, op+".allocs.pprof"))
+		s := b.child(ctx, -1, op, args, nil)
+		if s.Error != "" {
+			fmt.Fprintf(b.errOut, "profile %s: %s\n", op, s.Error)
+		} else {
+			fmt.Fprintf(b.errOut, "profile %-18s %7.3f s  %s/%s.{cpu,allocs}.pprof\n", op, float64(s.Nanos)/1e9, dir, op)
+		}
+		return s
+	}
 	for _, op := range []string{opRefBackup, opFlowgBackup, opRefRestore, opFlowgMerge, opFlowgMergeTxn, opFlowgWipe, opFlowgVerify, opFlowgVerifyLoad} {
 		target := b.restoreTarget(op)
 		if target != "" {
 			removeTarget(target)
 		}
-		args := append(b.childArgs(op),
-			"--cpuprofile", filepath.Join(dir, op+".cpu.pprof"),
-			"--memprofile", filepath.Join(dir, op+".allocs.pprof"))
-		s := b.child(ctx, -1, op, args, nil)
+		profile(op, b.childArgs(op))
 		if target != "" {
 			removeTarget(target)
 		}
-		if s.Error != "" {
-			fmt.Fprintf(b.errOut, "profile %s: %s\n", op, s.Error)
-			continue
+	}
+	if in := b.incr; in != nil && in.err == "" {
+		for _, op := range []string{opIncrSet, opIncrFull} {
+			s := profile(op, in.childArgs(b, op))
+			if err := in.dropSet(op, s.SetID); err != nil {
+				fmt.Fprintf(b.errOut, "profile %s: %v\n", op, err)
+			}
 		}
-		fmt.Fprintf(b.errOut, "profile %-18s %7.3f s  %s/%s.{cpu,allocs}.pprof\n", op, float64(s.Nanos)/1e9, dir, op)
 	}
 }
 
