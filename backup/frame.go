@@ -37,9 +37,15 @@ type frame struct {
 	fixed   [frameFixedLen]byte
 }
 
-func newFrame() *frame {
-	return &frame{kind: kindFrame, raw: make([]byte, 0, targetFrameRaw+64<<10)}
+// newFrame returns an empty frame with room for size bytes of records; it
+// grows if they need more.
+func newFrame(size int) *frame {
+	return &frame{kind: kindFrame, raw: make([]byte, 0, size)}
 }
+
+// fullFrameSize is the room of a frame expected to fill up: its target and
+// the record that takes it past.
+const fullFrameSize = targetFrameRaw + 64<<10
 
 // add appends one record as a pb.KV, without allocating.
 func (f *frame) add(key, value []byte, userMeta byte, version, expiresAt uint64) {

@@ -33,6 +33,35 @@ const keysPerRange = 4 << 10
 // tried too: 2% faster, 35 MiB more, not worth its locking.
 const framesAhead = 64
 
+// smallFrameSize is the room a new frame of an incremental backup starts
+// with.
+const smallFrameSize = 64 << 10
+
+// framePool hands frames to the workers and takes them back from the
+// writer. A sync.Pool did that before, but a dump runs under a soft memory
+// limit (LimitMemoryForStreaming) that makes collections frequent, and each
+// one emptied the pool. The pool keeps no more frames than were under way
+// at once.
+type framePool chan *frame
+
+// get returns a frame of the pool, or a new one with room for size bytes.
+func (p framePool) get(size int) *frame {
+	select {
+	case f := <-p:
+		return f
+	default:
+		return newFrame(size)
+	}
+}
+
+func (p framePool) put(f *frame) {
+	f.reset()
+	select {
+	case p <- f:
+	default: // more than were ever under way at once: let it go
+	}
+}
+
 // pipeline dumps key ranges in parallel at one read timestamp and writes
 // their frames in key order: workers take ranges in order, fill and seal
 // frames, and hand them over through one channel per range; the writer
@@ -68,7 +97,7 @@ func (p *pipeline) run(ctx context.Context) error {
 	for i := range outs {
 		outs[i] = make(chan *frame, framesAhead)
 	}
-	pool := sync.Pool{New: func() any { return newFrame() }}
+	pool := make(framePool, workers*framesAhead)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
@@ -85,7 +114,7 @@ func (p *pipeline) run(ctx context.Context) error {
 				if i >= len(p.ranges) {
 					return
 				}
-				err := p.dumpRange(ctx, p.ranges[i], outs[i], &pool, enc)
+				err := p.dumpRange(ctx, p.ranges[i], outs[i], pool, enc)
 				close(outs[i])
 				if err != nil {
 					cancel(err)
@@ -94,7 +123,7 @@ func (p *pipeline) run(ctx context.Context) error {
 			}
 		}()
 	}
-	err := p.write(ctx, outs, &pool)
+	err := p.write(ctx, outs, pool)
 	if err != nil {
 		cancel(err)
 	}
@@ -113,7 +142,7 @@ func (p *pipeline) run(ctx context.Context) error {
 }
 
 // write drains the ranges' frames in order into the file.
-func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool *sync.Pool) error {
+func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool framePool) error {
 	for _, ch := range outs {
 		for {
 			var f *frame
@@ -127,8 +156,7 @@ func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool *sync.Poo
 				break
 			}
 			err := p.out.writeFrame(f)
-			f.reset()
-			pool.Put(f)
+			pool.put(f)
 			if err != nil {
 				return err
 			}
@@ -145,14 +173,22 @@ func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool *sync.Poo
 
 // dumpRange fills frames with the live records of one range and sends them,
 // sealed, to out.
-func (p *pipeline) dumpRange(ctx context.Context, r keyRange, out chan<- *frame, pool *sync.Pool, enc *zstd.Encoder) error {
+func (p *pipeline) dumpRange(ctx context.Context, r keyRange, out chan<- *frame, pool framePool, enc *zstd.Encoder) error {
 	it := liveIterator(p.txn, p.since)
 	defer it.Close()
 	kind := byte(kindFrame)
 	if p.keysOnly {
 		kind = kindInventory
 	}
-	f := pool.Get().(*frame)
+	// An incremental's frames mostly hold a range's few changes or its
+	// keys: far less than a full frame. Allocating and zeroing a full one
+	// for each was a sixth of an incremental backup's CPU on 1M log
+	// records (500 frames, 532 MB); it is now 42 MB.
+	size := fullFrameSize
+	if p.since > 0 || p.keysOnly {
+		size = smallFrameSize
+	}
+	f := pool.get(size)
 	f.kind = kind
 	send := func() error {
 		f.seal(enc)
@@ -161,7 +197,7 @@ func (p *pipeline) dumpRange(ctx context.Context, r keyRange, out chan<- *frame,
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
-		f = pool.Get().(*frame)
+		f = pool.get(size)
 		f.kind = kind
 		return nil
 	}
@@ -203,7 +239,7 @@ func (p *pipeline) dumpRange(ctx context.Context, r keyRange, out chan<- *frame,
 	if f.keys > 0 {
 		return send()
 	}
-	pool.Put(f)
+	pool.put(f)
 	return nil
 }
 

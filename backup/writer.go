@@ -37,7 +37,7 @@ func NewWriter(w io.Writer, hdr Header) (*Writer, error) {
 	if hdr.Compression == "" {
 		hdr.Compression = CompressionZstd
 	}
-	bw := &Writer{sum: sha256.New(), cur: newFrame(), incremental: hdr.FormatVersion == FormatIncremental}
+	bw := &Writer{sum: sha256.New(), cur: newFrame(fullFrameSize), incremental: hdr.FormatVersion == FormatIncremental}
 	bw.out = io.MultiWriter(w, bw.sum)
 	if hdr.Compression == CompressionZstd {
 		enc, err := newEncoder()
