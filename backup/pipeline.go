@@ -21,10 +21,10 @@ import (
 // enough that seeking is negligible.
 const keysPerRange = 4 << 10
 
-// framesAhead is how many sealed frames one range may hold while the writer
-// is busy with an earlier range; with the worker count it bounds memory (64
-// frames of at most 1 MiB per worker, compressed to about a quarter). A
-// first cut of the key space can leave a whole log stream in one range,
+// framesAhead is how many frames may be under way — taken by a worker and
+// not yet written — besides those of the range the writer drains (see
+// framePool): it bounds a dump's memory (frames of at most 1 MiB,
+// compressed to about a quarter) however slow the writer is. A first cut of the key space can leave a whole log stream in one range,
 // and a worker that reaches it while the other is still in the previous
 // one stops when its frames fill up. Measured on 1M log records: 4 frames
 // took 2.1 s, 16 took 1.35 s, 64 take 1.28 s at 173 MiB of peak RSS (once
@@ -32,35 +32,6 @@ const keysPerRange = 4 << 10
 // nothing more. Splitting busy ranges for idle workers (work stealing) was
 // tried too: 2% faster, 35 MiB more, not worth its locking.
 const framesAhead = 64
-
-// smallFrameSize is the room a new frame of an incremental backup starts
-// with.
-const smallFrameSize = 64 << 10
-
-// framePool hands frames to the workers and takes them back from the
-// writer. A sync.Pool did that before, but a dump runs under a soft memory
-// limit (LimitMemoryForStreaming) that makes collections frequent, and each
-// one emptied the pool. The pool keeps no more frames than were under way
-// at once.
-type framePool chan *frame
-
-// get returns a frame of the pool, or a new one with room for size bytes.
-func (p framePool) get(size int) *frame {
-	select {
-	case f := <-p:
-		return f
-	default:
-		return newFrame(size)
-	}
-}
-
-func (p framePool) put(f *frame) {
-	f.reset()
-	select {
-	case p <- f:
-	default: // more than were ever under way at once: let it go
-	}
-}
 
 // pipeline dumps key ranges in parallel at one read timestamp and writes
 // their frames in key order: workers take ranges in order, fill and seal
@@ -97,7 +68,8 @@ func (p *pipeline) run(ctx context.Context) error {
 	for i := range outs {
 		outs[i] = make(chan *frame, framesAhead)
 	}
-	pool := make(framePool, workers*framesAhead)
+	pool := newFramePool(ctx, framesAhead)
+	defer pool.close()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
@@ -114,7 +86,7 @@ func (p *pipeline) run(ctx context.Context) error {
 				if i >= len(p.ranges) {
 					return
 				}
-				err := p.dumpRange(ctx, p.ranges[i], outs[i], pool, enc)
+				err := p.dumpRange(ctx, i, outs[i], pool, enc)
 				close(outs[i])
 				if err != nil {
 					cancel(err)
@@ -142,8 +114,9 @@ func (p *pipeline) run(ctx context.Context) error {
 }
 
 // write drains the ranges' frames in order into the file.
-func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool framePool) error {
-	for _, ch := range outs {
+func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool *framePool) error {
+	for i, ch := range outs {
+		pool.drain(i)
 		for {
 			var f *frame
 			var ok bool
@@ -173,7 +146,8 @@ func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool framePool
 
 // dumpRange fills frames with the live records of one range and sends them,
 // sealed, to out.
-func (p *pipeline) dumpRange(ctx context.Context, r keyRange, out chan<- *frame, pool framePool, enc *zstd.Encoder) error {
+func (p *pipeline) dumpRange(ctx context.Context, i int, out chan<- *frame, pool *framePool, enc *zstd.Encoder) error {
+	r := p.ranges[i]
 	it := liveIterator(p.txn, p.since)
 	defer it.Close()
 	kind := byte(kindFrame)
@@ -188,7 +162,10 @@ func (p *pipeline) dumpRange(ctx context.Context, r keyRange, out chan<- *frame,
 	if p.since > 0 || p.keysOnly {
 		size = smallFrameSize
 	}
-	f := pool.get(size)
+	f, err := pool.get(i, size)
+	if err != nil {
+		return err
+	}
 	f.kind = kind
 	send := func() error {
 		f.seal(enc)
@@ -197,7 +174,10 @@ func (p *pipeline) dumpRange(ctx context.Context, r keyRange, out chan<- *frame,
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
-		f = pool.get(size)
+		var err error
+		if f, err = pool.get(i, size); err != nil {
+			return err
+		}
 		f.kind = kind
 		return nil
 	}

@@ -1,0 +1,87 @@
+package backup
+
+import (
+	"context"
+	"sync"
+)
+
+// smallFrameSize is the room a new frame of an incremental backup starts
+// with.
+const smallFrameSize = 64 << 10
+
+// framePool hands frames to a dump's workers and takes them back from its
+// writer, and holds workers back while too many are under way: the writer
+// takes the ranges in order, and without a bound a slow writer (a slow
+// client of an online backup) let the workers read ahead through the whole
+// database into memory. The worker of the range the writer drains is never
+// held back, so the dump always moves on.
+//
+// Frames come back to the pool for reuse. A sync.Pool did that before, but a
+// dump runs under a soft memory limit (LimitMemoryForStreaming) that makes
+// collections frequent, and each one emptied it.
+type framePool struct {
+	mu      sync.Mutex
+	turn    *sync.Cond
+	free    []*frame
+	out     int // frames taken and not yet given back
+	limit   int
+	current int // the range the writer drains
+	stop    func() bool
+	err     error
+}
+
+// newFramePool returns a pool that lets limit frames be under way besides
+// those of the range being written; the workers it holds back give up when
+// ctx ends.
+func newFramePool(ctx context.Context, limit int) *framePool {
+	p := &framePool{limit: limit}
+	p.turn = sync.NewCond(&p.mu)
+	p.stop = context.AfterFunc(ctx, func() {
+		p.mu.Lock()
+		p.err = context.Cause(ctx)
+		p.turn.Broadcast()
+		p.mu.Unlock()
+	})
+	return p
+}
+
+// get returns a frame for range i, reused or new with room for size bytes,
+// once range i is the one being written or fewer than the limit are out.
+func (p *framePool) get(i, size int) (*frame, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i != p.current && p.out >= p.limit && p.err == nil {
+		p.turn.Wait()
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	p.out++
+	if n := len(p.free); n > 0 {
+		f := p.free[n-1]
+		p.free = p.free[:n-1]
+		return f, nil
+	}
+	return newFrame(size), nil
+}
+
+// put takes back a frame written or left unused.
+func (p *framePool) put(f *frame) {
+	f.reset()
+	p.mu.Lock()
+	p.free = append(p.free, f)
+	p.out--
+	p.turn.Signal()
+	p.mu.Unlock()
+}
+
+// drain says the writer has moved on to range i.
+func (p *framePool) drain(i int) {
+	p.mu.Lock()
+	p.current = i
+	p.turn.Broadcast()
+	p.mu.Unlock()
+}
+
+// close lets go of the pool's context.
+func (p *framePool) close() { p.stop() }
