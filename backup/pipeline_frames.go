@@ -30,9 +30,9 @@ type framePool struct {
 	err     error
 }
 
-// newFramePool returns a pool that lets limit frames be under way besides
-// those of the range being written; the workers it holds back give up when
-// ctx ends.
+// newFramePool returns a pool that lets limit frames be under way (those of
+// the range being written count, but its worker is never held back); the
+// workers it holds back give up when ctx ends.
 func newFramePool(ctx context.Context, limit int) *framePool {
 	p := &framePool{limit: limit}
 	p.turn = sync.NewCond(&p.mu)
@@ -65,11 +65,15 @@ func (p *framePool) get(i, size int) (*frame, error) {
 	return newFrame(size), nil
 }
 
-// put takes back a frame written or left unused.
+// put takes back a frame written or left unused. One that grew past a full
+// frame's room, for a large record, is let go rather than kept for frames
+// that do not need it.
 func (p *framePool) put(f *frame) {
 	f.reset()
 	p.mu.Lock()
-	p.free = append(p.free, f)
+	if cap(f.raw) <= fullFrameSize && cap(f.comp) <= fullFrameSize {
+		p.free = append(p.free, f)
+	}
 	p.out--
 	p.turn.Signal()
 	p.mu.Unlock()

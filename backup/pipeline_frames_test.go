@@ -3,8 +3,14 @@ package backup
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 )
 
 // TestFramePool_HoldsWorkersAheadOfTheWriterBack: with the limit out, a
@@ -59,5 +65,75 @@ func TestFramePool_HoldsWorkersAheadOfTheWriterBack(t *testing.T) {
 	cancel()
 	if err := <-got; !errors.Is(err, context.Canceled) {
 		t.Fatalf("held-back worker after cancel: err = %v, want context.Canceled", err)
+	}
+}
+
+// brokenSink accepts limit bytes, then fails as a client that went away.
+type brokenSink struct{ limit, n int }
+
+func (s *brokenSink) Write(b []byte) (int, error) {
+	if s.n+len(b) > s.limit {
+		return 0, errors.New("client went away")
+	}
+	s.n += len(b)
+	return len(b), nil
+}
+
+// TestPipeline_AFailedDumpLeavesNoGoroutine: a dump whose writer fails
+// part way, with ranges no worker has taken yet, returns the writer's error
+// and leaves nothing running behind it (a server does that once per client
+// that goes away).
+func TestPipeline_AFailedDumpLeavesNoGoroutine(t *testing.T) {
+	db := openDiskDB(t, t.TempDir())
+	defer closeDB(t, db)
+	rng := rand.New(rand.NewPCG(1, 2))
+	wb := db.NewWriteBatch()
+	for i := range 5000 {
+		value := make([]byte, 2000) // incompressible, so the writer fails early
+		for j := range value {
+			value[j] = byte(rng.Uint32())
+		}
+		if err := wb.Set(fmt.Appendf(nil, "k%05d", i), value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var ranges []keyRange
+	for i := 0; i < 5000; i += 100 {
+		r := keyRange{start: fmt.Appendf(nil, "k%05d", i)}
+		if i+100 < 5000 {
+			r.end = fmt.Appendf(nil, "k%05d", i+100)
+		}
+		ranges = append(ranges, r)
+	}
+	ranges[0].start = nil
+
+	for range 3 {
+		w, err := NewWriter(&brokenSink{limit: 600 << 10}, Header{FormatVersion: FormatVersion, Database: "logs"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.View(func(txn *badger.Txn) error {
+			p := pipeline{txn: txn, out: w, ranges: ranges, workers: 2}
+			return p.run(t.Context())
+		})
+		if err == nil || !strings.Contains(err.Error(), "client went away") {
+			t.Fatalf("dump into a failing writer: err = %v, want the writer's error", err)
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		stacks := make([]byte, 1<<20)
+		stacks = stacks[:runtime.Stack(stacks, true)]
+		left := strings.Count(string(stacks), "backup.(*pipeline).run")
+		if left == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines of failed dumps still running:\n%s", left, stacks)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
