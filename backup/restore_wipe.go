@@ -259,9 +259,6 @@ func WipeFrom(ctx context.Context, dir string, open Opener, opts WipeOptions) (R
 	aside, err := kv.SwapDir(dir, staged, kv.SiblingName(dir, "before-restore", stamp))
 	res.SetAside = aside
 	if err != nil {
-		if aside == "" {
-			os.RemoveAll(staged) // not swapped in: dir is as it was
-		}
 		return res, err
 	}
 	if opts.DiscardPrevious && aside != "" {

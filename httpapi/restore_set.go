@@ -60,8 +60,8 @@ func (s *Server) restoreSet(c echo.Context) error {
 	if info.Label != backup.LabelRestoreVerified && info.Label != backup.LabelCreated {
 		return setUnusable(info, "restored")
 	}
-	for _, n := range names {
-		if p.wipe {
+	if p.wipe {
+		for _, n := range names {
 			if err := s.checkWipeable(n); err != nil {
 				return err
 			}

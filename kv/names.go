@@ -102,18 +102,15 @@ func (d Dirs) Overlap() (a, b Name, overlap bool) {
 }
 
 func dirsOverlap(a, b string) bool {
-	if within(absPath(a, false), absPath(b, false)) {
-		return true
-	}
-	return within(absPath(a, true), absPath(b, true))
+	return within(realPath(a), realPath(b))
 }
 
-// absPath returns dir as an absolute, clean path; with resolve, with the
-// symbolic links of its longest existing part resolved.
-func absPath(dir string, resolve bool) string {
+// realPath returns dir as an absolute, clean path, with the symbolic links
+// of its longest existing part resolved.
+func realPath(dir string) string {
 	abs, err := filepath.Abs(dir)
-	if err != nil || !resolve {
-		return abs
+	if err != nil {
+		return ""
 	}
 	var rest []string
 	for p := abs; ; p = filepath.Dir(p) {

@@ -24,8 +24,8 @@ type Snapshot struct {
 // database left by a crash, which Badger refuses to open read-only, is copied
 // to a scratch directory under tmpDir (os.TempDir() when empty) and opened
 // there, where Badger may replay its log; Note then says so. The directory is
-// held with a shared lock while it is copied, as a read-only open holds it. Close releases
-// the database and removes any scratch copy.
+// held with a shared lock while it is copied, as a read-only open holds it.
+// Close releases the database and removes any scratch copy.
 func OpenSnapshot(dir, tmpDir string) (*Snapshot, error) {
 	db, err := Open(dir, OpenOptions{ReadOnly: true})
 	if err == nil {

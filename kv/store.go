@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
@@ -95,9 +94,6 @@ func (s *Store) Exclusive(ctx context.Context, n Name, fn func(db *badger.DB) (s
 		return "", fmt.Errorf("close %s database: %w", n, err)
 	}
 	aside, swapErr := SwapDir(dir, staged, SiblingName(dir, "before-restore", time.Now()))
-	if swapErr != nil && aside == "" {
-		os.RemoveAll(staged) // not swapped in: dir is as it was
-	}
 	db, err := Open(dir, OpenOptions{})
 	if err != nil {
 		// The directory holds the old or the new database whole, but nothing

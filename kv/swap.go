@@ -19,8 +19,17 @@ import (
 // atomic rename (RENAME_EXCHANGE), so at every instant target holds either
 // the old or the new database, whole. Otherwise target is first renamed to
 // aside and staged then renamed to target. The parent directory is fsynced
-// before SwapDir returns.
+// before SwapDir returns. A swap that fails before staged is in place
+// removes staged: target is as it was, and nothing is left beside it.
 func SwapDir(target, staged, aside string) (string, error) {
+	kept, err := swapDir(target, staged, aside)
+	if err != nil && kept == "" {
+		os.RemoveAll(staged) // never put in place: target is as it was
+	}
+	return kept, err
+}
+
+func swapDir(target, staged, aside string) (string, error) {
 	target = filepath.Clean(target) // "db/" would make db its own parent
 	parent := filepath.Dir(target)
 	if err := os.MkdirAll(parent, 0o700); err != nil {

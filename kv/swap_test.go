@@ -3,6 +3,7 @@ package kv
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -107,5 +108,24 @@ func TestSwapDir_AsideNameTakenLosesNothing(t *testing.T) {
 	}
 	if m := markOf(t, target); m != "old" && m != "new" {
 		t.Fatalf("target holds %q", m)
+	}
+}
+
+// TestSwapDir_FailedBeforeTheExchangeLeavesNothingBeside: a swap that
+// cannot start (here a target whose name the file system refuses) leaves
+// the target as it was and removes the staged database, which would
+// otherwise sit unnamed beside it.
+func TestSwapDir_FailedBeforeTheExchangeLeavesNothingBeside(t *testing.T) {
+	root := t.TempDir()
+	target := filepath.Join(root, strings.Repeat("l", 300))
+	staged := filepath.Join(root, "logs.restore-staging-1")
+	markDir(t, staged, "new")
+
+	got, err := SwapDir(target, staged, filepath.Join(root, "logs.before-restore-1"))
+	if err == nil || got != "" {
+		t.Fatalf("SwapDir onto a name too long = %q, %v; want an error and nothing set aside", got, err)
+	}
+	if left, _ := os.ReadDir(root); len(left) > 0 {
+		t.Fatalf("after the failed swap %s holds %v", root, left)
 	}
 }
