@@ -34,7 +34,7 @@ Examples:
    flowg backup --server https://flowg.example.com --backup-dir /mnt/backups/flowg --only logs,config
    flowg admin verify --backup-dir ./backup`,
 		Flags: []cli.Flag{
-			serverFlag(),
+			serverFlag(), caCertFlag(),
 			tokenFlag(),
 			&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory to write the backup files into (created 0700)"},
 			onlyFlag(),
