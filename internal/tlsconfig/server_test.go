@@ -199,3 +199,24 @@ func TestIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestReloader_WarnsWhenOthersCanReadTheKey(t *testing.T) {
+	_, certFile, keyFile := testPair(t)
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	if _, err := NewReloader(certFile, keyFile, logger); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "level=WARN") {
+		t.Fatalf("a 0600 key warned:\n%s", logs.String())
+	}
+	if err := os.Chmod(keyFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewReloader(certFile, keyFile, logger); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "readable by other users") {
+		t.Fatalf("a 0644 key did not warn:\n%s", logs.String())
+	}
+}
