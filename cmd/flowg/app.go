@@ -59,6 +59,7 @@ func newApp(out, errOut io.Writer) *cli.App {
 			clientBackupsCommand(),
 			loginCommand(),
 			adminCommand(),
+			versionCommand(),
 		},
 	}
 	for _, cmd := range app.Commands {
