@@ -92,6 +92,10 @@ func describe(err error, reqID string) (int, errorBody) {
 			"send Authorization: Bearer pat:<token> (a personal access token) or Bearer jwt:<token> (from POST /api/v1/auth/login)"}
 	case errors.Is(err, auth.ErrBadCredentials):
 		return http.StatusUnauthorized, errorBody{err.Error(), "check the username and password"}
+	case errors.Is(err, auth.ErrWiderToken):
+		return http.StatusForbidden, errorBody{err.Error(),
+			"a token can only create or revoke tokens whose scopes are all within its own; ask for a subset of your token's scopes, " +
+				"or log in (POST /api/v1/auth/login) and act with the JWT, which carries all of your scopes"}
 	case errors.Is(err, auth.ErrScopeNotHeld):
 		return http.StatusForbidden, errorBody{err.Error(), "a token can only be given scopes its owner holds"}
 	case errors.Is(err, kv.ErrUnavailable):
