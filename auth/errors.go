@@ -60,6 +60,20 @@ var ErrScopeNotHeld = errors.New("scope not held by token owner")
 // wraps ErrForbidden; the HTTP door answers 403.
 var ErrWiderToken = fmt.Errorf("%w: token wider than the caller", ErrForbidden)
 
+// ErrInvalidRate is returned by ParseRate for anything but N/DURATION with
+// N at least 1 and a positive duration. It wraps ErrInvalid.
+var ErrInvalidRate = fmt.Errorf("%w: rate must be N/DURATION, e.g. 5/1m", ErrInvalid)
+
+// ErrTooManyLogins is wrapped by the *LoginLimitError of LoginGuard.Attempt
+// when the failed-login budget of a user from an address, or of an address,
+// is spent. The HTTP door answers 429 with Retry-After.
+var ErrTooManyLogins = errors.New("too many failed logins")
+
+// ErrLoginsBusy is wrapped by the *LoginLimitError of LoginGuard.Attempt
+// when every password check slot stayed taken for the whole wait. The HTTP
+// door answers 503 with Retry-After.
+var ErrLoginsBusy = errors.New("too many logins at once")
+
 // unauthenticated builds the error Authenticate returns for reason.
 func unauthenticated(reason string) error {
 	return fmt.Errorf("%w: %s", ErrUnauthenticated, reason)

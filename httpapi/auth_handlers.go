@@ -11,6 +11,9 @@ import (
 
 // login checks a username and password (POST /api/v1/auth/login) and
 // answers {"token": "<jwt>"}, for use as Authorization: Bearer jwt:<jwt>.
+// The login limits (auth.LoginGuard) apply first: too many failures of this
+// user from this client address, or from this address, get 429, and no free
+// password check within the wait gets 503, both with Retry-After.
 func (s *Server) login(c echo.Context) error {
 	var req struct {
 		Username string `json:"username"`
@@ -20,10 +23,15 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	var token string
-	err := s.withAuth(func(svc *auth.Service) error {
-		var err error
-		token, err = svc.Login(req.Username, req.Password)
-		return err
+	err := s.logins.Attempt(c.Request().Context(), req.Username, c.RealIP(), func() error {
+		if s.opts.DuringPasswordCheck != nil {
+			s.opts.DuringPasswordCheck()
+		}
+		return s.withAuth(func(svc *auth.Service) error {
+			var err error
+			token, err = svc.Login(req.Username, req.Password)
+			return err
+		})
 	})
 	if err != nil {
 		return err
