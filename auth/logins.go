@@ -49,10 +49,12 @@ var DefaultLoginLimits = LoginLimits{
 // LoginGuard applies LoginLimits to login attempts: it counts failures per
 // (user, client address) and per client address, refuses an attempt whose
 // budget is spent before any password is hashed, and lets at most
-// MaxConcurrent checks run at once. Only failures count, so a right
-// password is never slowed by the budgets of others, but it is refused,
-// like any attempt, while its own user and address are over budget. A
-// LoginGuard is safe for concurrent use; one serves the whole server.
+// MaxConcurrent checks run at once. Only failures count: a right password
+// spends no budget, but it is refused, like any attempt, while its user at
+// its address, or its address, is over budget. Up to MaxConcurrent-1
+// failures past a budget can get through when that many are checked at the
+// same moment. A LoginGuard is safe for concurrent use; one serves the
+// whole server.
 type LoginGuard struct {
 	pairs, addrs *limitTable
 	slots        chan struct{}
