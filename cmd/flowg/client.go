@@ -37,7 +37,7 @@ Examples:
    printf '%s\n' "$ROOT_PASSWORD" | flowg login --username root --password-stdin
    curl -H "Authorization: Bearer jwt:${FLOWG_TOKEN}" http://localhost:5080/api/v1/backup/auth --output auth.db`,
 		Flags: []cli.Flag{
-			serverFlag(),
+			serverFlag(), caCertFlag(),
 			&cli.StringFlag{Name: "username", Usage: "user to log in as"},
 			passwordStdinFlag(),
 		},

@@ -32,9 +32,10 @@ Examples:
    export FLOWG_TOKEN=$(flowg admin token create --auth-dir ./data/auth --user root)   # server stopped
    flowg backup --server http://localhost:5080 --backup-dir ./backup
    flowg backup --server https://flowg.example.com --backup-dir /mnt/backups/flowg --only logs,config
+   flowg backup --server https://flowg.internal:5443 --ca-cert ./ca.pem --backup-dir ./backup   # a private CA
    flowg admin verify --backup-dir ./backup`,
 		Flags: []cli.Flag{
-			serverFlag(),
+			serverFlag(), caCertFlag(),
 			tokenFlag(),
 			&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory to write the backup files into (created 0700)"},
 			onlyFlag(),

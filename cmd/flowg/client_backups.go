@@ -45,7 +45,7 @@ read_pipelines, read_transformers and read_alerts; or read_streams.
 Examples:
    flowg backups list --server http://localhost:5080
    flowg backups list --json | jq -r '.[] | select(.label == "restore-verified") | .id' | head -1`,
-				Flags:  []cli.Flag{serverFlag(), tokenFlag(), &cli.BoolFlag{Name: "json", Usage: "print the sets as JSON"}},
+				Flags:  []cli.Flag{serverFlag(), caCertFlag(), tokenFlag(), &cli.BoolFlag{Name: "json", Usage: "print the sets as JSON"}},
 				Action: clientBackupsList,
 			},
 			{
@@ -68,7 +68,7 @@ The token needs, per database backed up:
 Examples:
    flowg backups create --verify
    flowg backups create --only logs,config`,
-				Flags: []cli.Flag{serverFlag(), tokenFlag(), onlyFlag(),
+				Flags: []cli.Flag{serverFlag(), caCertFlag(), tokenFlag(), onlyFlag(),
 					&cli.BoolFlag{Name: "verify", Usage: "verify the set right after it is written"},
 					&cli.BoolFlag{Name: "json", Usage: "print the server's answer as JSON"}},
 				Action: clientBackupsCreate,
@@ -90,7 +90,7 @@ The token needs the backup scopes of every database of the set (see
 Examples:
    flowg backups verify --latest
    flowg backups verify 20261122T020000Z-3fa2c1`,
-				Flags:  []cli.Flag{serverFlag(), tokenFlag(), backupsLatestFlag("the newest complete set"), &cli.BoolFlag{Name: "json", Usage: "print the set as JSON"}},
+				Flags:  []cli.Flag{serverFlag(), caCertFlag(), tokenFlag(), backupsLatestFlag("the newest complete set"), &cli.BoolFlag{Name: "json", Usage: "print the set as JSON"}},
 				Action: clientBackupsVerify,
 			},
 			{
@@ -112,7 +112,7 @@ read_transformers and read_alerts (config); read_streams (logs).
 Examples:
    flowg backups download --latest --backup-dir ./drill
    flowg backups download --backup-dir /mnt/offsite/flowg --only logs 20261122T020000Z-3fa2c1`,
-				Flags: []cli.Flag{serverFlag(), tokenFlag(), backupsLatestFlag("the newest restore-verified set"), onlyFlag(),
+				Flags: []cli.Flag{serverFlag(), caCertFlag(), tokenFlag(), backupsLatestFlag("the newest restore-verified set"), onlyFlag(),
 					&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory to write the files into (created 0700)"}},
 				Action: clientBackupsDownload,
 			},
@@ -143,7 +143,7 @@ Examples:
    flowg backups restore --latest --only config
    flowg backups restore --wipe 20261122T020000Z-3fa2c1
    flowg backups restore --only logs --wipe 20261122T093012Z-0b9e44   # undo: restore a pre_restore set`,
-				Flags: []cli.Flag{serverFlag(), tokenFlag(), backupsLatestFlag("the newest restore-verified set"), onlyFlag(),
+				Flags: []cli.Flag{serverFlag(), caCertFlag(), tokenFlag(), backupsLatestFlag("the newest restore-verified set"), onlyFlag(),
 					&cli.BoolFlag{Name: "wipe", Usage: "destructive: afterwards each database holds exactly the set's keys"},
 					&cli.BoolFlag{Name: "no-safety-snapshot", Usage: "take no pre_restore set first (needs a restore-verified set, or --skip-backup-check)"},
 					&cli.BoolFlag{Name: "discard-previous", Usage: "with --wipe, delete the previous database directory instead of keeping it aside"},

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/flowg-backup/flowg/auth"
+	"github.com/flowg-backup/flowg/internal/tlsconfig"
 	"github.com/urfave/cli/v2"
 )
 
@@ -22,6 +23,11 @@ const defaultServer = "http://localhost:5080"
 
 func serverFlag() cli.Flag {
 	return &cli.StringFlag{Name: "server", Value: defaultServer, EnvVars: []string{"FLOWG_SERVER"}, Usage: "base URL of the flowg server"}
+}
+
+func caCertFlag() cli.Flag {
+	return &cli.StringFlag{Name: "ca-cert", EnvVars: []string{"FLOWG_CA_CERT"},
+		Usage: "trust the https:// server's certificate when a private CA in this PEM file signed it (default: the system's roots)"}
 }
 
 func tokenFlag() cli.Flag {
@@ -55,14 +61,18 @@ func newAPIClient(c *cli.Context, needsToken bool) (*apiClient, error) {
 	}
 	base.RawQuery, base.Fragment = "", ""
 	base.Path = strings.TrimRight(base.Path, "/")
-	a := &apiClient{base: base, server: base.String(), http: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}}
+	transport, err := clientTransport(base, c.String("ca-cert"))
+	if err != nil {
+		return nil, err
+	}
+	a := &apiClient{base: base, server: base.String(), http: &http.Client{Transport: transport}}
 	if needsToken {
 		header, err := authorizationHeader(c.String("token"))
 		if err != nil {
 			return nil, err
 		}
 		a.authz = header
-		if base.Scheme == "http" && !isLoopback(base.Hostname()) {
+		if base.Scheme == "http" && !tlsconfig.IsLoopbackHost(base.Hostname()) {
 			fmt.Fprintf(c.App.ErrWriter, "warning: the token is sent over plain http to %s; use https:// beyond this machine\n", base.Host)
 		}
 	}
@@ -109,12 +119,19 @@ func authorizationHeader(token string) (string, error) {
 	return "Bearer pat:" + token, nil
 }
 
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
+// clientTransport is the HTTP transport for base: for https://, it trusts
+// the CA of caFile, or the system roots when caFile is "".
+func clientTransport(base *url.URL, caFile string) (*http.Transport, error) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	if caFile != "" && base.Scheme != "https" {
+		return nil, usagef("--ca-cert (FLOWG_CA_CERT) is for https:// servers; --server is %s: use https://%s, or drop --ca-cert", base.Redacted(), base.Host)
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	cfg, err := tlsconfig.ClientConfig(caFile)
+	if err != nil {
+		return nil, usagef("--ca-cert %s: %v", caFile, err)
+	}
+	t.TLSClientConfig = cfg
+	return t, nil
 }
 
 // endpoint returns the URL of path (e.g. "/api/v1/backup/auth") on the server.
@@ -165,8 +182,22 @@ func (a *apiClient) transportError(ctx context.Context, err error) error {
 	if errors.As(err, &dnsErr) {
 		return &unreachableError{server: a.server, err: dnsErr}
 	}
+	if tlsconfig.IsCertificateError(err) {
+		return &certificateError{server: a.server, err: err}
+	}
 	return err
 }
+
+// certificateError is an https:// server whose certificate is not trusted.
+type certificateError struct {
+	server string
+	err    error
+}
+
+func (e *certificateError) Error() string {
+	return fmt.Sprintf("the certificate of %s is not trusted: %v", e.server, e.err)
+}
+func (e *certificateError) Unwrap() error { return e.err }
 
 // unreachableError is a server that could not be connected to.
 type unreachableError struct {
@@ -220,9 +251,13 @@ func (a *apiClient) clientError(op string, err error, safe string, scopes []auth
 	e := opError{op: op, err: err, safe: safe}
 	var api *apiError
 	var unreachable *unreachableError
+	var untrusted *certificateError
 	switch {
 	case errors.As(err, &unreachable):
 		e.next = fmt.Sprintf("is the server running at %s? start it with `flowg serve`, or point --server (FLOWG_SERVER) at it", a.server)
+	case errors.As(err, &untrusted):
+		e.next = "if a private CA signed the server's certificate, give its certificate with --ca-cert FILE (FLOWG_CA_CERT); " +
+			"check that --server names the host the certificate was issued for"
 	case errors.As(err, &api):
 		e.next = api.Hint
 		switch api.Status {
@@ -238,6 +273,9 @@ func (a *apiClient) clientError(op string, err error, safe string, scopes []auth
 				e.next = "use a token with " + scopePhrase(scopes)
 			}
 		case http.StatusBadRequest:
+			if strings.Contains(api.Message, "HTTP request to an HTTPS server") {
+				e.next = fmt.Sprintf("the server speaks HTTPS: use --server https://%s", a.base.Host)
+			}
 			if e.next == "" {
 				e.next = "check the file with `flowg admin verify`, or take a new backup"
 			}

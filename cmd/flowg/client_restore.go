@@ -44,7 +44,7 @@ Examples:
    flowg restore --backup-dir ./backup --only config --wipe
    FLOWG_TOKEN=jwt:$(flowg login --username root) flowg restore --backup-dir ./backup --only logs`,
 		Flags: []cli.Flag{
-			serverFlag(),
+			serverFlag(), caCertFlag(),
 			tokenFlag(),
 			&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory holding auth.db, config.db and log.db (or logs.db)"},
 			onlyFlag(),

@@ -32,7 +32,7 @@ func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
 		Usage: "run the flowg server: the HTTP API with online backup and restore",
-		UsageText: "flowg serve [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--http-bind ADDR] [--backup-dir DIR] [--root-password PW] [--no-online-restore] [--upload-dir DIR]\n" +
+		UsageText: "flowg serve [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--http-bind ADDR] [--tls-cert FILE --tls-key FILE | --insecure-http] [--backup-dir DIR] [--root-password PW] [--no-online-restore] [--upload-dir DIR]\n" +
 			"            [--backup-schedule SPEC [--backup-verify]] [--backup-keep N] [--backup-max-age DURATION]",
 		Description: `Opens the auth, config and logs databases and serves the HTTP API on
 --http-bind (see the httpapi README for the routes). On first start, with an
@@ -68,6 +68,13 @@ snapshots are kept for the maximum age at least, and the newest
 restore-verified set of each database is never deleted. See the sets with
 'flowg backups list' (running server) or 'flowg admin backups list'.
 
+TLS: with --tls-cert and --tls-key the server speaks HTTPS only (TLS 1.2
+and later) and reads the pair again on SIGHUP (a pair that does not load is
+logged and the previous one stays). Without them it speaks plain HTTP, which
+a loopback --http-bind (127.0.0.1, ::1, localhost; the default) gets as is;
+any other address needs --insecure-http (a TLS-terminating proxy in front)
+and logs a warning.
+
 Logins: failed logins are counted per user and client address
 (--login-rate, default 5/1m: a burst of 5, then one every 12s) and per client
 address (--login-rate-per-address, default 30/1m), never per user alone, so
@@ -83,7 +90,7 @@ requests in flight, cuts the rest cleanly and closes the databases.
 
 Examples:
    flowg serve
-   flowg serve --http-bind 0.0.0.0:5080 --backup-dir /var/backups/flowg
+   flowg serve --http-bind 0.0.0.0:5443 --tls-cert /etc/flowg/cert.pem --tls-key /etc/flowg/key.pem --backup-dir /var/backups/flowg
    FLOWG_ROOT_PASSWORD=s3cret flowg serve --auth-dir ./data/auth --config-dir ./data/config --log-dir ./data/logs
    flowg serve --no-online-restore --max-upload 64GiB
    flowg serve --backup-dir /var/backups/flowg --backup-schedule "0 2 * * *" --backup-verify --backup-keep 14 --backup-max-age 30d
@@ -91,7 +98,7 @@ Examples:
    flowg serve --backup-schedule "@every 6h" --backup-incremental --backup-full-every 4
    flowg serve --http-bind 127.0.0.1:5080 --trusted-proxy 127.0.0.1/32 --login-rate 5/1m --max-concurrent-logins 4`,
 		Flags: append(append(dirFlags(),
-			&cli.StringFlag{Name: "http-bind", Value: "127.0.0.1:5080", Usage: "address to serve HTTP on", EnvVars: []string{"FLOWG_HTTP_BIND"}},
+			&cli.StringFlag{Name: "http-bind", Value: "127.0.0.1:5080", Usage: "address to serve on; plain HTTP beyond loopback needs --insecure-http", EnvVars: []string{"FLOWG_HTTP_BIND"}},
 			&cli.StringFlag{Name: "backup-dir", Value: httpapi.DefaultBackupDir, Usage: "backup catalog: scheduled and manual sets and pre-restore safety snapshots go to DIR/<id>/; a directory or s3://bucket/prefix", EnvVars: []string{"FLOWG_BACKUP_DIR"}},
 			&cli.StringFlag{Name: "backup-schedule", Usage: `take a backup set on this cron schedule: "0 2 * * *" (5 fields, local time) or "@every 6h"; none when empty`, EnvVars: []string{"FLOWG_BACKUP_SCHEDULE"}},
 			&cli.BoolFlag{Name: "backup-verify", Usage: "verify each scheduled set right after it is written (needs --backup-schedule)"},
@@ -106,7 +113,7 @@ Examples:
 			&cli.StringFlag{Name: "max-upload", Usage: "largest restore upload accepted, e.g. 64GiB (default: no limit)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "server log format on stderr: text or json"},
 			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file to decrypt encrypted sets for verification and restore"},
-		), append(append(s3Flags(), encryptFlags()...), loginFlags()...)...),
+		), append(append(append(s3Flags(), encryptFlags()...), tlsFlags()...), loginFlags()...)...),
 		Action: serve,
 	}
 }
@@ -162,6 +169,10 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	reloader, err := serveTLSFrom(c, logger)
+	if err != nil {
+		return err
+	}
 	// Listen first, so a taken address changes nothing; connections wait
 	// in the backlog until Serve.
 	bind := c.String("http-bind")
@@ -171,6 +182,11 @@ func serve(c *cli.Context) error {
 			next: "choose another --http-bind, or stop what listens there (another flowg?)"}
 	}
 	defer ln.Close()
+	if reloader == nil {
+		if err := checkPlainHTTP(c, ln, logger); err != nil {
+			return err
+		}
+	}
 	dirs, err := dirsFrom(c)
 	if err != nil {
 		return err
@@ -225,9 +241,9 @@ func serve(c *cli.Context) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	fmt.Fprintf(errOut, "flowg listening on http://%s\n", ln.Addr())
-	logger.Info("serving", "addr", ln.Addr().String(), "auth_dir", dirs.Auth, "config_dir", dirs.Config, "log_dir", dirs.Logs,
+	scheme := serveOn(c, hs, ln, reloader, served)
+	fmt.Fprintf(errOut, "flowg listening on %s://%s\n", scheme, ln.Addr())
+	logger.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "auth_dir", dirs.Auth, "config_dir", dirs.Config, "log_dir", dirs.Logs,
 		"backup_dir", backupDir, "online_restore", !c.Bool("no-online-restore"), "version", version)
 
 	select {
