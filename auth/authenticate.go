@@ -23,7 +23,7 @@ type Principal struct {
 	User string `json:"user"`
 	// TokenID is the id of the personal access token used; empty for a JWT.
 	TokenID string `json:"token_id,omitempty"`
-	// Via is ViaPAT or ViaJWT.
+	// Via is ViaPAT or ViaJWT ("local" for LocalAdmin).
 	Via string `json:"via"`
 	// Scopes are the effective scopes: the union of the user's roles'
 	// scopes, narrowed by the token's own scopes if it has any.

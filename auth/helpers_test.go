@@ -69,6 +69,22 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
+// jwtOf logs user in and returns the principal of its JWT.
+func (f *fixture) jwtOf(t testing.TB, user, password string) auth.Principal {
+	t.Helper()
+	jwt, err := f.svc.Login(user, password)
+	must(t, err)
+	return f.principal(t, "Bearer jwt:"+jwt)
+}
+
+// principal authenticates an Authorization header.
+func (f *fixture) principal(t testing.TB, header string) auth.Principal {
+	t.Helper()
+	p, err := f.svc.Authenticate(header)
+	must(t, err)
+	return p
+}
+
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {

@@ -205,9 +205,9 @@ func TestRoles(t *testing.T) {
 
 func TestDeleteUser_RevokesItsTokensOnly(t *testing.T) {
 	f := newFixture(t)
-	_, aliceTok, err := f.svc.CreateToken("alice", nil, 0)
+	_, aliceTok, err := f.svc.CreateToken(auth.LocalAdmin, "alice", nil, 0)
 	must(t, err)
-	_, rootTok, err := f.svc.CreateToken("root", nil, 0)
+	_, rootTok, err := f.svc.CreateToken(auth.LocalAdmin, "root", nil, 0)
 	must(t, err)
 	jwt, err := f.svc.Login("alice", alicePassword)
 	must(t, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -66,6 +67,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case http.StatusServiceUnavailable:
 		h.Set(echo.HeaderRetryAfter, retryAfter)
 	}
+	var limited *auth.LoginLimitError
+	if errors.As(err, &limited) {
+		h.Set(echo.HeaderRetryAfter, strconv.Itoa(limited.RetrySeconds()))
+	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)
 		return
@@ -90,8 +95,18 @@ func describe(err error, reqID string) (int, errorBody) {
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return http.StatusUnauthorized, errorBody{err.Error(),
 			"send Authorization: Bearer pat:<token> (a personal access token) or Bearer jwt:<token> (from POST /api/v1/auth/login)"}
+	case errors.Is(err, auth.ErrTooManyLogins):
+		return http.StatusTooManyRequests, errorBody{err.Error(), "wait the seconds of Retry-After, then log in again; " +
+			"a right password works again then; other users, and this user from other addresses, are not held up"}
+	case errors.Is(err, auth.ErrLoginsBusy):
+		return http.StatusServiceUnavailable, errorBody{err.Error(), "the server checks only a few passwords at once; " +
+			"retry after the seconds of Retry-After, or use a personal access token, which needs no password check"}
 	case errors.Is(err, auth.ErrBadCredentials):
 		return http.StatusUnauthorized, errorBody{err.Error(), "check the username and password"}
+	case errors.Is(err, auth.ErrWiderToken):
+		return http.StatusForbidden, errorBody{err.Error(),
+			"a token can only create or revoke tokens whose scopes are all within its own; ask for a subset of your token's scopes, " +
+				"or log in (POST /api/v1/auth/login) and act with the JWT, which carries all of your scopes"}
 	case errors.Is(err, auth.ErrScopeNotHeld):
 		return http.StatusForbidden, errorBody{err.Error(), "a token can only be given scopes its owner holds"}
 	case errors.Is(err, kv.ErrUnavailable):

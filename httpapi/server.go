@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"sync/atomic"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/labstack/echo/v4"
 
+	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
 )
@@ -72,6 +74,15 @@ type Options struct {
 	// Now is the clock for token expiry, JWT times and log record
 	// timestamps; time.Now when nil.
 	Now func() time.Time
+	// Logins bound login attempts: failures per (user, client address) and
+	// per client address, and password checks at once; zero fields take
+	// auth.DefaultLoginLimits.
+	Logins auth.LoginLimits
+	// TrustedProxies are the ranges of the proxies whose X-Forwarded-For is
+	// believed: when the direct peer is in one, the client address is the
+	// right-most address of the header outside them. Empty: the header is
+	// ignored and the client address is the direct peer.
+	TrustedProxies []netip.Prefix
 
 	// BeforeRestoreWrite, when set, is called by every restore once its
 	// upload has been verified, just before the safety snapshot is taken:
@@ -79,6 +90,11 @@ type Options struct {
 	// while its gate is held exclusively, so requests to it get 503. It is a
 	// test hook, used to hold a restore in place; leave it nil in production.
 	BeforeRestoreWrite func(db kv.Name, wipe bool)
+	// DuringPasswordCheck, when set, is called by every login that got
+	// past the login limits, while it holds one of the password check
+	// slots, just before the password is checked. It is a test hook, used
+	// to count the checks running at once; leave it nil in production.
+	DuringPasswordCheck func()
 }
 
 // Server is the flowg HTTP API over one kv.Store. Create it with New and
@@ -92,6 +108,7 @@ type Server struct {
 	metrics *metrics
 	catalog *catalogState
 	echo    *echo.Echo
+	logins  *auth.LoginGuard
 
 	// base is cancelled by Stop: running backups and restores stop at
 	// their next check.
@@ -117,13 +134,18 @@ func New(store *kv.Store, opts Options) *Server {
 	if opts.MaxChain <= 0 {
 		opts.MaxChain = DefaultMaxChain
 	}
-	s := &Server{store: store, opts: opts, log: opts.Logger, now: opts.Now, metrics: newMetrics()}
+	if opts.Logins.Now == nil {
+		opts.Logins.Now = opts.Now
+	}
+	s := &Server{store: store, opts: opts, log: opts.Logger, now: opts.Now, metrics: newMetrics(),
+		logins: auth.NewLoginGuard(opts.Logins)}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.openCatalog()
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = clientAddress(opts.TrustedProxies)
 	e.JSONSerializer = jsonSerializer{}
 	e.Use(s.logRequests, s.recoverPanics)
 	s.echo = e

@@ -42,7 +42,7 @@ func newCatalogServer(t *testing.T) *catalogServer {
 	_, _, err = svc.Bootstrap("root-password")
 	var token string
 	if err == nil {
-		_, token, err = svc.CreateToken(auth.RootUser, nil, 0)
+		_, token, err = svc.CreateToken(auth.LocalAdmin, auth.RootUser, nil, 0)
 	}
 	release()
 	if err != nil {

@@ -75,6 +75,16 @@ a loopback --http-bind (127.0.0.1, ::1, localhost; the default) gets as is;
 any other address needs --insecure-http (a TLS-terminating proxy in front)
 and logs a warning.
 
+Logins: failed logins are counted per user and client address
+(--login-rate, default 5/1m: a burst of 5, then one every 12s) and per client
+address (--login-rate-per-address, default 30/1m), never per user alone, so
+no one can lock root out from elsewhere; beyond either, POST
+/api/v1/auth/login answers 429 with Retry-After, the right password included,
+until the wait is over. At most --max-concurrent-logins (default 4) password
+checks run at once (each takes 19 MiB); a login that finds none free within
+--login-wait (default 3s) gets 503 with Retry-After. The client address is
+the direct peer; X-Forwarded-For is believed only from --trusted-proxy ranges.
+
 On SIGINT or SIGTERM it stops accepting connections, waits up to 10s for
 requests in flight, cuts the rest cleanly and closes the databases.
 
@@ -85,7 +95,8 @@ Examples:
    flowg serve --no-online-restore --max-upload 64GiB
    flowg serve --backup-dir /var/backups/flowg --backup-schedule "0 2 * * *" --backup-verify --backup-keep 14 --backup-max-age 30d
    flowg serve --backup-schedule "@every 6h" --backup-keep 28
-   flowg serve --backup-schedule "@every 6h" --backup-incremental --backup-full-every 4`,
+   flowg serve --backup-schedule "@every 6h" --backup-incremental --backup-full-every 4
+   flowg serve --http-bind 127.0.0.1:5080 --trusted-proxy 127.0.0.1/32 --login-rate 5/1m --max-concurrent-logins 4`,
 		Flags: append(append(dirFlags(),
 			&cli.StringFlag{Name: "http-bind", Value: "127.0.0.1:5080", Usage: "address to serve on; plain HTTP beyond loopback needs --insecure-http", EnvVars: []string{"FLOWG_HTTP_BIND"}},
 			&cli.StringFlag{Name: "backup-dir", Value: httpapi.DefaultBackupDir, Usage: "backup catalog: scheduled and manual sets and pre-restore safety snapshots go to DIR/<id>/; a directory or s3://bucket/prefix", EnvVars: []string{"FLOWG_BACKUP_DIR"}},
@@ -102,7 +113,7 @@ Examples:
 			&cli.StringFlag{Name: "max-upload", Usage: "largest restore upload accepted, e.g. 64GiB (default: no limit)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "server log format on stderr: text or json"},
 			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file to decrypt encrypted sets for verification and restore"},
-		), append(append(s3Flags(), encryptFlags()...), tlsFlags()...)...),
+		), append(append(append(s3Flags(), encryptFlags()...), tlsFlags()...), loginFlags()...)...),
 		Action: serve,
 	}
 }
@@ -123,6 +134,10 @@ func serve(c *cli.Context) error {
 			return usagef("--max-upload %q: use a size such as 64GiB", v)
 		}
 		maxUpload = int64(n)
+	}
+	logins, trustedProxies, err := loginOptionsFrom(c)
+	if err != nil {
+		return err
 	}
 	uploadDir := c.String("upload-dir")
 	if uploadDir != "" {
@@ -200,6 +215,8 @@ func serve(c *cli.Context) error {
 		MaxUploadBytes:  maxUpload,
 		Retention:       plan.retention,
 		MaxChain:        plan.fullEvery,
+		Logins:          logins,
+		TrustedProxies:  trustedProxies,
 	})
 	sched, err := startBackupSchedule(srv, plan, logger)
 	if err != nil {
