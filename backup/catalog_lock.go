@@ -13,7 +13,7 @@ var ErrCatalogBusy = errors.New("backup catalog is busy")
 
 // catalogLockWait is how long taking the set lock waits for another
 // process (a server restoring from a set, an offline prune) to let go.
-const catalogLockWait = 30 * time.Second
+var catalogLockWait = 30 * time.Second
 
 // HoldSets holds the catalog's sets shared until release: no set is deleted
 // (Delete, Prune) meanwhile. A restore reading a set's files holds it.
@@ -36,12 +36,12 @@ func (c *Catalog) lockSets(ctx context.Context, exclusive bool) (func(), error) 
 	if !ok {
 		return unlock, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, catalogLockWait)
+	waitCtx, cancel := context.WithTimeout(ctx, catalogLockWait)
 	defer cancel()
-	unflock, err := flockCatalog(ctx, local.dir, exclusive)
+	unflock, err := flockCatalog(waitCtx, local.dir, exclusive)
 	if err != nil {
 		unlock()
-		if errors.Is(err, context.DeadlineExceeded) {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("%w: another process held %s for %s (a flowg server restoring from a set, or a prune): retry",
 				ErrCatalogBusy, local.dir, catalogLockWait)
 		}
