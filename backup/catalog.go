@@ -166,8 +166,8 @@ func (c *Catalog) Get(ctx context.Context, id string) (SetInfo, error) {
 
 // FilePath returns the path of database db's file in set id, for a catalog
 // in a local directory.
-func (c *Catalog) FilePath(id, db string) (string, error) {
-	entry, err := c.entry(context.TODO(), id, db)
+func (c *Catalog) FilePath(ctx context.Context, id, db string) (string, error) {
+	entry, err := c.entry(ctx, id, db)
 	if err != nil {
 		return "", err
 	}
@@ -180,8 +180,8 @@ func (c *Catalog) FilePath(id, db string) (string, error) {
 
 // Open returns an Opener for database db's file in set id, decrypting it
 // with the catalog's identities when the set is encrypted.
-func (c *Catalog) Open(id, db string) (Opener, error) {
-	entry, err := c.entry(context.TODO(), id, db)
+func (c *Catalog) Open(ctx context.Context, id, db string) (Opener, error) {
+	entry, err := c.entry(ctx, id, db)
 	if err != nil {
 		return nil, err
 	}

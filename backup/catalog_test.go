@@ -53,7 +53,7 @@ func TestCatalog_LabelsFollowVerification(t *testing.T) {
 	}
 
 	// Damage one byte of the file, keeping its size: only verification can tell.
-	path, _ := cat.FilePath(m.ID, "config")
+	path, _ := cat.FilePath(context.Background(), m.ID, "config")
 	data, _ := os.ReadFile(path)
 	data[len(data)/2] ^= 0x40
 	if err := os.WriteFile(path, data, 0o600); err != nil {

@@ -144,7 +144,7 @@ func (c *Catalog) Restorable(ctx context.Context, id, db, tmpDir string) (Opener
 		return nil, nil, err
 	}
 	if len(links) == 1 {
-		open, err := c.Open(id, db)
+		open, err := c.Open(ctx, id, db)
 		return open, func() {}, err
 	}
 	path, err := c.materialize(ctx, links, db, tmpDir)
@@ -162,7 +162,7 @@ func (c *Catalog) materialize(ctx context.Context, links []SetInfo, db, tmpDir s
 	}
 	defer os.RemoveAll(work)
 	scratch := filepath.Join(work, "db")
-	base, err := c.Open(links[0].ID, db)
+	base, err := c.Open(ctx, links[0].ID, db)
 	if err != nil {
 		return "", err
 	}
@@ -175,7 +175,7 @@ func (c *Catalog) materialize(ctx context.Context, links []SetInfo, db, tmpDir s
 	}
 	defer sdb.Close()
 	for _, link := range links[1:] {
-		open, err := c.Open(link.ID, db)
+		open, err := c.Open(ctx, link.ID, db)
 		if err != nil {
 			return "", err
 		}

@@ -144,7 +144,7 @@ func TestIncremental_RefusesToBreakChains(t *testing.T) {
 		t.Fatalf("retention drops %v, which the kept link needs", drop)
 	}
 	// Given a file alone, a link is refused: it is not a whole backup.
-	path, _ := cat.FilePath(link.ID, "config")
+	path, _ := cat.FilePath(context.Background(), link.ID, "config")
 	if _, err := MergeFile(ctx, db, path, RestoreOptions{Database: "config"}); !errors.Is(err, ErrIncremental) {
 		t.Fatalf("merging a link file alone: err %v, want ErrIncremental", err)
 	}
@@ -165,7 +165,7 @@ func TestIncremental_AfterAWipeRestoreIsFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	path, _ := cat.FilePath(base.ID, "auth")
+	path, _ := cat.FilePath(context.Background(), base.ID, "auth")
 	if _, err := WipeDir(ctx, dbDir, path, WipeOptions{RestoreOptions: RestoreOptions{Database: "auth"}, DiscardPrevious: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestIncremental_ABrokenBaseBreaksItsChainsLabels(t *testing.T) {
 	if got, _ := cat.Get(context.Background(), link.ID); got.Label != LabelRestoreVerified {
 		t.Fatalf("link before the damage: %q, want restore-verified", got.Label)
 	}
-	path, _ := cat.FilePath(base.ID, "config")
+	path, _ := cat.FilePath(context.Background(), base.ID, "config")
 	if err := os.Truncate(path, 200); err != nil {
 		t.Fatal(err)
 	}
