@@ -91,6 +91,8 @@ func (p Retention) decide(s SetInfo, now time.Time, guards map[string]string, ne
 	drop := func(reason string) Decision { return Decision{ID: s.ID, Delete: true, Reason: reason} }
 	tooOld := p.MaxAge > 0 && now.Sub(s.Created) > p.MaxAge
 	switch {
+	case p.IsZero():
+		return keep("the policy sets no limit by count or age")
 	case s.Label == LabelRunning:
 		return keep("it is being written")
 	case s.Status == "":
@@ -125,10 +127,7 @@ func (p Retention) decide(s SetInfo, now time.Time, guards map[string]string, ne
 		return drop(fmt.Sprintf("older than the maximum age %s, and each of its databases (%s) has a newer usable set",
 			p.MaxAge, strings.Join(dbs, ", ")))
 	}
-	switch {
-	case p.IsZero():
-		return keep("the policy sets no limit by count or age")
-	case p.Keep <= 0:
+	if p.Keep <= 0 {
 		return keep(fmt.Sprintf("younger than the maximum age %s", p.MaxAge))
 	}
 	for _, db := range dbs {

@@ -135,7 +135,8 @@ func TestRetention_Decide(t *testing.T) {
 		{"zero policy keeps everything", Retention{}, []SetInfo{
 			set(1000, TriggerScheduled, LabelCreated, all...),
 			set(1001, TriggerScheduled, LabelCreated, all...),
-		}, nil, []string{"", "no limit by count or age"}},
+			set(1002, TriggerScheduled, LabelFailed),
+		}, nil, []string{"no limit by count or age", "no limit by count or age", "no limit by count or age"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
