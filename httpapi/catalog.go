@@ -154,7 +154,7 @@ func prunedIDs(ds []backup.Decision) []string {
 // restore-verified one. A catalog that cannot be read leaves them as they
 // were.
 func (s *Server) refreshCatalogMetrics() {
-	sets, err := s.catalog.cat.List(context.Background())
+	sets, err := s.catalog.cat.List(s.base) // ends with the server
 	if err != nil {
 		s.log.Warn("read backup catalog for the metrics", "dir", s.catalog.cat.Dir(), "error", err)
 		return
