@@ -184,9 +184,9 @@ type listReply struct {
 }
 
 // createReply is the answer of POST /api/v1/backups: the set as listed,
-// and what retention pruned after it (ids; pruned_reasons says why each). The set's full_reason is there only
-// when ?incremental=true gave a full set (its "parent" is absent): it says
-// why.
+// and what retention pruned after it (ids; pruned_reasons says why each).
+// The set's full_reason is there only when ?incremental=true gave a full
+// set (its "parent" is absent): it says why.
 type createReply struct {
 	backup.SetInfo
 	Pruned        []string          `json:"pruned"`
