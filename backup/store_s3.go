@@ -46,7 +46,7 @@ func OpenTarget(ctx context.Context, dir string, s3 S3Options) (*Catalog, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Catalog{store: store, running: map[string]bool{}}, nil
+	return &Catalog{store: store, running: map[string]string{}}, nil
 }
 
 // s3Store keeps sets under a bucket prefix: <prefix>/<id>/<file> and

@@ -102,7 +102,7 @@ func (s *Server) guard(c echo.Context, p restoreParams, names []kv.Name) ([]stri
 		return []string{fmt.Sprintf("%s, and no restore-verified backup was required (skip_backup_check=true): %s", what, consequence)}, nil
 	}
 	for _, n := range names {
-		ok, err := s.catalog.cat.HasVerified(string(n))
+		ok, err := s.catalog.cat.HasVerified(c.Request().Context(), string(n))
 		if err != nil {
 			return nil, s.catalogUnreadable(c, err)
 		}

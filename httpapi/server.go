@@ -14,6 +14,7 @@ import (
 
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/internal/quota"
 	"github.com/flowg-backup/flowg/kv"
 )
 
@@ -25,6 +26,10 @@ const DefaultBackupDir = "./backups"
 // Options.MaxChain is not set: the default of flowg serve
 // --backup-full-every and flowg admin backups create --full-every.
 const DefaultMaxChain = 7
+
+// DefaultBackupCreateRate is flowg serve's --backup-create-rate: each user
+// may create 6 sets an hour with POST /api/v1/backups (any read scope may).
+const DefaultBackupCreateRate = "6/h"
 
 // Options tune a Server. The zero value serves with the defaults named on
 // each field.
@@ -42,6 +47,10 @@ type Options struct {
 	// Retention is applied to the catalog after every set RunBackup writes;
 	// the zero value keeps every set.
 	Retention backup.Retention
+	// BackupCreateRate limits the sets each user creates with
+	// POST /api/v1/backups (429 with Retry-After beyond it); the zero value
+	// sets no limit.
+	BackupCreateRate quota.Rate
 	// MaxChain is how many sets an incremental chain may hold (flowg serve
 	// --backup-full-every): an incremental set asked for with RunBackup or
 	// POST /api/v1/backups?incremental=true when the newest chain already

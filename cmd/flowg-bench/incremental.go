@@ -242,7 +242,7 @@ func (in *incremental) dropSet(op, id string) error {
 	if id == "" {
 		return nil
 	}
-	if err := backup.OpenCatalog(in.catalog).Delete(id); err != nil {
+	if err := backup.OpenCatalog(in.catalog).Delete(context.Background(), id); err != nil {
 		return fmt.Errorf("delete the incremental set: %w", err)
 	}
 	return nil

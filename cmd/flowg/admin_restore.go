@@ -112,7 +112,7 @@ func guardUnprotected(c *cli.Context, names []kv.Name) error {
 	}
 	cat := backup.OpenCatalog(c.String("catalog-dir"))
 	for _, name := range names {
-		ok, err := cat.HasVerified(string(name))
+		ok, err := cat.HasVerified(c.Context, string(name))
 		if err != nil {
 			return opError{op: "restore", err: err, safe: "nothing was written"}
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -77,7 +78,7 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 		return nil, nil, refuse(err)
 	}
 	cat.WithKeys(backup.Keys{Identities: ids})
-	id, err := pickSet(cat, c.String("set"), names)
+	id, err := pickSet(c.Context, cat, c.String("set"), names)
 	if err != nil {
 		return nil, nil, refuse(err)
 	}
@@ -103,9 +104,9 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 
 // pickSet returns id if given, else the newest complete set holding every
 // named database (restore-verified ones first).
-func pickSet(cat *backup.Catalog, id string, names []kv.Name) (string, error) {
+func pickSet(ctx context.Context, cat *backup.Catalog, id string, names []kv.Name) (string, error) {
 	if id != "" {
-		info, err := cat.Get(id)
+		info, err := cat.Get(ctx, id)
 		if err != nil {
 			return "", err
 		}
@@ -114,7 +115,7 @@ func pickSet(cat *backup.Catalog, id string, names []kv.Name) (string, error) {
 		}
 		return id, nil
 	}
-	sets, err := cat.List()
+	sets, err := cat.List(ctx)
 	if err != nil {
 		return "", err
 	}

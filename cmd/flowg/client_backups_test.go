@@ -328,6 +328,8 @@ func TestServe_BadBackupFlagsAreUsageErrors(t *testing.T) {
 		{"a negative max age", []string{"--backup-max-age", "-5h"}, `--backup-max-age: "-5h" is negative: use e.g. 720h, 90m or 30d`},
 		{"a max age in fractional days", []string{"--backup-max-age", "1.5d"}, `--backup-max-age: "1.5d" is not a duration: use e.g. 720h, 90m or 30d`},
 		{"a max age without a unit", []string{"--backup-max-age", "30"}, `--backup-max-age: "30" is not a duration: use e.g. 720h, 90m or 30d`},
+		{"a create rate without a duration", []string{"--backup-create-rate", "6"}, `--backup-create-rate: "6" is not a rate: write COUNT/DURATION, e.g. 6/h, 20/24h or 100/7d (0 for no limit)`},
+		{"a create rate with a bad duration", []string{"--backup-create-rate", "6/week"}, `--backup-create-rate: "6/week" is not a rate: after the / give a duration such as h, 30m, 24h or 7d`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

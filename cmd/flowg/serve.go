@@ -18,6 +18,7 @@ import (
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/httpapi"
+	"github.com/flowg-backup/flowg/internal/quota"
 	"github.com/flowg-backup/flowg/kv"
 	"github.com/urfave/cli/v2"
 )
@@ -33,7 +34,7 @@ func serveCommand() *cli.Command {
 		Name:  "serve",
 		Usage: "run the flowg server: the HTTP API with online backup and restore",
 		UsageText: "flowg serve [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--http-bind ADDR] [--tls-cert FILE --tls-key FILE | --insecure-http] [--backup-dir DIR] [--root-password PW] [--no-online-restore] [--upload-dir DIR]\n" +
-			"            [--backup-schedule SPEC [--backup-verify]] [--backup-keep N] [--backup-max-age DURATION]",
+			"            [--backup-schedule SPEC [--backup-verify]] [--backup-keep N] [--backup-max-age DURATION] [--backup-create-rate N/DURATION]",
 		Description: `Opens the auth, config and logs databases and serves the HTTP API on
 --http-bind (see the httpapi README for the routes). On first start, with an
 empty auth database, it creates role admin (every scope) and user root, with
@@ -62,10 +63,14 @@ the newest set); POST /api/v1/backups?incremental=true asks for one now.
 Either way a chain holds at most --backup-full-every sets (default 7): the
 next set is full and starts a new chain. After every set, scheduled or made
 with POST /api/v1/backups, retention deletes the sets --backup-keep and
---backup-max-age drop: the newest N manual and scheduled sets are kept, older
-ones past the maximum age (720h, or in days: 30d) go; pre_restore safety
-snapshots are kept for the maximum age at least, and the newest
-restore-verified set of each database is never deleted. See the sets with
+--backup-max-age drop, counting per database: a set goes only when every
+database it holds keeps its N newest manual and scheduled sets without it
+(default 30), or it is past the maximum age (720h, or in days: 30d); sets of
+one database never push out another's. Pre_restore safety snapshots are kept
+for the maximum age at least, and the newest restore-verified and the newest
+usable set of each database are never deleted ('flowg admin backups prune
+--dry-run --verbose' says why each set is kept). Each user may create at most
+--backup-create-rate sets with POST /api/v1/backups (default 6/h). See the sets with
 'flowg backups list' (running server) or 'flowg admin backups list'.
 
 TLS: with --tls-cert and --tls-key the server speaks HTTPS only (TLS 1.2
@@ -104,7 +109,8 @@ Examples:
 			&cli.BoolFlag{Name: "backup-verify", Usage: "verify each scheduled set right after it is written (needs --backup-schedule)"},
 			&cli.BoolFlag{Name: "backup-incremental", Usage: "scheduled sets hold only what changed since the previous set (a full set starts each chain)"},
 			&cli.IntFlag{Name: "backup-full-every", Value: httpapi.DefaultMaxChain, Usage: "an incremental chain holds at most this many sets, then a full set starts the next: for --backup-incremental and POST /api/v1/backups?incremental=true"},
-			&cli.IntFlag{Name: "backup-keep", Usage: "retention: keep the newest N manual and scheduled sets (0: no limit by count)"},
+			&cli.IntFlag{Name: "backup-keep", Value: backup.DefaultKeep, Usage: "retention: keep the newest N manual and scheduled sets of each database (0: no limit by count)"},
+			&cli.StringFlag{Name: "backup-create-rate", Value: httpapi.DefaultBackupCreateRate, Usage: "sets each user may create with POST /api/v1/backups, as COUNT/DURATION (6/h, 20/24h); 429 with Retry-After beyond it; 0 for no limit"},
 			&cli.StringFlag{Name: "backup-max-age", Usage: "retention: delete sets older than this, e.g. 720h or 30d; pre-restore sets are kept at least this long (0: no limit by age)"},
 			&cli.StringFlag{Name: "root-password", Usage: "password of user root, created on first start only (random and printed once when unset)", EnvVars: []string{"FLOWG_ROOT_PASSWORD"}},
 			&cli.BoolFlag{Name: "no-online-restore", Usage: "refuse POST /api/v1/restore/... (403); restore offline with 'flowg admin restore'"},
@@ -205,18 +211,19 @@ func serve(c *cli.Context) error {
 	}
 
 	srv := httpapi.New(store, httpapi.Options{
-		BackupDir:       backupDir,
-		Catalog:         cat,
-		NoOnlineRestore: c.Bool("no-online-restore"),
-		Logger:          logger,
-		Version:         version,
-		RestoreDir:      c.String("restore-dir"),
-		UploadDir:       uploadDir,
-		MaxUploadBytes:  maxUpload,
-		Retention:       plan.retention,
-		MaxChain:        plan.fullEvery,
-		Logins:          logins,
-		TrustedProxies:  trustedProxies,
+		BackupDir:        backupDir,
+		Catalog:          cat,
+		NoOnlineRestore:  c.Bool("no-online-restore"),
+		Logger:           logger,
+		Version:          version,
+		RestoreDir:       c.String("restore-dir"),
+		UploadDir:        uploadDir,
+		MaxUploadBytes:   maxUpload,
+		Retention:        plan.retention,
+		BackupCreateRate: plan.createRate,
+		MaxChain:         plan.fullEvery,
+		Logins:           logins,
+		TrustedProxies:   trustedProxies,
 	})
 	sched, err := startBackupSchedule(srv, plan, logger)
 	if err != nil {
@@ -323,6 +330,7 @@ type backupPlan struct {
 	incremental bool
 	fullEvery   int
 	retention   backup.Retention
+	createRate  quota.Rate
 }
 
 // backupPlanFrom reads and checks the --backup-* flags: a schedule that does
@@ -352,6 +360,9 @@ func backupPlanFrom(c *cli.Context) (backupPlan, error) {
 	}
 	if p.retention.Keep < 0 {
 		return p, usagef("--backup-keep %d: give a number of sets, 0 for no limit", p.retention.Keep)
+	}
+	if p.createRate, err = quota.ParseRate(c.String("backup-create-rate")); err != nil {
+		return p, usagef("--backup-create-rate: %v", err)
 	}
 	return p, nil
 }
