@@ -72,6 +72,10 @@ type Options struct {
 	// Now is the clock for token expiry, JWT times and log record
 	// timestamps; time.Now when nil.
 	Now func() time.Time
+	// JWTKey signs and checks the JWTs of POST /api/v1/auth/login
+	// (auth.Options.JWTKey, from auth.LoadOrCreateJWTKey). Without it a
+	// login fails with a 500 and only personal access tokens work.
+	JWTKey []byte
 
 	// BeforeRestoreWrite, when set, is called by every restore once its
 	// upload has been verified, just before the safety snapshot is taken:
