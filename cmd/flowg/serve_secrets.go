@@ -91,7 +91,8 @@ func readRootPasswordFile(path string, errOut io.Writer) (string, error) {
 		return "", usagef("--root-password-file: %v", err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Mode().Perm()&0o077 != 0 {
+	// A pipe (--root-password-file <(pass flowg/root)) is nobody else's to read.
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o077 != 0 {
 		fmt.Fprintf(errOut, "warning: --root-password-file %s is readable by group or others (mode %04o): run `chmod 600 %s`\n", path, st.Mode().Perm(), path)
 	}
 	line, err := bufio.NewReaderSize(io.LimitReader(f, auth.MaxPasswordLen+2), auth.MaxPasswordLen+2).ReadString('\n')
