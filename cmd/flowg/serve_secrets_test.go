@@ -97,3 +97,28 @@ func TestServe_JWTKeyFileInsideADatabaseDirectoryIsRefused(t *testing.T) {
 		t.Fatalf("a refused serve wrote %v", left)
 	}
 }
+
+func TestServe_AKeyFileOthersCanReadStopsTheStart(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "keys", "flowg.jwt-key")
+	if err := os.MkdirAll(filepath.Dir(key), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, []byte(strings.Repeat("ab", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runFlowg(t, "", "serve", "--http-bind", "127.0.0.1:0", "--auth-dir", filepath.Join(dir, "auth"),
+		"--config-dir", filepath.Join(dir, "config"), "--log-dir", filepath.Join(dir, "logs"), "--jwt-key-file", key)
+	if r.code != exitFailed || !strings.Contains(r.stderr, "chmod 600 "+key) || !strings.Contains(r.stderr, "no database was opened") {
+		t.Fatalf("want exit %d saying to chmod 600 the key file, got\n%s", exitFailed, r)
+	}
+	if strings.Contains(r.stderr, strings.Repeat("ab", 32)) {
+		t.Fatalf("the error shows the key:\n%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "auth")); !os.IsNotExist(err) {
+		t.Fatalf("a refused serve created the auth database: %v", err)
+	}
+}
