@@ -20,6 +20,10 @@ var ErrForbidden = errors.New("forbidden")
 // password; the two cases are deliberately indistinguishable.
 var ErrBadCredentials = errors.New("invalid username or password")
 
+// ErrNoJWTKey is returned by Login when the Service was made without a
+// signing key (Options.JWTKey), or with one that is not JWTKeySize bytes.
+var ErrNoJWTKey = errors.New("no jwt signing key was given to the auth service")
+
 // ErrNotFound is returned when a named role, user or token does not exist
 // (or, for RevokeToken, is someone else's and the caller lacks write_acls).
 var ErrNotFound = errors.New("not found")

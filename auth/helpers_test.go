@@ -35,6 +35,10 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// testJWTKey is the signing key of the test services, as flowg serve reads
+// it from --jwt-key-file.
+var testJWTKey = []byte("flowg-test-jwt-key-32-bytes-long")
+
 // openMemDB opens a scratch in-memory auth database closed with the test.
 func openMemDB(t testing.TB) *badger.DB {
 	t.Helper()
@@ -60,7 +64,7 @@ const alicePassword = "alice-pass"
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{db: openMemDB(t), clock: newClock()}
-	f.svc = auth.NewService(f.db, auth.Options{Now: f.clock.Now, JWTTTL: time.Hour})
+	f.svc = auth.NewService(f.db, auth.Options{Now: f.clock.Now, JWTTTL: time.Hour, JWTKey: testJWTKey})
 	if _, _, err := f.svc.Bootstrap("root-pass"); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}

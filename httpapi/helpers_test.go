@@ -85,6 +85,7 @@ func newEnv(t testing.TB, tune func(*httpapi.Options)) *env {
 		Version:   "test",
 		UploadDir: t.TempDir(),
 		Now:       e.clock.Now,
+		JWTKey:    []byte("httpapi-test-jwt-key-of-32-bytes"),
 	}
 	if tune != nil {
 		tune(&opts)

@@ -92,6 +92,10 @@ type Options struct {
 	// right-most address of the header outside them. Empty: the header is
 	// ignored and the client address is the direct peer.
 	TrustedProxies []netip.Prefix
+	// JWTKey signs and checks the JWTs of POST /api/v1/auth/login
+	// (auth.Options.JWTKey, from auth.LoadOrCreateJWTKey). Without it a
+	// login fails with a 500 and only personal access tokens work.
+	JWTKey []byte
 
 	// BeforeRestoreWrite, when set, is called by every restore once its
 	// upload has been verified, just before the safety snapshot is taken:

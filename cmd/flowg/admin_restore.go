@@ -86,6 +86,7 @@ func adminRestore(c *cli.Context) error {
 	if err := guardUnprotected(c, names); err != nil {
 		return err
 	}
+	defer purgeRestoredLegacyJWTKey(c, names)
 	stamp := time.Now().UTC()
 	if c.Bool("wipe") {
 		backup.LimitMemoryForStreaming() // a merge goes through Badger's memtables, which a limit only slows down

@@ -33,13 +33,23 @@ func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
 		Usage: "run the flowg server: the HTTP API with online backup and restore",
-		UsageText: "flowg serve [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--http-bind ADDR] [--tls-cert FILE --tls-key FILE | --insecure-http] [--backup-dir DIR] [--root-password PW] [--no-online-restore] [--upload-dir DIR]\n" +
+		UsageText: "flowg serve [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--http-bind ADDR] [--tls-cert FILE --tls-key FILE | --insecure-http] [--backup-dir DIR] [--root-password-file FILE] [--jwt-key-file FILE] [--no-online-restore] [--upload-dir DIR]\n" +
 			"            [--backup-schedule SPEC [--backup-verify]] [--backup-keep N] [--backup-max-age DURATION] [--backup-create-rate N/DURATION]",
 		Description: `Opens the auth, config and logs databases and serves the HTTP API on
 --http-bind (see the httpapi README for the routes). On first start, with an
 empty auth database, it creates role admin (every scope) and user root, with
---root-password or a random password printed once to stderr. It logs one line
-per request to stderr and never logs a token or password.
+the password from --root-password-file (its first line), FLOWG_ROOT_PASSWORD or
+--root-password (which every user sees in ps: avoid it), or a random password
+printed once to stderr. It logs one line per request to stderr and never logs
+a token or password.
+
+JWTs from POST /api/v1/auth/login are signed with the key in --jwt-key-file
+(default: <auth-dir>.jwt-key, beside the auth database, never inside a
+database directory), created 0600 with a random key on first start; a key
+file readable by group or others, or damaged, stops the start. No backup of
+the databases holds it. A signing key an older flowg kept inside the auth
+database (meta/jwt_secret) is deleted at start and after every restore of
+auth; JWTs it signed stop working, personal access tokens do not.
 
 Online backup: GET /api/v1/backup/{auth,config,logs} streams a backup file
 while the server keeps serving (scopes: read_acls; read_pipelines,
@@ -97,6 +107,7 @@ Examples:
    flowg serve
    flowg serve --http-bind 0.0.0.0:5443 --tls-cert /etc/flowg/cert.pem --tls-key /etc/flowg/key.pem --backup-dir /var/backups/flowg
    FLOWG_ROOT_PASSWORD=s3cret flowg serve --auth-dir ./data/auth --config-dir ./data/config --log-dir ./data/logs
+   flowg serve --root-password-file /etc/flowg/root-password --jwt-key-file /etc/flowg/jwt-key
    flowg serve --no-online-restore --max-upload 64GiB
    flowg serve --backup-dir /var/backups/flowg --backup-schedule "0 2 * * *" --backup-verify --backup-keep 14 --backup-max-age 30d
    flowg serve --backup-schedule "@every 6h" --backup-keep 28
@@ -112,14 +123,13 @@ Examples:
 			&cli.IntFlag{Name: "backup-keep", Value: backup.DefaultKeep, Usage: "retention: keep the newest N manual and scheduled sets of each database (0: no limit by count)"},
 			&cli.StringFlag{Name: "backup-create-rate", Value: httpapi.DefaultBackupCreateRate, Usage: "sets each user may create with POST /api/v1/backups, as COUNT/DURATION (6/h, 20/24h); 429 with Retry-After beyond it; 0 for no limit"},
 			&cli.StringFlag{Name: "backup-max-age", Usage: "retention: delete sets older than this, e.g. 720h or 30d; pre-restore sets are kept at least this long (0: no limit by age)"},
-			&cli.StringFlag{Name: "root-password", Usage: "password of user root, created on first start only (random and printed once when unset)", EnvVars: []string{"FLOWG_ROOT_PASSWORD"}},
 			&cli.BoolFlag{Name: "no-online-restore", Usage: "refuse POST /api/v1/restore/... (403); restore offline with 'flowg admin restore'"},
 			&cli.StringFlag{Name: "restore-dir", Value: ".", Usage: "where a restore that names a file instead of uploading it (curl --form backup=auth.db, as the FlowG page writes it) finds that file; \"\" refuses such restores"},
 			&cli.StringFlag{Name: "upload-dir", Usage: "where restore uploads are staged while checked (default: the system temp dir)", EnvVars: []string{"FLOWG_UPLOAD_DIR"}},
 			&cli.StringFlag{Name: "max-upload", Usage: "largest restore upload accepted, e.g. 64GiB (default: no limit)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "server log format on stderr: text or json"},
 			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file to decrypt encrypted sets for verification and restore"},
-		), append(append(append(s3Flags(), encryptFlags()...), tlsFlags()...), loginFlags()...)...),
+		), append(append(append(append(s3Flags(), encryptFlags()...), tlsFlags()...), loginFlags()...), secretFlags()...)...),
 		Action: serve,
 	}
 }
@@ -197,6 +207,14 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	rootPassword, err := rootPasswordFrom(c, errOut)
+	if err != nil {
+		return err
+	}
+	jwtKey, err := jwtKeyFrom(c, dirs, logger)
+	if err != nil {
+		return err
+	}
 	store, err := kv.OpenStore(dirs)
 	if err != nil {
 		return serveOpenError(err)
@@ -206,7 +224,10 @@ func serve(c *cli.Context) error {
 			logger.Error("close databases", "error", err)
 		}
 	}()
-	if err := bootstrapRoot(store, c.String("root-password"), errOut, logger); err != nil {
+	if err := purgeLegacyJWTKey(store, logger); err != nil {
+		return opError{op: "serve", err: err, safe: "the databases were opened and closed"}
+	}
+	if err := bootstrapRoot(store, rootPassword, errOut, logger); err != nil {
 		return opError{op: "serve", err: fmt.Errorf("bootstrap root user: %w", err), safe: "the databases were opened and closed"}
 	}
 
@@ -224,6 +245,7 @@ func serve(c *cli.Context) error {
 		MaxChain:         plan.fullEvery,
 		Logins:           logins,
 		TrustedProxies:   trustedProxies,
+		JWTKey:           jwtKey,
 	})
 	sched, err := startBackupSchedule(srv, plan, logger)
 	if err != nil {
@@ -318,7 +340,7 @@ func bootstrapRoot(store *kv.Store, password string, errOut io.Writer, logger *s
 	case created:
 		logger.Info("created role and user with the given root password", "role", auth.AdminRole, "user", auth.RootUser)
 	case password != "":
-		logger.Info("users exist: --root-password ignored (it only applies to the first start)")
+		logger.Info("users exist: the root password given is ignored (it only applies to the first start)")
 	}
 	return nil
 }
