@@ -4,12 +4,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -87,6 +90,27 @@ func startSlowCurl(t testing.TB, s *flowgServer, authz, path, out, rate string) 
 	}
 }
 
+// startStalledDownload sends GET path on a connection of its own, reads
+// the first bytes of the answer (the server is streaming) and then never
+// reads again, as a client that hangs would.
+func startStalledDownload(t testing.TB, s *flowgServer, authz, path string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n\r\n", path, strings.TrimPrefix(s.url, "http://"), authz)
+	head := make([]byte, 12)
+	if err := conn.SetReadDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(conn, head); err != nil || string(head) != "HTTP/1.1 200" {
+		t.Fatalf("GET %s on a raw connection: read %q, %v; want HTTP/1.1 200", path, head, err)
+	}
+	return conn
+}
+
 // wait waits for curl to exit and returns its exit code.
 func (c *slowCurl) wait(t testing.TB, timeout time.Duration) int {
 	t.Helper()
@@ -142,8 +166,9 @@ func TestServer_BackupStreamsAreCappedPerDatabase(t *testing.T) {
 }
 
 // TestServer_WipeCutsASlowBackupAfterTheGrace: a wipe restore of logs
-// started while a client downloads a backup of logs at 1 MB/s waits
-// --wipe-grace (1s) for it, then cuts it and completes; curl sees the cut
+// started while a client downloads a backup of logs at 1 MB/s, and another
+// has stopped reading one, waits --wipe-grace (1s) for them, then cuts both
+// and completes; curl sees the cut
 // (exit 18, partial file), the partial file is refused by flowg admin verify
 // and by a restore, and logs holds what the wipe restored.
 func TestServer_WipeCutsASlowBackupAfterTheGrace(t *testing.T) {
@@ -157,6 +182,7 @@ func TestServer_WipeCutsASlowBackupAfterTheGrace(t *testing.T) {
 
 	partial := filepath.Join(dirs.client, "logs.db")
 	slow := startSlowCurl(t, s, root, "/api/v1/backup/logs", partial, "1M")
+	stalled := startStalledDownload(t, s, root, "/api/v1/backup/logs")
 
 	// Without the grace the wipe would wait for the whole download (over a
 	// minute at this rate).
@@ -176,6 +202,13 @@ func TestServer_WipeCutsASlowBackupAfterTheGrace(t *testing.T) {
 		t.Fatalf("curl exited %d, want 18 (partial file: the server cut the stream): %s", code, slow.stderr.String())
 	}
 	waitForLog(t, s, 10*time.Second, "cut: a wipe restore of the database waited its grace period")
+	// The client that stopped reading is cut too: its connection ends.
+	if err := stalled.SetReadDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, stalled); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("the download that stopped reading was not cut: %v", err)
+	}
 
 	v := flowg(t, dirs.client, "admin", "verify", partial)
 	if v.code == 0 {
