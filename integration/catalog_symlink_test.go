@@ -12,10 +12,10 @@ import (
 
 // TestCatalog_DownloadRefusesASymlinkPlantedInASet: someone who can write
 // in --backup-dir replaces a set's files with symbolic links — to a secret
-// of the server's, to a valid backup file of another set, and the whole set
-// directory with a link to another set. A download with curl follows none of
-// them: it is refused with a JSON error that says why, and sends nothing of
-// the link's target; the untouched file of the set still downloads.
+// of the server's (of the file's size), to a copy of the very file — and
+// the whole set directory with a link to another set. A download with curl
+// follows none of them: the set is listed incomplete, its download refused
+// with a JSON error that says why, and nothing of the link's target is sent.
 func TestCatalog_DownloadRefusesASymlinkPlantedInASet(t *testing.T) {
 	requirePrograms(t, "curl")
 	dirs := newServerDirs(t)
@@ -27,17 +27,20 @@ func TestCatalog_DownloadRefusesASymlinkPlantedInASet(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond) // set ids are made of the time, to the second
 	s.must(t, http.StatusCreated, http.MethodPost, "/api/v1/backups", root, nil).decode(t, &second)
 
-	// The secret has the size the manifest gives auth.db, and the other
-	// set's config.db the size of this one's: a size check cannot tell.
+	// The secret has the size the manifest gives auth.db, and the file
+	// config.db links to is a copy of the set's own: a size check cannot tell.
 	secret := filepath.Join(dirs.root, "server-secret")
 	padded := []byte(strings.Repeat("SECRET-THE-SERVER-KEEPS ", int(first.Databases["auth"].Bytes)/24+1)[:first.Databases["auth"].Bytes])
 	if err := os.WriteFile(secret, padded, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if first.Databases["config"].Bytes != second.Databases["config"].Bytes {
-		t.Fatalf("the two sets' config.db differ in size (%d, %d bytes); the test needs two of one size",
-			first.Databases["config"].Bytes, second.Databases["config"].Bytes)
+	set := filepath.Join(dirs.backups, first.ID)
+	authFile, configFile := filepath.Join(set, first.Databases["auth"].File), filepath.Join(set, first.Databases["config"].File)
+	keptAuth, copiedConfig := filepath.Join(dirs.root, "kept-auth.db"), filepath.Join(dirs.root, "copied-config.db")
+	if err := os.Rename(authFile, keptAuth); err != nil {
+		t.Fatal(err)
 	}
+	copyFile(t, configFile, copiedConfig)
 	plant := func(link, target string) {
 		t.Helper()
 		if err := os.RemoveAll(link); err != nil {
@@ -47,9 +50,8 @@ func TestCatalog_DownloadRefusesASymlinkPlantedInASet(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	set := filepath.Join(dirs.backups, first.ID)
-	plant(filepath.Join(set, first.Databases["auth"].File), secret)
-	plant(filepath.Join(set, first.Databases["config"].File), filepath.Join(dirs.backups, second.ID, second.Databases["config"].File))
+	plant(authFile, secret)
+	plant(configFile, copiedConfig)
 
 	curlGet := func(path string) (string, []byte) {
 		t.Helper()
@@ -82,12 +84,14 @@ func TestCatalog_DownloadRefusesASymlinkPlantedInASet(t *testing.T) {
 	if listed.Label != "incomplete" || !strings.Contains(listed.Problem, "symbolic link") {
 		t.Fatalf("the set with links planted is listed %s, want incomplete with the link named", listed)
 	}
-	// With a regular auth.db again, the next file is looked at.
-	if err := os.Remove(filepath.Join(set, first.Databases["auth"].File)); err != nil {
+	// With its own auth.db back, the next file is looked at.
+	if err := os.Remove(authFile); err != nil {
 		t.Fatal(err)
 	}
-	copyFile(t, filepath.Join(dirs.backups, second.ID, second.Databases["auth"].File), filepath.Join(set, first.Databases["auth"].File))
-	refused("a link to another set's valid config.db", "/api/v1/backups/"+first.ID+"/config", http.StatusConflict,
+	if err := os.Rename(keptAuth, authFile); err != nil {
+		t.Fatal(err)
+	}
+	refused("a link to a copy of the set's own config.db", "/api/v1/backups/"+first.ID+"/config", http.StatusConflict,
 		"config.db cannot be read", "not a regular file", "symbolic link")
 
 	// A link in place of the whole set directory, to another set: the set
