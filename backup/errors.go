@@ -35,6 +35,10 @@ var (
 var (
 	// ErrMissingFile is returned when a backup directory lacks a database's file.
 	ErrMissingFile = errors.New("backup file not found")
+	// ErrNotRegularFile is returned when a catalog set holds a symbolic link
+	// or a special file where flowg wrote a file (or a link in place of the
+	// set's directory): it is never followed nor read.
+	ErrNotRegularFile = errors.New("not a regular file written by flowg (a symbolic link or special file is in its place)")
 )
 
 // IsInputError reports whether err is the fault of the backup file given

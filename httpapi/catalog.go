@@ -314,6 +314,10 @@ func (s *Server) downloadSetFile(c echo.Context) error {
 		if errors.Is(err, backup.ErrSetNotFound) || errors.Is(err, backup.ErrMissingFile) {
 			return setNotFound(info.ID)
 		}
+		if errors.Is(err, backup.ErrNotRegularFile) {
+			return internal(fmt.Sprintf("the %s file of set %s is not served: %v", name, info.ID, backup.ErrNotRegularFile),
+				"someone with access to the server's --backup-dir changed this set; nothing was sent. Check the set's directory, and see the server log for request "+requestID(c), err)
+		}
 		return internal("the backup file could not be opened", "see the server log for request "+requestID(c), err)
 	}
 	defer f.Close()

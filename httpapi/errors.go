@@ -49,7 +49,7 @@ type abortError struct{ cause error }
 func (e *abortError) Error() string { return "response aborted: " + e.cause.Error() }
 func (e *abortError) Unwrap() error { return e.cause }
 
-// retryAfter is the Retry-After of every 503, in seconds.
+// retryAfter is the Retry-After of every 503 and 429, in seconds.
 const retryAfter = "5"
 
 // handleError is echo's HTTPErrorHandler: the one place an error becomes a
@@ -64,7 +64,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	switch status {
 	case http.StatusUnauthorized:
 		h.Set(echo.HeaderWWWAuthenticate, `Bearer realm="flowg"`)
-	case http.StatusServiceUnavailable:
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
 		h.Set(echo.HeaderRetryAfter, retryAfter)
 	}
 	var limited *auth.LoginLimitError
@@ -165,6 +165,14 @@ func unavailable(n kv.Name, err error) error {
 	return &apiError{status: http.StatusServiceUnavailable, cause: err,
 		msg:  fmt.Sprintf("the %s database is unavailable: %v", n, err),
 		hint: fmt.Sprintf("a restore is reloading the %s database; retry in a few seconds (the other databases keep serving)", n)}
+}
+
+// tooManyStreams is the 429 for a backup stream past the cap of its
+// database.
+func tooManyStreams(n kv.Name, err error) error {
+	return &apiError{status: http.StatusTooManyRequests, cause: err, msg: err.Error(),
+		hint: fmt.Sprintf("retry after Retry-After seconds, when a running backup of %s has finished; "+
+			"the server's --max-backup-streams sets how many may run at once per database", n)}
 }
 
 // busy is the 409 for a second restore of one database.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -243,6 +244,21 @@ func (s *Server) routes() {
 func (s *Server) acquire(n kv.Name) (*badger.DB, func(), error) {
 	db, release, err := s.store.Acquire(n)
 	if err != nil {
+		return nil, nil, unavailable(n, err)
+	}
+	return db, release, nil
+}
+
+// acquireStream holds database n for a backup stream until release is
+// called; cut is called if a wipe of n waited its grace for the stream. Past
+// the cap of streams of n it returns an error the client gets as 429 with
+// Retry-After; while n is being wiped, a 503.
+func (s *Server) acquireStream(n kv.Name, cut func()) (*badger.DB, func(), error) {
+	db, release, err := s.store.AcquireStream(n, cut)
+	switch {
+	case errors.Is(err, kv.ErrTooManyStreams):
+		return nil, nil, tooManyStreams(n, err)
+	case err != nil:
 		return nil, nil, unavailable(n, err)
 	}
 	return db, release, nil

@@ -58,7 +58,11 @@ POST /api/v1/restore/{auth,config,logs} with the file as the form field
 backup (curl --form backup=@auth.db), add ?wipe=true for a destructive
 restore (scopes: write_acls; the three write_ scopes; write_streams). Before
 a restore changes a database, a safety snapshot of it is written to
---backup-dir. --no-online-restore refuses every online restore.
+--backup-dir. --no-online-restore refuses every online restore. At most
+--max-backup-streams (default 2) online backups of one database run at once;
+more get 429 with Retry-After. A wipe restore waits --wipe-grace (default 5s)
+for the online backups of its database, then cuts them: their clients see an
+incomplete transfer, which verify and restore refuse.
 
 Backup catalog: --backup-dir holds backup sets, one DIR/<id>/ per set with
 auth.db, config.db, log.db and manifest.json, each listed with a trust label
@@ -129,6 +133,8 @@ Examples:
 			&cli.StringFlag{Name: "max-upload", Usage: "largest restore upload accepted, e.g. 64GiB (default: no limit)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "server log format on stderr: text or json"},
 			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file to decrypt encrypted sets for verification and restore"},
+			&cli.IntFlag{Name: "max-backup-streams", Value: kv.DefaultMaxStreams, Usage: "online backups (GET /api/v1/backup/DB) that may run at once per database; more get 429 with Retry-After"},
+			&cli.StringFlag{Name: "wipe-grace", Value: kv.DefaultWipeGrace.String(), Usage: "how long a wipe restore waits for the online backups of its database before it cuts them"},
 		), append(append(append(append(s3Flags(), encryptFlags()...), tlsFlags()...), loginFlags()...), secretFlags()...)...),
 		Action: serve,
 	}
@@ -189,6 +195,10 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	streams, err := streamLimitsFrom(c)
+	if err != nil {
+		return err
+	}
 	// Listen first, so a taken address changes nothing; connections wait
 	// in the backlog until Serve.
 	bind := c.String("http-bind")
@@ -219,6 +229,7 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return serveOpenError(err)
 	}
+	store.SetStreamLimits(streams)
 	defer func() {
 		if err := store.Close(); err != nil {
 			logger.Error("close databases", "error", err)
@@ -343,6 +354,21 @@ func bootstrapRoot(store *kv.Store, password string, errOut io.Writer, logger *s
 		logger.Info("users exist: the root password given is ignored (it only applies to the first start)")
 	}
 	return nil
+}
+
+// streamLimitsFrom reads and checks --max-backup-streams and --wipe-grace.
+func streamLimitsFrom(c *cli.Context) (kv.StreamLimits, error) {
+	l := kv.StreamLimits{Max: c.Int("max-backup-streams")}
+	if l.Max < 1 {
+		return l, usagef("--max-backup-streams %d: give how many online backups of one database may run at once, at least 1", l.Max)
+	}
+	v := c.String("wipe-grace")
+	grace, err := time.ParseDuration(v)
+	if err != nil || grace < 0 {
+		return l, usagef("--wipe-grace %s: give how long a wipe waits for online backups, e.g. 5s or 500ms (0s: cut them at once)", v)
+	}
+	l.WipeGrace = grace
+	return l, nil
 }
 
 // backupPlan is what the --backup-* flags of serve ask for.
