@@ -49,7 +49,7 @@ type abortError struct{ cause error }
 func (e *abortError) Error() string { return "response aborted: " + e.cause.Error() }
 func (e *abortError) Unwrap() error { return e.cause }
 
-// retryAfter is the Retry-After of every 503 and 429, in seconds.
+// retryAfter is the Retry-After of a 503 or 429 whose handler set none, in seconds.
 const retryAfter = "5"
 
 // handleError is echo's HTTPErrorHandler: the one place an error becomes a
@@ -65,7 +65,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case http.StatusUnauthorized:
 		h.Set(echo.HeaderWWWAuthenticate, `Bearer realm="flowg"`)
 	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
-		h.Set(echo.HeaderRetryAfter, retryAfter)
+		if h.Get(echo.HeaderRetryAfter) == "" { // a handler that knows the wait set it
+			h.Set(echo.HeaderRetryAfter, retryAfter)
+		}
 	}
 	var limited *auth.LoginLimitError
 	if errors.As(err, &limited) {
