@@ -11,7 +11,7 @@ FUZZTIME ?= 10s
 
 BENCH_WORK ?= /tmp/flowg-bench
 
-.PHONY: build run test bench bench-quick lint fuzz
+.PHONY: build run test cross bench bench-quick lint fuzz
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/flowg
@@ -19,9 +19,14 @@ build:
 run: build
 	./$(BIN) serve
 
-test:
+test: cross
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
+
+# The module builds and vets for darwin and windows too (kv/README.md, Portability).
+cross:
+	GOOS=darwin $(GO) build ./... && GOOS=windows $(GO) build ./...
+	GOOS=darwin $(GO) vet ./... && GOOS=windows $(GO) vet ./...
 
 # The side-by-side benchmark of issue 5: 1M log records, 5 alternating rounds
 # of Badger's own backup path and flowg's; the table lands in $(BENCH_WORK)/results.md.
