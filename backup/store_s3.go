@@ -125,8 +125,6 @@ func (s *s3Store) explain(err error) error {
 
 func (s *s3Store) String() string { return s.url }
 
-func (s *s3Store) localPath(string, string) (string, bool) { return "", false }
-
 func (s *s3Store) key(parts ...string) string {
 	if s.prefix == "" {
 		return path.Join(parts...)
