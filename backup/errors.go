@@ -1,6 +1,9 @@
 package backup
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Every error returned while reading a backup wraps exactly
 // one of the first group, so both doors (CLI and HTTP) can map it to a message
@@ -35,7 +38,21 @@ var (
 var (
 	// ErrMissingFile is returned when a backup directory lacks a database's file.
 	ErrMissingFile = errors.New("backup file not found")
+	// ErrNoBackupDir is matched, with ErrMissingFile, by the error of a
+	// backup directory that does not exist (FindFile).
+	ErrNoBackupDir = errors.New("backup directory does not exist")
 )
+
+// noBackupDirError is the error of a backup directory that does not exist.
+type noBackupDirError struct{ dir string }
+
+func (e noBackupDirError) Error() string {
+	return fmt.Sprintf("%v: backup directory %s does not exist", ErrMissingFile, e.dir)
+}
+
+func (e noBackupDirError) Is(target error) bool {
+	return target == ErrMissingFile || target == ErrNoBackupDir
+}
 
 // IsInputError reports whether err is the fault of the backup file given
 // (any of the reading sentinels), as opposed to an I/O or database failure.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
@@ -106,7 +105,7 @@ func nextForOpen(e openError) string {
 // nextFor suggests what to do after an error with the given cause.
 func nextFor(err error) string {
 	switch {
-	case errors.Is(err, backup.ErrMissingFile) && strings.Contains(err.Error(), "does not exist"):
+	case errors.Is(err, backup.ErrNoBackupDir):
 		return "check --backup-dir: give the directory the backup was written to"
 	case errors.Is(err, backup.ErrMissingFile):
 		return "check --backup-dir, or restore only the databases you have with --only"
