@@ -41,6 +41,13 @@ var (
 	// ErrNoBackupDir is matched, with ErrMissingFile, by the error of a
 	// backup directory that does not exist (FindFile).
 	ErrNoBackupDir = errors.New("backup directory does not exist")
+	// ErrSetUnusable is returned for a set asked for by id that cannot be
+	// restored: its run failed or is still running, or its verification
+	// failed (the error says which, and why).
+	ErrSetUnusable = errors.New("backup set cannot be restored")
+	// ErrNoCompleteSet is returned when a catalog holds no complete set
+	// with every database asked for.
+	ErrNoCompleteSet = errors.New("no complete backup set")
 )
 
 // noBackupDirError is the error of a backup directory that does not exist.
@@ -58,7 +65,7 @@ func (e noBackupDirError) Is(target error) bool {
 // (any of the reading sentinels), as opposed to an I/O or database failure.
 func IsInputError(err error) bool {
 	for _, target := range []error{ErrEmpty, ErrTruncated, ErrChecksum, ErrCorrupt,
-		ErrNotBackup, ErrCompressed, ErrVersion, ErrWrongDatabase, ErrMissingFile, ErrEncrypted, ErrWrongKey, ErrIncremental} {
+		ErrNotBackup, ErrCompressed, ErrVersion, ErrWrongDatabase, ErrMissingFile, ErrEncrypted, ErrWrongKey, ErrIncremental, ErrSetUnusable, ErrNoCompleteSet} {
 		if errors.Is(err, target) {
 			return true
 		}

@@ -37,6 +37,8 @@ func TestDescribe_EveryErrorHasItsCode(t *testing.T) {
 		{backup.ErrWrongKey, CodeBackupWrongKey},
 		{backup.ErrIncremental, CodeBackupIncremental},
 		{backup.ErrMissingFile, CodeBackupMissingFile},
+		{fmt.Errorf("%w: set x is verify-failed", backup.ErrSetUnusable), CodeBackupSetUnusable},
+		{backup.ErrNoCompleteSet, CodeBackupNoCompleteSet},
 		{backup.ErrTruncated, CodeBackupDamaged},
 		{backup.ErrChecksum, CodeBackupDamaged},
 		{auth.ErrNotFound, CodeNotFound},

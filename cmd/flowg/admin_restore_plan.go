@@ -110,7 +110,7 @@ func pickSet(cat *backup.Catalog, id string, names []kv.Name) (string, error) {
 			return "", err
 		}
 		if info.Label != backup.LabelRestoreVerified && info.Label != backup.LabelCreated {
-			return "", fmt.Errorf("%w: set %s is %s: %s", backup.ErrChecksum, id, info.Label, info.Problem)
+			return "", fmt.Errorf("%w: set %s is %s: %s", backup.ErrSetUnusable, id, info.Label, info.Problem)
 		}
 		return id, nil
 	}
@@ -128,7 +128,7 @@ func pickSet(cat *backup.Catalog, id string, names []kv.Name) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("%w: %s holds no complete set with %s", backup.ErrMissingFile, cat.Dir(), joinNames(names))
+	return "", fmt.Errorf("%w: %s holds no complete set with %s", backup.ErrNoCompleteSet, cat.Dir(), joinNames(names))
 }
 
 func holdsAll(s backup.SetInfo, names []kv.Name) bool {
