@@ -27,7 +27,7 @@ TEST_PKGS    ?= ./...
 TEST_ARGS    ?=
 TEST_TIMEOUT ?= 15m
 
-.PHONY: build run tools test bench bench-quick lint fuzz
+.PHONY: build run tools test cross bench bench-quick lint fuzz
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/flowg
@@ -46,9 +46,14 @@ tools:
 	@tools/install.sh "$(TOOLS_BIN)"
 
 # Ends with gotestsum's summary: DONE N tests[, N skipped][, N failures] in Ts.
-test: tools
+test: tools cross
 	$(GO) vet $(TEST_PKGS)
 	PATH="$(TOOLS_BIN):$$PATH" "$(TOOLS_BIN)/gotestsum" --format pkgname -- -count=1 -timeout $(TEST_TIMEOUT) $(TEST_ARGS) $(TEST_PKGS)
+
+# The module builds and vets for darwin and windows too (kv/README.md, Portability).
+cross:
+	GOOS=darwin $(GO) build ./... && GOOS=windows $(GO) build ./...
+	GOOS=darwin $(GO) vet ./... && GOOS=windows $(GO) vet ./...
 
 # The side-by-side benchmark of issue 5: 1M log records, 5 alternating rounds
 # of Badger's own backup path and flowg's; the table lands in $(BENCH_WORK)/results.md.

@@ -11,6 +11,25 @@ import (
 // short reason and never the token. The HTTP door answers 401.
 var ErrUnauthenticated = errors.New("unauthenticated")
 
+// ErrTokenGone is matched (errors.Is) by the errors of Authenticate for a
+// token that worked once: expired, revoked, or its user deleted (or its
+// password changed, for a JWT). They match ErrUnauthenticated too, and read
+// as every other "unauthenticated: reason"; the cure is a new token.
+var ErrTokenGone = errors.New("token no longer valid")
+
+// goneError is the error of a token that worked once, for reason.
+type goneError struct{ reason string }
+
+func (e goneError) Error() string { return ErrUnauthenticated.Error() + ": " + e.reason }
+
+func (e goneError) Is(target error) bool {
+	return target == ErrUnauthenticated || target == ErrTokenGone
+}
+
+// tokenGone builds the error Authenticate returns for a token that worked
+// once, for reason.
+func tokenGone(reason string) error { return goneError{reason} }
+
 // ErrForbidden is wrapped by the *MissingScopeError that Principal.Require
 // returns when the caller lacks a scope, and by ErrWiderToken. The HTTP door
 // answers 403.

@@ -85,6 +85,9 @@ func (s *Service) authenticateJWT(raw string) (Principal, error) {
 			if errors.Is(err, jwt.ErrTokenMalformed) && looksLikePAT(raw) {
 				return unauthenticated("malformed token: this is a personal access token; send it as Bearer pat:<token>")
 			}
+			if errors.Is(err, jwt.ErrTokenExpired) {
+				return tokenGone(jwtFailure(err))
+			}
 			return unauthenticated(jwtFailure(err))
 		}
 		if claims.IssuedAt == nil || !validName(claims.Subject) {
@@ -92,14 +95,14 @@ func (s *Service) authenticateJWT(raw string) (Principal, error) {
 		}
 		var u storedUser
 		if err := getJSON(txn, prefixUser+claims.Subject, &u); errors.Is(err, ErrNotFound) {
-			return unauthenticated("user deleted")
+			return tokenGone("user deleted")
 		} else if err != nil {
 			return err
 		}
 		// A password change or a re-created user ends older sessions: the
 		// token names the password hash it was issued under.
 		if subtle.ConstantTimeCompare([]byte(claims.ID), []byte(sessionID(u))) != 1 {
-			return unauthenticated("session revoked")
+			return tokenGone("session revoked")
 		}
 		scopes, err := scopesOf(txn, u.Roles)
 		if err != nil {

@@ -171,10 +171,11 @@ func (c *Catalog) FilePath(ctx context.Context, id, db string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	path, ok := c.store.localPath(id, entry.File)
+	local, ok := c.store.(localStore)
 	if !ok {
 		return "", fmt.Errorf("set %s is in %s, not on this disk: read it with Open", id, c.store)
 	}
+	path, _ := local.localPath(id, entry.File)
 	return path, nil
 }
 

@@ -278,7 +278,7 @@ func (s *Server) allowCreate(c echo.Context) error {
 	secs := quota.RetryAfterSeconds(wait)
 	c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(secs))
 	at := now.Add(time.Duration(secs) * time.Second).UTC().Format(time.RFC3339)
-	return &apiError{status: http.StatusTooManyRequests,
+	return &apiError{status: http.StatusTooManyRequests, code: CodeRateLimited,
 		msg: fmt.Sprintf("backup set not created: user %s may create %d sets per %s (the server's --backup-create-rate)",
 			user, s.opts.BackupCreateRate.Count, s.opts.BackupCreateRate.Per),
 		hint: fmt.Sprintf("nothing was written; retry in %d seconds (at %s), or ask an administrator for a scheduled backup (--backup-schedule)",
@@ -444,7 +444,7 @@ func (s *Server) lookupSet(c echo.Context) (backup.SetInfo, error) {
 // catalogBusy is the 503 while another process (an offline prune) holds
 // the catalog's set lock.
 func catalogBusy(err error) error {
-	return &apiError{status: http.StatusServiceUnavailable, cause: err, msg: err.Error(),
+	return &apiError{status: http.StatusServiceUnavailable, code: CodeCatalogBusy, cause: err, msg: err.Error(),
 		hint: "nothing was changed; another process (flowg admin backups prune?) holds the backup catalog: retry in a few seconds"}
 }
 

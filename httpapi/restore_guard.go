@@ -107,7 +107,7 @@ func (s *Server) guard(c echo.Context, p restoreParams, names []kv.Name) ([]stri
 			return nil, s.catalogUnreadable(c, err)
 		}
 		if !ok {
-			return nil, &apiError{status: http.StatusConflict, msg: fmt.Sprintf(
+			return nil, &apiError{status: http.StatusConflict, code: CodeNoVerifiedSet, msg: fmt.Sprintf(
 				"restore refused: %s, and the backup catalog holds no restore-verified set of the %s database to fall back on", what, n),
 				hint: "nothing was changed; keep the safety copy (leave out no_safety_snapshot / discard_previous), " +
 					"verify a set first (POST /api/v1/backups/ID/verify, or `flowg backups verify --latest`), " +

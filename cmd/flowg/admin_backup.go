@@ -76,7 +76,6 @@ func adminBackup(c *cli.Context) error {
 	backupDir := c.String("backup-dir")
 	errOut := c.App.ErrWriter
 	noteDefaultBackupDir(c, "writing the backup to")
-	backup.LimitMemoryForStreaming()
 
 	var cat *backup.Catalog
 	if backup.IsS3URL(backupDir) {

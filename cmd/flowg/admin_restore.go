@@ -89,7 +89,6 @@ func adminRestore(c *cli.Context) error {
 	defer purgeRestoredLegacyJWTKey(c, names)
 	stamp := time.Now().UTC()
 	if c.Bool("wipe") {
-		backup.LimitMemoryForStreaming() // a merge goes through Badger's memtables, which a limit only slows down
 		return wipeAll(c, jobs, stamp)
 	}
 	return mergeAll(c, jobs, stamp)

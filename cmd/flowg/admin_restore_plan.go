@@ -111,7 +111,7 @@ func pickSet(ctx context.Context, cat *backup.Catalog, id string, names []kv.Nam
 			return "", err
 		}
 		if info.Label != backup.LabelRestoreVerified && info.Label != backup.LabelCreated {
-			return "", fmt.Errorf("%w: set %s is %s: %s", backup.ErrChecksum, id, info.Label, info.Problem)
+			return "", fmt.Errorf("%w: set %s is %s: %s", backup.ErrSetUnusable, id, info.Label, info.Problem)
 		}
 		return id, nil
 	}
@@ -129,7 +129,7 @@ func pickSet(ctx context.Context, cat *backup.Catalog, id string, names []kv.Nam
 			}
 		}
 	}
-	return "", fmt.Errorf("%w: %s holds no complete set with %s", backup.ErrMissingFile, cat.Dir(), joinNames(names))
+	return "", fmt.Errorf("%w: %s holds no complete set with %s", backup.ErrNoCompleteSet, cat.Dir(), joinNames(names))
 }
 
 func holdsAll(s backup.SetInfo, names []kv.Name) bool {

@@ -81,7 +81,6 @@ func adminVerify(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	backup.LimitMemoryForStreaming()
 	var manifest *backup.Manifest
 	if dir != "" {
 		if m, err := backup.ReadManifest(dir); err == nil {

@@ -65,6 +65,7 @@ func newApp(out, errOut io.Writer) *cli.App {
 	for _, cmd := range app.Commands {
 		setUsageErrors(cmd)
 	}
+	setMemoryPolicy(app.Commands, "")
 	return app
 }
 

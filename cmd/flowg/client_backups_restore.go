@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/flowg-backup/flowg/auth"
+	"github.com/flowg-backup/flowg/httpapi"
 	"github.com/urfave/cli/v2"
 )
 
@@ -76,8 +76,7 @@ func clientBackupsRestore(c *cli.Context) error {
 			safe = "nothing was changed on the server"
 		}
 		e := api.clientError("restore", err, safe, scopes)
-		if op, ok := e.(opError); ok && apiErr != nil && apiErr.Status == http.StatusConflict &&
-			(c.Bool("no-safety-snapshot") || c.Bool("discard-previous")) && strings.Contains(apiErr.Message, "restore-verified") {
+		if op, ok := e.(opError); ok && apiErr != nil && apiErr.Code == httpapi.CodeNoVerifiedSet {
 			op.next = "keep the safety copy (leave out --no-safety-snapshot / --discard-previous), verify a set first " +
 				"(`flowg backups verify --latest`), or add --skip-backup-check to accept the risk"
 			return op
