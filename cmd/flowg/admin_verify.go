@@ -123,6 +123,9 @@ func verifyOne(c *cli.Context, f backupFile, m *backup.Manifest, ids []age.Ident
 		if err := matchManifest(f, m); err != nil {
 			return err
 		}
+		if err := matchManifestContent(f, m, sum); err != nil {
+			return err
+		}
 	}
 	if hdr.Raw {
 		fmt.Fprintf(c.App.Writer, "%-10s ok      %d records decode and load (raw Badger stream: no checksums to check)\n", filepath.Base(f.path), sum.Keys)
@@ -155,6 +158,21 @@ func matchManifest(f backupFile, m *backup.Manifest) error {
 	if digest != entry.SHA256 {
 		return fmt.Errorf("%w: SHA-256 %s differs from the manifest's %s (the file was damaged, or another backup was saved over it after manifest.json was written; if so, move manifest.json aside to restore the files as they are)",
 			backup.ErrChecksum, shortSum(digest), shortSum(entry.SHA256))
+	}
+	return nil
+}
+
+// matchManifestContent checks the key count and content hash verifying f
+// found (got) against its manifest entry, as a catalog set's files are
+// checked (backup.DBEntry.MatchContent).
+func matchManifestContent(f backupFile, m *backup.Manifest, got backup.Summary) error {
+	entry, ok := m.Databases[string(f.name)]
+	if !ok || entry.File != filepath.Base(f.path) {
+		return nil
+	}
+	if err := entry.MatchContent(got); err != nil {
+		return fmt.Errorf("%w (manifest.json was edited, or the file was put in another's place after it was written; "+
+			"if so, move manifest.json aside to restore the files as they are)", err)
 	}
 	return nil
 }
