@@ -128,11 +128,11 @@ func verifyOne(c *cli.Context, f backupFile, m *backup.Manifest, ids []age.Ident
 		}
 	}
 	if hdr.Raw {
-		fmt.Fprintf(c.App.Writer, "%-10s ok      %d records decode and load (raw Badger stream: no checksums to check)\n", filepath.Base(f.path), sum.Keys)
+		fmt.Fprintf(c.App.Writer, "%-10s ok      %s decode and load (raw Badger stream: no checksums to check)\n", filepath.Base(f.path), countText(sum.Keys, "record"))
 		return nil
 	}
-	fmt.Fprintf(c.App.Writer, "%-10s ok      %s, %d keys, read ts %d, sha256 %s; checksums hold and it loads back whole\n",
-		filepath.Base(f.path), hdr.Database, sum.Keys, hdr.ReadTs, shortSum(sum.SHA256))
+	fmt.Fprintf(c.App.Writer, "%-10s ok      %s, %s, read ts %d, sha256 %s; checksums hold and it loads back whole\n",
+		filepath.Base(f.path), hdr.Database, countText(sum.Keys, "key"), hdr.ReadTs, shortSum(sum.SHA256))
 	return nil
 }
 

@@ -54,6 +54,18 @@ func TestAdminVerify_ComparesADirectoryWithItsManifest(t *testing.T) {
 // and backs them up with `flowg admin backup`; it returns the directory.
 func backupDirWithKeys(t *testing.T, keys int) string {
 	t.Helper()
+	args := dbsWithKeys(t, keys)
+	bk := filepath.Join(t.TempDir(), "backup")
+	if r := runFlowg(t, "", append([]string{"admin", "backup", "--backup-dir", bk}, args...)...); r.code != exitOK {
+		t.Fatalf("backup: %s", r)
+	}
+	return bk
+}
+
+// dbsWithKeys writes keys records into each of three new databases and
+// returns the flags that name them (--auth-dir DIR ...).
+func dbsWithKeys(t *testing.T, keys int) []string {
+	t.Helper()
 	root := t.TempDir()
 	dirs := kv.Dirs{Auth: filepath.Join(root, "auth"), Config: filepath.Join(root, "config"), Logs: filepath.Join(root, "logs")}
 	for _, n := range kv.Names {
@@ -74,11 +86,7 @@ func backupDirWithKeys(t *testing.T, keys int) string {
 			t.Fatal(err)
 		}
 	}
-	bk := filepath.Join(root, "backup")
-	if r := runFlowg(t, "", "admin", "backup", "--backup-dir", bk, "--auth-dir", dirs.Auth, "--config-dir", dirs.Config, "--log-dir", dirs.Logs); r.code != exitOK {
-		t.Fatalf("backup: %s", r)
-	}
-	return bk
+	return []string{"--auth-dir", dirs.Auth, "--config-dir", dirs.Config, "--log-dir", dirs.Logs}
 }
 
 // copyDir copies the files of dir into a new directory and returns it.
