@@ -32,9 +32,7 @@ func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(forma
 // run executes flowg with args and returns the exit code. Results go to out,
 // progress, warnings and errors to errOut.
 func run(ctx context.Context, args []string, out, errOut io.Writer) int {
-	app := newApp(out, errOut)
-	app.Metadata = map[string]any{argsKey: args}
-	err := app.RunContext(ctx, args)
+	err := runFlagsFirst(ctx, func() *cli.App { return newApp(out, errOut) }, args)
 	if err == nil {
 		return exitOK
 	}
