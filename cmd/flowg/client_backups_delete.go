@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -44,7 +45,7 @@ func clientBackupsDelete(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	set, err := chooseSet(c, api, "delete", nil, "")
+	set, err := setToDelete(c, api)
 	if err != nil {
 		return err
 	}
@@ -63,6 +64,8 @@ func clientBackupsDelete(c *cli.Context) error {
 		if err := encodeJSON(c.App.Writer, ans); err != nil {
 			return err
 		}
+	} else if set.Created.IsZero() {
+		fmt.Fprintf(c.App.Writer, "deleted %s\n", set.ID)
 	} else {
 		fmt.Fprintf(c.App.Writer, "deleted %s: %s set of %s taken %s, labelled %s\n", set.ID, orDash(set.Trigger),
 			orDash(strings.Join(setDBNames(set), ",")), set.Created.Format(time.RFC3339), setLabelText(set))
@@ -72,6 +75,33 @@ func clientBackupsDelete(c *cli.Context) error {
 			set.ID, strings.Join(newest, ","))
 	}
 	return nil
+}
+
+// setToDelete returns the set the one argument names, as the server
+// describes it; only its ID when the token may delete but not read it
+// (write scopes without the read ones).
+func setToDelete(c *cli.Context, api *apiClient) (backup.SetInfo, error) {
+	args := c.Args().Slice()
+	switch {
+	case len(args) == 0:
+		return backup.SetInfo{}, usagef("name the set to delete: an ID from `flowg backups list`")
+	case len(args) > 1:
+		return backup.SetInfo{}, usagef("give one set ID, not %d (unexpected %q)", len(args), args[1])
+	case !backup.ValidSetID(args[0]):
+		return backup.SetInfo{}, usagef("%q is not a set ID; IDs look like 20261122T020000Z-3fa2c1 (see `flowg backups list`)", truncateText(args[0], 64))
+	}
+	var set backup.SetInfo
+	err := api.callJSON(c, http.MethodGet, "/api/v1/backups/"+args[0], nil, &set)
+	var refused *apiError
+	if errors.As(err, &refused) && refused.Status == http.StatusForbidden {
+		set = backup.SetInfo{}
+		set.ID = args[0]
+		return set, nil
+	}
+	if err != nil {
+		return set, api.clientError("delete", err, "nothing was deleted", anyBackupScopes)
+	}
+	return set, nil
 }
 
 // newestVerifiedOf returns the databases whose newest restore-verified set
