@@ -28,9 +28,7 @@ Examples:
    flowg backups verify --latest
    flowg backups download --latest --backup-dir ./drill
    flowg backups restore --only config --wipe 20261122T020000Z-3fa2c1
-   flowg backups delete 20261122T020000Z-3fa2c1
-
-Flags go before the set ID.`,
+   flowg backups delete 20261122T020000Z-3fa2c1`,
 		Subcommands: []*cli.Command{
 			{
 				Name:      "list",
