@@ -450,16 +450,5 @@ func (c *Catalog) verifyFile(ctx context.Context, id, db string, entry DBEntry) 
 	if _, err := io.Copy(io.Discard, r); err != nil { // the rest of an encrypted stream
 		return err
 	}
-	if entry.Format == FormatBadger {
-		return nil
-	}
-	switch {
-	case got.Keys != entry.Keys:
-		return fmt.Errorf("%w: holds %d keys, the manifest says %d", ErrChecksum, got.Keys, entry.Keys)
-	case hexSum(sum) != entry.SHA256:
-		return fmt.Errorf("%w: SHA-256 differs from the manifest", ErrChecksum)
-	case entry.ContentSum != "" && got.ContentSum != entry.ContentSum:
-		return fmt.Errorf("%w: content hash differs from the manifest", ErrChecksum)
-	}
-	return nil
+	return entry.Match(hexSum(sum), got)
 }

@@ -69,10 +69,7 @@ func (s *Server) backup(c echo.Context) error {
 	start := time.Now()
 	res := c.Response()
 	h := res.Header()
-	h.Set(echo.HeaderContentType, echo.MIMEOctetStream)
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", downloadName(name)))
-	h.Set("Cache-Control", "no-store")
-	h.Set(echo.HeaderXContentTypeOptions, "nosniff")
+	setBackupHeaders(h, name)
 	h.Set("Trailer", trailerKeys+", "+trailerSHA256)
 
 	out := &countingWriter{w: res}

@@ -336,8 +336,7 @@ func (s *Server) downloadSetFile(c echo.Context) error {
 		if err != nil {
 			return internal("the backup file could not be opened", "see the server log for request "+requestID(c), err)
 		}
-		http.ServeContent(c.Response(), c.Request(), file, st.ModTime(), local)
-		return nil
+		return serveFile(c, file, st.ModTime(), local)
 	}
 	h.Set(echo.HeaderContentLength, strconv.FormatInt(size, 10))
 	c.Response().WriteHeader(http.StatusOK)

@@ -200,6 +200,7 @@ func (s *Server) opContext(parent context.Context) (context.Context, context.Can
 // as route middleware, so an unknown path gets 404, not 401.
 func (s *Server) routes() {
 	e, authn := s.echo, s.authenticate
+	s.answerHeadLikeGet()
 	e.GET("/healthz", s.healthz)
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
 
@@ -225,6 +226,7 @@ func (s *Server) routes() {
 	e.POST("/api/v1/streams/:stream/logs", s.ingestLogs, authn)
 	e.GET("/api/v1/streams/:stream/logs", s.queryLogs, authn)
 
+	e.HEAD("/api/v1/backup/:db", s.backupHead, authn) // before GET: HEAD must not dump
 	e.GET("/api/v1/backup/:db", s.backup, authn)
 	e.POST("/api/v1/restore/:db", s.restore, authn)
 

@@ -186,7 +186,7 @@ func verifyWritten(c *cli.Context, dir string, names []kv.Name, keys backup.Keys
 		if err != nil {
 			return opError{op: "verify", err: fmt.Errorf("%s: %w", path, err), safe: "the databases were only read"}
 		}
-		fmt.Fprintf(c.App.Writer, "%-6s verified: %d keys load back, checksums hold\n", name, sum.Keys)
+		fmt.Fprintf(c.App.Writer, "%-6s verified: %s load back, checksums hold\n", name, countText(sum.Keys, "key"))
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/httpapi"
 	"github.com/urfave/cli/v2"
@@ -215,7 +214,7 @@ func printSets(w io.Writer, sets []backup.SetInfo) {
 			label += ": " + s.Problem
 		}
 		fmt.Fprintf(w, "%-24s  %-20s  %-11s  %-16s  %9s  %-24s  %s\n", s.ID, s.Created.Format(time.RFC3339), orDash(s.Trigger),
-			orDash(strings.Join(dbs, ",")), humanize.IBytes(uint64(size)), orDash(s.Parent), label)
+			orDash(strings.Join(dbs, ",")), sizeText(size), orDash(s.Parent), label)
 	}
 }
 
@@ -322,6 +321,6 @@ func adminBackupsPrune(c *cli.Context) error {
 		}
 		return opError{op: "prune", err: err, safe: fmt.Sprintf("%d sets were deleted before the error (listed above); the others are unchanged", len(deleted)), next: next}
 	}
-	fmt.Fprintf(c.App.ErrWriter, "%d sets deleted\n", len(deleted))
+	fmt.Fprintf(c.App.ErrWriter, "%s deleted\n", countText(len(deleted), "set"))
 	return nil
 }

@@ -163,10 +163,10 @@ func planRestore(c *cli.Context, jobs []restoreJob) error {
 			return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "dry run: nothing was written"}
 		}
 		printWarnings(c.App.ErrWriter, p.Warn)
-		fmt.Fprintf(c.App.Writer, "%-6s %s: %d keys; merge would add %d, overwrite %d, leave %d unchanged; --wipe would also remove %d",
-			job.name, job.file, p.File.Keys, p.Added, p.Changed, p.Same, p.Removed)
+		fmt.Fprintf(c.App.Writer, "%-6s %s: %s; merge would add %d, overwrite %d, leave %d unchanged; --wipe would also remove %d",
+			job.name, job.file, countText(p.File.Keys, "key"), p.Added, p.Changed, p.Same, p.Removed)
 		if p.Expired > 0 {
-			fmt.Fprintf(c.App.Writer, "; %d expired records would be skipped", p.Expired)
+			fmt.Fprintf(c.App.Writer, "; %s would be skipped", countText(p.Expired, "expired record"))
 		}
 		fmt.Fprintln(c.App.Writer)
 	}

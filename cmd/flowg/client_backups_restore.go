@@ -93,7 +93,7 @@ func clientBackupsRestore(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "%s  %s %s from set %s",
 			fileFigures(r.Database, r.Written, uint64(r.File.Bytes), orDash(r.Duration), r.File.SHA256), how, api.server, ans.Set)
 		if r.ExpiredSkipped > 0 {
-			fmt.Fprintf(c.App.Writer, " (%d expired records skipped)", r.ExpiredSkipped)
+			fmt.Fprintf(c.App.Writer, " (%s skipped)", countText(r.ExpiredSkipped, "expired record"))
 		}
 		fmt.Fprintln(c.App.Writer)
 		if r.Undo != "" {

@@ -272,7 +272,7 @@ func TestClientBackups_Misuse(t *testing.T) {
 		{"an id and --latest", append(append([]string{"backups", "verify"}, server...), "--latest", id), "not both"},
 		{"two ids", append(append([]string{"backups", "restore"}, server...), id, id), "give one set ID, not 2"},
 		{"a bad id", append(append([]string{"backups", "download"}, server...), "../../etc"), `"../../etc" is not a set ID`},
-		{"flags after the id", append(append([]string{"backups", "restore"}, server...), id, "--wipe"), "flags go before the set ID: `flowg backups restore --wipe " + id + "`"},
+		{"a flag after the id without its value", append(append([]string{"backups", "restore"}, server...), id, "--only"), "--only needs a value"},
 		{"discard without wipe", append(append([]string{"backups", "restore"}, server...), "--discard-previous", id), "--discard-previous only applies with --wipe"},
 		{"bad --only", append([]string{"backups", "create", "--only", "nope"}, server...), "--only: unknown database"},
 		{"stray argument", append([]string{"backups", "list"}, append(server, "extra")...), `unexpected argument "extra"`},
