@@ -171,6 +171,9 @@ func inputHint(err error) string {
 		return "decompress the file first (e.g. gunzip), then upload it"
 	case errors.Is(err, backup.ErrVersion):
 		return "restore with the flowg version that wrote the file, or a newer one"
+	case errors.Is(err, backup.ErrEncrypted), errors.Is(err, backup.ErrWrongKey):
+		return "the server restores plain backup files only: decrypt it first with `age -d -i KEYFILE -o FILE.plain FILE` " +
+			"(or `age -d` and the passphrase) and upload that, or restore it offline with `flowg admin restore --identity KEYFILE`"
 	case errors.Is(err, backup.ErrEmpty), errors.Is(err, backup.ErrNotBackup):
 		return "upload a file written by GET /api/v1/backup/{db}, `flowg admin backup` or `badger backup`, " +
 			"e.g. curl --form backup=@auth.db ... or --data-binary @auth.db"
