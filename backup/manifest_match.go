@@ -1,12 +1,14 @@
 package backup
 
 import (
+	"bufio"
 	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
 
 	"filippo.io/age"
+	"filippo.io/age/armor"
 )
 
 // Match checks a backup file against its manifest entry e: storedSHA256 is
@@ -109,4 +111,18 @@ func short(sum string) string {
 		return sum[:12]
 	}
 	return sum
+}
+
+// reencrypted reports whether the file of entry in set id is stored
+// otherwise than flowg wrote it: decrypted (age -d) or encrypted with the
+// age CLI since, armored or not. Its size then differs from the manifest's
+// with nothing wrong; its digests, which Verify checks, decide.
+func (c *Catalog) reencrypted(ctx context.Context, id string, entry DBEntry) bool {
+	r, _, err := c.store.open(ctx, id, entry.File)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	how := encryptionOf(bufio.NewReaderSize(r, maxArmorSpace+len(armor.Header)))
+	return how == EncryptionAgeArmored || (how == EncryptionAge) != entry.Encrypted
 }

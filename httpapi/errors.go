@@ -88,6 +88,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 // carries a code.
 func describe(err error, reqID string) (int, errorBody) {
 	status, body := describeError(err, reqID)
+	if body.Code == "" && status == http.StatusBadRequest && backup.IsInputError(err) {
+		body.Code = backupCode(err) // a refused file: say which refusal
+	}
 	if body.Code == "" {
 		body.Code = CodeForStatus(status)
 	}
