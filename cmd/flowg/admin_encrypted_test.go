@@ -59,6 +59,8 @@ func TestAdminVerifyAndInspect_EncryptedFilesNeedAKey(t *testing.T) {
 			[]string{"no given identity decrypts"}},
 		{"inspect with a wrong key", []string{"admin", "inspect", auth, "--identity", wrong}, exitFailed,
 			[]string{"checksums    unchecked: no given identity decrypts"}},
+		{"online restore of an encrypted file", []string{"restore", "--server", "http://127.0.0.1:1", "--token", "x", "--backup-dir", bk}, exitNeedKey,
+			[]string{"flowg: restore needs a key", "nothing was sent", "decrypt it first (age -d -i KEYFILE", "flowg admin restore --identity KEYFILE"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runFlowg(t, "", tt.args...)
