@@ -142,7 +142,7 @@ func nextFor(err error) string {
 	case errors.Is(err, backup.ErrIncremental):
 		return "restore the set it belongs to: flowg admin restore --backup-dir CATALOG --set ID (the whole chain is restored)"
 	case errors.Is(err, backup.ErrTarget):
-		return "check --backup-dir, --s3-endpoint, --s3-insecure and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
+		return "check --backup-dir, --s3-endpoint, --s3-insecure and the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or the profile AWS_PROFILE)"
 	case errors.Is(err, backup.ErrEmpty), errors.Is(err, backup.ErrNotBackup):
 		return "check that the path names a file written by `flowg admin backup`, the online backup endpoint or `badger backup`"
 	case backup.IsInputError(err):
