@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"filippo.io/age"
 )
 
 // The age CLI's files, as flowg's users make them: armored (age -a) or not,
@@ -17,19 +15,23 @@ import (
 // encrypted one was; and the answers of verify, inspect and restore when the
 // key is missing (exit 3, "encrypted: give --identity", never "bad").
 
-// ageIdentity writes a new X25519 identity to root/identity, as age-keygen
-// writes one (with its comments), and returns its recipient (age1...).
+// ageIdentity makes a new identity with `age-keygen -o root/identity` and
+// returns its recipient (age1...), read back with `age-keygen -y`.
 func ageIdentity(t testing.TB, root string) string {
 	t.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
+	bin := pinnedTool(t, "age-keygen")
+	if r := command(t, root, time.Minute, bin, "-o", "identity"); r.code != 0 {
+		t.Fatalf("age-keygen failed:\n%s", r)
 	}
-	body := "# created: " + time.Now().UTC().Format(time.RFC3339) + "\n# public key: " + id.Recipient().String() + "\n" + id.String() + "\n"
-	if err := os.WriteFile(filepath.Join(root, "identity"), []byte(body), 0o600); err != nil {
-		t.Fatal(err)
+	r := command(t, root, time.Minute, bin, "-y", "identity")
+	recipient := strings.TrimSpace(r.stdout)
+	if r.code != 0 || !strings.HasPrefix(recipient, "age1") {
+		t.Fatalf("age-keygen -y gave no recipient:\n%s", r)
 	}
-	return id.Recipient().String()
+	if strings.Contains(r.stdout+r.stderr, "AGE-SECRET-KEY-") {
+		t.Fatalf("age-keygen -y printed the secret key")
+	}
+	return recipient
 }
 
 // ageInPlace runs the age CLI in dir on each file of files, replacing it
