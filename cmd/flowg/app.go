@@ -108,6 +108,7 @@ func adminCommand() *cli.Command {
 			adminVerifyCommand(),
 			adminInspectCommand(),
 			adminBackupsCommand(),
+			adminDrillCommand(),
 			adminUserCommand(),
 			adminTokenCommand(),
 		},
