@@ -259,3 +259,37 @@ func TestDrill_RefusesBadUsage(t *testing.T) {
 		t.Errorf("a refused drill created %s (%v)", filepath.Join(root, "backups"), err)
 	}
 }
+
+func TestDrill_S3CatalogKeepsItsRecordInTheBucket(t *testing.T) {
+	m := startMinio(t)
+	root, bucket := t.TempDir(), m.bucket(t)
+	writeDataset(t, root, sampleData())
+	id := m.backupToS3(t, root, bucket, "--verify")
+	work := filepath.Join(root, "work")
+	if err := os.Mkdir(work, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r := mustS3Flowg(t, root, with(with([]string{"admin", "drill", "--work-dir", work, "--json"}, m.target(bucket)...))...)
+	var rec drillRecord
+	if err := json.Unmarshal([]byte(r.stdout), &rec); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, r)
+	}
+	if rec.Result != "ok" || rec.Set != id || rec.RTOSeconds <= 0 {
+		t.Fatalf("drill = result %q, set %q, RTO %f; want ok on set %s with an RTO", rec.Result, rec.Set, rec.RTOSeconds, id)
+	}
+	requireEmptyDir(t, work)
+	var records []string
+	for key := range m.objects(t, bucket, s3Prefix+"/drills/") {
+		records = append(records, key)
+	}
+	if len(records) != 1 {
+		t.Fatalf("bucket holds drill records %v, want one", records)
+	}
+	var stored drillRecord
+	if err := json.Unmarshal(m.get(t, bucket, records[0]), &stored); err != nil || stored.RTOSeconds != rec.RTOSeconds || stored.Result != "ok" {
+		t.Errorf("stored record %s = %+v (%v); want the drill printed", records[0], stored, err)
+	}
+	if sets := m.listSets(t, bucket); len(sets) != 1 || sets[0].ID != id {
+		t.Errorf("the catalog lists %+v after the drill; want only set %s", sets, id)
+	}
+}
