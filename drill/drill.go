@@ -59,9 +59,10 @@ func (o Options) now() time.Time {
 // they are read, so a prune cannot delete the set under the drill.
 //
 // The record is returned in every case. A failed drill returns an error
-// wrapping ErrFailed, and is recorded; a drill whose ctx ended returns
-// ctx's error and records nothing (it says nothing about the set). A
-// record that could not be written is an error joined to the drill's.
+// wrapping ErrFailed, and is recorded. A drill whose ctx ended, or that
+// was given no key (or the wrong one) for an encrypted set, returns that
+// error and records nothing: it says nothing about the set. A record that
+// could not be written is an error joined to the drill's.
 func Run(ctx context.Context, cat *backup.Catalog, opts Options) (backup.DrillRecord, error) {
 	trigger := opts.Trigger
 	if trigger == "" {
@@ -77,6 +78,10 @@ func Run(ctx context.Context, cat *backup.Catalog, opts Options) (backup.DrillRe
 	}
 	if err != nil {
 		rec.Result, rec.Error = backup.DrillFailed, err.Error()
+		if errors.Is(err, backup.ErrEncrypted) || errors.Is(err, backup.ErrWrongKey) {
+			// A key missing from this run says nothing about the set.
+			return rec, err
+		}
 		err = fmt.Errorf("%w: %w", ErrFailed, err)
 	}
 	if rerr := cat.RecordDrill(ctx, rec); rerr != nil {

@@ -293,3 +293,38 @@ func TestDrill_S3CatalogKeepsItsRecordInTheBucket(t *testing.T) {
 		t.Errorf("the catalog lists %+v after the drill; want only set %s", sets, id)
 	}
 }
+
+func TestDrill_EncryptedSetNeedsItsKeyAndAMissingKeyIsNotRecorded(t *testing.T) {
+	root := t.TempDir()
+	writeDataset(t, root, sampleData())
+	keys := writeAgeKeys(t, root, "recipient")
+	catalog := filepath.Join(root, "backups")
+	mustFlowg(t, root, with(with([]string{"admin", "backups", "create", "--backup-dir", catalog, "--verify",
+		"--auth-dir", dataDir(root, "auth"), "--config-dir", dataDir(root, "config"), "--log-dir", dataDir(root, "logs")},
+		keys.encrypt...), keys.decrypt...)...)
+	drill := []string{"admin", "drill", "--backup-dir", catalog, "--work-dir", root}
+	for _, tt := range []struct {
+		name string
+		keys []string
+	}{{"no key", nil}, {"a wrong key", keys.wrong}} {
+		r := flowg(t, root, with(drill, tt.keys...)...)
+		if r.code != 1 || !strings.Contains(r.stderr, "no drill was recorded") {
+			t.Errorf("%s: want exit 1 saying no drill was recorded:\n%s", tt.name, r)
+		}
+		if _, err := os.Stat(filepath.Join(catalog, "drills")); !os.IsNotExist(err) {
+			t.Fatalf("%s: a drill without the key was recorded (%v); it says nothing about the set", tt.name, err)
+		}
+	}
+	r := mustFlowg(t, root, with(drill, keys.decrypt...)...)
+	if !strings.Contains(r.stdout, "drill ok: set ") {
+		t.Errorf("with the key, want the drill to pass:\n%s", r)
+	}
+	if recs := drillRecords(t, catalog); len(recs) != 1 || recs[0].Result != "ok" {
+		t.Errorf("drill records = %+v, want the one passed drill", recs)
+	}
+	for _, left := range entries(t, root) {
+		if strings.HasPrefix(left, "flowg-drill-") {
+			t.Errorf("scratch directory %s left in the work dir", left)
+		}
+	}
+}
