@@ -21,9 +21,16 @@ const DefaultServeTimeout = 2 * time.Minute
 // every database, and no set was named.
 var ErrNoSet = errors.New("no restore-verified set holds every database")
 
-// ErrFailed wraps every reason a drill failed; a drill that could not run
-// to its end because its context ended wraps the context's error instead.
+// ErrFailed is matched (errors.Is) by every error of a drill that failed
+// and was recorded.
 var ErrFailed = errors.New("restore drill failed")
+
+// failure is a recorded drill's error: it reads as its cause and matches
+// both ErrFailed and the cause.
+type failure struct{ err error }
+
+func (f failure) Error() string   { return f.err.Error() }
+func (f failure) Unwrap() []error { return []error{ErrFailed, f.err} }
 
 // Options tune Run.
 type Options struct {
@@ -59,9 +66,10 @@ func (o Options) now() time.Time {
 // they are read, so a prune cannot delete the set under the drill.
 //
 // The record is returned in every case. A failed drill returns an error
-// wrapping ErrFailed, and is recorded. A drill whose ctx ended, or that
-// was given no key (or the wrong one) for an encrypted set, returns that
-// error and records nothing: it says nothing about the set. A record that
+// matching ErrFailed, and is recorded. A drill whose ctx ended, that was
+// given no key (or the wrong one) for an encrypted set, or whose catalog
+// holds no set at all (ErrNoCompleteSet) returns that error and records
+// nothing: it says nothing about a set. A record that
 // could not be written is an error joined to the drill's.
 func Run(ctx context.Context, cat *backup.Catalog, opts Options) (backup.DrillRecord, error) {
 	trigger := opts.Trigger
@@ -78,11 +86,12 @@ func Run(ctx context.Context, cat *backup.Catalog, opts Options) (backup.DrillRe
 	}
 	if err != nil {
 		rec.Result, rec.Error = backup.DrillFailed, err.Error()
-		if errors.Is(err, backup.ErrEncrypted) || errors.Is(err, backup.ErrWrongKey) {
-			// A key missing from this run says nothing about the set.
+		if errors.Is(err, backup.ErrEncrypted) || errors.Is(err, backup.ErrWrongKey) || errors.Is(err, backup.ErrNoCompleteSet) {
+			// A key missing from this run, or a catalog with no set at
+			// all (a mistyped --backup-dir), says nothing about a set.
 			return rec, err
 		}
-		err = fmt.Errorf("%w: %w", ErrFailed, err)
+		err = failure{err}
 	}
 	if rerr := cat.RecordDrill(ctx, rec); rerr != nil {
 		return rec, errors.Join(err, rerr)
@@ -159,6 +168,9 @@ func pick(ctx context.Context, cat *backup.Catalog, id string) (backup.SetInfo, 
 	sets, err := cat.List(ctx)
 	if err != nil {
 		return backup.SetInfo{}, err
+	}
+	if len(sets) == 0 {
+		return backup.SetInfo{}, fmt.Errorf("%w: %s holds no backup set", backup.ErrNoCompleteSet, cat.Dir())
 	}
 	for _, s := range sets {
 		if s.Label == backup.LabelRestoreVerified && s.Trigger != backup.TriggerPreRestore && lacking(s) == "" {

@@ -204,8 +204,8 @@ func TestDrill_AFailedDrillExitsOneAndIsRecorded(t *testing.T) {
 			if rec.Result != "failed" || rec.Set != id || !strings.Contains(rec.Error, tt.inError) {
 				t.Errorf("drill = result %q, set %q, error %q; want failed on set %s, error with %q", rec.Result, rec.Set, rec.Error, id, tt.inError)
 			}
-			if !strings.Contains(r.stderr, "flowg: drill ") || !strings.Contains(r.stderr, tt.inError) {
-				t.Errorf("stderr does not say why the drill failed (%q):\n%s", tt.inError, r)
+			if !strings.Contains(r.stderr, "flowg: drill ") || !strings.Contains(r.stderr, tt.inError) || !strings.Contains(r.stderr, "next: ") {
+				t.Errorf("stderr does not say why the drill failed (%q) and what to do:\n%s", tt.inError, r)
 			}
 			requireEmptyDir(t, work)
 			recs := drillRecords(t, dirs.backups)
@@ -257,6 +257,14 @@ func TestDrill_RefusesBadUsage(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "backups")); !os.IsNotExist(err) {
 		t.Errorf("a refused drill created %s (%v)", filepath.Join(root, "backups"), err)
+	}
+	// A catalog with no set at all (a mistyped --backup-dir) fails, and is not created.
+	r := flowg(t, root, "admin", "drill", "--backup-dir", "./mistyped")
+	if r.code != 1 || !strings.Contains(r.stderr, "./mistyped holds no backup set") || !strings.Contains(r.stderr, "no drill was recorded") {
+		t.Errorf("want exit 1 saying the catalog holds no set and no drill was recorded:\n%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(root, "mistyped")); !os.IsNotExist(err) {
+		t.Errorf("a drill of an empty catalog created it (%v)", err)
 	}
 }
 
