@@ -10,8 +10,8 @@ import (
 	"github.com/flowg-backup/flowg/kv"
 )
 
-// checkAll reopens each restored database, now that its server has
-// stopped, read-only, and compares what it holds with the set's manifest:
+// checkAll opens each restored database read-only and compares what it
+// holds with the set's manifest:
 // the key count, less the records that had expired by the restore; and,
 // for a full set where none had, the content sum, which proves every key
 // and value came back. Every database is checked; the errors are joined.
@@ -42,7 +42,7 @@ func checkOne(ctx context.Context, entry backup.DBEntry, n kv.Name, dir, tmp str
 	db.Keys = got.Keys
 	want := manifestKeys(entry) - min(res.Expired, manifestKeys(entry))
 	if got.Keys != want {
-		return fmt.Errorf("%w: the restored database holds %d keys after serving, the manifest says %d (%d expired before the restore)",
+		return fmt.Errorf("%w: the restored database holds %d keys, the manifest says %d (%d expired before the restore)",
 			backup.ErrChecksum, got.Keys, manifestKeys(entry), res.Expired)
 	}
 	if entry.SinceTs != 0 || res.Expired != 0 || entry.Format == backup.FormatBadger || entry.ContentSum == "" {

@@ -40,8 +40,13 @@ type drillRecord struct {
 // a verified set of it into the server's catalog; it returns the set's id.
 func drillSetup(t *testing.T) (serverDirs, string) {
 	t.Helper()
+	return drillSetupWith(t, sampleData())
+}
+
+// drillSetupWith is drillSetup with data of the test's own.
+func drillSetupWith(t *testing.T, data dataset) (serverDirs, string) {
+	t.Helper()
 	dirs := newServerDirs(t)
-	data := sampleData()
 	for _, name := range dbNames {
 		writeDB(t, map[string]string{"auth": dirs.auth, "config": dirs.config, "logs": dirs.logs}[name], data.of(name))
 	}
@@ -149,6 +154,18 @@ func TestDrill_RestoresServesChecksAndRecordsTheNewestVerifiedSet(t *testing.T) 
 	}
 	if got := plainMetric(t, s, "flowg_drill_last_timestamp_seconds"); math.Abs(got-unixOf(last.Time)) > 1e-3 {
 		t.Errorf("flowg_drill_last_timestamp_seconds = %v, want %v", got, unixOf(last.Time))
+	}
+}
+
+// A server started on an auth database without users creates user root:
+// the drill checks the databases as restored, before its server writes.
+func TestDrill_PassesOnAnAuthDatabaseWithoutUsers(t *testing.T) {
+	data := sampleData()
+	data.auth = content{"role/viewer": {Value: `{"scopes":["read_streams"]}`}}
+	dirs, id := drillSetupWith(t, data)
+	r := mustFlowg(t, dirs.root, "admin", "drill", "--backup-dir", dirs.backups, "--work-dir", dirs.root)
+	if !strings.Contains(r.stdout, "drill ok: set "+id) || !strings.Contains(r.stdout, "auth   1 key (manifest: 1)") {
+		t.Errorf("want the drill of set %s to pass with auth's one key:\n%s", id, r)
 	}
 }
 
