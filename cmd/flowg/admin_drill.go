@@ -21,14 +21,16 @@ func adminDrillCommand() *cli.Command {
 		Description: `A complete restore drill in one command. It restores the newest
 restore-verified set holding all three databases (never a pre_restore safety
 set), or the set named with --set, into a new scratch directory (0700, under
---work-dir), starts a flowg server on it on a free 127.0.0.1 port (this same
-binary), waits until GET /healthz says every database is ok, stops it, and
-checks that each restored database holds the manifest's key count (and, for a
-full set, its content sum). The scratch directory is then removed, and the
-drill is recorded in the catalog as drills/<time>.json: the RTO (restore
-start to serving), the RPO (the age of the restored data), the result and the
-error. It never touches the server's own databases and writes to the catalog
-only that record; the server may be running.
+--work-dir), checks that each restored database holds the manifest's key
+count (and, for a full set, its content sum), starts a flowg server on them on
+a free 127.0.0.1 port (this same binary), waits until GET /healthz says every
+database is ok, and stops it. The scratch directory is then removed, and the
+drill is recorded in the catalog as drills/<time>.json: the RTO (the restore,
+plus the server's start to serving), the RPO (the age of the restored data),
+the result and the error. It never touches the server's own databases and
+writes to the catalog only that record; the server may be running. A drill
+without the key of an encrypted set, or of a catalog with no set, is not
+recorded.
 
 Exit code 0 only when the drill passed; 1 when it failed (it is recorded).
 
@@ -117,7 +119,7 @@ func printDrill(w io.Writer, r backup.DrillRecord) {
 	}
 	fmt.Fprintf(w, "drill %s: set %s\n", r.Result, set)
 	if r.RTOSeconds > 0 {
-		fmt.Fprintf(w, "  RTO  %s (restore start to every database answering)\n", seconds(r.RTOSeconds))
+		fmt.Fprintf(w, "  RTO  %s (restore, then server start to every database answering)\n", seconds(r.RTOSeconds))
 	}
 	if !r.SetCreated.IsZero() {
 		fmt.Fprintf(w, "  RPO  %s (age of the restored data: set taken %s)\n", seconds(r.RPOSeconds), r.SetCreated.Format(time.RFC3339))
