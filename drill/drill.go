@@ -68,9 +68,10 @@ func (o Options) now() time.Time {
 //
 // The record is returned in every case. A failed drill returns an error
 // matching ErrFailed, and is recorded. A drill whose ctx ended, that was
-// given no key (or the wrong one) for an encrypted set, or whose catalog
-// holds no set at all (ErrNoCompleteSet) returns that error and records
-// nothing: it says nothing about a set. A record that
+// given no key (or the wrong one) for an encrypted set, whose catalog
+// holds no set at all (ErrNoCompleteSet) or not the set named
+// (ErrSetNotFound), or whose S3 target cannot be reached returns that
+// error and records nothing: it says nothing about a set. A record that
 // could not be written is an error joined to the drill's.
 func Run(ctx context.Context, cat *backup.Catalog, opts Options) (backup.DrillRecord, error) {
 	trigger := opts.Trigger
@@ -87,9 +88,7 @@ func Run(ctx context.Context, cat *backup.Catalog, opts Options) (backup.DrillRe
 	}
 	if err != nil {
 		rec.Result, rec.Error = backup.DrillFailed, err.Error()
-		if errors.Is(err, backup.ErrEncrypted) || errors.Is(err, backup.ErrWrongKey) || errors.Is(err, backup.ErrNoCompleteSet) {
-			// A key missing from this run, or a catalog with no set at
-			// all (a mistyped --backup-dir), says nothing about a set.
+		if notAboutASet(err) {
 			return rec, err
 		}
 		err = failure{err}
@@ -98,6 +97,19 @@ func Run(ctx context.Context, cat *backup.Catalog, opts Options) (backup.DrillRe
 		return rec, errors.Join(err, rerr)
 	}
 	return rec, err
+}
+
+// notAboutASet reports whether a drill's error says nothing about the sets
+// of the catalog, so that recording it would only raise a false alarm: a
+// key missing from this run, a catalog with no set at all (a mistyped
+// --backup-dir), a mistyped --set.
+func notAboutASet(err error) bool {
+	for _, target := range []error{backup.ErrEncrypted, backup.ErrWrongKey, backup.ErrNoCompleteSet, backup.ErrSetNotFound, backup.ErrTarget} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }
 
 // run is the drill itself; it fills rec as it goes.

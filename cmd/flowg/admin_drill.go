@@ -93,19 +93,22 @@ func adminDrill(c *cli.Context) error {
 // drillError explains a failed drill of set (if one was picked) of catalog dir.
 func drillError(err error, dir, set string) error {
 	safe := "only the drill's record was written to " + dir + "; any scratch copy was removed"
+	if !errors.Is(err, drill.ErrFailed) {
+		safe = "any scratch copy was removed; no drill was recorded"
+	}
 	next := nextFor(err)
 	switch {
 	case errors.Is(err, backup.ErrNoCompleteSet):
 		safe = "nothing was written; no drill was recorded"
 		next = "check --backup-dir; take and verify a set: `flowg admin backups create --backup-dir " + dir + " --verify`"
+	case errors.Is(err, backup.ErrSetNotFound):
+		next = "list the sets with `flowg admin backups list --backup-dir " + dir + "`, or leave out --set for the newest restore-verified one"
 	case errors.Is(err, drill.ErrNoSet):
 		next = "take and verify a set: `flowg admin backups create --backup-dir " + dir + " --verify`, or name one with --set"
-	case !errors.Is(err, drill.ErrFailed):
-		safe = "any scratch copy was removed; no drill was recorded"
-	case backup.IsInputError(err) && set != "":
+	case errors.Is(err, drill.ErrFailed) && backup.IsInputError(err) && set != "":
 		next = "set " + set + " is damaged: record it with `flowg admin backups verify --backup-dir " + dir + " " + set +
 			"`, and take a new set; a drill picks the newest restore-verified set"
-	case next == "":
+	case next == "" && errors.Is(err, drill.ErrFailed):
 		next = "see the error above; `flowg admin backups list --backup-dir " + dir + "` shows each set's label"
 	}
 	return opError{op: "drill", err: err, safe: safe, next: next}

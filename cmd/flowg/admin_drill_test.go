@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,6 +29,10 @@ func TestAdminDrill_Misuse(t *testing.T) {
 			"flowg: drill refused: no complete backup set: " + empty + " holds no backup set\n" +
 				"safe:  nothing was written; no drill was recorded\n" +
 				"next:  check --backup-dir; take and verify a set: `flowg admin backups create --backup-dir " + empty + " --verify`\n"},
+		{"a set the catalog does not hold", []string{"admin", "drill", "--backup-dir", empty, "--set", "20261206T040000Z-abcdef"}, 1,
+			"flowg: drill failed: backup set not found: 20261206T040000Z-abcdef\n" +
+				"safe:  any scratch copy was removed; no drill was recorded\n" +
+				"next:  list the sets with `flowg admin backups list --backup-dir " + empty + "`, or leave out --set for the newest restore-verified one\n"},
 		{"a drill schedule that does not parse", []string{"serve", "--backup-drill", "@every 10ms"}, 2,
 			"flowg: --backup-drill: schedule \"@every 10ms\": the interval must be at least 1s\n" + usage},
 		{"a drill work dir without a schedule", []string{"serve", "--backup-drill-work-dir", "/tmp"}, 2,
@@ -35,6 +40,9 @@ func TestAdminDrill_Misuse(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runFlowg(t, "", tt.args...)
+			if _, err := os.Stat(empty); !os.IsNotExist(err) {
+				t.Errorf("the drill created the catalog %s (%v)", empty, err)
+			}
 			if r.code != tt.wantCode || r.stderr != tt.wantStderr {
 				t.Errorf("flowg %s:\n%s\nwant exit %d, stderr:\n%s", strings.Join(tt.args, " "), r, tt.wantCode, tt.wantStderr)
 			}
