@@ -51,7 +51,7 @@ func TestPick_NewestRestoreVerifiedSetWithEveryDatabase(t *testing.T) {
 		return m.ID
 	}
 	want := create(0, backup.TriggerScheduled, true, all...)
-	create(time.Minute, backup.TriggerPreRestore, true, all...)  // a safety set: never picked unnamed
+	create(time.Minute, backup.TriggerPreRestore, true, all...) // a safety set: never picked unnamed
 	logsOnly := create(2*time.Minute, backup.TriggerManual, true, src[kv.Logs])
 	unverified := create(3*time.Minute, backup.TriggerManual, false, all...)
 
