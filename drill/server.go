@@ -62,6 +62,7 @@ func startServer(ctx context.Context, opts Options, dirs kv.Dirs, scratch string
 	s.cmd.Dir = scratch
 	s.cmd.Env = append(withoutFlowgEnv(os.Environ()), "FLOWG_ROOT_PASSWORD="+hex.EncodeToString(pw[:]))
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	s.cmd.SysProcAttr = childAttr()
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the drill's server %s: %w", opts.Executable, err)
 	}
