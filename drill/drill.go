@@ -63,8 +63,9 @@ func (o Options) now() time.Time {
 // /healthz says every database is ok, stops it, removes the scratch
 // directory and records the drill in the catalog. The RTO is the time the
 // restore took plus the time from the server's start to serving (the
-// check in between is left out). The catalog's sets are held (see HoldSets) while
-// they are read, so a prune cannot delete the set under the drill.
+// check in between is left out). The catalog's sets are held (see
+// HoldSets) while they are read, so a prune cannot delete the set under
+// the drill.
 //
 // The record is returned in every case. A failed drill returns an error
 // matching ErrFailed, and is recorded. A drill whose ctx ended, that was
