@@ -110,6 +110,7 @@ func adminCommand() *cli.Command {
 			adminVerifyCommand(),
 			adminInspectCommand(),
 			adminBackupsCommand(),
+			adminDrillCommand(),
 			adminUserCommand(),
 			adminTokenCommand(),
 		},
