@@ -1,0 +1,142 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/flowg-backup/flowg/kv"
+)
+
+// TriggerContinuous marks the sets continuous backup takes as the base of
+// a new journal chain.
+const TriggerContinuous = "continuous"
+
+// Defaults of ContinuousOptions.
+const (
+	DefaultContinuousInterval  = time.Second
+	DefaultContinuousWatermark = time.Minute
+	DefaultContinuousMaxBuffer = 64 << 20
+)
+
+// ErrContinuousTarget is returned when continuous backup is asked of a
+// catalog it cannot write its journal to yet (an s3:// catalog).
+var ErrContinuousTarget = errors.New("continuous backup needs a local catalog directory")
+
+// ContinuousOptions tune StartContinuous.
+type ContinuousOptions struct {
+	// Interval is how often captured changes are written as a segment.
+	Interval time.Duration
+	// Watermark is how often an idle database writes an empty segment,
+	// which proves the journal covered it up to then.
+	Watermark time.Duration
+	// MaxBuffer bounds the bytes of changes held between two segments; past
+	// it the capture drops them and the database's journal starts a new
+	// chain from a new set rather than slow its writes down.
+	MaxBuffer int64
+	// MaxChain is passed to the incremental sets a new chain starts from.
+	MaxChain    int
+	ToolVersion string
+	Logger      *slog.Logger
+}
+
+func (o *ContinuousOptions) defaults() {
+	if o.Interval <= 0 {
+		o.Interval = DefaultContinuousInterval
+	}
+	if o.Watermark <= 0 {
+		o.Watermark = DefaultContinuousWatermark
+	}
+	if o.MaxBuffer <= 0 {
+		o.MaxBuffer = DefaultContinuousMaxBuffer
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Continuous captures every commit of a server's databases and writes it
+// to the catalog's journal (see journal_chain.go), so each database can be
+// restored to any instant its journal covers (Catalog.RestorableAt).
+type Continuous struct {
+	journals []*dbJournal
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	stop     chan struct{}
+	once     sync.Once
+}
+
+// StartContinuous subscribes to every database of store, continues each
+// database's journal chain in cat, or starts a new one from a set (an
+// existing one that ends exactly where the database is, else a new one), and
+// ships the changes every interval until Stop. It must run before the
+// server accepts writes: nothing else may write to the databases meanwhile.
+func StartContinuous(ctx context.Context, cat *Catalog, store *kv.Store, opts ContinuousOptions) (*Continuous, error) {
+	opts.defaults()
+	dir, ok := cat.localDir()
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is not one yet; give a local --backup-dir", ErrContinuousTarget, cat.Dir())
+	}
+	subCtx, cancel := context.WithCancel(context.Background())
+	c := &Continuous{cancel: cancel, stop: make(chan struct{})}
+	var fresh []*dbJournal
+	for _, name := range kv.Names {
+		j, needsSet, err := openJournal(subCtx, cat, dir, store, name, opts)
+		if err != nil {
+			c.abort()
+			return nil, fmt.Errorf("continuous backup of %s: %w", name, err)
+		}
+		c.journals = append(c.journals, j)
+		if needsSet {
+			fresh = append(fresh, j)
+		}
+	}
+	if len(fresh) > 0 {
+		if err := newChains(ctx, cat, fresh, "", opts); err != nil {
+			c.abort()
+			return nil, fmt.Errorf("continuous backup: %w", err)
+		}
+	}
+	for _, j := range c.journals {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			j.run(c.stop)
+		}()
+	}
+	return c, nil
+}
+
+// abort undoes a start that failed half way.
+func (c *Continuous) abort() {
+	c.cancel()
+	for _, j := range c.journals {
+		<-j.subDone
+		j.res.close()
+	}
+}
+
+// Stop ships what was captured, writes a last watermark of each database,
+// and ends the subscriptions. Call it before the databases close.
+func (c *Continuous) Stop() {
+	c.once.Do(func() {
+		close(c.stop)
+		c.wg.Wait()
+		c.cancel()
+		for _, j := range c.journals {
+			if !j.dbGone {
+				<-j.subDone
+				j.res.close()
+			}
+		}
+	})
+}
+
+// localDir is the catalog's directory, for a catalog on this disk.
+func (c *Catalog) localDir() (string, bool) {
+	s, ok := c.store.(localStore)
+	return s.dir, ok
+}

@@ -1,0 +1,207 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/flowg-backup/flowg/kv"
+)
+
+// ErrNotCovered is returned for a restore to an instant the journal of a
+// database does not cover: before its oldest set, after its newest segment,
+// in a gap, or past a damaged segment. The message names what can be
+// restored.
+var ErrNotCovered = errors.New("the journal does not cover that instant")
+
+// PointInTime says what a restore to an instant restores.
+type PointInTime struct {
+	Database string    `json:"database"`
+	Instant  time.Time `json:"instant"` // the instant restored
+	Chain    string    `json:"chain"`
+	BaseSet  string    `json:"base_set"`
+	Segments int       `json:"segments"` // segments applied over the base set
+	Changes  uint64    `json:"changes"`  // writes and deletes applied
+	Version  uint64    `json:"version"`  // the newest version applied
+}
+
+// RestorableAt returns an Opener for a flowg file of database db as it was
+// at instant at (or, with latest, at the newest instant its journal
+// covers): the chain's base set, then every change of the journal up to
+// that instant, replayed into a scratch database under tmpDir and dumped.
+// Every segment used is read whole and checked. The caller calls cleanup
+// when done with the Opener.
+func (c *Catalog) RestorableAt(ctx context.Context, db string, at time.Time, latest bool, tmpDir string) (Opener, func(), PointInTime, error) {
+	p := PointInTime{Database: db}
+	dir, ok := c.localDir()
+	if !ok {
+		return nil, nil, p, fmt.Errorf("%w: a restore to an instant reads a local catalog only, not %s, for now", ErrContinuousTarget, c.Dir())
+	}
+	chains, err := readChains(dir, db)
+	if err != nil {
+		return nil, nil, p, err
+	}
+	ch, err := pickChain(chains, db, at, latest)
+	if err != nil {
+		return nil, nil, p, err
+	}
+	if latest {
+		at = ch.end()
+	}
+	p.Instant, p.Chain, p.BaseSet = at.UTC(), ch.ID, ch.BaseSet
+	work, err := os.MkdirTemp(tmpDir, "flowg-at-")
+	if err != nil {
+		return nil, nil, p, fmt.Errorf("rebuild %s at %s: %w", db, at.Format(time.RFC3339Nano), err)
+	}
+	path, err := c.replay(ctx, ch, at, work, &p)
+	if err != nil {
+		os.RemoveAll(work)
+		return nil, nil, p, err
+	}
+	return FileOpener(path), func() { os.RemoveAll(work) }, p, nil
+}
+
+// pickChain returns the newest chain covering at (the newest chain, for
+// latest), or an error naming what the journal covers.
+func pickChain(chains []chainState, db string, at time.Time, latest bool) (chainState, error) {
+	if len(chains) == 0 {
+		return chainState{}, fmt.Errorf("%w: the catalog holds no journal of the %s database (start the server with --backup-continuous)", ErrNotCovered, db)
+	}
+	if latest {
+		return chains[len(chains)-1], nil
+	}
+	for i := len(chains) - 1; i >= 0; i-- {
+		if ch := chains[i]; !at.Before(ch.start()) && !at.After(ch.end()) {
+			return ch, nil
+		}
+	}
+	windows := make([]string, 0, len(chains))
+	for _, ch := range chains {
+		windows = append(windows, fmt.Sprintf("%s to %s", ch.start().Format(time.RFC3339Nano), ch.end().Format(time.RFC3339Nano)))
+	}
+	msg := fmt.Sprintf("%s is outside what the journal of the %s database can restore: %s", at.UTC().Format(time.RFC3339Nano), db, strings.Join(windows, ", "))
+	if last := chains[len(chains)-1]; at.After(last.end()) && last.problem != "" {
+		msg += fmt.Sprintf("; its newest chain stops at %s: %s", last.end().Format(time.RFC3339Nano), last.problem)
+	}
+	return chainState{}, fmt.Errorf("%w: %s", ErrNotCovered, msg)
+}
+
+// replay rebuilds the chain's base set in a scratch database in work,
+// applies the journal up to at and dumps the result into a file in work.
+func (c *Catalog) replay(ctx context.Context, ch chainState, at time.Time, work string, p *PointInTime) (string, error) {
+	base, done, err := c.Restorable(ctx, ch.BaseSet, ch.Database, work)
+	if err != nil {
+		return "", fmt.Errorf("journal chain %s of %s: its base set: %w", ch.ID, ch.Database, err)
+	}
+	scratch := filepath.Join(work, "db")
+	_, err = BuildWipeFrom(ctx, scratch, base, RestoreOptions{Database: ch.Database})
+	done()
+	if err != nil {
+		return "", fmt.Errorf("journal chain %s of %s: base set %s: %w", ch.ID, ch.Database, ch.BaseSet, err)
+	}
+	sdb, err := kv.Open(scratch, kv.OpenOptions{})
+	if err != nil {
+		return "", err
+	}
+	defer sdb.Close()
+	p.Version = ch.BaseReadTs
+	for _, seg := range ch.segs {
+		if !seg.from.Before(at) {
+			break
+		}
+		if err := applySegment(ctx, sdb, ch, seg, at, p); err != nil {
+			return "", fmt.Errorf("%w; the newest instant the %s database can be restored to is %s", err, ch.Database, seg.from.Format(time.RFC3339Nano))
+		}
+	}
+	out := filepath.Join(work, FileName(ch.Database))
+	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	_, _, err = Dump(ctx, sdb, f, DumpOptions{Database: ch.Database, Compression: CompressionNone})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("rebuild %s at an instant: %w", ch.Database, err)
+	}
+	return out, nil
+}
+
+// applySegment checks a segment whole, finds the newest version it
+// captured by at, and writes its changes up to that version into db.
+func applySegment(ctx context.Context, db *badger.DB, ch chainState, seg segmentName, at time.Time, p *PointInTime) error {
+	path := filepath.Join(ch.dir, seg.String())
+	where := fmt.Sprintf("journal chain %s of %s, segment %s", ch.ID, ch.Database, seg)
+	cutoff := seg.upTo
+	if at.Before(seg.to) {
+		cutoff = seg.since
+		err := eachInSegment(ctx, path, ch.Database, seg, func(o *op, m *mark) error {
+			if m != nil && !m.time.After(at) {
+				cutoff = max(cutoff, m.version)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+	} else if err := eachInSegment(ctx, path, ch.Database, seg, func(*op, *mark) error { return nil }); err != nil {
+		return fmt.Errorf("%s: %w", where, err) // checked whole before it is applied
+	}
+	wb := db.NewWriteBatch()
+	defer wb.Cancel()
+	err := eachInSegment(ctx, path, ch.Database, seg, func(o *op, _ *mark) error {
+		if o == nil || o.version > cutoff {
+			return nil
+		}
+		p.Changes++
+		if o.deleted {
+			return wb.Delete(append([]byte(nil), o.key...))
+		}
+		e := badger.NewEntry(append([]byte(nil), o.key...), append([]byte(nil), o.value...)).WithMeta(o.userMeta)
+		e.ExpiresAt = o.expiresAt
+		return wb.SetEntry(e)
+	})
+	if err == nil {
+		err = wb.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	p.Segments++
+	p.Version = max(p.Version, cutoff)
+	return nil
+}
+
+// eachInSegment reads a segment to its end, handing each change or mark to fn.
+func eachInSegment(ctx context.Context, path, db string, seg segmentName, fn func(*op, *mark) error) error {
+	sr, closeFn, err := openSegment(ctx, path, db, seg)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%w: the segment is missing", ErrMissingFile)
+		}
+		return err
+	}
+	defer closeFn()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		o, m, err := sr.next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(o, m); err != nil {
+			return err
+		}
+	}
+}

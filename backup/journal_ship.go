@@ -1,0 +1,257 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/flowg-backup/flowg/kv"
+)
+
+// dbJournal ships one database's captured changes into its chain.
+type dbJournal struct {
+	name    kv.Name
+	db      *badger.DB
+	cat     *Catalog
+	catDir  string
+	opts    ContinuousOptions
+	log     *slog.Logger
+	cap     *capture
+	res     *resolver
+	subDone <-chan error
+	dbGone  bool // the subscription ended with the database (closed)
+
+	chainDir  string
+	chainID   string
+	seq       uint64
+	since     uint64    // the newest version shipped
+	from      time.Time // the instant shipped up to
+	lastWrite time.Time
+	reason    string // why the next chain starts (see openJournal)
+	// carry holds changes whose segment could not be written, for the next.
+	carry drained
+}
+
+// openJournal subscribes to database name and decides whether its newest
+// chain continues: only when it ends exactly at the database's newest
+// version, in the same epoch, and nothing committed since escaped the
+// subscription. Otherwise needsSet is true and the chain's reason is set.
+func openJournal(ctx context.Context, cat *Catalog, catDir string, store *kv.Store, name kv.Name, opts ContinuousOptions) (*dbJournal, bool, error) {
+	db, release, err := store.Acquire(name)
+	if err != nil {
+		return nil, false, err
+	}
+	// The server holds the database for its life; the journal reads it
+	// through the same handle (see the note on online wipe restores in
+	// docs: the journal of a swapped database ends).
+	release()
+	j := &dbJournal{name: name, db: db, cat: cat, catDir: catDir, opts: opts,
+		log: opts.Logger.With("database", string(name)), cap: newCapture(opts.MaxBuffer, time.Now)}
+	j.res = newResolver(db)
+	at := j.res.pinnedAt()
+	done, complete, err := j.cap.subscribe(ctx, db, at)
+	if err != nil {
+		j.res.close()
+		return nil, false, err
+	}
+	j.subDone = done
+	epoch, err := kv.Epoch(db)
+	if err != nil {
+		return j, false, err
+	}
+	chains, err := readChains(catDir, string(name))
+	if err != nil {
+		return j, false, err
+	}
+	var reason string
+	switch last := lastChain(chains); {
+	case last == nil:
+		reason = "the database has no journal yet"
+	case !complete:
+		reason = "a commit escaped the subscription while it started"
+	case last.Epoch != epoch || at < last.upTo():
+		reason = "the database was rebuilt (a wipe restore or a new directory): its versions start over"
+	case last.problem != "":
+		reason = "its last chain is broken: " + last.problem
+	case at > last.upTo():
+		reason = fmt.Sprintf("the database changed while the server was stopped (versions %d to %d, from offline commands)", last.upTo()+1, at)
+	default:
+		j.chainDir, j.chainID = last.dir, last.ID
+		j.seq, j.since, j.from = uint64(len(last.segs)), last.upTo(), last.end()
+		j.lastWrite = time.Now()
+		j.log.Info("continuous backup: journal continues", "chain", last.ID, "segments", len(last.segs), "version", j.since)
+		return j, false, nil
+	}
+	if base, ok := followableSet(cat, string(name), epoch, at); ok && complete {
+		return j, false, j.startChain(base, time.Now(), reason+"; set "+base.ID+" ends exactly where the database is")
+	}
+	j.reason = reason
+	return j, true, nil
+}
+
+func lastChain(chains []chainState) *chainState {
+	if len(chains) == 0 {
+		return nil
+	}
+	return &chains[len(chains)-1]
+}
+
+// followableSet finds a usable set whose file of db was read at exactly
+// version at in epoch: a chain can start from it without a new set.
+func followableSet(cat *Catalog, db, epoch string, at uint64) (Manifest, bool) {
+	sets, err := cat.List()
+	if err != nil {
+		return Manifest{}, false
+	}
+	for _, s := range sets {
+		entry, ok := s.Databases[db]
+		if usable(s) && ok && entry.Format != FormatBadger && entry.Epoch == epoch && entry.ReadTs == at {
+			return s.Manifest, true
+		}
+	}
+	return Manifest{}, false
+}
+
+// newChains takes one set of the journals' databases and starts a chain of
+// each from it; reason, when given, says why for all of them.
+func newChains(ctx context.Context, cat *Catalog, journals []*dbJournal, reason string, opts ContinuousOptions) error {
+	started := time.Now()
+	sources := make([]Source, 0, len(journals))
+	for _, j := range journals {
+		sources = append(sources, Source{Name: string(j.name), DB: j.db})
+	}
+	m, err := cat.Create(ctx, sources, SetOptions{Trigger: TriggerContinuous, By: "continuous backup",
+		WriteOptions: WriteOptions{ToolVersion: opts.ToolVersion}, Incremental: true, MaxChain: opts.MaxChain})
+	if err != nil {
+		return fmt.Errorf("take the set a journal chain starts from: %w", err)
+	}
+	for _, j := range journals {
+		why := reason
+		if why == "" {
+			why = j.reason
+		}
+		if err := j.startChain(m, started, why); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startChain starts a chain from set base: changes above its read
+// timestamp go into the chain's segments.
+func (j *dbJournal) startChain(base Manifest, started time.Time, reason string) error {
+	entry := base.Databases[string(j.name)]
+	epoch, err := kv.Epoch(j.db)
+	if err != nil {
+		return err
+	}
+	info := journalChain{ID: NewSetID(started), Database: string(j.name), Epoch: epoch, BaseSet: base.ID,
+		BaseReadTs: entry.ReadTs, BaseCreated: entry.Created.UTC(), Started: started.UTC(), Reason: reason}
+	if info.BaseCreated.Before(info.Started) {
+		info.Started = info.BaseCreated // an older set: nothing changed since it was read
+	}
+	dir := filepath.Join(journalDir(j.catDir, string(j.name)), info.ID)
+	if err := writeChainInfo(dir, info); err != nil {
+		return err
+	}
+	j.chainDir, j.chainID = dir, info.ID
+	j.seq, j.since, j.from, j.lastWrite = 0, info.BaseReadTs, info.Started, time.Now()
+	j.carry = drained{}
+	j.log.Info("continuous backup: new journal chain", "chain", info.ID, "base_set", base.ID, "version", info.BaseReadTs, "reason", reason)
+	return nil
+}
+
+// run ships every interval until stop, then once more with a watermark.
+func (j *dbJournal) run(stop <-chan struct{}) {
+	tick := time.NewTicker(j.opts.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			j.catchUp()
+			j.shipLogged(true)
+			return
+		case err := <-j.subDone:
+			j.dbGone = true
+			j.log.Error("continuous backup stopped: the subscription ended (the database was closed or replaced); a restart starts a new chain", "error", err)
+			return
+		case <-tick.C:
+			j.shipLogged(false)
+		}
+	}
+}
+
+// catchUp waits, briefly, until every commit made so far was delivered.
+func (j *dbJournal) catchUp() {
+	txn := j.db.NewTransaction(false)
+	newest := txn.ReadTs()
+	txn.Discard()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		j.cap.mu.Lock()
+		seen := j.cap.newest
+		j.cap.mu.Unlock()
+		if seen >= newest {
+			return
+		}
+	}
+}
+
+func (j *dbJournal) shipLogged(final bool) {
+	if err := j.ship(final); err != nil {
+		j.log.Error("continuous backup: ship", "chain", j.chainID, "error", err)
+	}
+}
+
+// ship writes what was captured since the last segment as the next one;
+// an idle database writes an empty one once per watermark period, and at
+// the end.
+func (j *dbJournal) ship(final bool) error {
+	d := j.cap.drain()
+	if d.overflow {
+		j.log.Warn("continuous backup: the capture buffer overflowed; a new chain starts from a new set", "max_buffer", j.opts.MaxBuffer)
+		return newChains(context.Background(), j.cat, []*dbJournal{j}, fmt.Sprintf("the capture buffer passed its %d-byte bound", j.opts.MaxBuffer), j.opts)
+	}
+	d.ops = append(j.carry.ops, keepAbove(d.ops, j.since)...)
+	d.marks = append(j.carry.marks, keepMarksAbove(d.marks, j.since)...)
+	idle := len(d.ops) == 0 && len(d.marks) == 0
+	if idle && !final && time.Since(j.lastWrite) < j.opts.Watermark {
+		return nil
+	}
+	if err := j.res.resolve(d.ops, d.newest); err != nil {
+		return newChains(context.Background(), j.cat, []*dbJournal{j}, "a delete could not be told from an empty value: "+err.Error(), j.opts)
+	}
+	name := segmentName{seq: j.seq + 1, since: j.since, upTo: max(j.since, d.newest), from: j.from, to: d.at.UTC()}
+	if name.to.Before(name.from) {
+		name.to = name.from // the clock went back
+	}
+	if err := writeSegment(j.chainDir, string(j.name), name, d.ops, d.marks, j.opts.ToolVersion); err != nil {
+		j.carry = drained{ops: d.ops, marks: d.marks}
+		return err
+	}
+	j.carry = drained{}
+	j.seq, j.since, j.from, j.lastWrite = name.seq, name.upTo, name.to, time.Now()
+	return nil
+}
+
+func keepAbove(ops []op, since uint64) []op {
+	out := ops[:0]
+	for _, o := range ops {
+		if o.version > since {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func keepMarksAbove(marks []mark, since uint64) []mark {
+	out := marks[:0]
+	for _, m := range marks {
+		if m.version > since {
+			out = append(out, m)
+		}
+	}
+	return out
+}
