@@ -35,6 +35,9 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 	if err != nil {
 		return nil, nil, err
 	}
+	if c.IsSet("at") {
+		return findJobsAt(c, names, dirs)
+	}
 	backupDir := c.String("backup-dir")
 	noteDefaultBackupDir(c, "restoring from")
 	refuse := func(err error) error {

@@ -102,7 +102,7 @@ Examples:
 			&cli.StringFlag{Name: "max-upload", Usage: "largest restore upload accepted, e.g. 64GiB (default: no limit)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "server log format on stderr: text or json"},
 			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file to decrypt encrypted sets for verification and restore"},
-		), append(append(s3Flags(), encryptFlags()...), tlsFlags()...)...),
+		), append(append(append(s3Flags(), encryptFlags()...), tlsFlags()...), continuousFlags()...)...),
 		Action: serve,
 	}
 }
@@ -154,6 +154,10 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	continuous, err := continuousFrom(c, plan.fullEvery)
+	if err != nil {
+		return err
+	}
 	reloader, err := serveTLSFrom(c, logger)
 	if err != nil {
 		return err
@@ -188,6 +192,11 @@ func serve(c *cli.Context) error {
 	if err := bootstrapRoot(store, c.String("root-password"), errOut, logger); err != nil {
 		return opError{op: "serve", err: fmt.Errorf("bootstrap root user: %w", err), safe: "the databases were opened and closed"}
 	}
+	stopContinuous, err := startContinuous(c, continuous, cat, store, logger)
+	if err != nil {
+		return err
+	}
+	defer stopContinuous()
 
 	srv := httpapi.New(store, httpapi.Options{
 		BackupDir:       backupDir,

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/kv"
+	"github.com/urfave/cli/v2"
+)
+
+// `flowg admin restore --at TIME`: each database rebuilt as it was at an
+// instant from the catalog's journal (the chain's base set plus the journal
+// up to TIME), then restored through the usual wipe or empty-directory load.
+
+func atFlag() cli.Flag {
+	return &cli.StringFlag{Name: "at", Usage: "restore each database to its state at this instant (RFC 3339, e.g. 2026-03-01T12:00:00Z), or 'latest' for the newest change its journal holds; needs the catalog at --backup-dir, written by 'flowg serve --backup-continuous'"}
+}
+
+// parseAt reads --at: an RFC 3339 instant, or latest.
+func parseAt(s string) (at time.Time, latest bool, err error) {
+	if strings.EqualFold(s, "latest") {
+		return time.Time{}, true, nil
+	}
+	at, err = time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return at, false, usagef("--at %q: give an RFC 3339 instant such as 2026-03-01T12:00:00Z (or with +02:00), or latest", s)
+	}
+	return at, false, nil
+}
+
+// findJobsAt rebuilds every named database at --at, before anything is
+// written; the returned cleanup removes the rebuilt files.
+func findJobsAt(c *cli.Context, names []kv.Name, dirs kv.Dirs) ([]restoreJob, func(), error) {
+	at, latest, err := parseAt(c.String("at"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.String("set") != "" {
+		return nil, nil, usagef("--at picks the set a journal starts from itself: drop --set")
+	}
+	if !c.Bool("wipe") {
+		for _, name := range names {
+			if kv.Exists(dirs.Of(name)) {
+				return nil, nil, opError{op: "restore", safe: "nothing was written; every database is unchanged",
+					err:  fmt.Errorf("%s holds a database, and a merge --at into an existing database is not supported yet", dirs.Of(name)),
+					next: "add --wipe (the database afterwards holds exactly its state at that instant; the previous one is kept aside), or restore into an empty directory"}
+			}
+		}
+	}
+	backupDir := c.String("backup-dir")
+	cat, err := catalogFrom(c, backupDir)
+	if err != nil {
+		return nil, nil, opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}
+	}
+	ids, err := identitiesFrom(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	cat.WithKeys(backup.Keys{Identities: ids})
+	var cleanups []func()
+	cleanup := func() {
+		for _, f := range cleanups {
+			f()
+		}
+	}
+	var jobs []restoreJob
+	for _, name := range names {
+		open, done, p, err := cat.RestorableAt(c.Context, string(name), at, latest, "")
+		if err != nil {
+			cleanup()
+			return nil, nil, opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged",
+				next: "choose an instant within the window named above, or 'latest'"}
+		}
+		cleanups = append(cleanups, done)
+		instant := p.Instant.Format(time.RFC3339Nano)
+		fmt.Fprintf(c.App.ErrWriter, "restoring %s to its state at %s: set %s and %d journal segments (%d changes) of chain %s\n",
+			name, instant, p.BaseSet, p.Segments, p.Changes, p.Chain)
+		jobs = append(jobs, restoreJob{name: name, dir: dirs.Of(name), file: fmt.Sprintf("the journal of %s at %s", backupDir, instant), open: open})
+	}
+	return jobs, cleanup, nil
+}

@@ -1,0 +1,134 @@
+package integration
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// continuousFlags turn continuous backup on, shipping every 200ms.
+var continuousFlags = []string{"--backup-continuous", "--backup-continuous-interval", "200ms"}
+
+// restoreAt runs `flowg admin restore --at at` of the catalog at backups
+// into the fresh directories into (with extra flags) and returns what it did.
+func restoreAt(t *testing.T, backups string, into serverDirs, at string, extra ...string) result {
+	t.Helper()
+	return flowg(t, into.root, with([]string{"admin", "restore", "--auth-dir", into.auth, "--config-dir", into.config, "--log-dir", into.logs,
+		"--backup-dir", backups, "--at", at}, extra...)...)
+}
+
+// pause returns an instant between what was written before and what is
+// written after: the journal stamps a commit within milliseconds of it.
+func pause() time.Time {
+	time.Sleep(400 * time.Millisecond)
+	at := time.Now().UTC()
+	time.Sleep(400 * time.Millisecond)
+	return at
+}
+
+// TestContinuous_RestoreAtAnInstantBetweenTwoBatches writes batch A through
+// the API of a server with --backup-continuous, notes an instant, writes
+// batch B (updates, creations and deletes in auth, config and logs), stops
+// the server, creates a token offline and restarts it. A restore --at the
+// instant into empty directories gives exactly A; --at latest gives A and
+// B and the offline token; a truncated segment makes a restore past it
+// fail, naming the newest instant that can be restored, and nothing is
+// written.
+func TestContinuous_RestoreAtAnInstantBetweenTwoBatches(t *testing.T) {
+	requirePrograms(t, "curl")
+	t.Parallel()
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs, continuousFlags...)
+	root := s.rootJWT(t)
+	writeBaseData(t, s, root)
+	s.putDoc(t, root, "/api/v1/pipelines/to-delete", `{"delete":"in batch B"}`)
+	stateA := s.readEverything(t, root)
+	t1 := pause()
+
+	s.must(t, http.StatusOK, http.MethodPut, "/api/v1/roles/auditor", root, map[string]any{"scopes": []string{"read_streams", "send_logs"}})
+	s.must(t, http.StatusOK, http.MethodDelete, "/api/v1/users/alice", root, nil)
+	s.must(t, http.StatusOK, http.MethodDelete, "/api/v1/pipelines/to-delete", root, nil)
+	s.must(t, http.StatusOK, http.MethodDelete, "/api/v1/alerts/oncall", root, nil)
+	s.putDoc(t, root, "/api/v1/transformers/clean", `. | del(.password)`)
+	s.putDoc(t, root, "/api/v1/pipelines/added-in-b", `{"added":"in batch B"}`)
+	s.must(t, http.StatusOK, http.MethodPut, "/api/v1/streams/app", root, map[string]any{"ttl": "48h"})
+	s.ingest(t, root, "app", map[string]any{"id": "a-6"}, map[string]any{"id": "a-7"})
+	s.ingest(t, root, "late", map[string]any{"id": "l-1", "msg": "written in batch B"})
+	stateB := s.readEverything(t, root)
+	s.stop(t)
+
+	// A write the subscription never sees: the next start must ship it.
+	token := strings.TrimSpace(mustFlowg(t, dirs.root, "admin", "token", "create", "--auth-dir", dirs.auth, "--user", "root").stdout)
+	s = startServer(t, dirs, continuousFlags...)
+	if !strings.Contains(s.log.String(), "changed while the server was stopped") {
+		t.Fatalf("the restart after an offline write does not say why a new journal chain starts:\n%s", s.log)
+	}
+	s.stop(t)
+
+	at1 := newServerDirs(t)
+	r := restoreAt(t, dirs.backups, at1, t1.Format(time.RFC3339Nano))
+	if r.code != 0 || !strings.Contains(r.stdout, t1.Format(time.RFC3339Nano)) {
+		t.Fatalf("restore --at %s: want exit 0 and the instant named:\n%s", t1.Format(time.RFC3339Nano), r)
+	}
+	s1 := startServer(t, at1)
+	requireSameData(t, "restore --at the instant between the batches", stateA, s1.readEverything(t, s1.rootJWT(t)))
+	s1.stop(t)
+
+	latest := newServerDirs(t)
+	if r := restoreAt(t, dirs.backups, latest, "latest"); r.code != 0 || !strings.Contains(r.stderr, "to its state at") {
+		t.Fatalf("restore --at latest: want exit 0 and the instant named:\n%s", r)
+	}
+	s2 := startServer(t, latest)
+	got := s2.readEverything(t, s2.rootJWT(t))
+	delete(got, "/api/v1/tokens?all=true") // it lists the token created offline
+	delete(stateB, "/api/v1/tokens?all=true")
+	requireSameData(t, "restore --at latest", stateB, got)
+	if !tokenWorks(t, s2, createdToken{Token: token}) {
+		t.Fatal("the token created while the server was stopped is not in the restore --at latest")
+	}
+	s2.stop(t)
+
+	// A truncated segment: a restore past it is refused and writes nothing.
+	seg := newestSegmentWithChanges(t, filepath.Join(dirs.backups, "journal", "config"))
+	st, err := os.Stat(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(seg, st.Size()-7); err != nil {
+		t.Fatal(err)
+	}
+	refused := newServerDirs(t)
+	r = restoreAt(t, dirs.backups, refused, "latest", "--only", "config")
+	if r.code == 0 || !strings.Contains(r.stderr, "truncated") || !strings.Contains(r.stderr, "the newest instant the config database can be restored to is") {
+		t.Fatalf("restore past a truncated segment: want a refusal naming the newest restorable instant:\n%s", r)
+	}
+	if _, err := os.Stat(refused.config); !os.IsNotExist(err) {
+		t.Fatalf("a refused restore created %s (%v)", refused.config, err)
+	}
+	r = restoreAt(t, dirs.backups, refused, time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "--only", "auth")
+	if r.code == 0 || !strings.Contains(r.stderr, "outside what the journal of the auth database can restore") {
+		t.Fatalf("restore --at an hour from now: want a refusal naming the window:\n%s", r)
+	}
+}
+
+// newestSegmentWithChanges returns the newest journal segment under dir
+// that holds more than a watermark.
+func newestSegmentWithChanges(t *testing.T, dir string) string {
+	t.Helper()
+	var segs []string
+	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err == nil && strings.HasSuffix(path, ".seg") && info.Size() > 400 {
+			segs = append(segs, path)
+		}
+		return err
+	})
+	if err != nil || len(segs) == 0 {
+		t.Fatalf("no journal segment with changes under %s: %v", dir, err)
+	}
+	sort.Strings(segs) // chains and sequence numbers sort by age
+	return segs[len(segs)-1]
+}
