@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -25,6 +26,10 @@ const (
 // ErrContinuousTarget is returned when continuous backup is asked of a
 // catalog it cannot write its journal to yet (an s3:// catalog).
 var ErrContinuousTarget = errors.New("continuous backup needs a local catalog directory")
+
+// ErrJournalBusy is returned when another process writes the journal of
+// the catalog: two servers never interleave their journals in one catalog.
+var ErrJournalBusy = errors.New("the catalog's journal is in use")
 
 // ContinuousOptions tune StartContinuous.
 type ContinuousOptions struct {
@@ -67,6 +72,7 @@ type Continuous struct {
 	wg       sync.WaitGroup
 	stop     chan struct{}
 	once     sync.Once
+	unlock   func() // the journal directory's lock
 }
 
 // StartContinuous subscribes to every database of store, continues each
@@ -80,8 +86,15 @@ func StartContinuous(ctx context.Context, cat *Catalog, store *kv.Store, opts Co
 	if !ok {
 		return nil, fmt.Errorf("%w: %s is not one yet; give a local --backup-dir", ErrContinuousTarget, cat.Dir())
 	}
+	unlock, err := kv.LockDir(filepath.Join(dir, journalDirName))
+	if errors.Is(err, kv.ErrLocked) {
+		return nil, fmt.Errorf("%w: another flowg server writes its journal to %s; give each server its own --backup-dir", ErrJournalBusy, dir)
+	}
+	if err != nil {
+		return nil, err
+	}
 	subCtx, cancel := context.WithCancel(context.Background())
-	c := &Continuous{cancel: cancel, stop: make(chan struct{})}
+	c := &Continuous{cancel: cancel, stop: make(chan struct{}), unlock: unlock}
 	var fresh []*dbJournal
 	for _, name := range kv.Names {
 		j, needsSet, err := openJournal(subCtx, cat, dir, store, name, opts)
@@ -117,6 +130,7 @@ func (c *Continuous) abort() {
 		<-j.subDone
 		j.res.close()
 	}
+	c.unlock()
 }
 
 // Stop ships what was captured, writes a last watermark of each database,
@@ -132,6 +146,7 @@ func (c *Continuous) Stop() {
 				j.res.close()
 			}
 		}
+		c.unlock()
 	})
 }
 

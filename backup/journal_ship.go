@@ -15,6 +15,7 @@ import (
 type dbJournal struct {
 	name    kv.Name
 	db      *badger.DB
+	store   *kv.Store
 	cat     *Catalog
 	catDir  string
 	opts    ContinuousOptions
@@ -22,6 +23,7 @@ type dbJournal struct {
 	cap     *capture
 	res     *resolver
 	subDone <-chan error
+	subCtx  context.Context
 	dbGone  bool // the subscription ended with the database (closed)
 
 	chainDir  string
@@ -48,9 +50,9 @@ func openJournal(ctx context.Context, cat *Catalog, catDir string, store *kv.Sto
 	// through the same handle (see the note on online wipe restores in
 	// docs: the journal of a swapped database ends).
 	release()
-	j := &dbJournal{name: name, db: db, cat: cat, catDir: catDir, opts: opts,
+	j := &dbJournal{name: name, db: db, store: store, cat: cat, catDir: catDir, opts: opts,
 		log: opts.Logger.With("database", string(name)), cap: newCapture(opts.MaxBuffer, time.Now)}
-	j.res = newResolver(db)
+	j.res, j.subCtx = newResolver(db), ctx
 	at := j.res.pinnedAt()
 	done, complete, err := j.cap.subscribe(ctx, db, at)
 	if err != nil {
@@ -77,7 +79,7 @@ func openJournal(ctx context.Context, cat *Catalog, catDir string, store *kv.Sto
 	case last.problem != "":
 		reason = "its last chain is broken: " + last.problem
 	case at > last.upTo():
-		reason = fmt.Sprintf("the database changed while the server was stopped (versions %d to %d, from offline commands)", last.upTo()+1, at)
+		reason = fmt.Sprintf("the database changed while the server was stopped (versions %d to %d: offline commands, or commits a crash kept from being shipped)", last.upTo()+1, at)
 	default:
 		j.chainDir, j.chainID = last.dir, last.ID
 		j.seq, j.since, j.from = uint64(len(last.segs)), last.upTo(), last.end()
@@ -175,13 +177,58 @@ func (j *dbJournal) run(stop <-chan struct{}) {
 			j.shipLogged(true)
 			return
 		case err := <-j.subDone:
+			// The server closes a database under the journal only to swap
+			// in a restored one (a wipe restore): what was captured and not
+			// shipped cannot be told apart any more, so the chain ends at
+			// its last segment and a new one starts on the new database.
 			j.dbGone = true
-			j.log.Error("continuous backup stopped: the subscription ended (the database was closed or replaced); a restart starts a new chain", "error", err)
-			return
+			j.log.Warn("continuous backup: the database was closed under the journal (a wipe restore replaced it); a new chain starts on the new one", "chain", j.chainID, "error", err)
+			if !j.reopen(stop) {
+				return
+			}
 		case <-tick.C:
 			j.shipLogged(false)
 		}
 	}
+}
+
+// reopen subscribes to the database that replaced the closed one and
+// starts a new chain on it, retrying every interval until stop; it reports
+// whether the journal goes on.
+func (j *dbJournal) reopen(stop <-chan struct{}) bool {
+	tick := time.NewTicker(j.opts.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return false
+		case <-tick.C:
+		}
+		if err := j.resubscribe(); err != nil {
+			j.log.Error("continuous backup: restart on the new database", "error", err)
+			continue
+		}
+		return true
+	}
+}
+
+func (j *dbJournal) resubscribe() error {
+	db, release, err := j.store.Acquire(j.name)
+	if err != nil {
+		return err
+	}
+	release()
+	cp := newCapture(j.opts.MaxBuffer, time.Now)
+	res := newResolver(db)
+	done, _, err := cp.subscribe(j.subCtx, db, res.pinnedAt())
+	if err != nil {
+		res.close()
+		return err
+	}
+	// The resolver of the closed database is dropped, not closed: its
+	// read transactions died with it.
+	j.db, j.cap, j.res, j.subDone, j.dbGone = db, cp, res, done, false
+	return newChains(context.Background(), j.cat, []*dbJournal{j}, "the database was replaced by a wipe restore: its versions start over", j.opts)
 }
 
 // catchUp waits, briefly, until every commit made so far was delivered.

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -131,4 +132,123 @@ func newestSegmentWithChanges(t *testing.T, dir string) string {
 	}
 	sort.Strings(segs) // chains and sequence numbers sort by age
 	return segs[len(segs)-1]
+}
+
+// TestContinuous_SIGKILLLosesAtMostTheLastInterval ingests records one at a
+// time into a server with --backup-continuous, kills it (SIGKILL) and
+// restores the logs --at latest: every record acknowledged more than the
+// interval plus one second before the kill is there.
+func TestContinuous_SIGKILLLosesAtMostTheLastInterval(t *testing.T) {
+	requirePrograms(t, "curl")
+	t.Parallel()
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs, continuousFlags...)
+	root := s.rootJWT(t)
+	acked := map[string]time.Time{}
+	for i, end := 0, time.Now().Add(2500*time.Millisecond); time.Now().Before(end); i++ {
+		id := fmt.Sprintf("r-%04d", i)
+		s.ingest(t, root, "crash", map[string]any{"id": id})
+		acked[id] = time.Now()
+	}
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-s.exited
+	killed := time.Now()
+	s.err = nil // killed on purpose
+
+	into := newServerDirs(t)
+	if r := restoreAt(t, dirs.backups, into, "latest", "--only", "logs"); r.code != 0 {
+		t.Fatalf("restore --at latest after SIGKILL: want exit 0:\n%s", r)
+	}
+	mustFlowg(t, into.root, "admin", "restore", "--auth-dir", into.auth, "--backup-dir", dirs.backups, "--at", "latest", "--only", "auth")
+	r := startServer(t, into)
+	have := map[string]bool{}
+	for _, id := range recordIDs(r.streamRecords(t, r.rootJWT(t), "crash")) {
+		have[id] = true
+	}
+	bound := killed.Add(-(200*time.Millisecond + time.Second))
+	missing, lost := 0, 0
+	for id, at := range acked {
+		switch {
+		case !have[id] && at.Before(bound):
+			missing++
+		case !have[id]:
+			lost++
+		}
+	}
+	if missing > 0 {
+		t.Fatalf("%d of %d records acknowledged more than 1.2s before the SIGKILL are not in the restore --at latest", missing, len(acked))
+	}
+	t.Logf("%d records acknowledged; %d acknowledged within 1.2s of the SIGKILL are missing", len(acked), lost)
+}
+
+// TestContinuous_OnlineWipeRestoreStartsANewChain restores the config
+// database online (wipe) while continuous backup runs: the journal starts a
+// new chain on the restored database, and a restore --at latest holds the
+// restored state and what was written after it, not what the wipe removed.
+func TestContinuous_OnlineWipeRestoreStartsANewChain(t *testing.T) {
+	requirePrograms(t, "curl")
+	t.Parallel()
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs, continuousFlags...)
+	root := s.rootJWT(t)
+	writeBaseData(t, s, root)
+	file := s.download(t, root, "config")
+	s.putDoc(t, root, "/api/v1/pipelines/wiped", `{"gone":"after the wipe restore"}`)
+	s.mustRestore(t, root, "config", file, true)
+	s.putDoc(t, root, "/api/v1/pipelines/after", `{"written":"after the wipe restore"}`)
+	time.Sleep(600 * time.Millisecond) // the journal restarts on the new database within an interval
+	s.putDoc(t, root, "/api/v1/pipelines/later", `{"written":"once the new chain runs"}`)
+	want := s.readEverything(t, root)
+	s.stop(t)
+	if !strings.Contains(s.log.String(), "replaced by a wipe restore") {
+		t.Fatalf("the journal does not say it started a new chain on the restored database:\n%s", s.log)
+	}
+	into := newServerDirs(t)
+	if r := restoreAt(t, dirs.backups, into, "latest"); r.code != 0 {
+		t.Fatalf("restore --at latest: want exit 0:\n%s", r)
+	}
+	r := startServer(t, into)
+	got := r.readEverything(t, r.rootJWT(t))
+	requireSameData(t, "restore --at latest after an online wipe restore", want, got)
+}
+
+// TestContinuous_TwoServersOnOneCatalogAreRefused starts a second server
+// with --backup-continuous on the catalog of a running one: it refuses to
+// start rather than interleave its journal with the first's.
+func TestContinuous_TwoServersOnOneCatalogAreRefused(t *testing.T) {
+	t.Parallel()
+	dirs := newServerDirs(t)
+	startServer(t, dirs, continuousFlags...)
+	other := newServerDirs(t)
+	r := flowg(t, other.root, "serve", "--auth-dir", other.auth, "--config-dir", other.config, "--log-dir", other.logs,
+		"--http-bind", "127.0.0.1:0", "--backup-dir", dirs.backups, "--root-password", serverRootPassword, "--backup-continuous")
+	if r.code == 0 || !strings.Contains(r.stderr, "another flowg server writes its journal to "+dirs.backups) {
+		t.Fatalf("a second server on one catalog: want a refusal naming the catalog:\n%s", r)
+	}
+}
+
+// TestContinuous_FlagsAreChecked refuses bad --backup-continuous* values
+// before anything is opened.
+func TestContinuous_FlagsAreChecked(t *testing.T) {
+	t.Parallel()
+	dirs := newServerDirs(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--backup-continuous-interval", "1s"}, "add --backup-continuous"},
+		{[]string{"--backup-continuous", "--backup-continuous-interval", "1ms"}, "between 10ms and 1h"},
+		{[]string{"--backup-continuous", "--backup-continuous-max-buffer", "1KiB"}, "between 4KiB and 1TiB"},
+	} {
+		r := flowg(t, dirs.root, with([]string{"serve", "--auth-dir", dirs.auth, "--config-dir", dirs.config, "--log-dir", dirs.logs,
+			"--http-bind", "127.0.0.1:0", "--backup-dir", dirs.backups}, c.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Fatalf("serve %v: want exit code 2 and %q:\n%s", c.args, c.want, r)
+		}
+	}
+	if _, err := os.Stat(dirs.auth); !os.IsNotExist(err) {
+		t.Fatalf("a refused serve created %s (%v)", dirs.auth, err)
+	}
 }
