@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
 	"github.com/dgraph-io/badger/v4"
 	"github.com/flowg-backup/flowg/kv"
 )
@@ -115,7 +116,7 @@ func (c *Catalog) replay(ctx context.Context, ch chainState, at time.Time, work 
 		if !seg.from.Before(at) {
 			break
 		}
-		if err := applySegment(ctx, sdb, ch, seg, at, p); err != nil {
+		if err := applySegment(ctx, sdb, ch, seg, at, c.keys.Identities, p); err != nil {
 			return "", fmt.Errorf("%w; the newest instant the %s database can be restored to is %s", err, ch.Database, seg.from.Format(time.RFC3339Nano))
 		}
 	}
@@ -136,13 +137,13 @@ func (c *Catalog) replay(ctx context.Context, ch chainState, at time.Time, work 
 
 // applySegment checks a segment whole, finds the newest version it
 // captured by at, and writes its changes up to that version into db.
-func applySegment(ctx context.Context, db *badger.DB, ch chainState, seg segmentName, at time.Time, p *PointInTime) error {
+func applySegment(ctx context.Context, db *badger.DB, ch chainState, seg segmentName, at time.Time, ids []age.Identity, p *PointInTime) error {
 	path := filepath.Join(ch.dir, seg.String())
 	where := fmt.Sprintf("journal chain %s of %s, segment %s", ch.ID, ch.Database, seg)
 	cutoff := seg.upTo
 	if at.Before(seg.to) {
 		cutoff = seg.since
-		err := eachInSegment(ctx, path, ch.Database, seg, func(o *op, m *mark) error {
+		err := eachInSegment(ctx, path, ch.Database, seg, ids, func(o *op, m *mark) error {
 			if m != nil && !m.time.After(at) {
 				cutoff = max(cutoff, m.version)
 			}
@@ -151,12 +152,12 @@ func applySegment(ctx context.Context, db *badger.DB, ch chainState, seg segment
 		if err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
-	} else if err := eachInSegment(ctx, path, ch.Database, seg, func(*op, *mark) error { return nil }); err != nil {
+	} else if err := eachInSegment(ctx, path, ch.Database, seg, ids, func(*op, *mark) error { return nil }); err != nil {
 		return fmt.Errorf("%s: %w", where, err) // checked whole before it is applied
 	}
 	wb := db.NewWriteBatch()
 	defer wb.Cancel()
-	err := eachInSegment(ctx, path, ch.Database, seg, func(o *op, _ *mark) error {
+	err := eachInSegment(ctx, path, ch.Database, seg, ids, func(o *op, _ *mark) error {
 		if o == nil || o.version > cutoff {
 			return nil
 		}
@@ -180,8 +181,8 @@ func applySegment(ctx context.Context, db *badger.DB, ch chainState, seg segment
 }
 
 // eachInSegment reads a segment to its end, handing each change or mark to fn.
-func eachInSegment(ctx context.Context, path, db string, seg segmentName, fn func(*op, *mark) error) error {
-	sr, closeFn, err := openSegment(ctx, path, db, seg)
+func eachInSegment(ctx context.Context, path, db string, seg segmentName, ids []age.Identity, fn func(*op, *mark) error) error {
+	sr, closeFn, err := openSegment(path, db, seg, ids)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("%w: the segment is missing", ErrMissingFile)

@@ -1,7 +1,6 @@
 package backup
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
 	"github.com/dgraph-io/badger/v4/pb"
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -94,15 +94,22 @@ func parseSegmentName(name string) (segmentName, bool) {
 }
 
 // writeSegment writes one segment of database db into dir, durably: a
-// temporary file, fsync, rename, fsync of the directory. ops and marks are
-// sorted here.
-func writeSegment(dir, db string, name segmentName, ops []op, marks []mark, toolVersion string) error {
+// temporary file, fsync, rename, fsync of the directory; encrypted to
+// keys' recipients when there are any, as the catalog's sets are. ops and
+// marks are sorted here.
+func writeSegment(dir, db string, name segmentName, ops []op, marks []mark, toolVersion string, keys Keys) error {
 	tmp, err := os.CreateTemp(dir, ".tmp-*"+segmentExt)
 	if err != nil {
 		return fmt.Errorf("write journal segment: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
-	err = encodeSegment(tmp, db, name, ops, marks, toolVersion)
+	out, finish, err := encrypting(tmp, keys)
+	if err == nil {
+		err = encodeSegment(out, db, name, ops, marks, toolVersion)
+	}
+	if err == nil {
+		err = finish()
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -218,8 +225,12 @@ type segmentReader struct {
 	name segmentName
 }
 
-func openSegment(ctx context.Context, path, db string, name segmentName) (*segmentReader, func(), error) {
-	f, size, err := openFile(path)
+func openSegment(path, db string, name segmentName, ids []age.Identity) (*segmentReader, func(), error) {
+	stored, size, err := openFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, size, err := plain(stored, size, ids)
 	if err != nil {
 		return nil, nil, err
 	}

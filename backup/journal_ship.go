@@ -274,7 +274,7 @@ func (j *dbJournal) ship(final bool) error {
 	if name.to.Before(name.from) {
 		name.to = name.from // the clock went back
 	}
-	if err := writeSegment(j.chainDir, string(j.name), name, d.ops, d.marks, j.opts.ToolVersion); err != nil {
+	if err := writeSegment(j.chainDir, string(j.name), name, d.ops, d.marks, j.opts.ToolVersion, j.cat.keys); err != nil {
 		j.carry = drained{ops: d.ops, marks: d.marks}
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/dgraph-io/badger/v4"
 	"github.com/flowg-backup/flowg/kv"
 )
@@ -21,6 +22,7 @@ type journalFixture struct {
 	catalog string
 	store   *kv.Store
 	cont    *Continuous
+	keys    Keys
 }
 
 func newJournalFixture(t *testing.T) *journalFixture {
@@ -42,7 +44,7 @@ func (f *journalFixture) start(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.store = store
-	cont, err := StartContinuous(t.Context(), OpenCatalog(f.catalog), store, ContinuousOptions{Interval: 40 * time.Millisecond})
+	cont, err := StartContinuous(t.Context(), OpenCatalog(f.catalog).WithKeys(f.keys), store, ContinuousOptions{Interval: 40 * time.Millisecond})
 	if err != nil {
 		store.Close()
 		f.store = nil
@@ -96,7 +98,12 @@ func between() time.Time {
 // keys and values, "key=value" sorted.
 func restoredAt(t *testing.T, catalog string, at time.Time, latest bool) ([]string, PointInTime, error) {
 	t.Helper()
-	open, cleanup, p, err := OpenCatalog(catalog).RestorableAt(t.Context(), string(kv.Config), at, latest, t.TempDir())
+	return restoredWith(t, OpenCatalog(catalog), at, latest)
+}
+
+func restoredWith(t *testing.T, cat *Catalog, at time.Time, latest bool) ([]string, PointInTime, error) {
+	t.Helper()
+	open, cleanup, p, err := cat.RestorableAt(t.Context(), string(kv.Config), at, latest, t.TempDir())
 	if err != nil {
 		return nil, p, err
 	}
@@ -320,5 +327,43 @@ func TestJournal_CaptureOverflowStartsANewChainWithoutBlockingWrites(t *testing.
 	got, _, err := restoredAt(t, catalog, time.Time{}, true)
 	if err != nil || len(got) != 20 {
 		t.Fatalf("latest after the overflow holds %d keys, %v; want all 20", len(got), err)
+	}
+}
+
+func TestJournal_SegmentsOfAnEncryptedCatalogAreEncrypted(t *testing.T) {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	f := &journalFixture{
+		dirs:    kv.Dirs{Auth: filepath.Join(root, "auth"), Config: filepath.Join(root, "config"), Logs: filepath.Join(root, "logs")},
+		catalog: filepath.Join(root, "catalog"),
+		keys:    Keys{Recipients: []age.Recipient{id.Recipient()}, Identities: []age.Identity{id}},
+	}
+	f.start(t)
+	f.update(t, set("secret", "in-clear-nowhere"))
+	time.Sleep(100 * time.Millisecond)
+	f.stop(t)
+	segs := segments(t, f.catalog)
+	if len(segs) == 0 {
+		t.Fatal("no segment written")
+	}
+	for _, s := range segs {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "in-clear-nowhere") || !strings.HasPrefix(string(b), ageMagic) {
+			t.Fatalf("segment %s is not encrypted", s)
+		}
+	}
+	got, _, err := restoredWith(t, OpenCatalog(f.catalog).WithKeys(f.keys), time.Time{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireState(t, "latest with the identity", got, []string{"secret=in-clear-nowhere"})
+	if _, _, err := restoredAt(t, f.catalog, time.Time{}, true); !errors.Is(err, ErrEncrypted) {
+		t.Fatalf("restore without the identity: %v, want ErrEncrypted", err)
 	}
 }
