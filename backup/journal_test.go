@@ -266,6 +266,15 @@ func TestJournal_DamagedOrMissingSegmentIsRefusedNamingTheNewestInstant(t *testi
 	if got, _, err := restoredAt(t, f.catalog, segNameOf(t, withB).from, false); err != nil || strings.Join(got, " ") != "a=1" {
 		t.Fatalf("restore before the truncated segment: %q, %v", got, err)
 	}
+	windows, err := OpenCatalog(f.catalog).JournalWindows(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range windows {
+		if w.Database == string(kv.Config) && (!strings.Contains(w.Problem, "truncated") || !w.To.Equal(segNameOf(t, withB).from) || w.Verified) {
+			t.Fatalf("the verified window of config after a truncated segment: %+v", w)
+		}
+	}
 	// Missing: the chain stops before the gap, and names it.
 	if err := os.Remove(withB); err != nil {
 		t.Fatal(err)

@@ -93,7 +93,13 @@ func TestContinuous_RestoreAtAnInstantBetweenTwoBatches(t *testing.T) {
 	}
 	s2.stop(t)
 
-	// A truncated segment: a restore past it is refused and writes nothing.
+	if r := mustFlowg(t, dirs.root, "admin", "backups", "journal", "--backup-dir", dirs.backups, "--verify"); strings.Count(r.stdout, "problem") > 0 ||
+		!strings.Contains(r.stdout, "config") || !strings.Contains(r.stdout, "logs") || !strings.Contains(r.stdout, "auth") {
+		t.Fatalf("admin backups journal --verify: want a window of every database and no problem:\n%s", r)
+	}
+
+	// A truncated segment: verify names it; a restore past it is refused
+	// and writes nothing.
 	seg := newestSegmentWithChanges(t, filepath.Join(dirs.backups, "journal", "config"))
 	st, err := os.Stat(seg)
 	if err != nil {
@@ -101,6 +107,10 @@ func TestContinuous_RestoreAtAnInstantBetweenTwoBatches(t *testing.T) {
 	}
 	if err := os.Truncate(seg, st.Size()-7); err != nil {
 		t.Fatal(err)
+	}
+	if r := flowg(t, dirs.root, "admin", "backups", "journal", "--backup-dir", dirs.backups, "--verify"); r.code != 1 ||
+		!strings.Contains(r.stdout, "problem: segment "+filepath.Base(seg)) || !strings.Contains(r.stderr, "truncated") {
+		t.Fatalf("admin backups journal --verify after a truncated segment: want exit 1 naming it:\n%s", r)
 	}
 	refused := newServerDirs(t)
 	r = restoreAt(t, dirs.backups, refused, "latest", "--only", "config")
