@@ -55,7 +55,7 @@ func (c *Catalog) RestorableAt(ctx context.Context, db string, at time.Time, lat
 	if latest {
 		at = ch.end()
 	}
-	p.Instant, p.Chain, p.BaseSet = at.UTC(), ch.ID, ch.BaseSet
+	p.Instant, p.Chain = at.UTC(), ch.ID
 	work, err := os.MkdirTemp(tmpDir, "flowg-at-")
 	if err != nil {
 		return nil, nil, p, fmt.Errorf("rebuild %s at %s: %w", db, at.Format(time.RFC3339Nano), err)
@@ -93,10 +93,13 @@ func pickChain(chains []chainState, db string, at time.Time, latest bool) (chain
 	return chainState{}, fmt.Errorf("%w: %s", ErrNotCovered, msg)
 }
 
-// replay rebuilds the chain's base set in a scratch database in work,
-// applies the journal up to at and dumps the result into a file in work.
+// replay rebuilds the state at at in a scratch database in work, from the
+// newest set the chain can start from (see baseFor) and the segments after
+// it, and dumps the result into a file in work.
 func (c *Catalog) replay(ctx context.Context, ch chainState, at time.Time, work string, p *PointInTime) (string, error) {
-	base, done, err := c.Restorable(ctx, ch.BaseSet, ch.Database, work)
+	baseID, baseTs := c.baseFor(ch, at)
+	p.BaseSet = baseID
+	base, done, err := c.Restorable(ctx, baseID, ch.Database, work)
 	if err != nil {
 		return "", fmt.Errorf("journal chain %s of %s: its base set: %w", ch.ID, ch.Database, err)
 	}
@@ -104,19 +107,22 @@ func (c *Catalog) replay(ctx context.Context, ch chainState, at time.Time, work 
 	_, err = BuildWipeFrom(ctx, scratch, base, RestoreOptions{Database: ch.Database})
 	done()
 	if err != nil {
-		return "", fmt.Errorf("journal chain %s of %s: base set %s: %w", ch.ID, ch.Database, ch.BaseSet, err)
+		return "", fmt.Errorf("journal chain %s of %s: base set %s: %w", ch.ID, ch.Database, baseID, err)
 	}
 	sdb, err := kv.Open(scratch, kv.OpenOptions{})
 	if err != nil {
 		return "", err
 	}
 	defer sdb.Close()
-	p.Version = ch.BaseReadTs
+	p.Version = baseTs
 	for _, seg := range ch.segs {
 		if !seg.from.Before(at) {
 			break
 		}
-		if err := applySegment(ctx, sdb, ch, seg, at, c.keys.Identities, p); err != nil {
+		if seg.upTo <= baseTs {
+			continue // all in the base set
+		}
+		if err := applySegment(ctx, sdb, ch, seg, at, baseTs, c.keys.Identities, p); err != nil {
 			return "", fmt.Errorf("%w; the newest instant the %s database can be restored to is %s", err, ch.Database, seg.from.Format(time.RFC3339Nano))
 		}
 	}
@@ -135,9 +141,38 @@ func (c *Catalog) replay(ctx context.Context, ch chainState, at time.Time, work 
 	return out, nil
 }
 
+// baseFor returns the set a restore of chain ch to at starts from, and its
+// read timestamp: the usable set of the chain's database, in its epoch,
+// read at the newest version that is both at or above the chain's base and
+// surely captured by at (at or below the first version of the segment
+// holding at), so fewer segments are replayed; the chain's base set when
+// there is none.
+func (c *Catalog) baseFor(ch chainState, at time.Time) (string, uint64) {
+	limit := ch.upTo()
+	for _, seg := range ch.segs {
+		if at.Before(seg.to) {
+			limit = seg.since
+			break
+		}
+	}
+	id, ts := ch.BaseSet, ch.BaseReadTs
+	sets, err := c.List()
+	if err != nil {
+		return id, ts
+	}
+	for _, s := range sets {
+		entry, ok := s.Databases[ch.Database]
+		if ok && usable(s) && entry.Format != FormatBadger && entry.Epoch == ch.Epoch &&
+			entry.ReadTs > ts && entry.ReadTs <= limit && !entry.Created.After(at) {
+			id, ts = s.ID, entry.ReadTs
+		}
+	}
+	return id, ts
+}
+
 // applySegment checks a segment whole, finds the newest version it
 // captured by at, and writes its changes up to that version into db.
-func applySegment(ctx context.Context, db *badger.DB, ch chainState, seg segmentName, at time.Time, ids []age.Identity, p *PointInTime) error {
+func applySegment(ctx context.Context, db *badger.DB, ch chainState, seg segmentName, at time.Time, baseTs uint64, ids []age.Identity, p *PointInTime) error {
 	path := filepath.Join(ch.dir, seg.String())
 	where := fmt.Sprintf("journal chain %s of %s, segment %s", ch.ID, ch.Database, seg)
 	cutoff := seg.upTo
@@ -158,7 +193,7 @@ func applySegment(ctx context.Context, db *badger.DB, ch chainState, seg segment
 	wb := db.NewWriteBatch()
 	defer wb.Cancel()
 	err := eachInSegment(ctx, path, ch.Database, seg, ids, func(o *op, _ *mark) error {
-		if o == nil || o.version > cutoff {
+		if o == nil || o.version > cutoff || o.version <= baseTs {
 			return nil
 		}
 		p.Changes++

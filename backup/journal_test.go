@@ -376,3 +376,43 @@ func TestJournal_SegmentsOfAnEncryptedCatalogAreEncrypted(t *testing.T) {
 		t.Fatalf("restore without the identity: %v, want ErrEncrypted", err)
 	}
 }
+
+func TestJournal_RestoreStartsFromTheNewestSetItCan(t *testing.T) {
+	f := newJournalFixture(t)
+	f.update(t, set("a", "1"))
+	time.Sleep(150 * time.Millisecond)
+	db, release, err := f.store.Acquire(kv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := OpenCatalog(f.catalog).Create(t.Context(), []Source{{Name: string(kv.Config), DB: db}}, SetOptions{})
+	release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(150 * time.Millisecond)
+	f.update(t, set("b", "2"))
+	f.update(t, delKey("a"))
+	f.stop(t)
+	// The segment that wrote a is before the set: damaged, it is not needed.
+	var before string
+	for _, s := range segments(t, f.catalog) {
+		if segNameOf(t, s).upTo <= m.Databases[string(kv.Config)].ReadTs {
+			before = s
+		}
+	}
+	if before == "" {
+		t.Fatal("no segment before the set")
+	}
+	if err := os.Truncate(before, 20); err != nil {
+		t.Fatal(err)
+	}
+	got, p, err := restoredAt(t, f.catalog, time.Time{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireState(t, "latest", got, []string{"b=2"})
+	if p.BaseSet != m.ID {
+		t.Fatalf("the restore started from set %s, want the newer set %s", p.BaseSet, m.ID)
+	}
+}
