@@ -1,12 +1,14 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -30,6 +32,10 @@ type PointInTime struct {
 	Segments int       `json:"segments"` // segments applied over the base set
 	Changes  uint64    `json:"changes"`  // writes and deletes applied
 	Version  uint64    `json:"version"`  // the newest version applied
+	// Deleted lists, sorted, the keys deleted between the base set and the
+	// instant: what a merge of the state at the instant must delete.
+	Deleted [][]byte `json:"-"`
+	deleted map[string]bool
 }
 
 // RestorableAt returns an Opener for a flowg file of database db as it was
@@ -114,7 +120,7 @@ func (c *Catalog) replay(ctx context.Context, ch chainState, at time.Time, work 
 		return "", err
 	}
 	defer sdb.Close()
-	p.Version = baseTs
+	p.Version, p.deleted = baseTs, map[string]bool{}
 	for _, seg := range ch.segs {
 		if !seg.from.Before(at) {
 			break
@@ -125,6 +131,9 @@ func (c *Catalog) replay(ctx context.Context, ch chainState, at time.Time, work 
 		if err := applySegment(ctx, sdb, ch, seg, at, baseTs, c.keys.Identities, p); err != nil {
 			return "", fmt.Errorf("%w; the newest instant the %s database can be restored to is %s", err, ch.Database, seg.from.Format(time.RFC3339Nano))
 		}
+	}
+	if p.Deleted, err = stillDeleted(sdb, p.deleted); err != nil {
+		return "", err
 	}
 	out := filepath.Join(work, FileName(ch.Database))
 	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -198,6 +207,7 @@ func applySegment(ctx context.Context, db *badger.DB, ch chainState, seg segment
 		}
 		p.Changes++
 		if o.deleted {
+			p.deleted[string(o.key)] = true
 			return wb.Delete(append([]byte(nil), o.key...))
 		}
 		e := badger.NewEntry(append([]byte(nil), o.key...), append([]byte(nil), o.value...)).WithMeta(o.userMeta)
@@ -240,4 +250,52 @@ func eachInSegment(ctx context.Context, path, db string, seg segmentName, ids []
 			return err
 		}
 	}
+}
+
+// stillDeleted returns, sorted, the keys of deleted that db does not hold.
+func stillDeleted(db *badger.DB, deleted map[string]bool) ([][]byte, error) {
+	var out [][]byte
+	err := db.View(func(txn *badger.Txn) error {
+		for key := range deleted {
+			_, err := txn.Get([]byte(key))
+			switch {
+			case errors.Is(err, badger.ErrKeyNotFound):
+				out = append(out, []byte(key))
+			case err != nil:
+				return err
+			}
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i], out[j]) < 0 })
+	return out, err
+}
+
+// DeleteKeys deletes keys from db (a merge restore --at: the keys deleted
+// between the base set and the instant) and returns how many it held.
+func DeleteKeys(db *badger.DB, keys [][]byte) (int, error) {
+	held := 0
+	wb := db.NewWriteBatch()
+	defer wb.Cancel()
+	err := db.View(func(txn *badger.Txn) error {
+		for _, key := range keys {
+			if _, err := txn.Get(key); errors.Is(err, badger.ErrKeyNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			held++
+			if err := wb.Delete(key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = wb.Flush()
+	}
+	if err != nil {
+		return held, fmt.Errorf("delete the keys deleted before the instant: %w", err)
+	}
+	return held, nil
 }

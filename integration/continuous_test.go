@@ -262,3 +262,50 @@ func TestContinuous_FlagsAreChecked(t *testing.T) {
 		t.Fatalf("a refused serve created %s (%v)", dirs.auth, err)
 	}
 }
+
+// TestContinuous_MergeAtWritesTheStateAndDeletesWhatWasDeleted merges the
+// config database as it was at the journal's latest instant into another
+// server's populated database: keys of that state are written, keys deleted
+// between the base set and the instant are deleted, keys the chain never
+// held are kept; a safety snapshot comes first.
+func TestContinuous_MergeAtWritesTheStateAndDeletesWhatWasDeleted(t *testing.T) {
+	requirePrograms(t, "curl")
+	t.Parallel()
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs, continuousFlags...)
+	root := s.rootJWT(t)
+	s.putDoc(t, root, "/api/v1/pipelines/deleted", `{"v":"deleted later"}`)
+	s.putDoc(t, root, "/api/v1/pipelines/changed", `{"v":1}`)
+	pause()
+	s.must(t, http.StatusOK, http.MethodDelete, "/api/v1/pipelines/deleted", root, nil)
+	s.putDoc(t, root, "/api/v1/pipelines/changed", `{"v":2}`)
+	s.putDoc(t, root, "/api/v1/pipelines/added", `{"v":"added"}`)
+	s.stop(t)
+
+	other := newServerDirs(t)
+	o := startServer(t, other)
+	oroot := o.rootJWT(t)
+	o.putDoc(t, oroot, "/api/v1/pipelines/deleted", `{"v":"the other server's"}`)
+	o.putDoc(t, oroot, "/api/v1/pipelines/changed", `{"v":"the other server's"}`)
+	o.putDoc(t, oroot, "/api/v1/pipelines/local-only", `{"v":"never in the journal"}`)
+	o.stop(t)
+
+	r := flowg(t, other.root, "admin", "restore", "--config-dir", other.config, "--only", "config", "--backup-dir", dirs.backups,
+		"--at", "latest", "--catalog-dir", other.backups)
+	if r.code != 0 || !strings.Contains(r.stdout, "merged from the journal of") || !strings.Contains(r.stdout, "1 keys deleted before the instant removed") ||
+		!strings.Contains(r.stderr, "safety snapshot of config") {
+		t.Fatalf("merge --at latest: want exit 0, a safety snapshot and the deleted key removed:\n%s", r)
+	}
+	o = startServer(t, other)
+	oroot = o.rootJWT(t)
+	o.must(t, http.StatusNotFound, http.MethodGet, "/api/v1/pipelines/deleted", oroot, nil)
+	for path, want := range map[string]string{
+		"/api/v1/pipelines/changed":    `{"v":2}`,
+		"/api/v1/pipelines/added":      `{"v":"added"}`,
+		"/api/v1/pipelines/local-only": `{"v":"never in the journal"}`,
+	} {
+		if got := o.must(t, http.StatusOK, http.MethodGet, path, oroot, nil); !jsonEqual(got.body, want) {
+			t.Fatalf("GET %s after merge --at: %s, want %s", path, got.body, want)
+		}
+	}
+}
