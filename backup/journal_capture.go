@@ -48,6 +48,7 @@ func (c *capture) take(list *badger.KVList) error {
 	at := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	added := false
 	for _, kv := range list.Kv {
 		if c.first == 0 {
 			c.first = kv.Version
@@ -67,11 +68,25 @@ func (c *capture) take(list *badger.KVList) error {
 			continue
 		}
 		c.ops = append(c.ops, op{key: kv.Key, value: kv.Value, userMeta: userMetaOf(kv.Meta), expiresAt: kv.ExpiresAt, version: kv.Version})
+		added = true
 	}
-	if !c.overflow && len(list.Kv) > 0 {
+	// Commits of flowg's and Badger's own keys change no data: they need
+	// no time mark (the segment's version range still covers them).
+	if !c.overflow && added {
 		c.marks = append(c.marks, mark{version: c.newest, time: at})
 	}
 	return nil
+}
+
+// oldest is when the oldest change in the buffer was captured (zero when
+// it holds none).
+func (c *capture) oldest() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.marks) == 0 {
+		return time.Time{}
+	}
+	return c.marks[0].time
 }
 
 // drained is what the buffer held at one instant.

@@ -155,3 +155,25 @@ func (c *Catalog) localDir() (string, bool) {
 	s, ok := c.store.(localStore)
 	return s.dir, ok
 }
+
+// ContinuousStatus is where one database's journal stands, for metrics:
+// the lag is time.Since(OldestUnshipped) when that is set, else 0.
+type ContinuousStatus struct {
+	Database string
+	Chain    string
+	// LastShipped is the instant up to which the journal covers the
+	// database (advanced by watermarks too).
+	LastShipped time.Time
+	// OldestUnshipped is when the oldest change not yet in a segment was
+	// captured; zero when every captured change was shipped.
+	OldestUnshipped time.Time
+}
+
+// Status reports each database's journal.
+func (c *Continuous) Status() []ContinuousStatus {
+	out := make([]ContinuousStatus, 0, len(c.journals))
+	for _, j := range c.journals {
+		out = append(out, j.status())
+	}
+	return out
+}

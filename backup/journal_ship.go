@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -35,6 +36,22 @@ type dbJournal struct {
 	reason    string // why the next chain starts (see openJournal)
 	// carry holds changes whose segment could not be written, for the next.
 	carry drained
+
+	mu          sync.Mutex // guards what status reads
+	lastShipped time.Time
+	carriedAt   time.Time // when the oldest carried change was captured
+}
+
+// status reports the journal for metrics; safe from any goroutine.
+func (j *dbJournal) status() ContinuousStatus {
+	j.mu.Lock()
+	st := ContinuousStatus{Database: string(j.name), Chain: j.chainID, LastShipped: j.lastShipped, OldestUnshipped: j.carriedAt}
+	cp := j.cap
+	j.mu.Unlock()
+	if oldest := cp.oldest(); !oldest.IsZero() && (st.OldestUnshipped.IsZero() || oldest.Before(st.OldestUnshipped)) {
+		st.OldestUnshipped = oldest
+	}
+	return st
 }
 
 // openJournal subscribes to database name and decides whether its newest
@@ -81,7 +98,7 @@ func openJournal(ctx context.Context, cat *Catalog, catDir string, store *kv.Sto
 	case at > last.upTo():
 		reason = fmt.Sprintf("the database changed while the server was stopped (versions %d to %d: offline commands, or commits a crash kept from being shipped)", last.upTo()+1, at)
 	default:
-		j.chainDir, j.chainID = last.dir, last.ID
+		j.chainDir, j.chainID, j.lastShipped = last.dir, last.ID, last.end()
 		j.seq, j.since, j.from = uint64(len(last.segs)), last.upTo(), last.end()
 		j.lastWrite = time.Now()
 		j.log.Info("continuous backup: journal continues", "chain", last.ID, "segments", len(last.segs), "version", j.since)
@@ -159,7 +176,9 @@ func (j *dbJournal) startChain(base Manifest, started time.Time, reason string) 
 	if err := writeChainInfo(dir, info); err != nil {
 		return err
 	}
-	j.chainDir, j.chainID = dir, info.ID
+	j.mu.Lock()
+	j.chainDir, j.chainID, j.lastShipped, j.carriedAt = dir, info.ID, info.Started, time.Time{}
+	j.mu.Unlock()
 	j.seq, j.since, j.from, j.lastWrite = 0, info.BaseReadTs, info.Started, time.Now()
 	j.carry = drained{}
 	j.log.Info("continuous backup: new journal chain", "chain", info.ID, "base_set", base.ID, "version", info.BaseReadTs, "reason", reason)
@@ -227,7 +246,9 @@ func (j *dbJournal) resubscribe() error {
 	}
 	// The resolver of the closed database is dropped, not closed: its
 	// read transactions died with it.
+	j.mu.Lock()
 	j.db, j.cap, j.res, j.subDone, j.dbGone = db, cp, res, done, false
+	j.mu.Unlock()
 	return newChains(context.Background(), j.cat, []*dbJournal{j}, "the database was replaced by a wipe restore: its versions start over", j.opts)
 }
 
@@ -276,10 +297,18 @@ func (j *dbJournal) ship(final bool) error {
 	}
 	if err := writeSegment(j.chainDir, string(j.name), name, d.ops, d.marks, j.opts.ToolVersion, j.cat.keys); err != nil {
 		j.carry = drained{ops: d.ops, marks: d.marks}
+		j.mu.Lock()
+		if j.carriedAt.IsZero() && len(d.marks) > 0 {
+			j.carriedAt = d.marks[0].time
+		}
+		j.mu.Unlock()
 		return err
 	}
 	j.carry = drained{}
 	j.seq, j.since, j.from, j.lastWrite = name.seq, name.upTo, name.to, time.Now()
+	j.mu.Lock()
+	j.lastShipped, j.carriedAt = name.to, time.Time{}
+	j.mu.Unlock()
 	return nil
 }
 

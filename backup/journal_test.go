@@ -416,3 +416,46 @@ func TestJournal_RestoreStartsFromTheNewestSetItCan(t *testing.T) {
 		t.Fatalf("the restore started from set %s, want the newer set %s", p.BaseSet, m.ID)
 	}
 }
+
+func TestJournal_IdleDatabaseWritesWatermarksAndStatusShowsTheLag(t *testing.T) {
+	root := t.TempDir()
+	dirs := kv.Dirs{Auth: filepath.Join(root, "auth"), Config: filepath.Join(root, "config"), Logs: filepath.Join(root, "logs")}
+	store, err := kv.OpenStore(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	catalog := filepath.Join(root, "catalog")
+	cont, err := StartContinuous(t.Context(), OpenCatalog(catalog), store, ContinuousOptions{Interval: 30 * time.Millisecond, Watermark: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(450 * time.Millisecond)
+	for _, st := range cont.Status() {
+		if since := time.Since(st.LastShipped); since > 250*time.Millisecond || !st.OldestUnshipped.IsZero() {
+			t.Fatalf("an idle %s journal last shipped %s ago (oldest unshipped %v); want a watermark every 100ms", st.Database, since, st.OldestUnshipped)
+		}
+	}
+	cont.Stop()
+	if segs := segments(t, catalog); len(segs) < 3 {
+		t.Fatalf("an idle database wrote %d watermarks in 450ms, want at least 3", len(segs))
+	}
+
+	// A change not shipped yet shows as lag.
+	cont, err = StartContinuous(t.Context(), OpenCatalog(catalog), store, ContinuousOptions{Interval: time.Hour, Watermark: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cont.Stop()
+	db, release, _ := store.Acquire(kv.Config)
+	if err := db.Update(set("k", "v")); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	time.Sleep(50 * time.Millisecond)
+	for _, st := range cont.Status() {
+		if lagging := !st.OldestUnshipped.IsZero(); lagging != (st.Database == string(kv.Config)) {
+			t.Fatalf("status of %s: oldest unshipped change %v", st.Database, st.OldestUnshipped)
+		}
+	}
+}
