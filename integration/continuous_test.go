@@ -309,3 +309,26 @@ func TestContinuous_MergeAtWritesTheStateAndDeletesWhatWasDeleted(t *testing.T) 
 		}
 	}
 }
+
+// TestContinuous_MetricsShowTheLagAndTheLastShippedInstant reads the two
+// continuous backup metrics of every database after a write was shipped.
+func TestContinuous_MetricsShowTheLagAndTheLastShippedInstant(t *testing.T) {
+	requirePrograms(t, "curl")
+	t.Parallel()
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs, continuousFlags...)
+	s.putDoc(t, s.rootJWT(t), "/api/v1/pipelines/p", `{"v":1}`)
+	written := time.Now()
+	time.Sleep(600 * time.Millisecond)
+	if lag := metric(t, s, "flowg_backup_continuous_lag_seconds", "config"); lag != 0 {
+		t.Fatalf("config's lag is %gs 600ms after its last write, with an interval of 200ms", lag)
+	}
+	if shipped := metric(t, s, "flowg_backup_continuous_last_shipped_timestamp_seconds", "config"); shipped < unixOf(written) {
+		t.Fatalf("config was last shipped at %g, before its last write at %g", shipped, unixOf(written))
+	}
+	for _, db := range []string{"auth", "logs"} {
+		if shipped := metric(t, s, "flowg_backup_continuous_last_shipped_timestamp_seconds", db); shipped <= 0 {
+			t.Fatalf("%s has no last shipped instant: %g", db, shipped)
+		}
+	}
+}

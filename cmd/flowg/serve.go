@@ -192,7 +192,7 @@ func serve(c *cli.Context) error {
 	if err := bootstrapRoot(store, c.String("root-password"), errOut, logger); err != nil {
 		return opError{op: "serve", err: fmt.Errorf("bootstrap root user: %w", err), safe: "the databases were opened and closed"}
 	}
-	stopContinuous, err := startContinuous(c, continuous, cat, store, logger)
+	cont, stopContinuous, err := startContinuous(c, continuous, cat, store, logger)
 	if err != nil {
 		return err
 	}
@@ -210,6 +210,9 @@ func serve(c *cli.Context) error {
 		Retention:       plan.retention,
 		MaxChain:        plan.fullEvery,
 	})
+	if err := exposeContinuous(srv, cont); err != nil {
+		return opError{op: "serve", err: err, safe: "nothing was served"}
+	}
 	sched, err := startBackupSchedule(srv, plan, logger)
 	if err != nil {
 		return opError{op: "serve", err: err, safe: "nothing was written"}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/httpapi"
 	"github.com/flowg-backup/flowg/kv"
 	"github.com/urfave/cli/v2"
 )
@@ -44,20 +45,29 @@ func continuousFrom(c *cli.Context, fullEvery int) (*backup.ContinuousOptions, e
 }
 
 // startContinuous starts continuous backup of store into cat, before the
-// server accepts writes; stop ships the last commits and a watermark.
-func startContinuous(c *cli.Context, opts *backup.ContinuousOptions, cat *backup.Catalog, store *kv.Store, logger *slog.Logger) (stop func(), err error) {
+// server accepts writes (nil when it is off); stop ships the last commits
+// and a watermark.
+func startContinuous(c *cli.Context, opts *backup.ContinuousOptions, cat *backup.Catalog, store *kv.Store, logger *slog.Logger) (cont *backup.Continuous, stop func(), err error) {
 	if opts == nil {
-		return func() {}, nil
+		return nil, func() {}, nil
 	}
 	opts.Logger = logger.With("job", "continuous-backup")
-	cont, err := backup.StartContinuous(c.Context, cat, store, *opts)
+	cont, err = backup.StartContinuous(c.Context, cat, store, *opts)
 	if err != nil {
-		return nil, opError{op: "serve", err: err, safe: "the databases were opened and closed; nothing was served",
+		return nil, nil, opError{op: "serve", err: err, safe: "the databases were opened and closed; nothing was served",
 			next: "give --backup-continuous a local --backup-dir (an s3:// catalog is not supported yet), or drop --backup-continuous"}
 	}
 	logger.Info("continuous backup started", "backup_dir", cat.Dir(), "interval", opts.Interval, "max_buffer", opts.MaxBuffer)
-	return func() {
+	return cont, func() {
 		cont.Stop()
 		logger.Info("continuous backup stopped: the last commits and a watermark were written")
 	}, nil
+}
+
+// exposeContinuous adds the journal's lag metrics to the server's /metrics.
+func exposeContinuous(srv *httpapi.Server, cont *backup.Continuous) error {
+	if cont == nil {
+		return nil
+	}
+	return srv.ExposeContinuous(cont.Status)
 }
