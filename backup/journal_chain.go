@@ -58,6 +58,14 @@ func (c chainState) end() time.Time {
 	return c.segs[len(c.segs)-1].to
 }
 
+// lastSeq is the sequence number of the chain's newest segment (0: none).
+func (c chainState) lastSeq() uint64 {
+	if len(c.segs) == 0 {
+		return 0
+	}
+	return c.segs[len(c.segs)-1].last
+}
+
 func (c chainState) upTo() uint64 {
 	if len(c.segs) == 0 {
 		return c.BaseReadTs
@@ -116,15 +124,25 @@ func readChain(dir string) (chainState, error) {
 			segs = append(segs, s)
 		}
 	}
-	sort.Slice(segs, func(i, j int) bool { return segs[i].seq < segs[j].seq })
-	since, from := c.BaseReadTs, c.Started
-	for i, s := range segs {
-		if s.seq != uint64(i+1) || s.since != since || !s.from.Equal(from) {
-			c.problem = fmt.Sprintf("a gap after segment %d (versions up to %d, %s): the next segment is %s", i, since, from.Format(time.RFC3339Nano), s)
+	// A compacted segment comes before the segments it holds, which a
+	// compaction interrupted before it removed them may have left.
+	sort.Slice(segs, func(i, j int) bool {
+		if segs[i].seq != segs[j].seq {
+			return segs[i].seq < segs[j].seq
+		}
+		return segs[i].last > segs[j].last
+	})
+	next, since, from := uint64(1), c.BaseReadTs, c.Started
+	for _, s := range segs {
+		if s.last < next {
+			continue // held by a compacted segment already taken
+		}
+		if s.seq != next || s.since != since || !s.from.Equal(from) {
+			c.problem = fmt.Sprintf("a gap after segment %d (versions up to %d, %s): the next segment is %s", next-1, since, from.Format(time.RFC3339Nano), s)
 			break
 		}
 		c.segs = append(c.segs, s)
-		since, from = s.upTo, s.to
+		next, since, from = s.last+1, s.upTo, s.to
 	}
 	return c, nil
 }

@@ -21,6 +21,8 @@ const (
 	DefaultContinuousInterval  = time.Second
 	DefaultContinuousWatermark = time.Minute
 	DefaultContinuousMaxBuffer = 64 << 20
+	// DefaultContinuousCompactAfter is the age at which segments are merged.
+	DefaultContinuousCompactAfter = 10 * time.Minute
 )
 
 // ErrContinuousTarget is returned when continuous backup is asked of a
@@ -42,6 +44,9 @@ type ContinuousOptions struct {
 	// it the capture drops them and the database's journal starts a new
 	// chain from a new set rather than slow its writes down.
 	MaxBuffer int64
+	// CompactAfter is the age at which segments are merged into larger ones
+	// (see journal_compact.go); 0 is the default, below 0 never.
+	CompactAfter time.Duration
 	// MaxChain is passed to the incremental sets a new chain starts from.
 	MaxChain    int
 	ToolVersion string
@@ -54,6 +59,9 @@ func (o *ContinuousOptions) defaults() {
 	}
 	if o.Watermark <= 0 {
 		o.Watermark = DefaultContinuousWatermark
+	}
+	if o.CompactAfter == 0 {
+		o.CompactAfter = DefaultContinuousCompactAfter
 	}
 	if o.MaxBuffer <= 0 {
 		o.MaxBuffer = DefaultContinuousMaxBuffer

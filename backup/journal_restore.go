@@ -67,6 +67,17 @@ func (c *Catalog) RestorableAt(ctx context.Context, db string, at time.Time, lat
 		return nil, nil, p, fmt.Errorf("rebuild %s at %s: %w", db, at.Format(time.RFC3339Nano), err)
 	}
 	path, err := c.replay(ctx, ch, at, work, &p)
+	if errors.Is(err, ErrMissingFile) {
+		// A compaction may have merged segments since they were listed:
+		// list the chain again, once.
+		if again, rerr := readChain(ch.dir); rerr == nil {
+			os.RemoveAll(work)
+			if work, err = os.MkdirTemp(tmpDir, "flowg-at-"); err == nil {
+				p.Segments, p.Changes = 0, 0
+				path, err = c.replay(ctx, again, at, work, &p)
+			}
+		}
+	}
 	if err != nil {
 		os.RemoveAll(work)
 		return nil, nil, p, err

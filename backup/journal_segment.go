@@ -34,7 +34,9 @@ import (
 //
 // A segment is named <seq>-<since>-<upTo>-<from>-<to>.seg: its sequence
 // number in the chain (from 1), the version range (since, upTo] in hex and
-// the time range (from, to] it covers, so a gap shows in the names alone.
+// the time range (from, to] it covers, so a gap shows in the names alone. A
+// compacted segment, which holds the records of segments seq to last in
+// order, is named <seq>_<last>-<since>-<upTo>-<from>-<to>.seg.
 const segmentExt = ".seg"
 
 // journalTimeLayout is how segment names write an instant (UTC).
@@ -60,13 +62,18 @@ type mark struct {
 // segmentName describes a segment from its file name.
 type segmentName struct {
 	seq      uint64
+	last     uint64 // the last sequence number it holds: seq, unless compacted
 	since    uint64
 	upTo     uint64
 	from, to time.Time
 }
 
 func (s segmentName) String() string {
-	return fmt.Sprintf("%08d-%016x-%016x-%s-%s%s", s.seq, s.since, s.upTo,
+	seqs := fmt.Sprintf("%08d", s.seq)
+	if s.last > s.seq {
+		seqs += fmt.Sprintf("_%08d", s.last)
+	}
+	return fmt.Sprintf("%s-%016x-%016x-%s-%s%s", seqs, s.since, s.upTo,
 		s.from.UTC().Format(journalTimeLayout), s.to.UTC().Format(journalTimeLayout), segmentExt)
 }
 
@@ -82,7 +89,15 @@ func parseSegmentName(name string) (segmentName, bool) {
 	}
 	var s segmentName
 	var err1, err2, err3, err4, err5 error
-	s.seq, err1 = strconv.ParseUint(parts[0], 10, 64)
+	first, last, compacted := strings.Cut(parts[0], "_")
+	s.seq, err1 = strconv.ParseUint(first, 10, 64)
+	s.last = s.seq
+	if compacted {
+		var err error
+		if s.last, err = strconv.ParseUint(last, 10, 64); err != nil || s.last <= s.seq {
+			return segmentName{}, false
+		}
+	}
 	s.since, err2 = strconv.ParseUint(parts[1], 16, 64)
 	s.upTo, err3 = strconv.ParseUint(parts[2], 16, 64)
 	s.from, err4 = time.Parse(journalTimeLayout, parts[3])

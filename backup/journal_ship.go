@@ -33,7 +33,9 @@ type dbJournal struct {
 	since     uint64    // the newest version shipped
 	from      time.Time // the instant shipped up to
 	lastWrite time.Time
-	reason    string // why the next chain starts (see openJournal)
+	// lastCompact is when the database's chains were last compacted.
+	lastCompact time.Time
+	reason      string // why the next chain starts (see openJournal)
 	// carry holds changes whose segment could not be written, for the next.
 	carry drained
 
@@ -99,7 +101,7 @@ func openJournal(ctx context.Context, cat *Catalog, catDir string, store *kv.Sto
 		reason = fmt.Sprintf("the database changed while the server was stopped (versions %d to %d: offline commands, or commits a crash kept from being shipped)", last.upTo()+1, at)
 	default:
 		j.chainDir, j.chainID, j.lastShipped = last.dir, last.ID, last.end()
-		j.seq, j.since, j.from = uint64(len(last.segs)), last.upTo(), last.end()
+		j.seq, j.since, j.from = last.lastSeq(), last.upTo(), last.end()
 		j.lastWrite = time.Now()
 		j.log.Info("continuous backup: journal continues", "chain", last.ID, "segments", len(last.segs), "version", j.since)
 		return j, false, nil
@@ -207,6 +209,7 @@ func (j *dbJournal) run(stop <-chan struct{}) {
 			}
 		case <-tick.C:
 			j.shipLogged(false)
+			j.compactLogged()
 		}
 	}
 }
@@ -252,6 +255,29 @@ func (j *dbJournal) resubscribe() error {
 	return newChains(context.Background(), j.cat, []*dbJournal{j}, "the database was replaced by a wipe restore: its versions start over", j.opts)
 }
 
+// compactLogged merges the database's old segments, at most every half
+// CompactAfter; a failure is logged and leaves the segments as they are.
+func (j *dbJournal) compactLogged() {
+	if j.opts.CompactAfter < 0 || time.Since(j.lastCompact) < j.opts.CompactAfter/2 {
+		return
+	}
+	j.lastCompact = time.Now()
+	chains, err := readChains(j.catDir, string(j.name))
+	if err != nil {
+		j.log.Error("continuous backup: compact", "error", err)
+		return
+	}
+	for _, ch := range chains {
+		n, err := compactChain(context.Background(), ch, time.Now().Add(-j.opts.CompactAfter), j.cat.keys, j.opts.ToolVersion)
+		if err != nil {
+			j.log.Error("continuous backup: compact", "chain", ch.ID, "error", err)
+		}
+		if n > 0 {
+			j.log.Info("continuous backup: compacted", "chain", ch.ID, "segments", n)
+		}
+	}
+}
+
 // catchUp waits, briefly, until every commit made so far was delivered.
 func (j *dbJournal) catchUp() {
 	txn := j.db.NewTransaction(false)
@@ -291,7 +317,7 @@ func (j *dbJournal) ship(final bool) error {
 	if err := j.res.resolve(d.ops, d.newest); err != nil {
 		return newChains(context.Background(), j.cat, []*dbJournal{j}, "a delete could not be told from an empty value: "+err.Error(), j.opts)
 	}
-	name := segmentName{seq: j.seq + 1, since: j.since, upTo: max(j.since, d.newest), from: j.from, to: d.at.UTC()}
+	name := segmentName{seq: j.seq + 1, last: j.seq + 1, since: j.since, upTo: max(j.since, d.newest), from: j.from, to: d.at.UTC()}
 	if name.to.Before(name.from) {
 		name.to = name.from // the clock went back
 	}

@@ -19,6 +19,7 @@ func continuousFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "backup-continuous", Usage: "capture every commit into the journal of --backup-dir (a local directory), restorable to any instant with 'flowg admin restore --at'"},
 		&cli.DurationFlag{Name: "backup-continuous-interval", Value: backup.DefaultContinuousInterval, Usage: "with --backup-continuous: write the captured commits as a journal segment this often (the most a crash loses)"},
+		&cli.DurationFlag{Name: "backup-continuous-compact-after", Value: backup.DefaultContinuousCompactAfter, Usage: "with --backup-continuous: merge journal segments older than this into larger ones (up to an hour or 64 MiB each); 0 never"},
 		&cli.StringFlag{Name: "backup-continuous-max-buffer", Value: "64MiB", Usage: "with --backup-continuous: bytes of commits held between two segments; past it the journal starts a new chain from a new set instead of slowing writes"},
 	}
 }
@@ -33,15 +34,22 @@ func continuousFrom(c *cli.Context, fullEvery int) (*backup.ContinuousOptions, e
 		return nil, usagef("--backup-continuous-max-buffer %q: give a size between 4KiB and 1TiB, such as 64MiB", c.String("backup-continuous-max-buffer"))
 	}
 	if !c.Bool("backup-continuous") {
-		if c.IsSet("backup-continuous-interval") || c.IsSet("backup-continuous-max-buffer") {
-			return nil, usagef("--backup-continuous-interval and --backup-continuous-max-buffer tune continuous backup: add --backup-continuous")
+		if c.IsSet("backup-continuous-interval") || c.IsSet("backup-continuous-max-buffer") || c.IsSet("backup-continuous-compact-after") {
+			return nil, usagef("--backup-continuous-interval, --backup-continuous-compact-after and --backup-continuous-max-buffer tune continuous backup: add --backup-continuous")
 		}
 		return nil, nil
 	}
 	if interval < 10*time.Millisecond || interval > time.Hour {
 		return nil, usagef("--backup-continuous-interval %s: give a duration between 10ms and 1h, such as 1s", interval)
 	}
-	return &backup.ContinuousOptions{Interval: interval, MaxBuffer: int64(maxBuffer), MaxChain: fullEvery, ToolVersion: version}, nil
+	compactAfter := c.Duration("backup-continuous-compact-after")
+	switch {
+	case compactAfter == 0:
+		compactAfter = -1 // never
+	case compactAfter < time.Second:
+		return nil, usagef("--backup-continuous-compact-after %s: give an age of at least 1s, such as 10m, or 0 to never merge segments", compactAfter)
+	}
+	return &backup.ContinuousOptions{Interval: interval, MaxBuffer: int64(maxBuffer), MaxChain: fullEvery, CompactAfter: compactAfter, ToolVersion: version}, nil
 }
 
 // startContinuous starts continuous backup of store into cat, before the
