@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -48,6 +49,21 @@ type chainState struct {
 	// problem says why the chain ends before its last file (a gap, a
 	// name that does not follow); segs then holds the segments before it.
 	problem string
+	// leftovers are files of writes cut short: temporary files, and
+	// segments a compacted segment holds too.
+	leftovers []string
+}
+
+// removeLeftovers deletes the chain's leftovers; only the journal's
+// writer may, holding the journal's lock.
+func (c chainState) removeLeftovers() error {
+	var errs []error
+	for _, name := range c.leftovers {
+		if err := os.Remove(filepath.Join(c.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // end is the last instant the chain covers, upTo its newest version.
@@ -122,6 +138,8 @@ func readChain(dir string) (chainState, error) {
 	for _, e := range entries {
 		if s, ok := parseSegmentName(e.Name()); ok && !e.IsDir() {
 			segs = append(segs, s)
+		} else if strings.HasPrefix(e.Name(), ".tmp-") {
+			c.leftovers = append(c.leftovers, e.Name())
 		}
 	}
 	// A compacted segment comes before the segments it holds, which a
@@ -135,7 +153,8 @@ func readChain(dir string) (chainState, error) {
 	next, since, from := uint64(1), c.BaseReadTs, c.Started
 	for _, s := range segs {
 		if s.last < next {
-			continue // held by a compacted segment already taken
+			c.leftovers = append(c.leftovers, s.String()) // held by a compacted segment already taken
+			continue
 		}
 		if s.seq != next || s.since != since || !s.from.Equal(from) {
 			c.problem = fmt.Sprintf("a gap after segment %d (versions up to %d, %s): the next segment is %s", next-1, since, from.Format(time.RFC3339Nano), s)

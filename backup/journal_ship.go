@@ -87,6 +87,11 @@ func openJournal(ctx context.Context, cat *Catalog, catDir string, store *kv.Sto
 	if err != nil {
 		return j, false, err
 	}
+	for _, ch := range chains {
+		if err := ch.removeLeftovers(); err != nil {
+			j.log.Warn("continuous backup: remove the leftovers of an interrupted write", "chain", ch.ID, "error", err)
+		}
+	}
 	var reason string
 	switch last := lastChain(chains); {
 	case last == nil:

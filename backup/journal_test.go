@@ -536,3 +536,41 @@ func TestJournal_CompactionMergesOldSegmentsAndRestoresStayExact(t *testing.T) {
 		t.Fatalf("with a leftover segment: %q, %v", got, err)
 	}
 }
+
+func TestJournal_LeftoversOfInterruptedWritesAreRemovedAtStart(t *testing.T) {
+	f := newJournalFixture(t)
+	f.update(t, set("a", "1"))
+	time.Sleep(100 * time.Millisecond)
+	f.update(t, set("b", "2"))
+	f.stop(t)
+	chains, err := readChains(f.catalog, string(kv.Config))
+	if err != nil || len(chains) != 1 || len(chains[0].segs) < 2 {
+		t.Fatalf("chains: %+v, %v", chains, err)
+	}
+	ch := chains[0]
+	if _, err := compactChain(t.Context(), ch, time.Now(), Keys{}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	// As if the compaction had stopped before it removed what it merged,
+	// and a segment write before its rename.
+	seg := filepath.Join(ch.dir, ch.segs[0].String())
+	if err := os.WriteFile(seg, []byte("merged already"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(ch.dir, ".tmp-123.seg")
+	if err := os.WriteFile(tmp, []byte("cut short"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.start(t)
+	f.stop(t)
+	for _, path := range []string{seg, tmp} {
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Fatalf("%s is still there after a start (%v)", path, err)
+		}
+	}
+	got, _, err := restoredAt(t, f.catalog, time.Time{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireState(t, "latest", got, []string{"a=1", "b=2"})
+}
