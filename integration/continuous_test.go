@@ -253,6 +253,7 @@ func TestContinuous_FlagsAreChecked(t *testing.T) {
 		{[]string{"--backup-continuous", "--backup-continuous-max-buffer", "1KiB"}, "between 4KiB and 1TiB"},
 		{[]string{"--backup-continuous", "--backup-continuous-compact-after", "10ms"}, "at least 1s"},
 		{[]string{"--backup-continuous-compact-after", "1h"}, "add --backup-continuous"},
+		{[]string{"--backup-continuous", "--backup-dir", "s3://bucket/prefix"}, "an s3:// catalog is not supported yet"},
 	} {
 		r := flowg(t, dirs.root, with([]string{"serve", "--auth-dir", dirs.auth, "--config-dir", dirs.config, "--log-dir", dirs.logs,
 			"--http-bind", "127.0.0.1:0", "--backup-dir", dirs.backups}, c.args...)...)

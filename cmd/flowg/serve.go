@@ -144,6 +144,10 @@ func serve(c *cli.Context) error {
 	if keys.Encrypts() && len(keys.Identities) == 0 && c.Bool("backup-verify") {
 		return usagef("--backup-verify of sets encrypted with --encrypt-to needs --identity (the matching private key)")
 	}
+	continuous, err := continuousFrom(c)
+	if err != nil {
+		return err
+	}
 	cat, err := catalogFrom(c, backupDir)
 	if err != nil {
 		return opError{op: "serve", err: err, safe: "nothing was opened or written",
@@ -151,10 +155,6 @@ func serve(c *cli.Context) error {
 	}
 	cat.WithKeys(keys)
 	plan, err := backupPlanFrom(c)
-	if err != nil {
-		return err
-	}
-	continuous, err := continuousFrom(c, plan.fullEvery)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func continuousFlags() []cli.Flag {
 // continuousFrom reads the --backup-continuous* flags: nil options when
 // continuous backup is off. Bad values are usage errors, found before
 // anything is opened.
-func continuousFrom(c *cli.Context, fullEvery int) (*backup.ContinuousOptions, error) {
+func continuousFrom(c *cli.Context) (*backup.ContinuousOptions, error) {
 	interval := c.Duration("backup-continuous-interval")
 	maxBuffer, err := humanize.ParseBytes(c.String("backup-continuous-max-buffer"))
 	if err != nil || maxBuffer < 4<<10 || maxBuffer > 1<<40 {
@@ -39,6 +39,9 @@ func continuousFrom(c *cli.Context, fullEvery int) (*backup.ContinuousOptions, e
 		}
 		return nil, nil
 	}
+	if backup.IsS3URL(c.String("backup-dir")) {
+		return nil, usagef("--backup-continuous writes its journal into a local --backup-dir; an s3:// catalog is not supported yet")
+	}
 	if interval < 10*time.Millisecond || interval > time.Hour {
 		return nil, usagef("--backup-continuous-interval %s: give a duration between 10ms and 1h, such as 1s", interval)
 	}
@@ -49,7 +52,7 @@ func continuousFrom(c *cli.Context, fullEvery int) (*backup.ContinuousOptions, e
 	case compactAfter < time.Second:
 		return nil, usagef("--backup-continuous-compact-after %s: give an age of at least 1s, such as 10m, or 0 to never merge segments", compactAfter)
 	}
-	return &backup.ContinuousOptions{Interval: interval, MaxBuffer: int64(maxBuffer), MaxChain: fullEvery, CompactAfter: compactAfter, ToolVersion: version}, nil
+	return &backup.ContinuousOptions{Interval: interval, MaxBuffer: int64(maxBuffer), MaxChain: c.Int("backup-full-every"), CompactAfter: compactAfter, ToolVersion: version}, nil
 }
 
 // startContinuous starts continuous backup of store into cat, before the
