@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -327,6 +328,13 @@ func (j *dbJournal) ship(final bool) error {
 		name.to = name.from // the clock went back
 	}
 	if err := writeSegment(j.chainDir, string(j.name), name, d.ops, d.marks, j.opts.ToolVersion, j.cat.keys); err != nil {
+		if opsBytes(d.ops) > j.opts.MaxBuffer {
+			// Held back too long (a full disk): memory stays bounded, the
+			// chain ends here and a new one starts once writing works.
+			j.carry = drained{}
+			return errors.Join(err, newChains(context.Background(), j.cat, []*dbJournal{j},
+				fmt.Sprintf("segments could not be written while more than the %d-byte bound piled up", j.opts.MaxBuffer), j.opts))
+		}
 		j.carry = drained{ops: d.ops, marks: d.marks}
 		j.mu.Lock()
 		if j.carriedAt.IsZero() && len(d.marks) > 0 {
@@ -341,6 +349,15 @@ func (j *dbJournal) ship(final bool) error {
 	j.lastShipped, j.carriedAt = name.to, time.Time{}
 	j.mu.Unlock()
 	return nil
+}
+
+// opsBytes is what ops hold in memory, as the capture counts it.
+func opsBytes(ops []op) int64 {
+	var n int64
+	for _, o := range ops {
+		n += int64(len(o.key)+len(o.value)) + 64
+	}
+	return n
 }
 
 func keepAbove(ops []op, since uint64) []op {

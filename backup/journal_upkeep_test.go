@@ -2,6 +2,7 @@ package backup
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -250,4 +251,58 @@ func TestJournal_LeftoversOfInterruptedWritesAreRemovedAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	requireState(t, "latest", got, []string{"a=1", "b=2"})
+}
+
+func TestJournal_SegmentsThatCannotBeWrittenPileUpToTheBoundThenANewChainStarts(t *testing.T) {
+	root := t.TempDir()
+	dirs := kv.Dirs{Auth: filepath.Join(root, "auth"), Config: filepath.Join(root, "config"), Logs: filepath.Join(root, "logs")}
+	store, err := kv.OpenStore(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	catalog := filepath.Join(root, "catalog")
+	cont, err := StartContinuous(t.Context(), OpenCatalog(catalog), store, ContinuousOptions{Interval: 30 * time.Millisecond, MaxBuffer: 8 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cont.Stop()
+	chains, err := readChains(catalog, string(kv.Config))
+	if err != nil || len(chains) != 1 {
+		t.Fatalf("chains: %+v, %v", chains, err)
+	}
+	// The chain's directory takes no new file, as on a full disk: it is
+	// moved aside and a plain file takes its place.
+	dir := chains[0].dir
+	if err := os.Rename(dir, dir+".aside"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, release, _ := store.Acquire(kv.Config)
+	big := strings.Repeat("x", 1024)
+	for i := 0; i < 20; i++ {
+		if err := db.Update(set(fmt.Sprintf("k%02d", i), big)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	release()
+	time.Sleep(200 * time.Millisecond)
+	cont.Stop()
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(dir+".aside", dir); err != nil {
+		t.Fatal(err)
+	}
+	chains, err = readChains(catalog, string(kv.Config))
+	if err != nil || len(chains) != 2 || !strings.Contains(chains[1].Reason, "could not be written") {
+		t.Fatalf("after segments piled up: %+v, %v; want a second chain saying why", chains, err)
+	}
+	got, _, err := restoredAt(t, catalog, time.Time{}, true)
+	if err != nil || len(got) != 20 {
+		t.Fatalf("latest holds %d keys, %v; want all 20", len(got), err)
+	}
 }
