@@ -38,6 +38,20 @@ type PointInTime struct {
 	deleted map[string]bool
 }
 
+// ParseAt reads the instant of a restore to a point in time: an RFC 3339
+// time (with nanoseconds or not), or "latest" for the newest change each
+// database's journal holds.
+func ParseAt(s string) (at time.Time, latest bool, err error) {
+	if strings.EqualFold(s, "latest") {
+		return time.Time{}, true, nil
+	}
+	at, err = time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return at, false, fmt.Errorf("%q is not an instant: give an RFC 3339 time such as 2026-03-01T12:00:00Z (or with +02:00), or latest", s)
+	}
+	return at, false, nil
+}
+
 // RestorableAt returns an Opener for a flowg file of database db as it was
 // at instant at (or, with latest, at the newest instant its journal
 // covers): the chain's base set, then every change of the journal up to

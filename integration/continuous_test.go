@@ -335,3 +335,48 @@ func TestContinuous_MetricsShowTheLagAndTheLastShippedInstant(t *testing.T) {
 		}
 	}
 }
+
+// TestContinuous_OnlineRestoreAtAnInstant restores a running server's
+// config and logs to an instant between two batches through
+// POST /api/v1/backups/restore?at=: a merge writes the state at the
+// instant and keeps what the chain never deleted; a wipe gives exactly the
+// first batch. An instant outside the journal, or no instant at all, is a
+// 400 that changes nothing.
+func TestContinuous_OnlineRestoreAtAnInstant(t *testing.T) {
+	requirePrograms(t, "curl")
+	t.Parallel()
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs, continuousFlags...)
+	root := s.rootJWT(t)
+	writeBaseData(t, s, root)
+	s.putDoc(t, root, "/api/v1/pipelines/to-delete", `{"delete":"in batch B"}`)
+	stateA := s.readEverything(t, root)
+	t1 := pause().Format(time.RFC3339Nano)
+	s.must(t, http.StatusOK, http.MethodDelete, "/api/v1/pipelines/to-delete", root, nil)
+	s.putDoc(t, root, "/api/v1/pipelines/added-in-b", `{"added":"in batch B"}`)
+	s.ingest(t, root, "app", map[string]any{"id": "a-6"})
+	time.Sleep(500 * time.Millisecond) // shipped
+
+	for _, q := range []string{"at=" + time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "at=yesterday", ""} {
+		r := s.send(t, http.MethodPost, "/api/v1/backups/restore?"+q, root, nil, "")
+		if r.status != http.StatusBadRequest {
+			t.Fatalf("POST /api/v1/backups/restore?%s: want 400, got:\n%s", q, r)
+		}
+	}
+	var merged struct {
+		Instants []struct {
+			Database string
+			Instant  time.Time
+		}
+		Deleted map[string]int
+	}
+	s.must(t, http.StatusOK, http.MethodPost, "/api/v1/backups/restore?only=config&at="+t1, root, nil).decode(t, &merged)
+	if len(merged.Instants) != 1 || merged.Instants[0].Instant.Format(time.RFC3339Nano) != t1 {
+		t.Fatalf("the merge answer names %+v, want config at %s", merged.Instants, t1)
+	}
+	s.must(t, http.StatusOK, http.MethodGet, "/api/v1/pipelines/to-delete", root, nil)  // written back
+	s.must(t, http.StatusOK, http.MethodGet, "/api/v1/pipelines/added-in-b", root, nil) // never deleted: kept
+
+	s.must(t, http.StatusOK, http.MethodPost, "/api/v1/backups/restore?only=config,logs&wipe=true&at="+t1, root, nil)
+	requireSameData(t, "online wipe restore at the instant between the batches", stateA, s.readEverything(t, root))
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -21,24 +20,12 @@ func atFlag() cli.Flag {
 	return &cli.StringFlag{Name: "at", Usage: "restore each database to its state at this instant (RFC 3339, e.g. 2026-03-01T12:00:00Z), or 'latest' for the newest change its journal holds; needs the catalog at --backup-dir, written by 'flowg serve --backup-continuous'"}
 }
 
-// parseAt reads --at: an RFC 3339 instant, or latest.
-func parseAt(s string) (at time.Time, latest bool, err error) {
-	if strings.EqualFold(s, "latest") {
-		return time.Time{}, true, nil
-	}
-	at, err = time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return at, false, usagef("--at %q: give an RFC 3339 instant such as 2026-03-01T12:00:00Z (or with +02:00), or latest", s)
-	}
-	return at, false, nil
-}
-
 // findJobsAt rebuilds every named database at --at, before anything is
 // written; the returned cleanup removes the rebuilt files.
 func findJobsAt(c *cli.Context, names []kv.Name, dirs kv.Dirs) ([]restoreJob, func(), error) {
-	at, latest, err := parseAt(c.String("at"))
+	at, latest, err := backup.ParseAt(c.String("at"))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, usagef("--at: %v", err)
 	}
 	if c.String("set") != "" {
 		return nil, nil, usagef("--at picks the set a journal starts from itself: drop --set")
