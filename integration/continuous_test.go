@@ -377,6 +377,16 @@ func TestContinuous_OnlineRestoreAtAnInstant(t *testing.T) {
 	s.must(t, http.StatusOK, http.MethodGet, "/api/v1/pipelines/to-delete", root, nil)  // written back
 	s.must(t, http.StatusOK, http.MethodGet, "/api/v1/pipelines/added-in-b", root, nil) // never deleted: kept
 
+	// The same through the client: flowg backups restore --at.
+	tok := s.createToken(t, root, "")
+	r := mustFlowg(t, dirs.client, "backups", "restore", "--server", s.url, "--token", tok.Token, "--at", t1, "--only", "config")
+	if !strings.Contains(r.stdout, "merged into "+s.url+" at "+t1) || !strings.Contains(r.stderr, "config restored to its state at "+t1) {
+		t.Fatalf("flowg backups restore --at: want the instant named:\n%s", r)
+	}
+
 	s.must(t, http.StatusOK, http.MethodPost, "/api/v1/backups/restore?only=config,logs&wipe=true&at="+t1, root, nil)
-	requireSameData(t, "online wipe restore at the instant between the batches", stateA, s.readEverything(t, root))
+	got := s.readEverything(t, root)
+	delete(got, "/api/v1/tokens?all=true") // the client's token
+	delete(stateA, "/api/v1/tokens?all=true")
+	requireSameData(t, "online wipe restore at the instant between the batches", stateA, got)
 }
