@@ -1,27 +1,59 @@
 # flowg — build, run, test, bench, lint, fuzz.
 #
-#   make run     build ./bin/flowg and start the server with the default directories
-#   make test    go vet, then every test (unit, integration, crash), as CI runs them
+#   make run     build ./bin/flowg and start the server in $(RUN_DIR), outside the sources
+#   make tools   build the pinned tools the tests run into ./.tools/bin (once per version)
+#   make test    make tools, go vet, then every test (unit, integration, crash), as CI runs them
+#
+#   make test TEST_PKGS=./integration/ TEST_ARGS='-run TestS3'   # some tests only
 
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -X main.version=$(VERSION)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN      := bin/flowg
 FUZZTIME ?= 10s
 
 BENCH_WORK ?= /tmp/flowg-bench
 
-.PHONY: build run test bench bench-quick lint fuzz
+# make run's working directory: its ./data (the databases), ./backups (the
+# catalog) and whatever the tour writes (./backup, *.db) land there, never
+# among the sources.
+RUN_DIR ?= $(if $(HOME),$(HOME)/flowg-run,/tmp/flowg-run)
+
+# The tools of tools/go.mod, built by tools/install.sh; make test puts them
+# first on the tests' PATH.
+TOOLS_BIN    := $(CURDIR)/.tools/bin
+TEST_PKGS    ?= ./...
+TEST_ARGS    ?=
+TEST_TIMEOUT ?= 15m
+
+.PHONY: build run tools test cross bench bench-quick lint fuzz
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/flowg
 
 run: build
-	./$(BIN) serve
+	@run_dir="$$(realpath -m "$(RUN_DIR)")"; \
+	case "$$run_dir/" in "$$(realpath .)/"*) \
+		echo "RUN_DIR=$(RUN_DIR) is inside the source tree; pick a directory outside it, e.g. make run RUN_DIR=/tmp/flowg-run" >&2; exit 2;; \
+	esac; \
+	mkdir -p -m 700 "$$run_dir"; \
+	echo "flowg serves from $$run_dir: databases in ./data, catalog in ./backups."; \
+	echo "Run the tour there:  cd $$run_dir && export PATH=\"$(CURDIR)/bin:\$$PATH\""; \
+	cd "$$run_dir" && exec "$(CURDIR)/$(BIN)" serve
 
-test:
-	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 15m ./...
+tools:
+	@tools/install.sh "$(TOOLS_BIN)"
+
+# Ends with gotestsum's summary: DONE N tests[, N skipped][, N failures] in Ts.
+test: tools cross
+	$(GO) vet $(TEST_PKGS)
+	PATH="$(TOOLS_BIN):$$PATH" "$(TOOLS_BIN)/gotestsum" --format pkgname -- -count=1 -timeout $(TEST_TIMEOUT) $(TEST_ARGS) $(TEST_PKGS)
+
+# The module builds and vets for darwin and windows too (kv/README.md, Portability).
+cross:
+	GOOS=darwin $(GO) build ./... && GOOS=windows $(GO) build ./...
+	GOOS=darwin $(GO) vet ./... && GOOS=windows $(GO) vet ./...
 
 # The side-by-side benchmark of issue 5: 1M log records, 5 alternating rounds
 # of Badger's own backup path and flowg's; the table lands in $(BENCH_WORK)/results.md.

@@ -23,7 +23,7 @@ type Principal struct {
 	User string `json:"user"`
 	// TokenID is the id of the personal access token used; empty for a JWT.
 	TokenID string `json:"token_id,omitempty"`
-	// Via is ViaPAT or ViaJWT.
+	// Via is ViaPAT or ViaJWT ("local" for LocalAdmin).
 	Via string `json:"via"`
 	// Scopes are the effective scopes: the union of the user's roles'
 	// scopes, narrowed by the token's own scopes if it has any.
@@ -77,7 +77,7 @@ func (s *Service) authenticatePAT(raw string) (Principal, error) {
 		if revoked, err := exists(txn, prefixRevoked+id); err != nil {
 			return err
 		} else if revoked {
-			return unauthenticated("token revoked")
+			return tokenGone("token revoked")
 		}
 		var t storedToken
 		if err := getJSON(txn, prefixToken+id, &t); errors.Is(err, ErrNotFound) {
@@ -89,16 +89,16 @@ func (s *Service) authenticatePAT(raw string) (Principal, error) {
 			return unauthenticated("unknown token") // same answer as a wrong id
 		}
 		if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
-			return unauthenticated("token expired")
+			return tokenGone("token expired")
 		}
 		var u storedUser
 		if err := getJSON(txn, prefixUser+t.Owner, &u); errors.Is(err, ErrNotFound) {
-			return unauthenticated("user deleted")
+			return tokenGone("user deleted")
 		} else if err != nil {
 			return err
 		}
 		if t.Created.Before(u.Created) {
-			return unauthenticated("user deleted") // and re-created since
+			return tokenGone("user deleted") // and re-created since
 		}
 		scopes, err := scopesOf(txn, u.Roles)
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 
 func TestAuthenticate_HeaderForms(t *testing.T) {
 	f := newFixture(t)
-	_, pat, err := f.svc.CreateToken("alice", nil, 0)
+	_, pat, err := f.svc.CreateToken(auth.LocalAdmin, "alice", nil, 0)
 	must(t, err)
 	jwt, err := f.svc.Login("alice", alicePassword)
 	must(t, err)
@@ -60,7 +60,7 @@ func TestAuthenticate_HeaderForms(t *testing.T) {
 // the prefix it needs.
 func TestAuthenticate_TokenUnderTheWrongPrefixSaysWhichToUse(t *testing.T) {
 	f := newFixture(t)
-	_, pat, err := f.svc.CreateToken("alice", nil, 0)
+	_, pat, err := f.svc.CreateToken(auth.LocalAdmin, "alice", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 // Package auth owns who may do what in flowg: the roles, users and personal
 // access tokens kept in the auth Badger database, argon2id (and legacy bcrypt)
-// password hashes, the HS256 JWTs handed out by Login, and the scope checks
+// password hashes, the HS256 JWTs handed out by Login (signed with a key kept
+// in a file of its own, never in the database), and the scope checks
 // that guard every online operation. A Service wraps one open auth database
 // and is safe for concurrent use; it never prints, logs or returns a secret
 // other than the one it has just created for its caller (a fresh token, a JWT,

@@ -13,7 +13,7 @@ import (
 // ErrUnauthenticated and without echoing the header.
 func FuzzAuthenticate(f *testing.F) {
 	fx := newFixture(f)
-	_, pat, err := fx.svc.CreateToken("alice", nil, 0)
+	_, pat, err := fx.svc.CreateToken(auth.LocalAdmin, "alice", nil, 0)
 	must(f, err)
 	jwt, err := fx.svc.Login("alice", alicePassword)
 	must(f, err)

@@ -35,6 +35,10 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// testJWTKey is the signing key of the test services, as flowg serve reads
+// it from --jwt-key-file.
+var testJWTKey = []byte("flowg-test-jwt-key-32-bytes-long")
+
 // openMemDB opens a scratch in-memory auth database closed with the test.
 func openMemDB(t testing.TB) *badger.DB {
 	t.Helper()
@@ -60,13 +64,29 @@ const alicePassword = "alice-pass"
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{db: openMemDB(t), clock: newClock()}
-	f.svc = auth.NewService(f.db, auth.Options{Now: f.clock.Now, JWTTTL: time.Hour})
+	f.svc = auth.NewService(f.db, auth.Options{Now: f.clock.Now, JWTTTL: time.Hour, JWTKey: testJWTKey})
 	if _, _, err := f.svc.Bootstrap("root-pass"); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
 	must(t, f.svc.PutRole(auth.Role{Name: "reader", Scopes: []auth.Scope{auth.ScopeReadStreams, auth.ScopeReadACLs}}))
 	must(t, f.svc.PutUser("alice", alicePassword, []string{"reader"}))
 	return f
+}
+
+// jwtOf logs user in and returns the principal of its JWT.
+func (f *fixture) jwtOf(t testing.TB, user, password string) auth.Principal {
+	t.Helper()
+	jwt, err := f.svc.Login(user, password)
+	must(t, err)
+	return f.principal(t, "Bearer jwt:"+jwt)
+}
+
+// principal authenticates an Authorization header.
+func (f *fixture) principal(t testing.TB, header string) auth.Principal {
+	t.Helper()
+	p, err := f.svc.Authenticate(header)
+	must(t, err)
+	return p
 }
 
 func must(t testing.TB, err error) {

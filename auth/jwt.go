@@ -1,8 +1,6 @@
 package auth
 
 import (
-	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -17,14 +15,11 @@ import (
 // jwtIssuer is the "iss" of every JWT flowg signs, and required on parse.
 const jwtIssuer = "flowg"
 
-// jwtSecretLen is the size of the HS256 signing key, in bytes.
-const jwtSecretLen = 32
-
 // Login checks username and password and returns a signed HS256 JWT for the
 // user, valid for Options.JWTTTL. An unknown user and a wrong password both
 // give ErrBadCredentials and take about as long, since a password hash is
-// computed in either case. The first Login creates the signing key and
-// stores it in the auth database, so JWTs survive a restart.
+// computed in either case. The JWT is signed with Options.JWTKey, which
+// lives outside the database, so a backup of it cannot mint tokens.
 func (s *Service) Login(username, password string) (string, error) {
 	var u storedUser
 	err := ErrNotFound
@@ -42,7 +37,7 @@ func (s *Service) Login(username, password string) (string, error) {
 	case !verifyPassword(u.PasswordHash, password):
 		return "", ErrBadCredentials
 	}
-	key, err := s.jwtKey()
+	key, err := s.key()
 	if err != nil {
 		return "", fmt.Errorf("login: %w", err)
 	}
@@ -61,54 +56,22 @@ func (s *Service) Login(username, password string) (string, error) {
 	return signed, nil
 }
 
-// jwtKey returns the signing key, creating and storing it on first use.
-func (s *Service) jwtKey() ([]byte, error) {
-	var key []byte
-	err := s.update(func(txn *badger.Txn) error {
-		var err error
-		if key, err = readJWTKey(txn); err == nil || !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		key = make([]byte, jwtSecretLen)
-		if _, err := rand.Read(key); err != nil {
-			return fmt.Errorf("read random jwt key: %w", err)
-		}
-		return txn.Set([]byte(keyJWTSecret), key)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("jwt signing key: %w", err)
+// key returns the signing key, ErrNoJWTKey if the Service has none.
+func (s *Service) key() ([]byte, error) {
+	if len(s.jwtKey) != JWTKeySize || allZero(s.jwtKey) {
+		return nil, ErrNoJWTKey
 	}
-	return key, nil
-}
-
-// readJWTKey returns the stored signing key, ErrNotFound if there is none,
-// or an error if the stored value is too short to be one of ours.
-func readJWTKey(txn *badger.Txn) ([]byte, error) {
-	item, err := txn.Get([]byte(keyJWTSecret))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", keyJWTSecret, err)
-	}
-	key, err := item.ValueCopy(nil)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", keyJWTSecret, err)
-	}
-	if len(key) != jwtSecretLen || bytes.Count(key, []byte{0}) == len(key) {
-		return nil, fmt.Errorf("%s holds no valid key (%d bytes)", keyJWTSecret, len(key))
-	}
-	return key, nil
+	return s.jwtKey, nil
 }
 
 // authenticateJWT checks a JWT from Login and returns its principal.
 func (s *Service) authenticateJWT(raw string) (Principal, error) {
+	key, err := s.key()
+	if err != nil {
+		return Principal{}, unauthenticated("bad signature") // we cannot have signed it
+	}
 	var p Principal
-	err := s.db.View(func(txn *badger.Txn) error {
-		key, err := readJWTKey(txn)
-		if err != nil {
-			return unauthenticated("bad signature") // we never signed anything
-		}
+	err = s.db.View(func(txn *badger.Txn) error {
 		parser := jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithExpirationRequired(),
@@ -117,10 +80,13 @@ func (s *Service) authenticateJWT(raw string) (Principal, error) {
 			jwt.WithTimeFunc(s.now),
 		)
 		var claims jwt.RegisteredClaims
-		_, err = parser.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return key, nil })
+		_, err := parser.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return key, nil })
 		if err != nil {
 			if errors.Is(err, jwt.ErrTokenMalformed) && looksLikePAT(raw) {
 				return unauthenticated("malformed token: this is a personal access token; send it as Bearer pat:<token>")
+			}
+			if errors.Is(err, jwt.ErrTokenExpired) {
+				return tokenGone(jwtFailure(err))
 			}
 			return unauthenticated(jwtFailure(err))
 		}
@@ -129,14 +95,14 @@ func (s *Service) authenticateJWT(raw string) (Principal, error) {
 		}
 		var u storedUser
 		if err := getJSON(txn, prefixUser+claims.Subject, &u); errors.Is(err, ErrNotFound) {
-			return unauthenticated("user deleted")
+			return tokenGone("user deleted")
 		} else if err != nil {
 			return err
 		}
 		// A password change or a re-created user ends older sessions: the
 		// token names the password hash it was issued under.
 		if subtle.ConstantTimeCompare([]byte(claims.ID), []byte(sessionID(u))) != 1 {
-			return unauthenticated("session revoked")
+			return tokenGone("session revoked")
 		}
 		scopes, err := scopesOf(txn, u.Roles)
 		if err != nil {

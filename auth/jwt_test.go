@@ -4,12 +4,12 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/flowg-backup/flowg/auth"
@@ -51,27 +51,11 @@ func TestLogin(t *testing.T) {
 	}
 }
 
-// jwtKeyOf reads the signing key straight from the database, as an attacker
-// with a stolen key would hold it.
-func jwtKeyOf(t *testing.T, db *badger.DB) []byte {
-	t.Helper()
-	var key []byte
-	must(t, db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get([]byte("meta/jwt_secret"))
-		if err != nil {
-			return err
-		}
-		key, err = item.ValueCopy(nil)
-		return err
-	}))
-	return key
-}
-
 func TestAuthenticate_RejectsBadJWTs(t *testing.T) {
 	f := newFixture(t)
 	good, err := f.svc.Login("alice", alicePassword)
 	must(t, err)
-	key := jwtKeyOf(t, f.db)
+	key := testJWTKey
 	now := f.clock.Now()
 	// Hand-made tokens carry the session id of a real login, so only the
 	// property under test differs.
@@ -171,23 +155,33 @@ func TestAuthenticate_JWTOfRecreatedUserIsRefused(t *testing.T) {
 	wantUnauthenticated(t, err, "revoked", old)
 }
 
-func TestJWTSecret_SurvivesReopeningTheDatabase(t *testing.T) {
+func TestJWTKey_FromItsFileSurvivesReopeningTheDatabase(t *testing.T) {
 	dir := t.TempDir()
-	c := newClock()
-	db, err := kv.Open(dir, kv.OpenOptions{})
+	keyFile := auth.DefaultJWTKeyFile(filepath.Join(dir, "auth"))
+	key, created, err := auth.LoadOrCreateJWTKey(keyFile)
 	must(t, err)
-	svc := auth.NewService(db, auth.Options{Now: c.Now})
+	if !created {
+		t.Fatal("first LoadOrCreateJWTKey did not create the key file")
+	}
+	c := newClock()
+	db, err := kv.Open(filepath.Join(dir, "auth"), kv.OpenOptions{})
+	must(t, err)
+	svc := auth.NewService(db, auth.Options{Now: c.Now, JWTKey: key})
 	_, pw, err := svc.Bootstrap("")
 	must(t, err)
 	tok, err := svc.Login("root", pw)
 	must(t, err)
-	keyBefore := jwtKeyOf(t, db)
 	must(t, db.Close())
 
-	db, err = kv.Open(dir, kv.OpenOptions{})
+	db, err = kv.Open(filepath.Join(dir, "auth"), kv.OpenOptions{})
 	must(t, err)
 	defer db.Close()
-	svc = auth.NewService(db, auth.Options{Now: c.Now})
+	key, created, err = auth.LoadOrCreateJWTKey(keyFile)
+	must(t, err)
+	if created {
+		t.Fatal("the key file was made again")
+	}
+	svc = auth.NewService(db, auth.Options{Now: c.Now, JWTKey: key})
 	p, err := svc.Authenticate("Bearer jwt:" + tok)
 	if err != nil {
 		t.Fatalf("JWT from before the restart refused: %v", err)
@@ -195,12 +189,16 @@ func TestJWTSecret_SurvivesReopeningTheDatabase(t *testing.T) {
 	if p.User != "root" || !slices.Equal(p.Scopes, auth.NewScopeSet(auth.AllScopes...)) {
 		t.Errorf("principal = %+v, want root with all scopes", p)
 	}
-	if _, err := svc.Login("root", pw); err != nil {
-		t.Fatal(err)
-	}
-	if keyAfter := jwtKeyOf(t, db); string(keyAfter) != string(keyBefore) || len(keyAfter) != 32 {
-		t.Errorf("signing key changed across restart or is not 32 bytes (%d)", len(keyAfter))
-	}
+}
+
+func TestLogin_WithoutAKeyFailsAndWritesNone(t *testing.T) {
+	db := openMemDB(t)
+	svc := auth.NewService(db, auth.Options{})
+	_, _, err := svc.Bootstrap("pw")
+	must(t, err)
+	_, err = svc.Login("root", "pw")
+	wantErr(t, err, auth.ErrNoJWTKey)
+	requireNoLegacyKey(t, db)
 }
 
 func TestAuthenticate_JWTBeforeAnyLoginIsRefused(t *testing.T) {

@@ -14,6 +14,11 @@ type Options struct {
 	Now func() time.Time
 	// JWTTTL is how long a JWT from Login stays valid; 24h if zero.
 	JWTTTL time.Duration
+	// JWTKey signs and checks the JWTs: JWTKeySize bytes, from
+	// LoadOrCreateJWTKey. Without it Login fails with ErrNoJWTKey and every
+	// JWT is refused; personal access tokens work either way. The Service
+	// keeps it in memory only and never writes it to the database.
+	JWTKey []byte
 }
 
 // Service manages the users, roles and tokens of one auth database and
@@ -23,11 +28,12 @@ type Service struct {
 	db     *badger.DB
 	now    func() time.Time
 	jwtTTL time.Duration
+	jwtKey []byte
 }
 
 // NewService returns a Service over db, an open auth database.
 func NewService(db *badger.DB, opts Options) *Service {
-	s := &Service{db: db, now: opts.Now, jwtTTL: opts.JWTTTL}
+	s := &Service{db: db, now: opts.Now, jwtTTL: opts.JWTTTL, jwtKey: opts.JWTKey}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -20,7 +20,7 @@ func TestBootstrap_CreatesRootOnceOnly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := auth.NewService(openMemDB(t), auth.Options{})
+			svc := auth.NewService(openMemDB(t), auth.Options{JWTKey: testJWTKey})
 			created, pw, err := svc.Bootstrap(tt.password)
 			must(t, err)
 			if !created {
@@ -59,7 +59,7 @@ func TestBootstrap_CreatesRootOnceOnly(t *testing.T) {
 }
 
 func TestBootstrap_DoesNothingWhenAUserExists(t *testing.T) {
-	svc := auth.NewService(openMemDB(t), auth.Options{})
+	svc := auth.NewService(openMemDB(t), auth.Options{JWTKey: testJWTKey})
 	must(t, svc.PutRole(auth.Role{Name: "ops"}))
 	must(t, svc.PutUser("ops", "pw", []string{"ops"}))
 	created, _, err := svc.Bootstrap("")
@@ -205,9 +205,9 @@ func TestRoles(t *testing.T) {
 
 func TestDeleteUser_RevokesItsTokensOnly(t *testing.T) {
 	f := newFixture(t)
-	_, aliceTok, err := f.svc.CreateToken("alice", nil, 0)
+	_, aliceTok, err := f.svc.CreateToken(auth.LocalAdmin, "alice", nil, 0)
 	must(t, err)
-	_, rootTok, err := f.svc.CreateToken("root", nil, 0)
+	_, rootTok, err := f.svc.CreateToken(auth.LocalAdmin, "root", nil, 0)
 	must(t, err)
 	jwt, err := f.svc.Login("alice", alicePassword)
 	must(t, err)
@@ -227,7 +227,7 @@ func TestDeleteUser_RevokesItsTokensOnly(t *testing.T) {
 }
 
 func TestBootstrap_ConcurrentCallsCreateRootOnce(t *testing.T) {
-	svc := auth.NewService(openMemDB(t), auth.Options{})
+	svc := auth.NewService(openMemDB(t), auth.Options{JWTKey: testJWTKey})
 	const n = 4
 	var wg sync.WaitGroup
 	results := make([]bool, n)

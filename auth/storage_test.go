@@ -14,22 +14,23 @@ import (
 
 // TestSecrets_AreNeverStoredInClear scans every key and value of an on-disk
 // auth database, after closing and reopening it, for the passwords, the
-// token secrets and the JWT handed out.
+// token secrets, the JWT handed out and the JWT signing key (which lives in
+// its own file: a backup of the database must not be able to mint tokens).
 func TestSecrets_AreNeverStoredInClear(t *testing.T) {
 	dir := t.TempDir()
 	db, err := kv.Open(dir, kv.OpenOptions{})
 	must(t, err)
-	svc := auth.NewService(db, auth.Options{})
+	svc := auth.NewService(db, auth.Options{JWTKey: testJWTKey})
 	_, rootPW, err := svc.Bootstrap("")
 	must(t, err)
 	must(t, svc.PutRole(auth.Role{Name: "reader", Scopes: []auth.Scope{auth.ScopeReadStreams}}))
 	const bobPW = "bob-Very-Secret-Password-42"
 	must(t, svc.PutUser("bob", bobPW, []string{"reader"}))
-	_, tok1, err := svc.CreateToken("bob", nil, 0)
+	_, tok1, err := svc.CreateToken(auth.LocalAdmin, "bob", nil, 0)
 	must(t, err)
-	id2, tok2, err := svc.CreateToken("root", []auth.Scope{auth.ScopeWriteStreams}, 0)
+	id2, tok2, err := svc.CreateToken(auth.LocalAdmin, "root", []auth.Scope{auth.ScopeWriteStreams}, 0)
 	must(t, err)
-	must(t, svc.RevokeToken("root", id2))
+	must(t, svc.RevokeToken(auth.LocalAdmin, id2))
 	jwt, err := svc.Login("bob", bobPW)
 	must(t, err)
 	must(t, db.Close())
@@ -38,7 +39,7 @@ func TestSecrets_AreNeverStoredInClear(t *testing.T) {
 	must(t, err)
 	defer db.Close()
 
-	secrets := []string{rootPW, bobPW, jwt}
+	secrets := []string{rootPW, bobPW, jwt, string(testJWTKey), hex.EncodeToString(testJWTKey)}
 	for _, tok := range []string{tok1, tok2} {
 		_, secret, _ := strings.Cut(tok, "_")
 		raw, err := hex.DecodeString(secret)
@@ -65,6 +66,7 @@ func TestSecrets_AreNeverStoredInClear(t *testing.T) {
 		return nil
 	}))
 	if keys < 6 {
-		t.Fatalf("scanned %d keys, want at least 6 (roles, users, tokens, jwt key)", keys)
+		t.Fatalf("scanned %d keys, want at least 6 (roles, users, tokens, a revocation)", keys)
 	}
+	requireNoLegacyKey(t, db)
 }

@@ -10,20 +10,19 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// Key layout of the auth database. Every value is JSON except the JWT secret,
-// which is 32 raw bytes.
+// Key layout of the auth database. Every value is JSON. The JWT signing key
+// is not here but in a file of its own (see LoadOrCreateJWTKey); the key
+// older versions kept at meta/jwt_secret is deleted (PurgeLegacySecrets).
 //
 //	role/<name>      Role
 //	user/<name>      storedUser (argon2id or bcrypt hash, never a password)
 //	token/<id>       storedToken (SHA-256 of the secret, never the secret)
 //	revoked/<id>     revocation   (kept after the token is gone; see RevokeToken)
-//	meta/jwt_secret  HS256 signing key
 const (
 	prefixRole    = "role/"
 	prefixUser    = "user/"
 	prefixToken   = "token/"
 	prefixRevoked = "revoked/"
-	keyJWTSecret  = "meta/jwt_secret"
 )
 
 // storedUser is a User as kept in the database, with its password hash.

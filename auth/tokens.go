@@ -32,13 +32,17 @@ const (
 	tokenSecretLen = 64
 )
 
-// CreateToken creates a personal access token for owner and returns its id
-// and the token string "<id>_<secret>", which is shown to the caller once
-// and never stored. An empty scopes list means all of the owner's scopes;
-// otherwise each scope must be among the owner's current scopes, or the
-// error wraps ErrScopeNotHeld and names it. ttl 0 means the token never
-// expires.
-func (s *Service) CreateToken(owner string, scopes []Scope, ttl time.Duration) (id, token string, err error) {
+// CreateToken creates, on behalf of by, a personal access token for owner
+// and returns its id and the token string "<id>_<secret>", which is shown to
+// the caller once and never stored. An empty scopes list means all of the
+// owner's scopes, now and later, unless by acts through a narrowed token:
+// then the new token is narrowed to by's scopes. Otherwise each scope must
+// be among the owner's current scopes (or the error wraps ErrScopeNotHeld)
+// and among by's (or it wraps ErrWiderToken): a token never begets a wider
+// one. ttl 0 means the token never expires. The HTTP door passes the
+// request's principal and its user as owner; the offline commands pass
+// LocalAdmin.
+func (s *Service) CreateToken(by Principal, owner string, scopes []Scope, ttl time.Duration) (id, token string, err error) {
 	if err := checkName("user", owner); err != nil {
 		return "", "", err
 	}
@@ -59,7 +63,7 @@ func (s *Service) CreateToken(owner string, scopes []Scope, ttl time.Duration) (
 		return "", "", fmt.Errorf("create token: %w", err)
 	}
 	now := s.now().UTC()
-	t := storedToken{ID: id, Owner: owner, SecretHash: hashSecret(secret), Scopes: narrowed, Created: now}
+	t := storedToken{ID: id, Owner: owner, SecretHash: hashSecret(secret), Created: now}
 	if ttl > 0 {
 		exp := now.Add(ttl)
 		t.ExpiresAt = &exp
@@ -75,6 +79,9 @@ func (s *Service) CreateToken(owner string, scopes []Scope, ttl time.Duration) (
 		}
 		if missing := held.Missing(narrowed...); len(missing) > 0 {
 			return fmt.Errorf("%w: %s", ErrScopeNotHeld, joinScopes(missing))
+		}
+		if t.Scopes, err = scopesGranted(txn, by, held, narrowed); err != nil {
+			return err
 		}
 		for _, key := range []string{prefixToken + id, prefixRevoked + id} {
 			taken, err := exists(txn, key)
@@ -126,12 +133,14 @@ func (s *Service) ListTokens(owner string) ([]Token, error) {
 	return tokens, nil
 }
 
-// RevokeToken revokes token id of owner (of any owner if owner is ""). A
-// token that does not exist, or belongs to someone else, gives an error
-// wrapping ErrNotFound. The revocation is recorded under its own key, so a
-// merge restore of a backup taken before it does not make the token work
+// RevokeToken revokes token id on behalf of by: one of by's own tokens, or
+// anyone's if by holds write_acls. A token that does not exist, or that by
+// may not see, gives an error wrapping ErrNotFound. A token whose scopes are
+// not all within by's gives ErrWiderToken: a narrowed token cannot revoke
+// its owner's wider ones. The revocation is recorded under its own key, so
+// a merge restore of a backup taken before it does not make the token work
 // again; a wipe restore does.
-func (s *Service) RevokeToken(owner, id string) error {
+func (s *Service) RevokeToken(by Principal, id string) error {
 	if !validTokenID(id) {
 		return fmt.Errorf("token %q: %w", truncate(id, tokenIDLen), ErrNotFound)
 	}
@@ -141,8 +150,15 @@ func (s *Service) RevokeToken(owner, id string) error {
 		if err := getJSON(txn, prefixToken+id, &t); err != nil {
 			return err
 		}
-		if owner != "" && t.Owner != owner {
+		if t.Owner != by.User && !by.Scopes.Has(ScopeWriteACLs) {
 			return ErrNotFound
+		}
+		scopes, err := tokenScopes(txn, t)
+		if err != nil {
+			return err
+		}
+		if missing := by.Scopes.Missing(scopes...); len(missing) > 0 {
+			return &WiderTokenError{Action: "revoke", Missing: missing}
 		}
 		return revokeInTxn(txn, id, t.Owner, now)
 	})

@@ -18,15 +18,15 @@ var tokenShape = regexp.MustCompile(`^[0-9a-f]{16}_[0-9a-f]{64}$`)
 
 func TestCreateToken_ShapeAndListing(t *testing.T) {
 	f := newFixture(t)
-	id, tok, err := f.svc.CreateToken("alice", []auth.Scope{auth.ScopeReadStreams}, 24*time.Hour)
+	id, tok, err := f.svc.CreateToken(auth.LocalAdmin, "alice", []auth.Scope{auth.ScopeReadStreams}, 24*time.Hour)
 	must(t, err)
 	if !tokenShape.MatchString(tok) || !strings.HasPrefix(tok, id+"_") {
 		t.Fatalf("token %q (id %q) does not have the shape <16 hex>_<64 hex>", tok, id)
 	}
 	f.clock.Advance(time.Second)
-	id2, _, err := f.svc.CreateToken("alice", nil, 0)
+	id2, _, err := f.svc.CreateToken(auth.LocalAdmin, "alice", nil, 0)
 	must(t, err)
-	_, _, err = f.svc.CreateToken("root", nil, 0)
+	_, _, err = f.svc.CreateToken(auth.LocalAdmin, "root", nil, 0)
 	must(t, err)
 
 	toks, err := f.svc.ListTokens("alice")
@@ -70,7 +70,7 @@ func TestCreateToken_Refusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			id, tok, err := f.svc.CreateToken(tt.owner, tt.scopes, tt.ttl)
+			id, tok, err := f.svc.CreateToken(auth.LocalAdmin, tt.owner, tt.scopes, tt.ttl)
 			wantErr(t, err, tt.want)
 			if id != "" || tok != "" {
 				t.Errorf("refused CreateToken returned id %q token %q", id, tok)
@@ -84,14 +84,14 @@ func TestCreateToken_Refusals(t *testing.T) {
 
 func TestAuthenticate_PAT(t *testing.T) {
 	f := newFixture(t)
-	_, good, err := f.svc.CreateToken("alice", nil, 0)
+	_, good, err := f.svc.CreateToken(auth.LocalAdmin, "alice", nil, 0)
 	must(t, err)
-	_, short, err := f.svc.CreateToken("alice", nil, time.Hour)
+	_, short, err := f.svc.CreateToken(auth.LocalAdmin, "alice", nil, time.Hour)
 	must(t, err)
-	revokedID, revoked, err := f.svc.CreateToken("alice", nil, 0)
+	revokedID, revoked, err := f.svc.CreateToken(auth.LocalAdmin, "alice", nil, 0)
 	must(t, err)
-	must(t, f.svc.RevokeToken("alice", revokedID))
-	_, orphan, err := f.svc.CreateToken("root", nil, 0)
+	must(t, f.svc.RevokeToken(f.jwtOf(t, "alice", alicePassword), revokedID))
+	_, orphan, err := f.svc.CreateToken(auth.LocalAdmin, "root", nil, 0)
 	must(t, err)
 	// A token whose owner vanished without DeleteUser, as after a partial
 	// restore: only the user key goes.
@@ -140,20 +140,22 @@ func changeFirst(s string) string {
 
 func TestRevokeToken(t *testing.T) {
 	f := newFixture(t)
-	id, tok, err := f.svc.CreateToken("alice", nil, 0)
+	id, tok, err := f.svc.CreateToken(auth.LocalAdmin, "alice", nil, 0)
 	must(t, err)
+	alice := f.jwtOf(t, "alice", alicePassword)
 	t.Run("someone else's token is not found", func(t *testing.T) {
-		wantErr(t, f.svc.RevokeToken("root", id), auth.ErrNotFound)
+		must(t, f.svc.PutUser("bob", "bob-pass", []string{"reader"}))
+		wantErr(t, f.svc.RevokeToken(f.jwtOf(t, "bob", "bob-pass"), id), auth.ErrNotFound)
 		if _, err := f.svc.Authenticate("Bearer pat:" + tok); err != nil {
 			t.Fatalf("token stopped working after a refused revoke: %v", err)
 		}
 	})
 	t.Run("malformed id is not found", func(t *testing.T) {
-		wantErr(t, f.svc.RevokeToken("alice", "../../etc"), auth.ErrNotFound)
+		wantErr(t, f.svc.RevokeToken(alice, "../../etc"), auth.ErrNotFound)
 	})
 	t.Run("owner revokes", func(t *testing.T) {
-		must(t, f.svc.RevokeToken("alice", id))
-		wantErr(t, f.svc.RevokeToken("alice", id), auth.ErrNotFound)
+		must(t, f.svc.RevokeToken(alice, id))
+		wantErr(t, f.svc.RevokeToken(alice, id), auth.ErrNotFound)
 		toks, err := f.svc.ListTokens("alice")
 		must(t, err)
 		if len(toks) != 0 {
@@ -175,9 +177,9 @@ func TestNarrowedToken_EffectiveScopesAreTheIntersection(t *testing.T) {
 	f := newFixture(t)
 	must(t, f.svc.PutRole(auth.Role{Name: "shipper", Scopes: []auth.Scope{auth.ScopeSendLogs, auth.ScopeWriteStreams}}))
 	must(t, f.svc.PutUser("alice", "", []string{"reader", "shipper"}))
-	_, tok, err := f.svc.CreateToken("alice", []auth.Scope{auth.ScopeReadStreams, auth.ScopeSendLogs}, 0)
+	_, tok, err := f.svc.CreateToken(auth.LocalAdmin, "alice", []auth.Scope{auth.ScopeReadStreams, auth.ScopeSendLogs}, 0)
 	must(t, err)
-	_, full, err := f.svc.CreateToken("alice", nil, 0)
+	_, full, err := f.svc.CreateToken(auth.LocalAdmin, "alice", nil, 0)
 	must(t, err)
 
 	tests := []struct {

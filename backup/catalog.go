@@ -38,16 +38,20 @@ type SetInfo struct {
 // loses the list of its backups. A Catalog is safe for concurrent use by
 // one process.
 type Catalog struct {
-	store   setStore
-	keys    Keys
-	mu      sync.Mutex
-	running map[string]bool
+	store setStore
+	keys  Keys
+	mu    sync.Mutex
+	// running maps the sets being written to the set each builds on ("" for
+	// a full set), so retention keeps what a running set needs.
+	running map[string]string
+	// sets is the set lock (see HoldSets).
+	sets sync.RWMutex
 }
 
 // OpenCatalog returns the catalog in the local directory dir; the directory
 // is created (0700) by the first set written.
 func OpenCatalog(dir string) *Catalog {
-	return &Catalog{store: localStore{dir: dir}, running: map[string]bool{}}
+	return &Catalog{store: localStore{dir: dir}, running: map[string]string{}}
 }
 
 // WithKeys makes the catalog encrypt new sets to keys' recipients and
@@ -74,35 +78,36 @@ func (c *Catalog) Create(ctx context.Context, sources []Source, opts SetOptions)
 		opts.Keys = c.keys
 	}
 	if opts.Incremental && opts.Parent == "" {
-		if err := c.pickParent(sources, &opts); err != nil {
+		if err := c.pickParent(ctx, sources, &opts); err != nil {
 			return Manifest{}, err
 		}
 	}
-	c.mark(opts.ID, true)
-	defer c.mark(opts.ID, false)
+	c.mark(opts.ID, opts.Parent, true)
+	defer c.mark(opts.ID, "", false)
 	return writeSet(ctx, c.store, sources, opts)
 }
 
-func (c *Catalog) mark(id string, on bool) {
+func (c *Catalog) mark(id, parent string, on bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if on {
-		c.running[id] = true
+		c.running[id] = parent
 	} else {
 		delete(c.running, id)
 	}
 }
 
-func (c *Catalog) isRunning(id string) bool {
+// isRunning reports whether set id is being written, and the set it builds on.
+func (c *Catalog) isRunning(id string) (parent string, running bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.running[id]
+	parent, running = c.running[id]
+	return parent, running
 }
 
 // List returns every set, newest first, with its label. Leftovers of
 // interrupted runs are listed as incomplete.
-func (c *Catalog) List() ([]SetInfo, error) {
-	ctx := context.Background()
+func (c *Catalog) List(ctx context.Context) ([]SetInfo, error) {
 	complete, unfinished, err := c.store.ids(ctx)
 	if err != nil {
 		return nil, err
@@ -137,20 +142,20 @@ func contains(ids []string, id string) bool {
 }
 
 // Get returns one set.
-func (c *Catalog) Get(id string) (SetInfo, error) {
+func (c *Catalog) Get(ctx context.Context, id string) (SetInfo, error) {
 	if !ValidSetID(id) {
 		return SetInfo{}, fmt.Errorf("%w: %q is not a set id", ErrSetNotFound, id)
 	}
-	complete, unfinished, err := c.store.ids(context.Background())
+	complete, unfinished, err := c.store.ids(ctx)
 	if err != nil {
 		return SetInfo{}, err
 	}
 	switch {
 	case contains(complete, id):
-		info := c.describe(context.Background(), id)
+		info := c.describe(ctx, id)
 		if info.Parent != "" && usable(info) {
 			// The chain decides whether the set can be restored.
-			return c.labelWithChain(info, complete), nil
+			return c.labelWithChain(ctx, info, complete), nil
 		}
 		return info, nil
 	case contains(unfinished, id):
@@ -161,22 +166,23 @@ func (c *Catalog) Get(id string) (SetInfo, error) {
 
 // FilePath returns the path of database db's file in set id, for a catalog
 // in a local directory.
-func (c *Catalog) FilePath(id, db string) (string, error) {
-	entry, err := c.entry(id, db)
+func (c *Catalog) FilePath(ctx context.Context, id, db string) (string, error) {
+	entry, err := c.entry(ctx, id, db)
 	if err != nil {
 		return "", err
 	}
-	path, ok := c.store.localPath(id, entry.File)
+	local, ok := c.store.(localStore)
 	if !ok {
 		return "", fmt.Errorf("set %s is in %s, not on this disk: read it with Open", id, c.store)
 	}
+	path, _ := local.localPath(id, entry.File)
 	return path, nil
 }
 
 // Open returns an Opener for database db's file in set id, decrypting it
 // with the catalog's identities when the set is encrypted.
-func (c *Catalog) Open(id, db string) (Opener, error) {
-	entry, err := c.entry(id, db)
+func (c *Catalog) Open(ctx context.Context, id, db string) (Opener, error) {
+	entry, err := c.entry(ctx, id, db)
 	if err != nil {
 		return nil, err
 	}
@@ -187,15 +193,15 @@ func (c *Catalog) Open(id, db string) (Opener, error) {
 // OpenStored returns database db's file in set id as stored (encrypted if
 // the set is), with its size: what a download serves.
 func (c *Catalog) OpenStored(ctx context.Context, id, db string) (io.ReadCloser, int64, error) {
-	entry, err := c.entry(id, db)
+	entry, err := c.entry(ctx, id, db)
 	if err != nil {
 		return nil, 0, err
 	}
 	return c.store.open(ctx, id, entry.File)
 }
 
-func (c *Catalog) entry(id, db string) (DBEntry, error) {
-	info, err := c.Get(id)
+func (c *Catalog) entry(ctx context.Context, id, db string) (DBEntry, error) {
+	info, err := c.Get(ctx, id)
 	if err != nil {
 		return DBEntry{}, err
 	}
@@ -211,8 +217,8 @@ func (c *Catalog) unfinished(id string) SetInfo {
 	if t, err := time.Parse("20060102T150405Z", id[:16]); err == nil {
 		info.Created = t
 	}
-	if c.isRunning(id) {
-		info.Label, info.Problem = LabelRunning, ""
+	if parent, ok := c.isRunning(id); ok {
+		info.Label, info.Problem, info.Parent = LabelRunning, "", parent
 	}
 	return info
 }
@@ -267,12 +273,12 @@ func (c *Catalog) describe(ctx context.Context, id string) SetInfo {
 // labelWithChain labels info, an incremental set, by its chain (see
 // markBrokenChains), reading only the manifests of that chain; complete
 // lists the ids of the complete sets.
-func (c *Catalog) labelWithChain(info SetInfo, complete []string) SetInfo {
+func (c *Catalog) labelWithChain(ctx context.Context, info SetInfo, complete []string) SetInfo {
 	sets := []SetInfo{info}
 	seen := map[string]bool{info.ID: true}
 	for p := info.Parent; p != "" && !seen[p] && contains(complete, p); {
 		seen[p] = true
-		link := c.describe(context.Background(), p)
+		link := c.describe(ctx, p)
 		sets = append(sets, link)
 		p = link.Parent
 	}
@@ -333,13 +339,19 @@ func sortedNames(m map[string]DBEntry) []string {
 	return names
 }
 
-// Delete removes a set, files and manifest together. A set other sets
-// build on (the parent of an incremental set) is refused with ErrInChain.
-func (c *Catalog) Delete(id string) error {
+// Delete removes a set, files and manifest together, holding the set lock
+// exclusively (see HoldSets). A set other sets build on (the parent of an
+// incremental set, complete or running) is refused with ErrInChain.
+func (c *Catalog) Delete(ctx context.Context, id string) error {
 	if !ValidSetID(id) {
 		return fmt.Errorf("%w: %q is not a set id", ErrSetNotFound, id)
 	}
-	sets, err := c.List()
+	release, err := c.lockSets(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer release()
+	sets, err := c.List(ctx)
 	if err != nil {
 		return err
 	}
@@ -348,7 +360,7 @@ func (c *Catalog) Delete(id string) error {
 			return fmt.Errorf("%w: set %s is the parent of %s; delete %s first", ErrInChain, id, s.ID, s.ID)
 		}
 	}
-	return c.store.remove(context.Background(), id)
+	return c.store.remove(ctx, id)
 }
 
 // Verify proves that set id restores: for every file, every checksum, a load
@@ -357,7 +369,17 @@ func (c *Catalog) Delete(id string) error {
 // set returned with its new label. For an incremental set, the sets of its
 // chain not verified yet are verified first. Only manifests are written.
 func (c *Catalog) Verify(ctx context.Context, id string, now time.Time) (SetInfo, error) {
-	info, err := c.Get(id)
+	release, err := c.HoldSets(ctx)
+	if err != nil {
+		return SetInfo{}, err
+	}
+	defer release()
+	return c.verify(ctx, id, now)
+}
+
+// verify is Verify under the set lock.
+func (c *Catalog) verify(ctx context.Context, id string, now time.Time) (SetInfo, error) {
+	info, err := c.Get(ctx, id)
 	if err != nil {
 		return info, err
 	}
@@ -367,14 +389,14 @@ func (c *Catalog) Verify(ctx context.Context, id string, now time.Time) (SetInfo
 	// An incremental set is restored with its chain: the links no one
 	// verified yet are verified first, so the label covers the restore.
 	if info.Parent != "" {
-		links, err := c.chain(info.Parent)
+		links, err := c.chain(ctx, info.Parent)
 		if err != nil {
 			return info, err
 		}
 		for _, link := range links {
 			if link.Verification == nil {
-				if _, err := c.Verify(ctx, link.ID, now); err != nil {
-					return c.Get(id)
+				if _, err := c.verify(ctx, link.ID, now); err != nil {
+					return c.Get(ctx, id)
 				}
 			}
 		}
@@ -395,7 +417,7 @@ func (c *Catalog) Verify(ctx context.Context, id string, now time.Time) (SetInfo
 	if err := c.store.putManifest(ctx, id, m); err != nil {
 		return info, err
 	}
-	return c.Get(id) // labelled with its chain (see markBrokenChains)
+	return c.Get(ctx, id) // labelled with its chain (see markBrokenChains)
 }
 
 // verifySet checks every file of a set against its manifest entry.
@@ -428,16 +450,5 @@ func (c *Catalog) verifyFile(ctx context.Context, id, db string, entry DBEntry) 
 	if _, err := io.Copy(io.Discard, r); err != nil { // the rest of an encrypted stream
 		return err
 	}
-	if entry.Format == FormatBadger {
-		return nil
-	}
-	switch {
-	case got.Keys != entry.Keys:
-		return fmt.Errorf("%w: holds %d keys, the manifest says %d", ErrChecksum, got.Keys, entry.Keys)
-	case hexSum(sum) != entry.SHA256:
-		return fmt.Errorf("%w: SHA-256 differs from the manifest", ErrChecksum)
-	case entry.ContentSum != "" && got.ContentSum != entry.ContentSum:
-		return fmt.Errorf("%w: content hash differs from the manifest", ErrChecksum)
-	}
-	return nil
+	return entry.Match(hexSum(sum), got)
 }

@@ -44,7 +44,7 @@ func TestCatalog_LabelsFollowVerification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info, _ := cat.Get(m.ID); info.Label != LabelCreated {
+	if info, _ := cat.Get(context.Background(), m.ID); info.Label != LabelCreated {
 		t.Fatalf("new set label = %q, want %q", info.Label, LabelCreated)
 	}
 	info, err := cat.Verify(ctx, m.ID, time.Now())
@@ -53,7 +53,7 @@ func TestCatalog_LabelsFollowVerification(t *testing.T) {
 	}
 
 	// Damage one byte of the file, keeping its size: only verification can tell.
-	path, _ := cat.FilePath(m.ID, "config")
+	path, _ := cat.FilePath(context.Background(), m.ID, "config")
 	data, _ := os.ReadFile(path)
 	data[len(data)/2] ^= 0x40
 	if err := os.WriteFile(path, data, 0o600); err != nil {
@@ -66,7 +66,7 @@ func TestCatalog_LabelsFollowVerification(t *testing.T) {
 
 	// A missing file makes the set incomplete.
 	os.Remove(path)
-	if info, _ := cat.Get(m.ID); info.Label != LabelIncomplete {
+	if info, _ := cat.Get(context.Background(), m.ID); info.Label != LabelIncomplete {
 		t.Fatalf("without its file: label %q, want %q", info.Label, LabelIncomplete)
 	}
 }
@@ -74,10 +74,10 @@ func TestCatalog_LabelsFollowVerification(t *testing.T) {
 func TestCatalog_RejectsPathsOutsideIt(t *testing.T) {
 	cat := OpenCatalog(t.TempDir())
 	for _, id := range []string{"../etc", "..", "/etc/passwd", "20260101T000000Z-abcdef/../../x", ""} {
-		if _, err := cat.Get(id); err == nil {
+		if _, err := cat.Get(context.Background(), id); err == nil {
 			t.Errorf("Get(%q) succeeded, want ErrSetNotFound", id)
 		}
-		if err := cat.Delete(id); err == nil {
+		if err := cat.Delete(context.Background(), id); err == nil {
 			t.Errorf("Delete(%q) succeeded, want ErrSetNotFound", id)
 		}
 	}
@@ -98,7 +98,7 @@ func TestCatalog_FailedRunLeavesOlderSetsAndAFailedManifest(t *testing.T) {
 	if _, err := cat.Create(cctx, []Source{{Name: "auth", DB: db}}, SetOptions{Now: time.Now().Add(time.Second)}); err == nil {
 		t.Fatal("cancelled run succeeded")
 	}
-	sets, err := cat.List()
+	sets, err := cat.List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,8 +24,8 @@ var ErrInChain = errors.New("backup set is part of an incremental chain")
 // wrote — if every database is still in the epoch that set read it in and
 // the chain has room; otherwise opts stays a full set and opts.FullReason
 // says why, for the manifest.
-func (c *Catalog) pickParent(sources []Source, opts *SetOptions) error {
-	sets, err := c.List()
+func (c *Catalog) pickParent(ctx context.Context, sources []Source, opts *SetOptions) error {
+	sets, err := c.List(ctx)
 	if err != nil {
 		return err
 	}
@@ -101,8 +101,8 @@ func chainOnto(s SetInfo, sets []SetInfo, sources []Source, maxChain int) (map[s
 // chain returns the sets from the full set at its root up to id, oldest
 // first; a missing or unfinished link is an error. It lists the catalog
 // once.
-func (c *Catalog) chain(id string) ([]SetInfo, error) {
-	sets, err := c.List()
+func (c *Catalog) chain(ctx context.Context, id string) ([]SetInfo, error) {
+	sets, err := c.List(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -139,12 +139,12 @@ func chainIn(sets []SetInfo, id string) ([]SetInfo, error) {
 // each link's changes and deletions) in a scratch database under tmpDir.
 // The caller calls cleanup when done with the Opener.
 func (c *Catalog) Restorable(ctx context.Context, id, db, tmpDir string) (Opener, func(), error) {
-	links, err := c.chain(id)
+	links, err := c.chain(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(links) == 1 {
-		open, err := c.Open(id, db)
+		open, err := c.Open(ctx, id, db)
 		return open, func() {}, err
 	}
 	path, err := c.materialize(ctx, links, db, tmpDir)
@@ -162,7 +162,7 @@ func (c *Catalog) materialize(ctx context.Context, links []SetInfo, db, tmpDir s
 	}
 	defer os.RemoveAll(work)
 	scratch := filepath.Join(work, "db")
-	base, err := c.Open(links[0].ID, db)
+	base, err := c.Open(ctx, links[0].ID, db)
 	if err != nil {
 		return "", err
 	}
@@ -175,7 +175,7 @@ func (c *Catalog) materialize(ctx context.Context, links []SetInfo, db, tmpDir s
 	}
 	defer sdb.Close()
 	for _, link := range links[1:] {
-		open, err := c.Open(link.ID, db)
+		open, err := c.Open(ctx, link.ID, db)
 		if err != nil {
 			return "", err
 		}

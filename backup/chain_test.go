@@ -136,15 +136,15 @@ func TestIncremental_RefusesToBreakChains(t *testing.T) {
 	db := testDB(t, 50)
 	src := []Source{{Name: "config", DB: db}}
 	base, link := baseAndLink(t, cat, src, -3*time.Hour)
-	if err := cat.Delete(base.ID); !errors.Is(err, ErrInChain) {
+	if err := cat.Delete(context.Background(), base.ID); !errors.Is(err, ErrInChain) {
 		t.Fatalf("deleting the base: err %v, want ErrInChain", err)
 	}
-	sets, _ := cat.List()
+	sets, _ := cat.List(context.Background())
 	if drop := (Retention{Keep: 1, MaxAge: time.Hour}).Select(sets, time.Now()); len(drop) != 0 {
 		t.Fatalf("retention drops %v, which the kept link needs", drop)
 	}
 	// Given a file alone, a link is refused: it is not a whole backup.
-	path, _ := cat.FilePath(link.ID, "config")
+	path, _ := cat.FilePath(context.Background(), link.ID, "config")
 	if _, err := MergeFile(ctx, db, path, RestoreOptions{Database: "config"}); !errors.Is(err, ErrIncremental) {
 		t.Fatalf("merging a link file alone: err %v, want ErrIncremental", err)
 	}
@@ -165,7 +165,7 @@ func TestIncremental_AfterAWipeRestoreIsFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	path, _ := cat.FilePath(base.ID, "auth")
+	path, _ := cat.FilePath(context.Background(), base.ID, "auth")
 	if _, err := WipeDir(ctx, dbDir, path, WipeOptions{RestoreOptions: RestoreOptions{Database: "auth"}, DiscardPrevious: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestIncremental_AfterAWipeRestoreIsFull(t *testing.T) {
 	if m.Parent != "" || !strings.HasPrefix(m.FullReason, "a database was rebuilt since set "+base.ID) {
 		t.Fatalf("set after a wipe restore built on %q (full_reason %q); versions of the rebuilt database are not comparable, it must be full and say so", m.Parent, m.FullReason)
 	}
-	got, err := cat.Get(m.ID)
+	got, err := cat.Get(context.Background(), m.ID)
 	if err != nil || got.FullReason != m.FullReason {
 		t.Fatalf("the catalog lists full_reason %q (err %v), the run gave %q", got.FullReason, err, m.FullReason)
 	}
@@ -226,14 +226,14 @@ func TestIncremental_ABrokenBaseBreaksItsChainsLabels(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got, _ := cat.Get(link.ID); got.Label != LabelRestoreVerified {
+	if got, _ := cat.Get(context.Background(), link.ID); got.Label != LabelRestoreVerified {
 		t.Fatalf("link before the damage: %q, want restore-verified", got.Label)
 	}
-	path, _ := cat.FilePath(base.ID, "config")
+	path, _ := cat.FilePath(context.Background(), base.ID, "config")
 	if err := os.Truncate(path, 200); err != nil {
 		t.Fatal(err)
 	}
-	sets, err := cat.List()
+	sets, err := cat.List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestIncremental_ABrokenBaseBreaksItsChainsLabels(t *testing.T) {
 			t.Errorf("List: link is %q (%s), want incomplete naming the broken base", s.Label, s.Problem)
 		}
 	}
-	if got, _ := cat.Get(link.ID); got.Label != LabelIncomplete {
+	if got, _ := cat.Get(context.Background(), link.ID); got.Label != LabelIncomplete {
 		t.Errorf("Get: link is %q (%s), want incomplete", got.Label, got.Problem)
 	}
 }
@@ -336,7 +336,7 @@ func TestIncremental_VerifyingALinkVerifiesItsChain(t *testing.T) {
 	if err != nil || got.Label != LabelRestoreVerified {
 		t.Fatalf("Verify of the link: %q, %v; want restore-verified", got.Label, err)
 	}
-	if b, _ := cat.Get(base.ID); b.Label != LabelRestoreVerified {
+	if b, _ := cat.Get(context.Background(), base.ID); b.Label != LabelRestoreVerified {
 		t.Fatalf("the base after verifying the link: %q, want restore-verified", b.Label)
 	}
 
@@ -346,7 +346,7 @@ func TestIncremental_VerifyingALinkVerifiesItsChain(t *testing.T) {
 	if err := cat.store.putManifest(ctx, base.ID, m); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := cat.Get(link.ID); got.Label != LabelCreated {
+	if got, _ := cat.Get(context.Background(), link.ID); got.Label != LabelCreated {
 		t.Fatalf("link on an unverified base: %q, want %q", got.Label, LabelCreated)
 	}
 }

@@ -272,15 +272,6 @@ func merged(cs ...dbContent) dbContent {
 	return out
 }
 
-// without returns c without keys.
-func without(c dbContent, keys ...string) dbContent {
-	out := merged(c)
-	for _, k := range keys {
-		delete(out, k)
-	}
-	return out
-}
-
 // siblings lists the names of dir's parent entries that start with
 // base(dir) plus a dot, e.g. the staging and set-aside directories of a wipe.
 func siblings(t testing.TB, dir string) []string {

@@ -46,6 +46,11 @@ type DumpOptions struct {
 	// Workers bounds the goroutines reading key ranges in parallel
 	// (GOMAXPROCS when 0).
 	Workers int
+	// FramesUnderWay bounds the frames (up to 1 MiB of records each) a dump
+	// holds while its writer is slower than its workers: 256 when 0, as
+	// fast as the workers go; StreamFramesUnderWay for a writer that may be
+	// slow, such as a client downloading an online backup.
+	FramesUnderWay int
 	// SinceTs > 0 makes an incremental backup: the records whose newest
 	// version is above SinceTs, then the list of every live key.
 	SinceTs uint64
@@ -99,7 +104,7 @@ func dumpTxn(ctx context.Context, db *badger.DB, txn *badger.Txn, w io.Writer, o
 	}
 	hdr.Compression = fw.compression()
 	p := pipeline{txn: txn, since: opts.SinceTs, out: fw, ranges: splitKeys(db), workers: opts.Workers, progress: opts.Progress,
-		release: releaser(db)}
+		underWay: opts.FramesUnderWay, release: releaser(db)}
 	if err := p.run(ctx); err != nil {
 		return hdr, fw.summary, err
 	}
@@ -107,7 +112,7 @@ func dumpTxn(ctx context.Context, db *badger.DB, txn *badger.Txn, w io.Writer, o
 		if err := fw.beginKeys(); err != nil {
 			return hdr, fw.summary, err
 		}
-		keys := pipeline{txn: txn, keysOnly: true, out: fw, ranges: p.ranges, workers: opts.Workers, release: p.release}
+		keys := pipeline{txn: txn, keysOnly: true, out: fw, ranges: p.ranges, workers: opts.Workers, underWay: p.underWay, release: p.release}
 		if err := keys.run(ctx); err != nil {
 			return hdr, fw.summary, err
 		}

@@ -1,6 +1,9 @@
 package backup
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Every error returned while reading a backup wraps exactly
 // one of the first group, so both doors (CLI and HTTP) can map it to a message
@@ -35,13 +38,38 @@ var (
 var (
 	// ErrMissingFile is returned when a backup directory lacks a database's file.
 	ErrMissingFile = errors.New("backup file not found")
+	// ErrNotRegularFile is returned when a catalog set holds a symbolic link
+	// or a special file where flowg wrote a file (or a link in place of the
+	// set's directory): it is never followed nor read.
+	ErrNotRegularFile = errors.New("not a regular file written by flowg (a symbolic link or special file is in its place)")
+	// ErrNoBackupDir is matched, with ErrMissingFile, by the error of a
+	// backup directory that does not exist (FindFile).
+	ErrNoBackupDir = errors.New("backup directory does not exist")
+	// ErrSetUnusable is returned for a set asked for by id that cannot be
+	// restored: its run failed or is still running, or its verification
+	// failed (the error says which, and why).
+	ErrSetUnusable = errors.New("backup set cannot be restored")
+	// ErrNoCompleteSet is returned when a catalog holds no complete set
+	// with every database asked for.
+	ErrNoCompleteSet = errors.New("no complete backup set")
 )
+
+// noBackupDirError is the error of a backup directory that does not exist.
+type noBackupDirError struct{ dir string }
+
+func (e noBackupDirError) Error() string {
+	return fmt.Sprintf("%v: backup directory %s does not exist", ErrMissingFile, e.dir)
+}
+
+func (e noBackupDirError) Is(target error) bool {
+	return target == ErrMissingFile || target == ErrNoBackupDir
+}
 
 // IsInputError reports whether err is the fault of the backup file given
 // (any of the reading sentinels), as opposed to an I/O or database failure.
 func IsInputError(err error) bool {
 	for _, target := range []error{ErrEmpty, ErrTruncated, ErrChecksum, ErrCorrupt,
-		ErrNotBackup, ErrCompressed, ErrVersion, ErrWrongDatabase, ErrMissingFile, ErrEncrypted, ErrWrongKey, ErrIncremental} {
+		ErrNotBackup, ErrCompressed, ErrVersion, ErrWrongDatabase, ErrMissingFile, ErrEncrypted, ErrWrongKey, ErrIncremental, ErrSetUnusable, ErrNoCompleteSet} {
 		if errors.Is(err, target) {
 			return true
 		}

@@ -26,10 +26,11 @@ func FileName(db string) string {
 var altFileNames = map[string][]string{"logs": {"logs.db"}}
 
 // FindFile returns the path of db's file in dir, trying FileName first and
-// then the other accepted names. A missing file wraps ErrMissingFile.
+// then the other accepted names. A missing file wraps ErrMissingFile; a
+// missing dir matches ErrNoBackupDir too.
 func FindFile(dir, db string) (string, error) {
 	if st, err := os.Stat(dir); err != nil {
-		return "", fmt.Errorf("%w: backup directory %s does not exist", ErrMissingFile, dir)
+		return "", noBackupDirError{dir}
 	} else if !st.IsDir() {
 		return "", fmt.Errorf("%w: %s is a file, not a backup directory (give the directory that holds auth.db, config.db and log.db)", ErrMissingFile, dir)
 	}

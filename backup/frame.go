@@ -119,9 +119,6 @@ func (f *frame) addKey(key []byte) {
 // recordSize bounds what add appends for a record.
 func recordSize(key, value []byte) int { return len(key) + len(value) + 48 }
 
-// full reports whether the frame reached its target size.
-func (f *frame) full() bool { return len(f.raw) >= targetFrameRaw }
-
 // seal compresses the frame with enc (nil: stored as is) and fills in its
 // fixed fields and checksum.
 func (f *frame) seal(enc *zstd.Encoder) {

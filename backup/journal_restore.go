@@ -190,7 +190,7 @@ func (c *Catalog) baseFor(ch chainState, at time.Time) (string, uint64) {
 		}
 	}
 	id, ts := ch.BaseSet, ch.BaseReadTs
-	sets, err := c.List()
+	sets, err := c.List(context.Background())
 	if err != nil {
 		return id, ts
 	}

@@ -185,7 +185,22 @@ func encodeSegment(w io.Writer, db string, name segmentName, ops []op, marks []m
 // addMark writes a time mark.
 func (w *Writer) addMark(m mark) error {
 	key := binary.BigEndian.AppendUint64(nil, m.version)
-	return w.Add(key, binary.BigEndian.AppendUint64(nil, uint64(m.time.UnixNano())), 0, m.version, 0)
+	return w.addRecord(key, binary.BigEndian.AppendUint64(nil, uint64(m.time.UnixNano())), 0, m.version, 0)
+}
+
+// addRecord appends one record to the file's frames, sealing the frame
+// when the record would take it past its target size.
+func (w *Writer) addRecord(key, value []byte, userMeta byte, version, expiresAt uint64) error {
+	if err := checkRecordSize(key, value); err != nil {
+		return err
+	}
+	if w.cur.keys > 0 && len(w.cur.raw)+recordSize(key, value) > targetFrameRaw {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	w.cur.add(key, value, userMeta, version, expiresAt)
+	return nil
 }
 
 // uniqueMarks keeps the first, earliest, mark of each version of sorted marks.
@@ -203,7 +218,7 @@ func uniqueMarks(marks []mark) []mark {
 // delete bit in Meta, as raw Badger backups do.
 func (w *Writer) addOp(key []byte, o op) error {
 	if !o.deleted {
-		return w.Add(key, o.value, o.userMeta, o.version, o.expiresAt)
+		return w.addRecord(key, o.value, o.userMeta, o.version, o.expiresAt)
 	}
 	if err := checkRecordSize(key, nil); err != nil {
 		return err

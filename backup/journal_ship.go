@@ -129,7 +129,7 @@ func lastChain(chains []chainState) *chainState {
 // followableSet finds a usable set whose file of db was read at exactly
 // version at in epoch: a chain can start from it without a new set.
 func followableSet(cat *Catalog, db, epoch string, at uint64) (Manifest, bool) {
-	sets, err := cat.List()
+	sets, err := cat.List(context.Background())
 	if err != nil {
 		return Manifest{}, false
 	}
@@ -148,7 +148,17 @@ func newChains(ctx context.Context, cat *Catalog, journals []*dbJournal, reason 
 	started := time.Now()
 	sources := make([]Source, 0, len(journals))
 	for _, j := range journals {
-		sources = append(sources, Source{Name: string(j.name), DB: j.db})
+		// Held for the set, as every backup holds its database: a wipe
+		// restore waits rather than close it under the dump.
+		db, release, err := j.store.Acquire(j.name)
+		if err != nil {
+			return fmt.Errorf("take the set a journal chain starts from: %w", err)
+		}
+		defer release()
+		if db != j.db {
+			return fmt.Errorf("take the set a journal chain starts from: the %s database was replaced meanwhile", j.name)
+		}
+		sources = append(sources, Source{Name: string(j.name), DB: db})
 	}
 	m, err := cat.Create(ctx, sources, SetOptions{Trigger: TriggerContinuous, By: "continuous backup",
 		WriteOptions: WriteOptions{ToolVersion: opts.ToolVersion}, Incremental: true, MaxChain: opts.MaxChain})

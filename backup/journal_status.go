@@ -57,7 +57,7 @@ func (c *Catalog) JournalWindows(ctx context.Context, verify bool) ([]JournalWin
 
 func (c *Catalog) window(ctx context.Context, ch chainState, verify bool) (JournalWindow, error) {
 	w := JournalWindow{Database: ch.Database, Chain: ch.ID, BaseSet: ch.BaseSet, From: ch.start(), Reason: ch.Reason, Problem: ch.problem}
-	if info, err := c.Get(ch.BaseSet); err != nil || !usable(info) {
+	if info, err := c.Get(ctx, ch.BaseSet); err != nil || !usable(info) {
 		problem := "its base set " + ch.BaseSet + " is gone"
 		if err == nil {
 			problem = fmt.Sprintf("its base set %s is %s", ch.BaseSet, info.Label)

@@ -17,7 +17,7 @@ const smallFrameSize = 64 << 10
 // held back, so the dump always moves on.
 //
 // Frames come back to the pool for reuse. A sync.Pool did that before, but a
-// dump runs under a soft memory limit (LimitMemoryForStreaming) that makes
+// dump runs under a soft memory limit (StreamingMemoryLimit) that makes
 // collections frequent, and each one emptied it.
 type framePool struct {
 	mu      sync.Mutex

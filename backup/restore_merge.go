@@ -58,8 +58,7 @@ func Prepare(ctx context.Context, open Opener, opts RestoreOptions) (*Prepared, 
 	return &Prepared{c: c, opts: opts}, nil
 }
 
-// Header and Summary describe the prepared file.
-func (p *Prepared) Header() Header   { return p.c.header }
+// Summary describes the prepared file.
 func (p *Prepared) Summary() Summary { return p.c.summary }
 
 // Close removes what Prepare staged.

@@ -19,16 +19,11 @@ import (
 // flowg file is sorted by key, so one stream suffices.
 const wipeStreamID = 1
 
-// BuildWipe bulk-loads the backup at path into a new database in staged,
-// which must not exist, with Badger's StreamWriter, and closes it. The file is
-// checked as it is loaded: on any defect staged is removed and the error
-// returned, so nothing but staged is ever written. The caller swaps staged in
-// (kv.SwapDir).
-func BuildWipe(ctx context.Context, staged, path string, opts RestoreOptions) (Result, error) {
-	return BuildWipeFrom(ctx, staged, FileOpener(path), opts)
-}
-
-// BuildWipeFrom is BuildWipe on a file opened by open, read once.
+// BuildWipeFrom bulk-loads the backup that open opens (read once) into a new
+// database in staged, which must not exist, with Badger's StreamWriter, and
+// closes it. The file is checked as it is loaded: on any defect staged is
+// removed and the error returned, so nothing but staged is ever written. The
+// caller swaps staged in (kv.SwapDir).
 func BuildWipeFrom(ctx context.Context, staged string, open Opener, opts RestoreOptions) (Result, error) {
 	if _, err := os.Lstat(staged); !errors.Is(err, os.ErrNotExist) {
 		return Result{}, fmt.Errorf("staging directory %s already exists; remove it or retry", staged)

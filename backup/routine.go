@@ -9,8 +9,9 @@ import (
 )
 
 // Routine takes a backup set of a running server's databases into a
-// catalog, optionally verifies it, then applies the retention policy. The
-// scheduler and the "create a set now" endpoint both run one.
+// catalog, optionally verifies it, then prunes the catalog with its
+// retention policy. The scheduler and the "create a set now" endpoint both
+// run one.
 type Routine struct {
 	Catalog   *Catalog
 	Store     *kv.Store
@@ -22,10 +23,23 @@ type Routine struct {
 	Now func() time.Time
 }
 
-// Run takes the set and returns it as listed after verification. A failed
+// RunResult is what a Routine did.
+type RunResult struct {
+	// Set is the new set as listed after verification; after a failed run,
+	// its id and the label "failed".
+	Set SetInfo
+	// Pruned are the sets retention deleted after the set was written, with
+	// the reason of each.
+	Pruned []Decision
+	// PruneErr says why retention could not prune (the set was written).
+	PruneErr error
+}
+
+// Run takes the set, verifies it if asked, then prunes. A failed
 // verification is not an error of Run: the set is returned labelled
-// "verify failed". Retention runs only after a set was written.
-func (r Routine) Run(ctx context.Context) (SetInfo, error) {
+// "verify failed". Retention runs only after a set was written, and a
+// failed prune is no error of Run either (see RunResult.PruneErr).
+func (r Routine) Run(ctx context.Context) (RunResult, error) {
 	now := time.Now
 	if r.Now != nil {
 		now = r.Now
@@ -36,28 +50,26 @@ func (r Routine) Run(ctx context.Context) (SetInfo, error) {
 	}
 	sources, release, err := acquireAll(r.Store, names)
 	if err != nil {
-		return SetInfo{}, err
+		return RunResult{}, err
 	}
 	opts := r.Options
 	opts.Now = now()
 	m, err := r.Catalog.Create(ctx, sources, opts)
 	release()
 	if err != nil {
-		return SetInfo{Manifest: m, Label: LabelFailed, Problem: err.Error()}, err
+		return RunResult{Set: SetInfo{Manifest: m, Label: LabelFailed, Problem: err.Error()}}, err
 	}
-	info, err := r.Catalog.Get(m.ID)
-	if err != nil {
-		return info, err
+	res := RunResult{}
+	if res.Set, err = r.Catalog.Get(ctx, m.ID); err != nil {
+		return res, err
 	}
 	if r.Verify {
-		if info, err = r.Catalog.Verify(ctx, m.ID, now()); err != nil {
-			return info, err
+		if res.Set, err = r.Catalog.Verify(ctx, m.ID, now()); err != nil {
+			return res, err
 		}
 	}
-	if _, err := r.Catalog.Prune(r.Retention, now()); err != nil {
-		return info, err
-	}
-	return info, nil
+	res.Pruned, res.PruneErr = r.Catalog.Prune(ctx, r.Retention, now())
+	return res, nil
 }
 
 // acquireAll takes every named database of store for one backup; release

@@ -64,10 +64,12 @@ func (s *Scheduler) Next(t time.Time) time.Time { return s.schedule.Next(t) }
 // Start starts running the job on schedule.
 func (s *Scheduler) Start() { s.cron.Start() }
 
-// Stop stops scheduling, cancels a run in progress and waits for it to end.
+// Stop cancels a run in progress, stops scheduling, and waits for the run
+// to end: it returns as soon as the job heeds its ctx, not when the job
+// would have finished on its own. No run starts after Stop.
 func (s *Scheduler) Stop() {
-	<-s.cron.Stop().Done()
 	s.cancel()
+	<-s.cron.Stop().Done()
 	s.running.Lock()
 	defer s.running.Unlock()
 }

@@ -87,3 +87,54 @@ func TestScheduler_StopCancelsTheRunningJob(t *testing.T) {
 		t.Fatalf("run after Stop: err = %v, want context.Canceled", err)
 	}
 }
+
+// TestScheduler_StopCancelsAScheduledRunBeforeWaitingForIt runs the job
+// through Start on a real schedule; the job holds until its ctx is
+// cancelled (or, so a broken Stop fails instead of hanging, until the test
+// gives up and releases it). Stop must cancel the ctx, not wait for a
+// release.
+func TestScheduler_StopCancelsAScheduledRunBeforeWaitingForIt(t *testing.T) {
+	started := make(chan struct{}, 1)
+	release := make(chan struct{})
+	ended := make(chan error, 1)
+	s, err := NewScheduler("@every 1s", func(ctx context.Context) error {
+		started <- struct{}{}
+		select {
+		case <-ctx.Done():
+			ended <- ctx.Err()
+		case <-release:
+			ended <- errors.New("the job was released by the test, its ctx was never cancelled")
+		}
+		return ctx.Err()
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the scheduled job did not start within 30s of a 1s schedule")
+	}
+	stopped := make(chan struct{})
+	go func() {
+		s.Stop()
+		close(stopped)
+	}()
+	var why error
+	select {
+	case why = <-ended:
+	case <-time.After(30 * time.Second):
+		close(release) // Stop waits for the run without cancelling it
+		why = <-ended
+	}
+	<-stopped
+	if !errors.Is(why, context.Canceled) {
+		t.Fatalf("the running job ended with %v, want its ctx cancelled by Stop", why)
+	}
+	select {
+	case <-started:
+		t.Fatal("a run started after Stop")
+	default:
+	}
+}

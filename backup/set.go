@@ -36,7 +36,7 @@ func NewSetID(now time.Time) string {
 // ValidSetID reports whether id has the shape NewSetID gives.
 func ValidSetID(id string) bool { return setIDPattern.MatchString(id) }
 
-// SetOptions tune WriteSet.
+// SetOptions tune Catalog.Create.
 type SetOptions struct {
 	WriteOptions
 	ID      string    // NewSetID(Now) when empty
@@ -57,12 +57,6 @@ type SetOptions struct {
 	// FullReason says why a set asked to be incremental is full; Create
 	// fills it in, and the manifest keeps it.
 	FullReason string
-}
-
-// WriteSet writes a backup set of sources into the local catalog directory
-// catalog (see Catalog.Create).
-func WriteSet(ctx context.Context, catalog string, sources []Source, opts SetOptions) (Manifest, error) {
-	return writeSet(ctx, localStore{dir: catalog}, sources, opts)
 }
 
 // writeSet writes a set of sources into store: each database's file in

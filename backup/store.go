@@ -23,8 +23,6 @@ type setStore interface {
 	open(ctx context.Context, id, file string) (io.ReadCloser, int64, error)
 	// remove deletes a set, manifest and files together.
 	remove(ctx context.Context, id string) error
-	// localPath is the path of a file on disk, for stores that have one.
-	localPath(id, file string) (string, bool)
 	String() string
 }
 

@@ -117,17 +117,24 @@ func (s localStore) putManifest(_ context.Context, id string, m Manifest) error 
 }
 
 func (s localStore) size(_ context.Context, id, file string) (int64, error) {
-	path, _ := s.localPath(id, file)
-	st, err := os.Stat(path)
+	f, st, err := s.openInSet(id, file)
 	if err != nil {
 		return 0, err
 	}
+	f.Close()
 	return st.Size(), nil
 }
 
+// open opens a file of set id; see openInSet.
 func (s localStore) open(_ context.Context, id, file string) (io.ReadCloser, int64, error) {
-	path, _ := s.localPath(id, file)
-	return openFile(path)
+	f, st, err := s.openInSet(id, file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, 0, fmt.Errorf("%w: %s", ErrMissingFile, filepath.Join(s.dir, id, filepath.Base(file)))
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("open backup: %w", err)
+	}
+	return f, st.Size(), nil
 }
 
 func (s localStore) remove(_ context.Context, id string) error {

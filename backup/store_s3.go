@@ -13,6 +13,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -46,7 +47,7 @@ func OpenTarget(ctx context.Context, dir string, s3 S3Options) (*Catalog, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Catalog{store: store, running: map[string]bool{}}, nil
+	return &Catalog{store: store, running: map[string]string{}}, nil
 }
 
 // s3Store keeps sets under a bucket prefix: <prefix>/<id>/<file> and
@@ -117,15 +118,13 @@ func (s *s3Store) explain(err error) error {
 		return fmt.Errorf("%w: %s refused the credentials (%s); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", ErrTarget, s.url, resp.Code)
 	case errors.As(err, &resp) && resp.Code == "NoSuchBucket":
 		return fmt.Errorf("%w: bucket %q does not exist; create it first", ErrTarget, s.bucket)
-	case errors.As(err, &netErr), strings.Contains(err.Error(), "connection refused"):
+	case errors.As(err, &netErr), errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Errorf("%w: cannot reach the object store for %s: %w (check --s3-endpoint and that the service is up)", ErrTarget, s.url, err)
 	}
 	return fmt.Errorf("%s: %w", s.url, err)
 }
 
 func (s *s3Store) String() string { return s.url }
-
-func (s *s3Store) localPath(string, string) (string, bool) { return "", false }
 
 func (s *s3Store) key(parts ...string) string {
 	if s.prefix == "" {

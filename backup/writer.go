@@ -13,8 +13,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Writer writes one backup file: the header at creation, frames of records as
-// they are added, the trailer on Close. A Writer is not safe for concurrent
+// Writer writes one backup file: the header at creation, the frames Dump's
+// pipeline seals, the trailer on Close. A Writer is not safe for concurrent
 // use; it buffers at most one frame.
 type Writer struct {
 	out     io.Writer
@@ -64,39 +64,6 @@ func (w *Writer) writeHeader(hdr Header) error {
 	buf = append(buf, body...)
 	buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(buf[len(magic):], crcTable))
 	return w.write(buf)
-}
-
-// Add appends one record. Only Key, Value, UserMeta, Version and ExpiresAt
-// are kept. The slices may be reused by the caller once Add returns.
-func (w *Writer) Add(key, value []byte, userMeta byte, version, expiresAt uint64) error {
-	if w.inventory {
-		return fmt.Errorf("record %q after the key list of an incremental backup", truncateKey(key))
-	}
-	if err := checkRecordSize(key, value); err != nil {
-		return err
-	}
-	if w.cur.keys > 0 && len(w.cur.raw)+recordSize(key, value) > targetFrameRaw {
-		if err := w.flush(); err != nil {
-			return err
-		}
-	}
-	w.cur.add(key, value, userMeta, version, expiresAt)
-	return nil
-}
-
-// AddKey lists one live key in an incremental backup's key frames, which
-// follow every record: the first call ends the data frames.
-func (w *Writer) AddKey(key []byte) error {
-	if err := w.beginKeys(); err != nil {
-		return err
-	}
-	if w.cur.keys > 0 && len(w.cur.raw)+recordSize(key, nil) > targetFrameRaw {
-		if err := w.flush(); err != nil {
-			return err
-		}
-	}
-	w.cur.addKey(key)
-	return nil
 }
 
 // beginKeys ends the data frames of an incremental backup; key frames follow.

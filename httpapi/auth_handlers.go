@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -12,6 +11,9 @@ import (
 
 // login checks a username and password (POST /api/v1/auth/login) and
 // answers {"token": "<jwt>"}, for use as Authorization: Bearer jwt:<jwt>.
+// The login limits (auth.LoginGuard) apply first: too many failures of this
+// user from this client address, or from this address, get 429, and no free
+// password check within the wait gets 503, both with Retry-After.
 func (s *Server) login(c echo.Context) error {
 	var req struct {
 		Username string `json:"username"`
@@ -21,10 +23,15 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	var token string
-	err := s.withAuth(func(svc *auth.Service) error {
-		var err error
-		token, err = svc.Login(req.Username, req.Password)
-		return err
+	err := s.logins.Attempt(c.Request().Context(), req.Username, c.RealIP(), func() error {
+		if s.opts.DuringPasswordCheck != nil {
+			s.opts.DuringPasswordCheck()
+		}
+		return s.withAuth(func(svc *auth.Service) error {
+			var err error
+			token, err = svc.Login(req.Username, req.Password)
+			return err
+		})
 	})
 	if err != nil {
 		return err
@@ -35,8 +42,8 @@ func (s *Server) login(c echo.Context) error {
 // createToken creates a personal access token for the caller (POST
 // /api/v1/tokens) with {"scopes": [...], "expires_in": "720h"}, both
 // optional, and answers {"id", "token", "owner"}; the token is shown only
-// here. A token can only be given scopes the caller holds, and one created
-// through a narrowed token is narrowed to at most the same scopes.
+// here. auth.CreateToken decides which scopes it may hold: never more than
+// the caller's.
 func (s *Server) createToken(c echo.Context) error {
 	var req struct {
 		Scopes    []string `json:"scopes"`
@@ -54,47 +61,16 @@ func (s *Server) createToken(c echo.Context) error {
 		return badRequest("expires_in: "+err.Error(), `use e.g. "expires_in": "720h" or "30d", or leave it out for a token that does not expire`)
 	}
 	p := principalOf(c)
-	if missing := p.Scopes.Missing(scopes...); len(missing) > 0 {
-		return &apiError{status: http.StatusForbidden, msg: "a token cannot be given scopes the caller lacks: " + joinScopes(missing),
-			hint: "ask for a subset of your own scopes, or leave scopes out to get all of them"}
-	}
 	var id, token string
 	err = s.withAuth(func(svc *auth.Service) error {
-		if len(scopes) == 0 {
-			narrowed, err := callerNarrowed(svc, p)
-			if err != nil {
-				return err
-			}
-			if narrowed {
-				if len(p.Scopes) == 0 {
-					return &apiError{status: http.StatusForbidden, msg: "the token used holds no scope to pass on",
-						hint: "log in (POST /api/v1/auth/login) and create the token with the JWT"}
-				}
-				scopes = p.Scopes
-			}
-		}
 		var err error
-		id, token, err = svc.CreateToken(p.User, scopes, ttl)
+		id, token, err = svc.CreateToken(p, p.User, scopes, ttl)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, map[string]string{"id": id, "token": token, "owner": p.User})
-}
-
-// callerNarrowed reports whether p authenticated with a personal access
-// token narrowed to some scopes.
-func callerNarrowed(svc *auth.Service, p auth.Principal) (bool, error) {
-	if p.Via != auth.ViaPAT {
-		return false, nil
-	}
-	tokens, err := svc.ListTokens(p.User)
-	if err != nil {
-		return false, err
-	}
-	i := slices.IndexFunc(tokens, func(t auth.Token) bool { return t.ID == p.TokenID })
-	return i < 0 || tokens[i].Scopes != nil, nil
 }
 
 // listTokens lists the caller's tokens (GET /api/v1/tokens), or everyone's
@@ -120,14 +96,11 @@ func (s *Server) listTokens(c echo.Context) error {
 }
 
 // revokeToken revokes a token (DELETE /api/v1/tokens/:id): one of the
-// caller's own, or anyone's with write_acls.
+// caller's own, or anyone's with write_acls, and never one holding scopes
+// the caller lacks (auth.RevokeToken has the rule).
 func (s *Server) revokeToken(c echo.Context) error {
 	p, id := principalOf(c), c.Param("id")
-	owner := p.User
-	if p.Scopes.Has(auth.ScopeWriteACLs) {
-		owner = ""
-	}
-	if err := s.withAuth(func(svc *auth.Service) error { return svc.RevokeToken(owner, id) }); err != nil {
+	if err := s.withAuth(func(svc *auth.Service) error { return svc.RevokeToken(p, id) }); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]string{"revoked": id})

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/flowg-backup/flowg/httpapi"
 )
 
 // signedJWT returns a JWT for root signed with method and key, with the
@@ -63,6 +65,10 @@ func TestAuthentication_RefusesBadCredentialsWith401(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.do("GET", "/api/v1/backup/logs", tt.header, nil, "")
 			r.wantError(t, http.StatusUnauthorized, tt.reason, "Bearer pat:<token>")
+			gone := map[string]bool{"revoked pat": true, "expired pat": true, "pat of a deleted user": true, "jwt of a deleted user": true}[tt.name]
+			if want := map[bool]httpapi.Code{false: httpapi.CodeUnauthenticated, true: httpapi.CodeTokenGone}[gone]; r.code(t) != want {
+				t.Errorf("code = %q, want %q", r.code(t), want)
+			}
 			if got := r.header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
 				t.Errorf("WWW-Authenticate = %q, want a Bearer challenge", got)
 			}

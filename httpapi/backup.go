@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -36,10 +37,11 @@ func downloadName(n kv.Name) string {
 // The file is produced as it is sent, from one Badger read timestamp taken
 // when the request arrives: nothing is staged in memory or on disk, and
 // writes go on meanwhile. The database is held shared for the whole stream,
-// so a wipe restore of it waits for the stream to end. A client that goes
-// away stops the dump; a dump that fails midway cuts the connection, so the
-// client sees an incomplete transfer (and flowg refuses the partial file as
-// truncated).
+// as one of at most kv.StreamLimits.Max streams of it (more get 429); a wipe
+// restore of it waits kv.StreamLimits.WipeGrace for the stream, then cuts
+// it. A client that goes away stops the dump; a dump that fails or is cut
+// midway cuts the connection, so the client sees an incomplete transfer
+// (and flowg refuses the partial file as truncated).
 func (s *Server) backup(c echo.Context) error {
 	name, err := dbParam(c)
 	if err != nil {
@@ -48,34 +50,45 @@ func (s *Server) backup(c echo.Context) error {
 	if err := require(c, auth.BackupScopes(string(name))...); err != nil {
 		return err
 	}
-	db, release, err := s.acquire(name)
+	opCtx, cancel := s.opContext(c.Request().Context())
+	defer cancel()
+	ctx, cut := context.WithCancelCause(opCtx)
+	defer cut(nil)
+	// A cut also ends a write blocked on a client that does not read.
+	rc := http.NewResponseController(c.Response())
+	db, release, err := s.acquireStream(name, func() {
+		cut(kv.ErrStreamCut)
+		_ = rc.SetWriteDeadline(time.Now())
+	})
 	if err != nil {
 		return err
 	}
 	defer release()
-	ctx, cancel := s.opContext(c.Request().Context())
-	defer cancel()
 
 	s.metrics.backupStarted(name)
 	start := time.Now()
 	res := c.Response()
 	h := res.Header()
-	h.Set(echo.HeaderContentType, echo.MIMEOctetStream)
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", downloadName(name)))
-	h.Set("Cache-Control", "no-store")
-	h.Set(echo.HeaderXContentTypeOptions, "nosniff")
+	setBackupHeaders(h, name)
 	h.Set("Trailer", trailerKeys+", "+trailerSHA256)
 
 	out := &countingWriter{w: res}
-	_, sum, err := backup.Dump(ctx, db, out, backup.DumpOptions{Database: string(name), ToolVersion: s.opts.Version, Now: s.now})
+	_, sum, err := backup.Dump(ctx, db, out, backup.DumpOptions{Database: string(name), ToolVersion: s.opts.Version, Now: s.now,
+		FramesUnderWay: backup.StreamFramesUnderWay})
 	s.metrics.backupFinished(name, time.Since(start), out.n, err)
 	if err == nil {
 		h.Set(trailerKeys, strconv.FormatUint(sum.Keys, 10))
 		h.Set(trailerSHA256, sum.SHA256)
 		return nil
 	}
+	if cause := context.Cause(ctx); errors.Is(cause, kv.ErrStreamCut) {
+		err = fmt.Errorf("%w: %w", cause, err)
+	}
 	err = fmt.Errorf("back up %s (%d bytes sent): %w", name, out.n, err)
 	if !res.Committed {
+		if errors.Is(err, kv.ErrStreamCut) {
+			return unavailable(name, err)
+		}
 		for _, k := range []string{echo.HeaderContentType, echo.HeaderContentDisposition, "Trailer"} {
 			h.Del(k)
 		}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -18,18 +17,19 @@ import (
 
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/internal/quota"
 	"github.com/flowg-backup/flowg/kv"
 )
 
 // catalogState is the server's backup catalog (Options.BackupDir): the sets
-// of scheduled and manual backups and the pre_restore safety snapshots.
+// of scheduled and manual backups and the pre_restore safety snapshots. The
+// catalog holds its own set lock (backup.Catalog.HoldSets): a restore reading
+// a set holds it shared; DELETE and retention delete under it.
 type catalogState struct {
 	cat       *backup.Catalog
 	retention backup.Retention
-	// sets is held shared while the files of a set are read by a restore or
-	// a verification, and exclusively while sets are deleted (DELETE or
-	// retention), so a set is never deleted under a restore reading it.
-	sets sync.RWMutex
+	// creates limits the sets each user creates through POST /api/v1/backups.
+	creates *quota.Limiter
 }
 
 // openCatalog sets up the catalog of s and sets the backup timestamps of
@@ -39,7 +39,7 @@ func (s *Server) openCatalog() {
 	if cat == nil {
 		cat = backup.OpenCatalog(s.opts.BackupDir)
 	}
-	s.catalog = &catalogState{cat: cat, retention: s.opts.Retention}
+	s.catalog = &catalogState{cat: cat, retention: s.opts.Retention, creates: quota.NewLimiter(s.opts.BackupCreateRate)}
 	s.refreshCatalogMetrics()
 }
 
@@ -66,8 +66,8 @@ type BackupResult struct {
 	// Set is the new set as the catalog lists it; after a failed run, its
 	// id and the label "failed".
 	Set backup.SetInfo
-	// Pruned are the sets retention deleted after the run.
-	Pruned []string
+	// Pruned are the sets retention deleted after the run, with the reason.
+	Pruned []backup.Decision
 	// Warnings say what went wrong after the set was written (pruning).
 	Warnings []string
 	Duration time.Duration
@@ -92,22 +92,23 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 	}
 	start := time.Now()
 	r := backup.Routine{
-		Catalog: s.catalog.cat,
-		Store:   s.store,
-		Names:   run.Names,
-		Verify:  run.Verify,
+		Catalog:   s.catalog.cat,
+		Store:     s.store,
+		Names:     run.Names,
+		Verify:    run.Verify,
+		Retention: s.catalog.retention,
 		Options: backup.SetOptions{Trigger: run.Trigger, By: run.By, WriteOptions: backup.WriteOptions{ToolVersion: s.opts.Version},
 			Incremental: run.Incremental, MaxChain: run.MaxChain},
 	}
-	info, err := r.Run(ctx)
-	res := BackupResult{Set: info}
-	if err == nil {
-		pruned, perr := s.prune()
-		res.Pruned = pruned
-		if perr != nil {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("the set was written, but retention could not prune older sets: %v", perr))
-			s.log.Error("prune backup catalog", "dir", s.catalog.cat.Dir(), "error", perr)
-		}
+	ran, err := r.Run(ctx)
+	info := ran.Set
+	res := BackupResult{Set: info, Pruned: ran.Pruned}
+	if ran.PruneErr != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the set was written, but retention could not prune older sets: %v", ran.PruneErr))
+		s.log.Error("prune backup catalog", "dir", s.catalog.cat.Dir(), "error", ran.PruneErr)
+	}
+	for _, d := range res.Pruned {
+		s.log.Info("backup set pruned", "id", d.ID, "reason", d.Reason, "after", info.ID)
 	}
 	res.Duration = time.Since(start)
 	s.refreshCatalogMetrics()
@@ -120,7 +121,7 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 	}
 	s.metrics.catalogRun(run.Trigger, result)
 	attrs := []any{"id", info.ID, "trigger", run.Trigger, "by", run.By, "databases", setNames(info),
-		"label", info.Label, "duration", res.Duration.Round(time.Millisecond), "pruned", res.Pruned}
+		"label", info.Label, "duration", res.Duration.Round(time.Millisecond), "pruned", prunedIDs(res.Pruned)}
 	if run.Incremental {
 		attrs = append(attrs, "parent", info.Parent)
 	}
@@ -138,15 +139,13 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 	return res, err
 }
 
-// prune deletes the sets the retention policy drops, holding the catalog
-// exclusively so no restore is reading them.
-func (s *Server) prune() ([]string, error) {
-	if s.catalog.retention.IsZero() {
-		return nil, nil
+// prunedIDs returns the ids of the pruned sets.
+func prunedIDs(ds []backup.Decision) []string {
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
 	}
-	s.catalog.sets.Lock()
-	defer s.catalog.sets.Unlock()
-	return s.catalog.cat.Prune(s.catalog.retention, time.Now())
+	return ids
 }
 
 // refreshCatalogMetrics sets the last-success and last-verified timestamps
@@ -155,7 +154,7 @@ func (s *Server) prune() ([]string, error) {
 // restore-verified one. A catalog that cannot be read leaves them as they
 // were.
 func (s *Server) refreshCatalogMetrics() {
-	sets, err := s.catalog.cat.List()
+	sets, err := s.catalog.cat.List(s.base) // ends with the server
 	if err != nil {
 		s.log.Warn("read backup catalog for the metrics", "dir", s.catalog.cat.Dir(), "error", err)
 		return
@@ -185,14 +184,15 @@ type listReply struct {
 }
 
 // createReply is the answer of POST /api/v1/backups: the set as listed,
-// and what retention pruned after it. The set's full_reason is there only
-// when ?incremental=true gave a full set (its "parent" is absent): it says
-// why.
+// and what retention pruned after it (ids; pruned_reasons says why each).
+// The set's full_reason is there only when ?incremental=true gave a full
+// set (its "parent" is absent): it says why.
 type createReply struct {
 	backup.SetInfo
-	Pruned   []string `json:"pruned"`
-	Warnings []string `json:"warnings"`
-	Duration string   `json:"duration"`
+	Pruned        []string          `json:"pruned"`
+	PrunedReasons []backup.Decision `json:"pruned_reasons"`
+	Warnings      []string          `json:"warnings"`
+	Duration      string            `json:"duration"`
 }
 
 // listSets lists the sets of the catalog, newest first, with their labels
@@ -202,7 +202,7 @@ func (s *Server) listSets(c echo.Context) error {
 	if err := requireAnyBackupScopes(c); err != nil {
 		return err
 	}
-	sets, err := s.catalog.cat.List()
+	sets, err := s.catalog.cat.List(c.Request().Context())
 	if err != nil {
 		return s.catalogUnreadable(c, err)
 	}
@@ -247,20 +247,42 @@ func (s *Server) createSet(c echo.Context) error {
 	if err := require(c, backupScopes(names)...); err != nil {
 		return err
 	}
+	if err := s.allowCreate(c); err != nil {
+		return err
+	}
 	res, err := s.RunBackup(context.WithoutCancel(c.Request().Context()),
 		BackupRun{Names: names, Verify: verify, Trigger: backup.TriggerManual, By: principalOf(c).User, Incremental: incremental})
 	if err != nil {
 		return s.backupRunError(c, res, err)
 	}
-	reply := createReply{SetInfo: res.Set, Pruned: res.Pruned, Warnings: res.Warnings,
+	reply := createReply{SetInfo: res.Set, Pruned: prunedIDs(res.Pruned), PrunedReasons: res.Pruned, Warnings: res.Warnings,
 		Duration: res.Duration.Round(time.Millisecond).String()}
-	if reply.Pruned == nil {
-		reply.Pruned = []string{}
+	if reply.PrunedReasons == nil {
+		reply.PrunedReasons = []backup.Decision{}
 	}
 	if reply.Warnings == nil {
 		reply.Warnings = []string{}
 	}
 	return c.JSON(http.StatusCreated, reply)
+}
+
+// allowCreate takes one set of the caller's --backup-create-rate, or
+// answers 429 with Retry-After saying when the next set is allowed.
+func (s *Server) allowCreate(c echo.Context) error {
+	user := principalOf(c).User
+	now := time.Now()
+	ok, wait := s.catalog.creates.Allow(user, now)
+	if ok {
+		return nil
+	}
+	secs := quota.RetryAfterSeconds(wait)
+	c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(secs))
+	at := now.Add(time.Duration(secs) * time.Second).UTC().Format(time.RFC3339)
+	return &apiError{status: http.StatusTooManyRequests, code: CodeRateLimited,
+		msg: fmt.Sprintf("backup set not created: user %s may create %d sets per %s (the server's --backup-create-rate)",
+			user, s.opts.BackupCreateRate.Count, s.opts.BackupCreateRate.Per),
+		hint: fmt.Sprintf("nothing was written; retry in %d seconds (at %s), or ask an administrator for a scheduled backup (--backup-schedule)",
+			secs, at)}
 }
 
 // downloadSetFile sends the file of one database of a set
@@ -292,6 +314,10 @@ func (s *Server) downloadSetFile(c echo.Context) error {
 		if errors.Is(err, backup.ErrSetNotFound) || errors.Is(err, backup.ErrMissingFile) {
 			return setNotFound(info.ID)
 		}
+		if errors.Is(err, backup.ErrNotRegularFile) {
+			return internal(fmt.Sprintf("the %s file of set %s is not served: %v", name, info.ID, backup.ErrNotRegularFile),
+				"someone with access to the server's --backup-dir changed this set; nothing was sent. Check the set's directory, and see the server log for request "+requestID(c), err)
+		}
 		return internal("the backup file could not be opened", "see the server log for request "+requestID(c), err)
 	}
 	defer f.Close()
@@ -310,8 +336,7 @@ func (s *Server) downloadSetFile(c echo.Context) error {
 		if err != nil {
 			return internal("the backup file could not be opened", "see the server log for request "+requestID(c), err)
 		}
-		http.ServeContent(c.Response(), c.Request(), file, st.ModTime(), local)
-		return nil
+		return serveFile(c, file, st.ModTime(), local)
 	}
 	h.Set(echo.HeaderContentLength, strconv.FormatInt(size, 10))
 	c.Response().WriteHeader(http.StatusOK)
@@ -342,9 +367,7 @@ func (s *Server) verifySet(c echo.Context) error {
 	}
 	ctx, cancel := s.opContext(c.Request().Context())
 	defer cancel()
-	s.catalog.sets.RLock()
 	verified, err := s.catalog.cat.Verify(ctx, info.ID, time.Now())
-	s.catalog.sets.RUnlock()
 	s.refreshCatalogMetrics()
 	if errors.Is(err, backup.ErrSetNotFound) {
 		return setNotFound(info.ID)
@@ -385,13 +408,13 @@ func (s *Server) deleteSet(c echo.Context) error {
 	if info.Label == backup.LabelRunning {
 		return setUnusable(info, "deleted")
 	}
-	s.catalog.sets.Lock()
-	err = s.catalog.cat.Delete(info.ID)
-	s.catalog.sets.Unlock()
+	err = s.catalog.cat.Delete(c.Request().Context(), info.ID)
 	s.refreshCatalogMetrics()
 	switch {
 	case errors.Is(err, backup.ErrSetNotFound):
 		return setNotFound(info.ID)
+	case errors.Is(err, backup.ErrCatalogBusy):
+		return catalogBusy(err)
 	case errors.Is(err, backup.ErrInChain):
 		return &apiError{status: http.StatusConflict, cause: err, msg: "backup set not deleted: " + err.Error(),
 			hint: "nothing was deleted; an incremental set builds on it: delete the sets built on it first"}
@@ -410,11 +433,18 @@ func (s *Server) lookupSet(c echo.Context) (backup.SetInfo, error) {
 	if !backup.ValidSetID(id) {
 		return backup.SetInfo{}, setNotFound(id)
 	}
-	info, err := s.catalog.cat.Get(id)
+	info, err := s.catalog.cat.Get(c.Request().Context(), id)
 	if err != nil {
 		return info, setNotFound(id)
 	}
 	return info, nil
+}
+
+// catalogBusy is the 503 while another process (an offline prune) holds
+// the catalog's set lock.
+func catalogBusy(err error) error {
+	return &apiError{status: http.StatusServiceUnavailable, code: CodeCatalogBusy, cause: err, msg: err.Error(),
+		hint: "nothing was changed; another process (flowg admin backups prune?) holds the backup catalog: retry in a few seconds"}
 }
 
 // setNotFound is the 404 of an id that names no set.
@@ -450,8 +480,12 @@ func setUnusable(info backup.SetInfo, what string) error {
 	return &apiError{status: http.StatusConflict, msg: msg, hint: hint}
 }
 
-// catalogUnreadable is the 500 for a catalog directory that cannot be read.
+// catalogUnreadable is the 500 for a catalog directory that cannot be read,
+// and the 503 for one another process holds (backup.ErrCatalogBusy).
 func (s *Server) catalogUnreadable(c echo.Context, err error) error {
+	if errors.Is(err, backup.ErrCatalogBusy) {
+		return catalogBusy(err)
+	}
 	return internal("the backup catalog could not be read", fmt.Sprintf(
 		"check that the backup catalog %s (flowg serve --backup-dir) is a directory the server can read; see the server log for request %s",
 		s.catalog.cat.Dir(), requestID(c)), err)
@@ -472,7 +506,7 @@ func (s *Server) backupRunError(c echo.Context, res BackupResult, err error) err
 	}
 	safe := "every older set is unchanged"
 	if res.Set.ID != "" {
-		if info, gerr := s.catalog.cat.Get(res.Set.ID); gerr == nil && info.Label == backup.LabelFailed {
+		if info, gerr := s.catalog.cat.Get(c.Request().Context(), res.Set.ID); gerr == nil && info.Label == backup.LabelFailed {
 			safe += fmt.Sprintf("; the failed run is listed as set %s (failed), and no data file of it was kept", info.ID)
 		}
 	}

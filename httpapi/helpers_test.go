@@ -85,6 +85,7 @@ func newEnv(t testing.TB, tune func(*httpapi.Options)) *env {
 		Version:   "test",
 		UploadDir: t.TempDir(),
 		Now:       e.clock.Now,
+		JWTKey:    []byte("httpapi-test-jwt-key-of-32-bytes"),
 	}
 	if tune != nil {
 		tune(&opts)
@@ -185,8 +186,8 @@ func (r reply) must(t testing.TB, want int) reply {
 	return r
 }
 
-// wantError checks an error answer: status, the JSON shape, and that the
-// error and hint hold the given fragments.
+// wantError checks an error answer: status, the JSON shape (a code
+// included), and that the error and hint hold the given fragments.
 func (r reply) wantError(t testing.TB, status int, inError, inHint string) {
 	t.Helper()
 	if r.status != status {
@@ -195,9 +196,10 @@ func (r reply) wantError(t testing.TB, status int, inError, inHint string) {
 	var body struct {
 		Error string `json:"error"`
 		Hint  string `json:"hint"`
+		Code  string `json:"code"`
 	}
-	if err := json.Unmarshal(r.body, &body); err != nil || body.Error == "" || body.Hint == "" {
-		t.Fatalf("answer %s is not {\"error\", \"hint\"} (%v)", r, err)
+	if err := json.Unmarshal(r.body, &body); err != nil || body.Error == "" || body.Hint == "" || body.Code == "" {
+		t.Fatalf("answer %s is not {\"error\", \"hint\", \"code\"} (%v)", r, err)
 	}
 	if !strings.Contains(body.Error, inError) {
 		t.Errorf("error %q does not mention %q", body.Error, inError)

@@ -104,6 +104,7 @@ func newMetrics() *metrics {
 			m.catalogRuns.WithLabelValues(trigger, result)
 		}
 	}
+	m.startAtZero()
 	// Every database shows from the start, at zero.
 	for _, n := range kv.Names {
 		name := string(n)
@@ -213,4 +214,23 @@ func (m *metrics) request(method, route string, status int) {
 		method = "other"
 	}
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+}
+
+// startAtZero creates, at zero, every series an alert reads that would
+// otherwise appear only with its first event: Prometheus' increase() and
+// rate() miss that first event on a series that did not exist before it.
+func (m *metrics) startAtZero() {
+	for _, result := range []string{"ok", "failed"} {
+		m.catalogVerified.WithLabelValues(result)
+	}
+	for _, n := range kv.Names {
+		name := string(n)
+		m.backupDuration.WithLabelValues(name)
+		for _, mode := range []string{modeMerge, modeWipe} {
+			m.restoreDuration.WithLabelValues(name, mode)
+			for _, reason := range []string{"input", "error"} {
+				m.restoreFailures.WithLabelValues(name, mode, reason)
+			}
+		}
+	}
 }

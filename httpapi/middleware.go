@@ -139,7 +139,7 @@ func (s *Server) withAuth(fn func(*auth.Service) error) error {
 		return err
 	}
 	defer release()
-	return fn(auth.NewService(db, auth.Options{Now: s.now}))
+	return fn(auth.NewService(db, auth.Options{Now: s.now, JWTKey: s.opts.JWTKey}))
 }
 
 // principalOf returns who the request acts as; the zero Principal (no

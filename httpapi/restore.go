@@ -128,6 +128,7 @@ func (s *Server) restoreFromFile(c echo.Context, name kv.Name, p restoreParams, 
 	s.metrics.restoreStarted(name, run.reply.Mode)
 	start := time.Now()
 	err := run.do(stage)
+	s.purgeLegacyJWTKey(name, requestID(c))
 	run.reply.Duration = time.Since(start).Round(time.Millisecond).String()
 	reason := ""
 	if err != nil {

@@ -116,8 +116,11 @@ func (s *Server) rebuildAt(c echo.Context, names []kv.Name, at time.Time, latest
 	ctx, cancel := s.opContext(c.Request().Context())
 	defer cancel()
 	// Retention and DELETE wait until the sets are read.
-	s.catalog.sets.RLock()
-	defer s.catalog.sets.RUnlock()
+	release, err := s.catalog.cat.HoldSets(c.Request().Context())
+	if err != nil {
+		return s.catalogUnreadable(c, err)
+	}
+	defer release()
 	for _, n := range names {
 		open, cleanup, pit, err := s.catalog.cat.RestorableAt(ctx, string(n), at, latest, s.opts.UploadDir)
 		if err != nil {

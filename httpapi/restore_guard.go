@@ -102,12 +102,12 @@ func (s *Server) guard(c echo.Context, p restoreParams, names []kv.Name) ([]stri
 		return []string{fmt.Sprintf("%s, and no restore-verified backup was required (skip_backup_check=true): %s", what, consequence)}, nil
 	}
 	for _, n := range names {
-		ok, err := s.catalog.cat.HasVerified(string(n))
+		ok, err := s.catalog.cat.HasVerified(c.Request().Context(), string(n))
 		if err != nil {
 			return nil, s.catalogUnreadable(c, err)
 		}
 		if !ok {
-			return nil, &apiError{status: http.StatusConflict, msg: fmt.Sprintf(
+			return nil, &apiError{status: http.StatusConflict, code: CodeNoVerifiedSet, msg: fmt.Sprintf(
 				"restore refused: %s, and the backup catalog holds no restore-verified set of the %s database to fall back on", what, n),
 				hint: "nothing was changed; keep the safety copy (leave out no_safety_snapshot / discard_previous), " +
 					"verify a set first (POST /api/v1/backups/ID/verify, or `flowg backups verify --latest`), " +

@@ -79,9 +79,12 @@ func (s *Server) restoreSet(c echo.Context) error {
 		defer end()
 	}
 	// Retention and DELETE wait until the set is read.
-	s.catalog.sets.RLock()
-	defer s.catalog.sets.RUnlock()
-	if info, err = s.catalog.cat.Get(info.ID); err != nil {
+	release, err := s.catalog.cat.HoldSets(c.Request().Context())
+	if err != nil {
+		return s.catalogUnreadable(c, err)
+	}
+	defer release()
+	if info, err = s.catalog.cat.Get(c.Request().Context(), info.ID); err != nil {
 		return setNotFound(c.Param("id"))
 	}
 	start := time.Now()

@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"sync/atomic"
 	"time"
@@ -11,7 +13,9 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/labstack/echo/v4"
 
+	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/internal/quota"
 	"github.com/flowg-backup/flowg/kv"
 )
 
@@ -23,6 +27,10 @@ const DefaultBackupDir = "./backups"
 // Options.MaxChain is not set: the default of flowg serve
 // --backup-full-every and flowg admin backups create --full-every.
 const DefaultMaxChain = 7
+
+// DefaultBackupCreateRate is flowg serve's --backup-create-rate: each user
+// may create 6 sets an hour with POST /api/v1/backups (any read scope may).
+const DefaultBackupCreateRate = "6/h"
 
 // Options tune a Server. The zero value serves with the defaults named on
 // each field.
@@ -40,6 +48,10 @@ type Options struct {
 	// Retention is applied to the catalog after every set RunBackup writes;
 	// the zero value keeps every set.
 	Retention backup.Retention
+	// BackupCreateRate limits the sets each user creates with
+	// POST /api/v1/backups (429 with Retry-After beyond it); the zero value
+	// sets no limit.
+	BackupCreateRate quota.Rate
 	// MaxChain is how many sets an incremental chain may hold (flowg serve
 	// --backup-full-every): an incremental set asked for with RunBackup or
 	// POST /api/v1/backups?incremental=true when the newest chain already
@@ -72,6 +84,19 @@ type Options struct {
 	// Now is the clock for token expiry, JWT times and log record
 	// timestamps; time.Now when nil.
 	Now func() time.Time
+	// Logins bound login attempts: failures per (user, client address) and
+	// per client address, and password checks at once; zero fields take
+	// auth.DefaultLoginLimits.
+	Logins auth.LoginLimits
+	// TrustedProxies are the ranges of the proxies whose X-Forwarded-For is
+	// believed: when the direct peer is in one, the client address is the
+	// right-most address of the header outside them. Empty: the header is
+	// ignored and the client address is the direct peer.
+	TrustedProxies []netip.Prefix
+	// JWTKey signs and checks the JWTs of POST /api/v1/auth/login
+	// (auth.Options.JWTKey, from auth.LoadOrCreateJWTKey). Without it a
+	// login fails with a 500 and only personal access tokens work.
+	JWTKey []byte
 
 	// BeforeRestoreWrite, when set, is called by every restore once its
 	// upload has been verified, just before the safety snapshot is taken:
@@ -79,6 +104,11 @@ type Options struct {
 	// while its gate is held exclusively, so requests to it get 503. It is a
 	// test hook, used to hold a restore in place; leave it nil in production.
 	BeforeRestoreWrite func(db kv.Name, wipe bool)
+	// DuringPasswordCheck, when set, is called by every login that got
+	// past the login limits, while it holds one of the password check
+	// slots, just before the password is checked. It is a test hook, used
+	// to count the checks running at once; leave it nil in production.
+	DuringPasswordCheck func()
 }
 
 // Server is the flowg HTTP API over one kv.Store. Create it with New and
@@ -92,6 +122,7 @@ type Server struct {
 	metrics *metrics
 	catalog *catalogState
 	echo    *echo.Echo
+	logins  *auth.LoginGuard
 
 	// base is cancelled by Stop: running backups and restores stop at
 	// their next check.
@@ -117,13 +148,18 @@ func New(store *kv.Store, opts Options) *Server {
 	if opts.MaxChain <= 0 {
 		opts.MaxChain = DefaultMaxChain
 	}
-	s := &Server{store: store, opts: opts, log: opts.Logger, now: opts.Now, metrics: newMetrics()}
+	if opts.Logins.Now == nil {
+		opts.Logins.Now = opts.Now
+	}
+	s := &Server{store: store, opts: opts, log: opts.Logger, now: opts.Now, metrics: newMetrics(),
+		logins: auth.NewLoginGuard(opts.Logins)}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.openCatalog()
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = clientAddress(opts.TrustedProxies)
 	e.JSONSerializer = jsonSerializer{}
 	e.Use(s.logRequests, s.recoverPanics)
 	s.echo = e
@@ -164,6 +200,7 @@ func (s *Server) opContext(parent context.Context) (context.Context, context.Can
 // as route middleware, so an unknown path gets 404, not 401.
 func (s *Server) routes() {
 	e, authn := s.echo, s.authenticate
+	s.answerHeadLikeGet()
 	e.GET("/healthz", s.healthz)
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
 
@@ -189,6 +226,7 @@ func (s *Server) routes() {
 	e.POST("/api/v1/streams/:stream/logs", s.ingestLogs, authn)
 	e.GET("/api/v1/streams/:stream/logs", s.queryLogs, authn)
 
+	e.HEAD("/api/v1/backup/:db", s.backupHead, authn) // before GET: HEAD must not dump
 	e.GET("/api/v1/backup/:db", s.backup, authn)
 	e.POST("/api/v1/restore/:db", s.restore, authn)
 
@@ -209,6 +247,21 @@ func (s *Server) routes() {
 func (s *Server) acquire(n kv.Name) (*badger.DB, func(), error) {
 	db, release, err := s.store.Acquire(n)
 	if err != nil {
+		return nil, nil, unavailable(n, err)
+	}
+	return db, release, nil
+}
+
+// acquireStream holds database n for a backup stream until release is
+// called; cut is called if a wipe of n waited its grace for the stream. Past
+// the cap of streams of n it returns an error the client gets as 429 with
+// Retry-After; while n is being wiped, a 503.
+func (s *Server) acquireStream(n kv.Name, cut func()) (*badger.DB, func(), error) {
+	db, release, err := s.store.AcquireStream(n, cut)
+	switch {
+	case errors.Is(err, kv.ErrTooManyStreams):
+		return nil, nil, tooManyStreams(n, err)
+	case err != nil:
 		return nil, nil, unavailable(n, err)
 	}
 	return db, release, nil

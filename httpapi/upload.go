@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"unicode"
 	"unicode/utf8"
 
@@ -126,7 +125,7 @@ func (s *Server) serverFile(n kv.Name, name string) (io.ReadCloser, string, erro
 		return nil, "", badRequest(fmt.Sprintf(`the form field "backup" names %q, and this server's restore directory %s holds no such file`, name, dir),
 			fmt.Sprintf("nothing was changed; put @ before the file name so curl uploads your copy: curl --form %s=@%s ..., or copy the file into %s (flowg serve --restore-dir)", formField, name, dir))
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|openNoFollow, 0)
 	if err != nil {
 		return nil, "", internal(fmt.Sprintf("the backup file %s could not be opened", path),
 			"nothing was changed; check the file's permissions, or upload it with @", err)

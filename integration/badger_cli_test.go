@@ -3,7 +3,6 @@ package integration
 import (
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,26 +12,11 @@ import (
 	"github.com/flowg-backup/flowg/kv"
 )
 
-// badgerCLI returns the path of the badger command line tool. Without it the
-// test fails under CI (CI=true), where .ci/run installs it, and is skipped
-// elsewhere.
+// badgerCLI returns the path of the badger command line tool; without it the
+// test fails (see pinnedTool).
 func badgerCLI(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("badger"); err == nil {
-		return p
-	}
-	if gopath, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		p := filepath.Join(strings.TrimSpace(string(gopath)), "bin", "badger")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	const install = "go install github.com/dgraph-io/badger/v4/badger@v4.9.6"
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("the badger CLI is not installed (neither on PATH nor in $(go env GOPATH)/bin); .ci/run installs it with: %s", install)
-	}
-	t.Skipf("the badger CLI is not installed; install it with %q to run this test (it fails instead of skipping when CI=true)", install)
-	return ""
+	return pinnedTool(t, "badger")
 }
 
 // TestBadgerCLI_BackupRestoresThroughFlowg writes a database with several

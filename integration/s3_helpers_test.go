@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -25,9 +24,8 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
-// The MinIO server the S3 tests run against, and how .ci/run installs it.
+// The MinIO server the S3 tests run against.
 const (
-	minioInstall  = "go install github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
 	minioUser     = "flowg-tests-root"
 	minioPassword = "flowg-tests-root-secret-51c3"
 	// s3Prefix is the prefix of every catalog the tests write: s3://BUCKET/flowg.
@@ -38,25 +36,11 @@ const (
 // the seed's commands do.
 var s3DataFlags = []string{"--auth-dir", "./data/auth", "--config-dir", "./data/config", "--log-dir", "./data/logs"}
 
-// minioBinary returns the path of the minio server. Without it the test
-// fails under CI (CI=true), where .ci/run installs it, and is skipped
-// elsewhere.
+// minioBinary returns the path of the minio server; without it the test
+// fails (see pinnedTool).
 func minioBinary(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("minio"); err == nil {
-		return p
-	}
-	if gopath, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		p := filepath.Join(strings.TrimSpace(string(gopath)), "bin", "minio")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("the minio server is not installed (neither on PATH nor in $(go env GOPATH)/bin); .ci/run installs it with: %s", minioInstall)
-	}
-	t.Skipf("the minio server is not installed; install it with %q to run this test (it fails instead of skipping when CI=true)", minioInstall)
-	return ""
+	return pinnedTool(t, "minio")
 }
 
 // minioServer is one real MinIO server on a loopback port with a temporary

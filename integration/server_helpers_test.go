@@ -232,16 +232,17 @@ func (r reply) String() string {
 	return fmt.Sprintf("%s %s -> %d\n%s", r.method, r.path, r.status, b)
 }
 
-// errorBody decodes the {"error","hint"} of an error answer; it fails t if
-// the body is not that JSON.
+// errorBody decodes the {"error","hint","code"} of an error answer; it
+// fails t if the body is not that JSON, or carries no code.
 func (r reply) errorBody(t testing.TB) (string, string) {
 	t.Helper()
 	var e struct {
 		Error string `json:"error"`
 		Hint  string `json:"hint"`
+		Code  string `json:"code"`
 	}
-	if err := json.Unmarshal(r.body, &e); err != nil || e.Error == "" {
-		t.Fatalf("want a JSON error body {\"error\",\"hint\"}:\n%s", r)
+	if err := json.Unmarshal(r.body, &e); err != nil || e.Error == "" || e.Code == "" {
+		t.Fatalf("want a JSON error body {\"error\",\"hint\",\"code\"}:\n%s", r)
 	}
 	return e.Error, e.Hint
 }

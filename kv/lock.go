@@ -3,9 +3,6 @@ package kv
 import (
 	"errors"
 	"fmt"
-	"os"
-
-	"golang.org/x/sys/unix"
 )
 
 // LockDir takes the lock Badger takes on a database's directory (an
@@ -13,12 +10,18 @@ import (
 // flowg server, a second restore, any Badger program — opens the database
 // while a restore works on it. A database opened meanwhile by the holder
 // itself must be opened with OpenOptions.Locked. After a swap (SwapDir) the
-// lock stays with the previous directory, and the new one is free.
+// lock stays with the previous directory, and the new one is free. On
+// Windows the lock is taken on a file beside the directory instead (see
+// lock_windows.go).
 //
-// A dir that does not exist is created empty, with any missing parents, to be
-// locked; unlock removes what it created again if it is still empty. Another
-// process holding dir is ErrLocked.
+// A swap of dir that a crash interrupted is first undone (RecoverSwap). A
+// dir that does not exist is then created empty, with any missing parents,
+// to be locked; unlock removes what it created again if it is still empty.
+// Another process holding dir is ErrLocked.
 func LockDir(dir string) (unlock func(), err error) {
+	if err := RecoverSwap(dir); err != nil {
+		return nil, err
+	}
 	created, err := MakeDirs(dir)
 	removeCreated := func() {
 		for _, d := range created {
@@ -31,29 +34,25 @@ func LockDir(dir string) (unlock func(), err error) {
 		removeCreated()
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
-	f, err := flockDir(dir, unix.LOCK_EX)
+	l, err := lockDir(dir, true)
 	if err != nil {
 		removeCreated()
 		return nil, err
 	}
 	return func() {
 		removeCreated() // while still held, so no one opens what is removed
-		f.Close()
+		l.Close()
 	}, nil
 }
 
-// flockDir opens dir and takes a flock of kind how on it without waiting.
-func flockDir(dir string, how int) (*os.File, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
+// errWouldBlock is returned by lockFile when another process holds the lock.
+var errWouldBlock = errors.New("lock held by another process")
+
+// lockError words an error of lockFile for dir, mapping a lock held
+// elsewhere to ErrLocked.
+func lockError(dir string, err error) error {
+	if errors.Is(err, errWouldBlock) {
+		return fmt.Errorf("lock %s: %w", dir, ErrLocked)
 	}
-	if err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("lock %s: %w", dir, ErrLocked)
-		}
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
-	}
-	return f, nil
+	return fmt.Errorf("lock %s: %w", dir, err)
 }

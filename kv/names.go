@@ -101,6 +101,21 @@ func (d Dirs) Overlap() (a, b Name, overlap bool) {
 	return "", "", false
 }
 
+// Holding returns the database whose directory holds path (by path or
+// through symbolic links): what lies there goes into a wipe restore's swap
+// and into copies of the directory. ok is false when none does.
+func (d Dirs) Holding(path string) (n Name, ok bool) {
+	p := realPath(path)
+	for _, n := range Names {
+		dir := realPath(d.Of(n))
+		if rel, err := filepath.Rel(dir, p); p != "" && dir != "" && err == nil &&
+			rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
 func dirsOverlap(a, b string) bool {
 	return within(realPath(a), realPath(b))
 }

@@ -69,11 +69,15 @@ func Options(dir string) badger.Options {
 // Open opens the Badger database in dir. Errors caused by another process
 // holding the directory wrap ErrLocked; a read-only open of a database left by
 // a crash wraps ErrNotClosedCleanly; a read-only open of a directory without a
-// database wraps ErrMissing. The caller must Close the database.
+// database wraps ErrMissing. A swap of dir that a crash interrupted is undone
+// first (RecoverSwap), in read-only opens too. The caller must Close the
+// database.
 func Open(dir string, o OpenOptions) (*badger.DB, error) {
 	opts := Options(dir)
 	if o.InMemory {
 		opts = Options("").WithInMemory(true)
+	} else if err := RecoverSwap(dir); err != nil {
+		return nil, err
 	}
 	if o.BulkLoad {
 		// Bottom-level tables are BaseTableSize << (MaxLevels-2): 2 MiB here, as Badger's own level-1 tables.

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 
 	"github.com/dgraph-io/badger/v4"
-	"golang.org/x/sys/unix"
 )
 
 // Snapshot is a database opened for reading only, for an offline backup.
@@ -37,7 +36,7 @@ func OpenSnapshot(dir, tmpDir string) (*Snapshot, error) {
 	beforeCrashCopy(dir)
 	// Hold the directory as Badger's read-only open would have: a server
 	// starting now must not write while its files are copied.
-	lock, err := flockDir(dir, unix.LOCK_SH)
+	lock, err := lockDir(dir, false)
 	if err != nil {
 		return nil, err
 	}

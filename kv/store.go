@@ -17,12 +17,46 @@ var ErrUnavailable = errors.New("database is being restored")
 // ErrBusy is returned when a restore of the same database is already running.
 var ErrBusy = errors.New("a restore of this database is already running")
 
+// ErrTooManyStreams is returned by Store.AcquireStream when the database
+// already serves StreamLimits.Max streams; the caller should retry once one
+// has ended.
+var ErrTooManyStreams = errors.New("too many backup streams of this database are running")
+
+// ErrStreamCut is the cause a stream's cut is given when a wipe of its
+// database waited StreamLimits.WipeGrace for it.
+var ErrStreamCut = errors.New("cut: a wipe restore of the database waited its grace period for this stream")
+
+// Defaults of StreamLimits, the defaults of flowg serve --max-backup-streams
+// and --wipe-grace.
+const (
+	// DefaultMaxStreams is how many backup streams of one database may run
+	// at once: each holds its database and some memory for as long as its
+	// client reads (see backup's framesUnderWay), so eight slow clients
+	// once took a server from 549 MB to 3.15 GB of RSS.
+	DefaultMaxStreams = 2
+	// DefaultWipeGrace is how long a wipe waits for the streams of its
+	// database before it cuts them: a client reading at 100 KB/s held a
+	// wipe, and every request to that database, for 31 s.
+	DefaultWipeGrace = 5 * time.Second
+)
+
+// StreamLimits bound the streams of each database (Store.AcquireStream).
+type StreamLimits struct {
+	// Max is how many streams of one database may run at once; more get
+	// ErrTooManyStreams. Less than 1: no limit.
+	Max int
+	// WipeGrace is how long Exclusive waits for streams of its database
+	// before it cuts them; 0 cuts them at once.
+	WipeGrace time.Duration
+}
+
 // Store holds the three open databases of a running server, each behind a
 // Gate so one can be swapped for a restored copy while the others serve.
 // A Store is safe for concurrent use.
 type Store struct {
-	dirs Dirs
-	dbs  map[Name]*entry
+	dirs    Dirs
+	dbs     map[Name]*entry
+	streams StreamLimits
 }
 
 type entry struct {
@@ -31,10 +65,10 @@ type entry struct {
 	db        *badger.DB // replaced only while gate is held exclusively
 }
 
-// OpenStore opens the three databases read-write, creating them if needed.
-// The caller must Close the store.
+// OpenStore opens the three databases read-write, creating them if needed,
+// with the default StreamLimits. The caller must Close the store.
 func OpenStore(dirs Dirs) (*Store, error) {
-	s := &Store{dirs: dirs, dbs: map[Name]*entry{}}
+	s := &Store{dirs: dirs, dbs: map[Name]*entry{}, streams: StreamLimits{Max: DefaultMaxStreams, WipeGrace: DefaultWipeGrace}}
 	for _, name := range Names {
 		db, err := Open(dirs.Of(name), OpenOptions{})
 		if err != nil {
@@ -64,6 +98,29 @@ func (s *Store) Acquire(n Name) (db *badger.DB, release func(), err error) {
 	return e.db, e.gate.Leave, nil
 }
 
+// SetStreamLimits replaces the store's StreamLimits. Call it before the
+// store is used.
+func (s *Store) SetStreamLimits(l StreamLimits) { s.streams = l }
+
+// AcquireStream is Acquire for a stream that lasts as long as its client
+// reads (an online backup): it returns ErrTooManyStreams when n already
+// serves StreamLimits.Max streams, and a wipe of n that has waited
+// StreamLimits.WipeGrace for it calls cut (see Gate.EnterStream: at most
+// once, never after release, and it must return at once), after which the
+// stream should end and release n.
+func (s *Store) AcquireStream(n Name, cut func()) (db *badger.DB, release func(), err error) {
+	e := s.dbs[n]
+	leave, err := e.gate.EnterStream(s.streams.Max, cut)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", n, err)
+	}
+	if e.db == nil {
+		leave()
+		return nil, nil, fmt.Errorf("%s: %w (it could not be reopened after a restore; see the server log)", n, ErrUnavailable)
+	}
+	return e.db, leave, nil
+}
+
 // BeginRestore marks a restore of n as running; it returns ErrBusy if one
 // already is. The caller must call end when the restore is over.
 func (s *Store) BeginRestore(n Name) (end func(), err error) {
@@ -75,13 +132,16 @@ func (s *Store) BeginRestore(n Name) (end func(), err error) {
 }
 
 // Exclusive runs fn with database n while no request uses it: requests to n
-// get ErrUnavailable meanwhile, the other databases keep serving. If fn
+// get ErrUnavailable meanwhile, the other databases keep serving. It waits
+// for the requests using n to end; streams of n (AcquireStream) still
+// running after StreamLimits.WipeGrace are cut, so a slow client cannot
+// hold n for longer. If fn
 // returns the directory of a new database, n is closed, the new directory is
 // swapped in (SwapDir, the old one kept at dir.before-restore-<time>) and n
 // reopened; Exclusive then returns where the old database was put.
 func (s *Store) Exclusive(ctx context.Context, n Name, fn func(db *badger.DB) (staged string, err error)) (string, error) {
 	e := s.dbs[n]
-	if err := e.gate.Lock(ctx); err != nil {
+	if err := e.gate.LockCutting(ctx, s.streams.WipeGrace); err != nil {
 		return "", fmt.Errorf("%s: %w", n, err)
 	}
 	defer e.gate.Unlock()

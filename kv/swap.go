@@ -5,20 +5,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // SwapDir puts the database in staged at target, crash-safely, and returns
 // where the previous database was kept ("" when target held none). The old
 // database is moved to aside, never deleted.
 //
-// Where the file system supports it, the two directories are exchanged in one
-// atomic rename (RENAME_EXCHANGE), so at every instant target holds either
-// the old or the new database, whole. Otherwise target is first renamed to
-// aside and staged then renamed to target. The parent directory is fsynced
+// On Linux, where the file system supports it, the two directories are
+// exchanged in one atomic rename (RENAME_EXCHANGE), so at every instant
+// target holds either the old or the new database, whole. Elsewhere
+// (renameSwap) target is first renamed to aside and staged then renamed to
+// target, under a marker file that lets the next open undo a swap a crash
+// cut between the two renames (RecoverSwap). The parent directory is fsynced
 // before SwapDir returns. A swap that fails before staged is in place
 // removes staged: target is as it was, and nothing is left beside it.
 func SwapDir(target, staged, aside string) (string, error) {
@@ -35,45 +34,47 @@ func swapDir(target, staged, aside string) (string, error) {
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return "", fmt.Errorf("swap in restored database: %w", err)
 	}
+	if err := RecoverSwap(target); err != nil {
+		return "", err
+	}
 	if _, err := os.Lstat(target); errors.Is(err, os.ErrNotExist) {
 		if err := os.Rename(staged, target); err != nil {
 			return "", fmt.Errorf("swap in restored database: %w", err)
 		}
 		return "", SyncDir(parent)
 	}
+	if forceRenameSwap {
+		return renameSwap(target, staged, aside)
+	}
 	// An empty target (one LockDir made to hold the place) is exchanged
 	// too: removing it first would let another process take the path.
-	err := unix.Renameat2(unix.AT_FDCWD, staged, unix.AT_FDCWD, target, unix.RENAME_EXCHANGE)
-	switch {
-	case err == nil:
-		if err := SyncDir(parent); err != nil {
-			return staged, err // exchanged: the previous database is at staged
-		}
-		if removeIfEmptyDir(staged) {
-			return "", SyncDir(parent)
-		}
-		if err := os.Rename(staged, aside); err != nil {
-			return staged, fmt.Errorf("set aside previous database (it is at %s): %w", staged, err)
-		}
-	case errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.ENOTSUP):
-		if isEmptyDir(target) {
-			// A directory renamed over an empty one replaces it atomically.
-			if err := os.Rename(staged, target); err != nil {
-				return "", fmt.Errorf("swap in restored database: %w", err)
-			}
-			return "", SyncDir(parent)
-		}
-		if err := os.Rename(target, aside); err != nil {
-			return "", fmt.Errorf("set aside previous database: %w", err)
-		}
-		if err := os.Rename(staged, target); err != nil {
-			return aside, fmt.Errorf("swap in restored database (previous one is at %s): %w", aside, err)
-		}
-	default:
+	err := exchangeDirs(staged, target)
+	if errors.Is(err, errNoExchange) {
+		return renameSwap(target, staged, aside)
+	}
+	if err != nil {
 		return "", fmt.Errorf("swap in restored database: %w", err)
+	}
+	if err := SyncDir(parent); err != nil {
+		return staged, err // exchanged: the previous database is at staged
+	}
+	if removeIfEmptyDir(staged) {
+		return "", SyncDir(parent)
+	}
+	if err := os.Rename(staged, aside); err != nil {
+		return staged, fmt.Errorf("set aside previous database (it is at %s): %w", staged, err)
 	}
 	return aside, SyncDir(parent)
 }
+
+// forceRenameSwap makes SwapDir use the fallback of systems without an
+// atomic exchange (renameSwap) on Linux too; tests set it, and so does a
+// binary built with the tag flowg_swapfallback.
+var forceRenameSwap = false
+
+// errNoExchange is returned by exchangeDirs where the system or the file
+// system cannot exchange two directories atomically.
+var errNoExchange = errors.New("atomic exchange of directories not supported")
 
 // ErrMountPoint is returned by CheckSwappable for a directory that is a
 // mount point, which SwapDir cannot move.
@@ -88,32 +89,6 @@ func CheckSwappable(dir string) error {
 		return fmt.Errorf("%s %w", dir, ErrMountPoint)
 	}
 	return nil
-}
-
-// IsMountPoint reports whether dir is the root of a mount, bind mounts
-// included. Where the kernel cannot say (before Linux 5.8), a directory on
-// another device than its parent is taken for one.
-func IsMountPoint(dir string) bool {
-	dir = filepath.Clean(dir)
-	var stx unix.Statx_t
-	if err := unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE, &stx); err != nil ||
-		stx.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return false
-	}
-	if stx.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 {
-		return stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
-	}
-	st, err := os.Lstat(dir)
-	if err != nil {
-		return false
-	}
-	parent, err := os.Stat(filepath.Dir(dir))
-	if err != nil {
-		return false
-	}
-	a, okA := st.Sys().(*syscall.Stat_t)
-	b, okB := parent.Sys().(*syscall.Stat_t)
-	return okA && okB && a.Dev != b.Dev
 }
 
 // removeIfEmptyDir removes dir if it is an empty directory and reports

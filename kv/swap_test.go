@@ -31,6 +31,22 @@ func markOf(t *testing.T, dir string) string {
 	return string(b)
 }
 
+// eachSwap runs test once with the atomic exchange and once with the
+// fallback of systems that lack it (renameSwap), as subtests of name.
+func eachSwap(t *testing.T, name string, test func(t *testing.T)) {
+	for _, fallback := range []bool{false, true} {
+		sub := name + "/exchange"
+		if fallback {
+			sub = name + "/rename fallback"
+		}
+		t.Run(strings.TrimPrefix(sub, "/"), func(t *testing.T) {
+			forceRenameSwap = fallback
+			t.Cleanup(func() { forceRenameSwap = false })
+			test(t)
+		})
+	}
+}
+
 func TestSwapDir_PutsStagedInPlace(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -46,7 +62,7 @@ func TestSwapDir_PutsStagedInPlace(t *testing.T) {
 		}, false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		eachSwap(t, tt.name, func(t *testing.T) {
 			root := t.TempDir()
 			target := filepath.Join(root, "data", "logs")
 			staged := filepath.Join(root, "data", "logs.restore-staging-1")
@@ -84,6 +100,10 @@ func TestSwapDir_PutsStagedInPlace(t *testing.T) {
 // already used: the error must say where the previous database is, and both
 // databases must still exist.
 func TestSwapDir_AsideNameTakenLosesNothing(t *testing.T) {
+	eachSwap(t, "", testAsideNameTaken)
+}
+
+func testAsideNameTaken(t *testing.T) {
 	root := t.TempDir()
 	target := filepath.Join(root, "logs")
 	staged := filepath.Join(root, "logs.restore-staging-1")
@@ -95,6 +115,15 @@ func TestSwapDir_AsideNameTakenLosesNothing(t *testing.T) {
 	got, err := SwapDir(target, staged, aside)
 	if err == nil {
 		t.Fatalf("SwapDir succeeded though %s exists", aside)
+	}
+	if forceRenameSwap {
+		// The fallback sets target aside first, so it stops before
+		// anything moved: target and aside as they were, the restored
+		// database dropped as in any swap that never started.
+		if markOf(t, target) != "old" || markOf(t, aside) != "older" || got != "" {
+			t.Fatalf("after the refused swap target holds %q, aside %q, returned %q", markOf(t, target), markOf(t, aside), got)
+		}
+		return
 	}
 	found := map[string]bool{markOf(t, target): true, markOf(t, aside): true}
 	if got != "" {
@@ -116,6 +145,10 @@ func TestSwapDir_AsideNameTakenLosesNothing(t *testing.T) {
 // the target as it was and removes the staged database, which would
 // otherwise sit unnamed beside it.
 func TestSwapDir_FailedBeforeTheExchangeLeavesNothingBeside(t *testing.T) {
+	eachSwap(t, "", testFailedBeforeTheExchange)
+}
+
+func testFailedBeforeTheExchange(t *testing.T) {
 	root := t.TempDir()
 	target := filepath.Join(root, strings.Repeat("l", 300))
 	staged := filepath.Join(root, "logs.restore-staging-1")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/internal/memlimit"
 	"github.com/flowg-backup/flowg/kv"
 )
 
@@ -242,7 +243,7 @@ func (in *incremental) dropSet(op, id string) error {
 	if id == "" {
 		return nil
 	}
-	if err := backup.OpenCatalog(in.catalog).Delete(id); err != nil {
+	if err := backup.OpenCatalog(in.catalog).Delete(context.Background(), id); err != nil {
 		return fmt.Errorf("delete the incremental set: %w", err)
 	}
 	return nil
@@ -386,7 +387,7 @@ var errNoCatalog = errors.New("--catalog is required")
 // written as a set with Catalog.Create into --catalog (a directory or an
 // s3:// URL, credentials from the environment).
 func catalogSet(ctx context.Context, a opArgs, res *opResult) error {
-	backup.LimitMemoryForStreaming()
+	memlimit.ForStreaming(os.Getenv)
 	if a.catalog == "" {
 		return errNoCatalog
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/internal/memlimit"
 	"github.com/flowg-backup/flowg/kv"
 )
 
@@ -205,7 +206,7 @@ func refBackup(_ context.Context, a opArgs, res *opResult) error {
 // flowgBackup is flowg's offline backup: a read-only snapshot dumped in the
 // flowg format with its default compression.
 func flowgBackup(ctx context.Context, a opArgs, res *opResult) error {
-	backup.LimitMemoryForStreaming()
+	memlimit.ForStreaming(os.Getenv)
 	snap, err := kv.OpenSnapshot(a.db, a.tmp)
 	if err != nil {
 		return err
@@ -318,7 +319,7 @@ func flowgMerge(ctx context.Context, a opArgs, res *opResult, exclusive bool) er
 
 // flowgWipe is flowg's wipe restore into a directory that does not exist yet.
 func flowgWipe(ctx context.Context, a opArgs, res *opResult) error {
-	backup.LimitMemoryForStreaming()
+	memlimit.ForStreaming(os.Getenv)
 	if err := mustNotExist(a.target); err != nil {
 		return err
 	}
@@ -336,7 +337,7 @@ func flowgWipe(ctx context.Context, a opArgs, res *opResult) error {
 // flowgVerify checks a flowg file: checksums only, or with a load into a
 // scratch database kept in memory, as `flowg admin verify` does.
 func flowgVerify(ctx context.Context, a opArgs, res *opResult, load bool) error {
-	backup.LimitMemoryForStreaming()
+	memlimit.ForStreaming(os.Getenv)
 	opts := backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: benchDatabase}, Load: load}
 	_, sum, err := backup.VerifyFile(ctx, a.file, opts)
 	if err != nil {

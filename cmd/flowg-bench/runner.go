@@ -9,9 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/flowg-backup/flowg/backup"
@@ -371,18 +369,6 @@ func (b *bench) child(ctx context.Context, round int, op string, args []string, 
 		s.MaxRSSKiB, s.RSSSource = s.RusageMaxRSSKiB, "child rusage (includes the harness's RSS)"
 	}
 	return s
-}
-
-// maxRSSKiB returns a finished process's peak resident set in KiB.
-func maxRSSKiB(ps *os.ProcessState) int64 {
-	ru, ok := ps.SysUsage().(*syscall.Rusage)
-	if !ok || ru == nil {
-		return 0
-	}
-	if runtime.GOOS == "darwin" {
-		return int64(ru.Maxrss) >> 10 // bytes there
-	}
-	return int64(ru.Maxrss)
 }
 
 // profiles runs each offline operation once more with CPU and allocation

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -153,4 +154,27 @@ func printListing(c *cli.Context, v any, header string, rows func(w io.Writer)) 
 	fmt.Fprintln(tw, header)
 	rows(tw)
 	return tw.Flush()
+}
+
+// purgeRestoredLegacyJWTKey deletes, unread, the JWT signing key an older
+// flowg kept in the auth database (auth.PurgeLegacySecrets), which restoring
+// one of its backups writes back; `flowg admin restore` defers it, so it runs
+// once the databases are closed and unlocked, whatever the outcome. When the
+// database cannot be opened, the server deletes the key at its next start.
+func purgeRestoredLegacyJWTKey(c *cli.Context, names []kv.Name) {
+	dir := c.String("auth-dir")
+	if c.Bool("dry-run") || !slices.Contains(names, kv.Auth) || !kv.Exists(dir) {
+		return
+	}
+	db, err := kv.Open(dir, kv.OpenOptions{})
+	if err != nil {
+		return
+	}
+	defer db.Close()
+	if deleted, err := auth.PurgeLegacySecrets(db); err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "warning: %v; the server deletes it at its next start\n", err)
+	} else if deleted {
+		fmt.Fprintf(c.App.ErrWriter, "deleted the JWT signing key the backup held (meta/jwt_secret), unused: "+
+			"this flowg signs JWTs with the key of --jwt-key-file, outside the database\n")
+	}
 }

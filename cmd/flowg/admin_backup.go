@@ -36,7 +36,7 @@ With an s3://bucket/prefix --backup-dir, the backup is a new set
 <prefix>/<id>/ of the catalog there (files first, manifest.json last), with
 credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. --encrypt-to or
 --encrypt-passphrase-file encrypt every file with age: a backup of auth holds
-password hashes and the JWT signing key.`,
+password hashes (the JWT signing key is in its own file, never in a backup).`,
 		Flags: append(append(append(dirFlags(), s3Flags()...), encryptFlags()...),
 			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file, to --verify files encrypted with --encrypt-to"},
 			&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory to write the backup files into (created 0700), or an s3://bucket/prefix catalog"},
@@ -76,7 +76,6 @@ func adminBackup(c *cli.Context) error {
 	backupDir := c.String("backup-dir")
 	errOut := c.App.ErrWriter
 	noteDefaultBackupDir(c, "writing the backup to")
-	backup.LimitMemoryForStreaming()
 
 	var cat *backup.Catalog
 	if backup.IsS3URL(backupDir) {
@@ -187,7 +186,7 @@ func verifyWritten(c *cli.Context, dir string, names []kv.Name, keys backup.Keys
 		if err != nil {
 			return opError{op: "verify", err: fmt.Errorf("%s: %w", path, err), safe: "the databases were only read"}
 		}
-		fmt.Fprintf(c.App.Writer, "%-6s verified: %d keys load back, checksums hold\n", name, sum.Keys)
+		fmt.Fprintf(c.App.Writer, "%-6s verified: %s load back, checksums hold\n", name, countText(sum.Keys, "key"))
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/httpapi"
 	"github.com/urfave/cli/v2"
@@ -75,21 +74,33 @@ Examples:
 			},
 			{
 				Name:      "prune",
-				Usage:     "delete the sets a retention policy drops (never the newest restore-verified one)",
-				UsageText: "flowg admin backups prune [--backup-dir DIR] [--keep N] [--max-age DURATION] [--dry-run]",
-				Description: `Deletes the sets that --keep and --max-age drop: the newest N manual and
-scheduled sets are kept, older ones past the maximum age go; pre_restore
-safety snapshots are kept for the maximum age at least. It never deletes the
-newest restore-verified set of a database, nor a set another set builds on.
-DURATION is as Go writes it (720h, 90m) or a whole number of days (30d).
+				Usage:     "delete the sets a retention policy drops, counted per database (never the newest restore-verified one)",
+				UsageText: "flowg admin backups prune [--backup-dir DIR] [--keep N] [--max-age DURATION] [--dry-run [--verbose]]",
+				Description: `Deletes the sets that --keep and --max-age drop, by the rule the server
+applies after every set it writes. Retention counts per database: a set is
+deleted only when every database it holds keeps N newer manual or scheduled
+sets (--keep, default 30), or it is older than --max-age; sets of one
+database never push out those of another. Pre_restore safety snapshots are
+kept for the maximum age at least and never counted. It never deletes the
+newest restore-verified or the newest usable set of a database, a set
+another set builds on, or a running set. Each deleted set is printed with
+the reason. DURATION is as Go writes it (720h, 90m) or a whole number of
+days (30d).
+
+On a local catalog, prune takes a lock on the catalog directory: it waits
+(up to 30s) while a running server restores from or verifies a set, and the
+server waits for it. On s3:// there is no such lock: prune where the server
+runs, or while it is stopped.
 
 Examples:
+   flowg admin backups prune --backup-dir ./backups --dry-run --verbose
    flowg admin backups prune --backup-dir ./backups --max-age 30d --dry-run
    flowg admin backups prune --backup-dir ./backups --keep 14 --max-age 720h`,
 				Flags: append(catalogFlags(),
-					&cli.IntFlag{Name: "keep", Usage: "keep the newest N manual and scheduled sets"},
+					&cli.IntFlag{Name: "keep", Value: backup.DefaultKeep, Usage: "keep the newest N manual and scheduled sets of each database (0: no limit by count)"},
 					&cli.StringFlag{Name: "max-age", Usage: "drop sets older than this: e.g. 720h, 90m or 30d; pre-restore sets are kept at least this long"},
-					&cli.BoolFlag{Name: "dry-run", Usage: "say what would be deleted; delete nothing"},
+					&cli.BoolFlag{Name: "dry-run", Usage: "say what would be deleted and why; delete nothing"},
+					&cli.BoolFlag{Name: "verbose", Usage: "with --dry-run, also say why each other set is kept"},
 				),
 				Action: adminBackupsPrune,
 			},
@@ -167,7 +178,7 @@ func adminBackupsList(c *cli.Context) error {
 	if err != nil {
 		return opError{op: "list", err: err}
 	}
-	sets, err := cat.List()
+	sets, err := cat.List(c.Context)
 	if err != nil {
 		return opError{op: "list", err: err}
 	}
@@ -204,7 +215,7 @@ func printSets(w io.Writer, sets []backup.SetInfo) {
 			label += ": " + s.Problem
 		}
 		fmt.Fprintf(w, "%-24s  %-20s  %-11s  %-16s  %9s  %-24s  %s\n", s.ID, s.Created.Format(time.RFC3339), orDash(s.Trigger),
-			orDash(strings.Join(dbs, ",")), humanize.IBytes(uint64(size)), orDash(s.Parent), label)
+			orDash(strings.Join(dbs, ",")), sizeText(size), orDash(s.Parent), label)
 	}
 }
 
@@ -233,7 +244,7 @@ func adminBackupsVerify(c *cli.Context) error {
 	case c.Bool("all") && len(ids) > 0:
 		return usagef("give set ids or --all, not both")
 	case c.Bool("all"):
-		sets, err := cat.List()
+		sets, err := cat.List(c.Context)
 		if err != nil {
 			return opError{op: "verify", err: err}
 		}
@@ -275,31 +286,42 @@ func adminBackupsPrune(c *cli.Context) error {
 		return err
 	}
 	policy := backup.Retention{Keep: c.Int("keep"), MaxAge: maxAge}
+	if policy.Keep < 0 {
+		return usagef("--keep %d: give a number of sets per database, 0 for no limit by count", policy.Keep)
+	}
 	if policy.IsZero() {
-		return usagef("give --keep N and/or --max-age DURATION")
+		return usagef("--keep 0 without --max-age keeps every set: give --keep N and/or --max-age DURATION")
 	}
 	cat, err := catalogFrom(c, c.String("backup-dir"))
 	if err != nil {
 		return opError{op: "prune", err: err}
 	}
 	if c.Bool("dry-run") {
-		sets, err := cat.List()
+		decisions, err := cat.PrunePlan(c.Context, policy, time.Now())
 		if err != nil {
 			return opError{op: "prune", err: err}
 		}
-		for _, id := range policy.Select(sets, time.Now()) {
-			fmt.Fprintf(c.App.Writer, "would delete %s\n", id)
+		for _, d := range decisions {
+			if d.Delete {
+				fmt.Fprintf(c.App.Writer, "would delete %s: %s\n", d.ID, d.Reason)
+			} else if c.Bool("verbose") {
+				fmt.Fprintf(c.App.Writer, "would keep %s: %s\n", d.ID, d.Reason)
+			}
 		}
 		fmt.Fprintln(c.App.ErrWriter, "dry run: nothing was deleted")
 		return nil
 	}
-	deleted, err := cat.Prune(policy, time.Now())
-	for _, id := range deleted {
-		fmt.Fprintf(c.App.Writer, "deleted %s\n", id)
+	deleted, err := cat.Prune(c.Context, policy, time.Now())
+	for _, d := range deleted {
+		fmt.Fprintf(c.App.Writer, "deleted %s: %s\n", d.ID, d.Reason)
 	}
 	if err != nil {
-		return opError{op: "prune", err: err}
+		next := ""
+		if errors.Is(err, backup.ErrCatalogBusy) {
+			next = "a running flowg server is restoring from or verifying a set of this catalog: retry when it is done"
+		}
+		return opError{op: "prune", err: err, safe: fmt.Sprintf("%d sets were deleted before the error (listed above); the others are unchanged", len(deleted)), next: next}
 	}
-	fmt.Fprintf(c.App.ErrWriter, "%d sets deleted\n", len(deleted))
+	fmt.Fprintf(c.App.ErrWriter, "%s deleted\n", countText(len(deleted), "set"))
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/urfave/cli/v2"
 )
@@ -100,12 +99,8 @@ func printInspection(c *cli.Context, in inspection) {
 	} else if in.Format == "badger" {
 		fmt.Fprintf(w, "  format       raw Badger backup stream (no header, no checksums)\n")
 	}
-	frames := "frames"
-	if in.Summary.Frames == 1 {
-		frames = "frame"
-	}
-	fmt.Fprintf(w, "  keys         %d\n  data         %s in %d %s\n  file         %s\n",
-		in.Summary.Keys, humanize.IBytes(in.Summary.Bytes), in.Summary.Frames, frames, humanize.IBytes(uint64(in.Summary.FileBytes)))
+	fmt.Fprintf(w, "  keys         %d\n  data         %s in %s\n  file         %s\n",
+		in.Summary.Keys, sizeText(in.Summary.Bytes), countText(in.Summary.Frames, "frame"), sizeText(in.Summary.FileBytes))
 	if in.Summary.SHA256 != "" {
 		fmt.Fprintf(w, "  sha256       %s\n", in.Summary.SHA256)
 	}

@@ -87,9 +87,9 @@ func adminRestore(c *cli.Context) error {
 	if err := guardUnprotected(c, names); err != nil {
 		return err
 	}
+	defer purgeRestoredLegacyJWTKey(c, names)
 	stamp := time.Now().UTC()
 	if c.Bool("wipe") {
-		backup.LimitMemoryForStreaming() // a merge goes through Badger's memtables, which a limit only slows down
 		return wipeAll(c, jobs, stamp)
 	}
 	return mergeAll(c, jobs, stamp)
@@ -113,7 +113,7 @@ func guardUnprotected(c *cli.Context, names []kv.Name) error {
 	}
 	cat := backup.OpenCatalog(c.String("catalog-dir"))
 	for _, name := range names {
-		ok, err := cat.HasVerified(string(name))
+		ok, err := cat.HasVerified(c.Context, string(name))
 		if err != nil {
 			return opError{op: "restore", err: err, safe: "nothing was written"}
 		}

@@ -15,10 +15,10 @@ import (
 // printRestored prints the line of one database: its figures, how it was
 // restored from which file, and notes in parentheses.
 func printRestored(w io.Writer, job restoreJob, res backup.Result, how string, notes ...string) {
-	fmt.Fprintf(w, "%s  %s from %s", fileFigures(string(job.name), res.Written, res.File.Bytes,
+	fmt.Fprintf(w, "%s  %s from %s", fileFigures(string(job.name), res.Written, uint64(res.File.FileBytes),
 		shortDuration(res.Duration), res.File.SHA256), how, job.file)
 	if res.Expired > 0 {
-		notes = append(notes, fmt.Sprintf("%d expired records skipped", res.Expired))
+		notes = append(notes, countText(res.Expired, "expired record")+" skipped")
 	}
 	if len(notes) > 0 {
 		fmt.Fprintf(w, " (%s)", strings.Join(notes, "; "))
@@ -42,8 +42,8 @@ func warnRevived(w io.Writer, revived map[string][]string) {
 	sort.Strings(kinds)
 	for _, kind := range kinds {
 		names := revived[kind]
-		fmt.Fprintf(w, "warning: the restore brought back %d %s(s) the database no longer held (deleted or revoked since the backup): %s\n",
-			len(names), kind, strings.Join(names, ", "))
+		fmt.Fprintf(w, "warning: the restore brought back %s the database no longer held (deleted or revoked since the backup): %s\n",
+			countText(len(names), kind), strings.Join(names, ", "))
 	}
 	if len(kinds) > 0 {
 		fmt.Fprintf(w, "  delete them again (users) or check they stay revoked (tokens) if that was intended\n")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -83,7 +84,7 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 		return nil, nil, refuse(err)
 	}
 	cat.WithKeys(backup.Keys{Identities: ids})
-	id, err := pickSet(cat, c.String("set"), names)
+	id, err := pickSet(c.Context, cat, c.String("set"), names)
 	if err != nil {
 		return nil, nil, refuse(err)
 	}
@@ -109,18 +110,18 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 
 // pickSet returns id if given, else the newest complete set holding every
 // named database (restore-verified ones first).
-func pickSet(cat *backup.Catalog, id string, names []kv.Name) (string, error) {
+func pickSet(ctx context.Context, cat *backup.Catalog, id string, names []kv.Name) (string, error) {
 	if id != "" {
-		info, err := cat.Get(id)
+		info, err := cat.Get(ctx, id)
 		if err != nil {
 			return "", err
 		}
 		if info.Label != backup.LabelRestoreVerified && info.Label != backup.LabelCreated {
-			return "", fmt.Errorf("%w: set %s is %s: %s", backup.ErrChecksum, id, info.Label, info.Problem)
+			return "", fmt.Errorf("%w: set %s is %s: %s", backup.ErrSetUnusable, id, info.Label, info.Problem)
 		}
 		return id, nil
 	}
-	sets, err := cat.List()
+	sets, err := cat.List(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -134,7 +135,7 @@ func pickSet(cat *backup.Catalog, id string, names []kv.Name) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("%w: %s holds no complete set with %s", backup.ErrMissingFile, cat.Dir(), joinNames(names))
+	return "", fmt.Errorf("%w: %s holds no complete set with %s", backup.ErrNoCompleteSet, cat.Dir(), joinNames(names))
 }
 
 func holdsAll(s backup.SetInfo, names []kv.Name) bool {
@@ -168,10 +169,10 @@ func planRestore(c *cli.Context, jobs []restoreJob) error {
 			return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "dry run: nothing was written"}
 		}
 		printWarnings(c.App.ErrWriter, p.Warn)
-		fmt.Fprintf(c.App.Writer, "%-6s %s: %d keys; merge would add %d, overwrite %d, leave %d unchanged; --wipe would also remove %d",
-			job.name, job.file, p.File.Keys, p.Added, p.Changed, p.Same, p.Removed)
+		fmt.Fprintf(c.App.Writer, "%-6s %s: %s; merge would add %d, overwrite %d, leave %d unchanged; --wipe would also remove %d",
+			job.name, job.file, countText(p.File.Keys, "key"), p.Added, p.Changed, p.Same, p.Removed)
 		if p.Expired > 0 {
-			fmt.Fprintf(c.App.Writer, "; %d expired records would be skipped", p.Expired)
+			fmt.Fprintf(c.App.Writer, "; %s would be skipped", countText(p.Expired, "expired record"))
 		}
 		fmt.Fprintln(c.App.Writer)
 	}

@@ -64,7 +64,7 @@ func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 	if revivedOK {
 		// Every database is empty, so every file is bulk-loaded (see
 		// loadEmpty): a streaming job, which the soft limit keeps lean.
-		backup.LimitMemoryForStreaming()
+		limitMemoryForStreaming()
 	}
 	if err := safetySnapshot(c, jobs, dbs); err != nil {
 		return err

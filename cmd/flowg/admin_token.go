@@ -116,7 +116,7 @@ func adminTokenCreate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	id, token, err := svc.CreateToken(owner, scopes, ttl)
+	id, token, err := svc.CreateToken(auth.LocalAdmin, owner, scopes, ttl)
 	if errors.Is(err, auth.ErrScopeNotHeld) {
 		return opError{op: "create token", err: err, safe: safe,
 			next: fmt.Sprintf("ask only for scopes %s holds (%s), or give it a role with the missing ones", owner, orNone(scopeNames(heldScopes(svc, user))))}
@@ -184,7 +184,7 @@ func adminTokenRevoke(c *cli.Context) error {
 		return err
 	}
 	defer closeDB()
-	if err := svc.RevokeToken("", id); errors.Is(err, auth.ErrNotFound) {
+	if err := svc.RevokeToken(auth.LocalAdmin, id); errors.Is(err, auth.ErrNotFound) {
 		return opError{op: "revoke token", err: fmt.Errorf("there is no token %s", id), safe: "nothing was written",
 			next: "list the tokens with `flowg admin token list`"}
 	} else if err != nil {

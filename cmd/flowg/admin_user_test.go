@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/kv"
 )
@@ -15,7 +17,8 @@ import (
 const rootPassword = "correct horse battery staple"
 
 // withAuthService opens the auth database in dir (the command must have
-// closed it) and calls fn with a service over it.
+// closed it), checks that the command left no JWT signing key in it, and
+// calls fn with a service over it, signing JWTs with a test key.
 func withAuthService(t *testing.T, dir string, fn func(*auth.Service)) {
 	t.Helper()
 	db, err := kv.Open(dir, kv.OpenOptions{})
@@ -23,7 +26,13 @@ func withAuthService(t *testing.T, dir string, fn func(*auth.Service)) {
 		t.Fatalf("open auth database %s: %v", dir, err)
 	}
 	defer db.Close()
-	fn(auth.NewService(db, auth.Options{}))
+	if err := db.View(func(txn *badger.Txn) error {
+		_, err := txn.Get([]byte("meta/jwt_secret"))
+		return err
+	}); !errors.Is(err, badger.ErrKeyNotFound) {
+		t.Fatalf("the auth database holds meta/jwt_secret, a JWT signing key (lookup: %v)", err)
+	}
+	fn(auth.NewService(db, auth.Options{JWTKey: []byte("cmd-flowg-test-jwt-key-32-bytes!")}))
 }
 
 // newAuthDir returns an auth database holding user root (role admin) with

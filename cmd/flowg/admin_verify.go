@@ -81,7 +81,6 @@ func adminVerify(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	backup.LimitMemoryForStreaming()
 	var manifest *backup.Manifest
 	if dir != "" {
 		if m, err := backup.ReadManifest(dir); err == nil {
@@ -123,13 +122,16 @@ func verifyOne(c *cli.Context, f backupFile, m *backup.Manifest, ids []age.Ident
 		if err := matchManifest(f, m); err != nil {
 			return err
 		}
+		if err := matchManifestContent(f, m, sum); err != nil {
+			return err
+		}
 	}
 	if hdr.Raw {
-		fmt.Fprintf(c.App.Writer, "%-10s ok      %d records decode and load (raw Badger stream: no checksums to check)\n", filepath.Base(f.path), sum.Keys)
+		fmt.Fprintf(c.App.Writer, "%-10s ok      %s decode and load (raw Badger stream: no checksums to check)\n", filepath.Base(f.path), countText(sum.Keys, "record"))
 		return nil
 	}
-	fmt.Fprintf(c.App.Writer, "%-10s ok      %s, %d keys, read ts %d, sha256 %s; checksums hold and it loads back whole\n",
-		filepath.Base(f.path), hdr.Database, sum.Keys, hdr.ReadTs, shortSum(sum.SHA256))
+	fmt.Fprintf(c.App.Writer, "%-10s ok      %s, %s, read ts %d, sha256 %s; checksums hold and it loads back whole\n",
+		filepath.Base(f.path), hdr.Database, countText(sum.Keys, "key"), hdr.ReadTs, shortSum(sum.SHA256))
 	return nil
 }
 
@@ -155,6 +157,21 @@ func matchManifest(f backupFile, m *backup.Manifest) error {
 	if digest != entry.SHA256 {
 		return fmt.Errorf("%w: SHA-256 %s differs from the manifest's %s (the file was damaged, or another backup was saved over it after manifest.json was written; if so, move manifest.json aside to restore the files as they are)",
 			backup.ErrChecksum, shortSum(digest), shortSum(entry.SHA256))
+	}
+	return nil
+}
+
+// matchManifestContent checks the key count and content hash verifying f
+// found (got) against its manifest entry, as a catalog set's files are
+// checked (backup.DBEntry.MatchContent).
+func matchManifestContent(f backupFile, m *backup.Manifest, got backup.Summary) error {
+	entry, ok := m.Databases[string(f.name)]
+	if !ok || entry.File != filepath.Base(f.path) {
+		return nil
+	}
+	if err := entry.MatchContent(got); err != nil {
+		return fmt.Errorf("%w (manifest.json was edited, or the file was put in another's place after it was written; "+
+			"if so, move manifest.json aside to restore the files as they are)", err)
 	}
 	return nil
 }

@@ -32,8 +32,7 @@ func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(forma
 // run executes flowg with args and returns the exit code. Results go to out,
 // progress, warnings and errors to errOut.
 func run(ctx context.Context, args []string, out, errOut io.Writer) int {
-	app := newApp(out, errOut)
-	err := app.RunContext(ctx, args)
+	err := runFlagsFirst(ctx, func() *cli.App { return newApp(out, errOut) }, args)
 	if err == nil {
 		return exitOK
 	}
@@ -59,11 +58,14 @@ func newApp(out, errOut io.Writer) *cli.App {
 			clientBackupsCommand(),
 			loginCommand(),
 			adminCommand(),
+			versionCommand(),
 		},
 	}
 	for _, cmd := range app.Commands {
 		setUsageErrors(cmd)
+		requireFlagsFirst(cmd)
 	}
+	setMemoryPolicy(app.Commands, "")
 	return app
 }
 
@@ -90,25 +92,9 @@ func groupAction(c *cli.Context) error {
 		if c.Command != nil && len(c.Command.Subcommands) > 0 {
 			commands = c.Command.Subcommands
 		}
-		if cli.SuggestCommand != nil {
-			return usagef("unknown command %q; %s", name, strings.Replace(cli.SuggestCommand(commands, name), "Did you", "did you", 1))
-		}
-		return usagef("unknown command %q", name)
+		return usagef("unknown command %q%s", name, suggestCommand(commands, name))
 	}
 	return cli.ShowSubcommandHelp(c)
-}
-
-// suggestFlag returns "; did you mean --x?" for an undefined flag err
-// names, with the closest of flags.
-func suggestFlag(flags []cli.Flag, err error) string {
-	name, found := strings.CutPrefix(err.Error(), "flag provided but not defined: ")
-	if !found || cli.SuggestFlag == nil || len(flags) == 0 {
-		return ""
-	}
-	if s := cli.SuggestFlag(flags, strings.TrimLeft(name, "-"), true); s != "" {
-		return fmt.Sprintf("; did you mean %s?", s)
-	}
-	return ""
 }
 
 func adminCommand() *cli.Command {

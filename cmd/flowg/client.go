@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowg-backup/flowg/httpapi"
 	"github.com/urfave/cli/v2"
 )
 
@@ -67,7 +68,7 @@ func clientLogin(c *cli.Context) error {
 	}
 	resp, err := api.do(c.Context, http.MethodPost, "/api/v1/auth/login", nil, bytes.NewReader(body), int64(len(body)), "application/json")
 	var apiErr *apiError
-	if errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized {
+	if errors.As(err, &apiErr) && apiErr.Code == httpapi.CodeBadCredentials {
 		return opError{op: "login", err: err, safe: "nothing was changed",
 			next: fmt.Sprintf("check the user name and password; with the server stopped, `flowg admin user passwd --name %s` sets a new one", user)}
 	}

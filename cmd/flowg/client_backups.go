@@ -6,14 +6,15 @@ import "github.com/urfave/cli/v2"
 // takes on its schedule or on request (POST /api/v1/backups...). This file
 // holds the commands and their help; their work is in client_backups_list.go
 // (list, and choosing a set), client_backups_create.go (create, verify),
-// client_backups_download.go and client_backups_restore.go.
+// client_backups_download.go, client_backups_restore.go and
+// client_backups_delete.go.
 
 func clientBackupsCommand() *cli.Command {
 	idArg := "(--latest | ID)"
 	return &cli.Command{
 		Name:   "backups",
 		Action: groupAction,
-		Usage:  "list, create, verify, download and restore the backup sets of a running server",
+		Usage:  "list, create, verify, download, restore and delete the backup sets of a running server",
 		Description: `A running server keeps backup sets in its catalog (flowg serve --backup-dir):
 the sets it takes on its --backup-schedule, those asked for with
 'flowg backups create', and the pre_restore safety snapshots every restore
@@ -27,8 +28,7 @@ Examples:
    flowg backups verify --latest
    flowg backups download --latest --backup-dir ./drill
    flowg backups restore --only config --wipe 20261122T020000Z-3fa2c1
-
-Flags go before the set ID.`,
+   flowg backups delete 20261122T020000Z-3fa2c1`,
 		Subcommands: []*cli.Command{
 			{
 				Name:      "list",
@@ -151,6 +151,7 @@ Examples:
 					backupsAtFlag()},
 				Action: clientBackupsRestore,
 			},
+			clientBackupsDeleteCommand(),
 		},
 	}
 }

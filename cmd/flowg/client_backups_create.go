@@ -58,7 +58,7 @@ func clientBackupsCreate(c *cli.Context) error {
 	printWarnings(errOut, ans.Warnings)
 	fmt.Fprintf(errOut, "backup set %s of %s written on %s in %s: %s\n", ans.ID, strings.Join(setDBNames(ans.SetInfo), ","), api.server, orDash(ans.Duration), setLabelText(ans.SetInfo))
 	if len(ans.Pruned) > 0 {
-		fmt.Fprintf(errOut, "retention deleted %d older set(s): %s\n", len(ans.Pruned), strings.Join(ans.Pruned, ", "))
+		fmt.Fprintf(errOut, "retention deleted %s: %s\n", countText(len(ans.Pruned), "older set"), strings.Join(ans.Pruned, ", "))
 	}
 	if c.Bool("verify") && ans.Label != backup.LabelRestoreVerified {
 		return opError{op: "create", err: fmt.Errorf("set %s was written but is %s", ans.ID, setLabelText(ans.SetInfo)),

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/flowg-backup/flowg/auth"
@@ -109,8 +108,6 @@ func chooseSet(c *cli.Context, api *apiClient, op string, fits func(backup.SetIn
 		return backup.SetInfo{}, usagef("give a set ID or --latest, not both")
 	case !latest && len(args) == 0:
 		return backup.SetInfo{}, usagef("name the set: an ID from `flowg backups list`, or --latest")
-	case len(args) > 1 && strings.HasPrefix(args[1], "-"):
-		return backup.SetInfo{}, usagef("flags go before the set ID: `%s %s %s`", c.Command.HelpName, strings.Join(args[1:], " "), args[0])
 	case len(args) > 1:
 		return backup.SetInfo{}, usagef("give one set ID, not %d (unexpected %q)", len(args), args[1])
 	case !latest && !backup.ValidSetID(args[0]):

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/flowg-backup/flowg/auth"
+	"github.com/flowg-backup/flowg/httpapi"
 	"github.com/urfave/cli/v2"
 )
 
@@ -79,8 +79,7 @@ func clientBackupsRestore(c *cli.Context) error {
 			safe = "nothing was changed on the server"
 		}
 		e := api.clientError("restore", err, safe, scopes)
-		if op, ok := e.(opError); ok && apiErr != nil && apiErr.Status == http.StatusConflict &&
-			(c.Bool("no-safety-snapshot") || c.Bool("discard-previous")) && strings.Contains(apiErr.Message, "restore-verified") {
+		if op, ok := e.(opError); ok && apiErr != nil && apiErr.Code == httpapi.CodeNoVerifiedSet {
 			op.next = "keep the safety copy (leave out --no-safety-snapshot / --discard-previous), verify a set first " +
 				"(`flowg backups verify --latest`), or add --skip-backup-check to accept the risk"
 			return op
@@ -97,7 +96,7 @@ func clientBackupsRestore(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "%s  %s %s from set %s",
 			fileFigures(r.Database, r.Written, uint64(r.File.Bytes), orDash(r.Duration), r.File.SHA256), how, api.server, ans.Set)
 		if r.ExpiredSkipped > 0 {
-			fmt.Fprintf(c.App.Writer, " (%d expired records skipped)", r.ExpiredSkipped)
+			fmt.Fprintf(c.App.Writer, " (%s skipped)", countText(r.ExpiredSkipped, "expired record"))
 		}
 		fmt.Fprintln(c.App.Writer)
 		if r.Undo != "" {

@@ -42,7 +42,7 @@ func newCatalogServer(t *testing.T) *catalogServer {
 	_, _, err = svc.Bootstrap("root-password")
 	var token string
 	if err == nil {
-		_, token, err = svc.CreateToken(auth.RootUser, nil, 0)
+		_, token, err = svc.CreateToken(auth.LocalAdmin, auth.RootUser, nil, 0)
 	}
 	release()
 	if err != nil {
@@ -272,7 +272,7 @@ func TestClientBackups_Misuse(t *testing.T) {
 		{"an id and --latest", append(append([]string{"backups", "verify"}, server...), "--latest", id), "not both"},
 		{"two ids", append(append([]string{"backups", "restore"}, server...), id, id), "give one set ID, not 2"},
 		{"a bad id", append(append([]string{"backups", "download"}, server...), "../../etc"), `"../../etc" is not a set ID`},
-		{"flags after the id", append(append([]string{"backups", "restore"}, server...), id, "--wipe"), "flags go before the set ID: `flowg backups restore --wipe " + id + "`"},
+		{"a flag after the id without its value", append(append([]string{"backups", "restore"}, server...), id, "--only"), "--only needs a value"},
 		{"discard without wipe", append(append([]string{"backups", "restore"}, server...), "--discard-previous", id), "--discard-previous only applies with --wipe"},
 		{"bad --only", append([]string{"backups", "create", "--only", "nope"}, server...), "--only: unknown database"},
 		{"stray argument", append([]string{"backups", "list"}, append(server, "extra")...), `unexpected argument "extra"`},
@@ -328,6 +328,8 @@ func TestServe_BadBackupFlagsAreUsageErrors(t *testing.T) {
 		{"a negative max age", []string{"--backup-max-age", "-5h"}, `--backup-max-age: "-5h" is negative: use e.g. 720h, 90m or 30d`},
 		{"a max age in fractional days", []string{"--backup-max-age", "1.5d"}, `--backup-max-age: "1.5d" is not a duration: use e.g. 720h, 90m or 30d`},
 		{"a max age without a unit", []string{"--backup-max-age", "30"}, `--backup-max-age: "30" is not a duration: use e.g. 720h, 90m or 30d`},
+		{"a create rate without a duration", []string{"--backup-create-rate", "6"}, `--backup-create-rate: "6" is not a rate: write COUNT/DURATION, e.g. 6/h, 20/24h or 100/7d (0 for no limit)`},
+		{"a create rate with a bad duration", []string{"--backup-create-rate", "6/week"}, `--backup-create-rate: "6/week" is not a rate: after the / give a duration such as h, 30m, 24h or 7d`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

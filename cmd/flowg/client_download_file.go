@@ -115,7 +115,7 @@ type receivedFile struct {
 func (s downloadSource) checkLoaded(got receivedFile) error {
 	if s.set != nil {
 		if want := s.want(); want.Format != backup.FormatBadger && got.sum.Keys != want.Keys {
-			return fmt.Errorf("%w: the file holds %d keys, the set's manifest says %d", backup.ErrChecksum, got.sum.Keys, want.Keys)
+			return fmt.Errorf("%w: the file holds %s, the set's manifest says %d", backup.ErrChecksum, countText(got.sum.Keys, "key"), want.Keys)
 		}
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/flowg-backup/flowg/auth"
+	"github.com/flowg-backup/flowg/httpapi"
 	"github.com/flowg-backup/flowg/internal/tlsconfig"
 	"github.com/urfave/cli/v2"
 )
@@ -211,9 +212,11 @@ func (e *unreachableError) Unwrap() error { return e.err }
 // apiError is an answer of the server other than 2xx.
 type apiError struct {
 	Status     int
-	Message    string // the server's "error"
-	Hint       string // the server's "hint"
+	Code       httpapi.Code // the server's "code"; from the status when it sent none
+	Message    string       // the server's "error"
+	Hint       string       // the server's "hint"
 	RetryAfter string
+	PlainText  bool // the body was not flowg's JSON (a proxy's page, Go's own answer)
 }
 
 func (e *apiError) Error() string {
@@ -223,17 +226,22 @@ func (e *apiError) Error() string {
 // maxErrorBody bounds how much of an error answer is read.
 const maxErrorBody = 64 << 10
 
-// readAPIError reads the server's {"error","hint"} answer; a body that is
-// not that JSON (a proxy's page, say) is quoted briefly.
+// readAPIError reads the server's {"error","hint","code"} answer; a body
+// that is not that JSON (a proxy's page, say) is quoted briefly. An answer
+// without a code (a proxy, an older server) gets the code of its status.
 func readAPIError(resp *http.Response) *apiError {
-	e := &apiError{Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After")}
+	e := &apiError{Status: resp.StatusCode, Code: httpapi.CodeForStatus(resp.StatusCode), RetryAfter: resp.Header.Get("Retry-After")}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	var body struct {
-		Error string `json:"error"`
-		Hint  string `json:"hint"`
+		Error string       `json:"error"`
+		Hint  string       `json:"hint"`
+		Code  httpapi.Code `json:"code"`
 	}
 	if json.Unmarshal(b, &body) == nil && body.Error != "" {
 		e.Message, e.Hint = body.Error, body.Hint
+		if body.Code != "" {
+			e.Code = body.Code
+		}
 		return e
 	}
 	text := strings.Join(strings.Fields(string(bytes.ToValidUTF8(b, nil))), " ")
@@ -241,6 +249,7 @@ func readAPIError(resp *http.Response) *apiError {
 		text = "the server gave no reason"
 	}
 	e.Message = "the server answered: " + truncateText(text, 200)
+	e.PlainText = true
 	return e
 }
 
@@ -259,50 +268,57 @@ func (a *apiClient) clientError(op string, err error, safe string, scopes []auth
 		e.next = "if a private CA signed the server's certificate, give its certificate with --ca-cert FILE (FLOWG_CA_CERT); " +
 			"check that --server names the host the certificate was issued for"
 	case errors.As(err, &api):
-		e.next = api.Hint
-		switch api.Status {
-		case http.StatusUnauthorized:
-			// The server's hint speaks of HTTP headers; a command's user
-			// needs to know where a working token comes from.
-			e.next = "check --token (FLOWG_TOKEN): pat:TOKEN from `flowg admin token create` or POST /api/v1/tokens, or jwt:TOKEN from `flowg login`"
-			if msg := strings.ToLower(api.Message); strings.Contains(msg, "expired") || strings.Contains(msg, "revoked") || strings.Contains(msg, "deleted") {
-				e.next = "this token no longer works: get a new one with `flowg login` (jwt:TOKEN) or `flowg admin token create` (pat:TOKEN), and pass it with --token (FLOWG_TOKEN)"
-			}
-		case http.StatusForbidden:
-			if e.next == "" && len(scopes) > 0 {
-				e.next = "use a token with " + scopePhrase(scopes)
-			}
-		case http.StatusBadRequest:
-			if strings.Contains(api.Message, "HTTP request to an HTTPS server") {
-				e.next = fmt.Sprintf("the server speaks HTTPS: use --server https://%s", a.base.Host)
-			}
-			if e.next == "" {
-				e.next = "check the file with `flowg admin verify`, or take a new backup"
-			}
-		case http.StatusConflict:
-			if e.next == "" {
-				e.next = "another restore of this database is running; wait for it to end, then run the command again"
-			}
-		case http.StatusServiceUnavailable:
-			if e.next == "" {
-				e.next = "the database is being wiped and reloaded; run the command again in a moment"
-			}
-			if api.RetryAfter != "" {
-				e.next = strings.TrimSuffix(e.next, ".") + fmt.Sprintf(" (the server asks to retry in %s seconds: Retry-After)", api.RetryAfter)
-			}
-		case http.StatusNotFound:
-			if e.next == "" {
-				e.next = fmt.Sprintf("check that --server (%s) points at a flowg server", a.server)
-			}
-		default:
-			if e.next == "" && api.Status >= 500 {
-				e.next = "check the server's log"
-			}
-		}
+		e.next = nextForAPI(api, scopes, a.server)
 	case errors.Is(err, context.Canceled):
 		e.next = "the command was interrupted; run it again"
 	}
 	return e
+}
+
+// nextForAPI says what to do after an error answer, classified by its code
+// only: the server's hint, or what the command's user needs where the hint
+// speaks of HTTP, or where there is none.
+func nextForAPI(api *apiError, scopes []auth.Scope, server string) string {
+	next := api.Hint
+	orElse := func(s string) {
+		if next == "" {
+			next = s
+		}
+	}
+	switch code := api.Code; {
+	case code == httpapi.CodeTokenGone:
+		next = "this token no longer works: get a new one with `flowg login` (jwt:TOKEN) or `flowg admin token create` (pat:TOKEN), and pass it with --token (FLOWG_TOKEN)"
+	case code == httpapi.CodeUnauthenticated:
+		// The server's hint speaks of HTTP headers; a command's user
+		// needs to know where a working token comes from.
+		next = "check --token (FLOWG_TOKEN): pat:TOKEN from `flowg admin token create` or POST /api/v1/tokens, or jwt:TOKEN from `flowg login`"
+	case code == httpapi.CodeMissingScope || code == httpapi.CodeForbidden:
+		if len(scopes) > 0 {
+			orElse("use a token with " + scopePhrase(scopes))
+		}
+	case api.Status == http.StatusBadRequest && api.PlainText && strings.Contains(api.Message, "HTTP request to an HTTPS server"):
+		// Go's own answer on a TLS port, before any flowg code runs: plain
+		// text, so it has no code to classify by.
+		next = fmt.Sprintf("the server speaks HTTPS: use --server https://%s", strings.TrimPrefix(server, "http://"))
+	case code == httpapi.CodeBadRequest || code == httpapi.CodeInvalidRequest || strings.HasPrefix(string(code), "backup_"):
+		orElse("check the file with `flowg admin verify`, or take a new backup")
+	case code == httpapi.CodeTooManyLogins || code == httpapi.CodeRateLimited || code == httpapi.CodeTooManyStreams:
+		if api.RetryAfter != "" {
+			next = strings.TrimSuffix(next, ".") + fmt.Sprintf(" (the server asks to retry in %s seconds: Retry-After)", api.RetryAfter)
+		}
+	case code == httpapi.CodeRestoreBusy || code == httpapi.CodeConflict:
+		orElse("another restore of this database is running; wait for it to end, then run the command again")
+	case code == httpapi.CodeDatabaseUnavailable || code == httpapi.CodeUnavailable || code == httpapi.CodeCancelled:
+		orElse("the database is being wiped and reloaded; run the command again in a moment")
+		if api.RetryAfter != "" {
+			next = strings.TrimSuffix(next, ".") + fmt.Sprintf(" (the server asks to retry in %s seconds: Retry-After)", api.RetryAfter)
+		}
+	case code == httpapi.CodeNotFound || code == httpapi.CodeNoRoute:
+		orElse(fmt.Sprintf("check that --server (%s) points at a flowg server", server))
+	case api.Status >= 500:
+		orElse("check the server's log")
+	}
+	return next
 }
 
 // scopePhrase reads "scope write_streams" or "scopes a, b and c".

@@ -124,7 +124,7 @@ func clientRestore(c *cli.Context) error {
 		}
 		uploads = append(uploads, restoreUpload{name: name, path: path, hdr: hdr, sum: sum})
 	}
-	fmt.Fprintf(errOut, "checked %d file(s) in %s: checksums, trailers and database names hold\n", len(uploads), dir)
+	fmt.Fprintf(errOut, "checked %s in %s: checksums, trailers and database names hold\n", countText(len(uploads), "file"), dir)
 	if wipe {
 		fmt.Fprintf(errOut, "--wipe: afterwards %s on %s will hold exactly the backup's keys; keys written since the backup are removed\n",
 			joinNames(names), api.server)
@@ -214,7 +214,7 @@ func printSent(c *cli.Context, api *apiClient, u restoreUpload, ans restoreAnswe
 	fmt.Fprintf(w, "%s  %s %s from %s",
 		fileFigures(string(u.name), ans.Written, uint64(size), shortDuration(took), sum), how, api.server, u.path)
 	if ans.ExpiredSkipped > 0 {
-		fmt.Fprintf(w, " (%d expired records skipped)", ans.ExpiredSkipped)
+		fmt.Fprintf(w, " (%s skipped)", countText(ans.ExpiredSkipped, "expired record"))
 	}
 	fmt.Fprintln(w)
 }

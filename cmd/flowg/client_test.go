@@ -140,7 +140,7 @@ func newFakeServer(t *testing.T, files map[string][]byte) *fakeServer {
 		f.count()
 		var req struct{ Username, Password string }
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Username != "root" || req.Password != rootPassword {
-			writeAnswer(w, fakeAnswer{status: 401, body: `{"error":"invalid username or password"}`})
+			writeAnswer(w, fakeAnswer{status: 401, body: `{"error":"invalid username or password","code":"bad_credentials"}`})
 			return
 		}
 		fmt.Fprint(w, `{"token":"eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln"}`)
@@ -369,9 +369,15 @@ func TestClientBackup_MapsServerErrors(t *testing.T) {
 		{"403 with the server's hint",
 			fakeAnswer{status: 403, body: `{"error":"missing scope read_streams","hint":"ask for a token with read_streams"}`},
 			[]string{"next:  ask for a token with read_streams\n"}},
-		{"401",
-			fakeAnswer{status: 401, body: `{"error":"token expired"}`},
-			[]string{"token expired (HTTP 401 Unauthorized)", "next:  this token no longer works: get a new one with `flowg login`"}},
+		{"401 token_gone, whatever the message",
+			fakeAnswer{status: 401, body: `{"error":"unauthenticated: whatever","code":"token_gone"}`},
+			[]string{"whatever (HTTP 401 Unauthorized)", "next:  this token no longer works: get a new one with `flowg login`"}},
+		{"401 unauthenticated, though the message says expired: classified by code, not text",
+			fakeAnswer{status: 401, body: `{"error":"token expired","code":"unauthenticated"}`},
+			[]string{"token expired (HTTP 401 Unauthorized)", "next:  check --token (FLOWG_TOKEN)"}},
+		{"409 no_verified_set",
+			fakeAnswer{status: 409, body: `{"error":"restore refused","hint":"server hint","code":"no_verified_set"}`},
+			[]string{"restore refused (HTTP 409 Conflict)", "next:  server hint"}},
 		{"401 unknown token",
 			fakeAnswer{status: 401, body: `{"error":"unknown token","hint":"send Authorization: Bearer pat:<token>"}`},
 			[]string{"unknown token (HTTP 401 Unauthorized)", "next:  check --token (FLOWG_TOKEN)"}},

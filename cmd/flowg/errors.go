@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
@@ -106,10 +105,14 @@ func nextForOpen(e openError) string {
 // nextFor suggests what to do after an error with the given cause.
 func nextFor(err error) string {
 	switch {
-	case errors.Is(err, backup.ErrMissingFile) && strings.Contains(err.Error(), "does not exist"):
+	case errors.Is(err, backup.ErrNoBackupDir):
 		return "check --backup-dir: give the directory the backup was written to"
 	case errors.Is(err, backup.ErrMissingFile):
 		return "check --backup-dir, or restore only the databases you have with --only"
+	case errors.Is(err, backup.ErrSetUnusable):
+		return "pick a set that is created or restore-verified: `flowg admin backups list`, then --set ID (or leave out --set for the newest)"
+	case errors.Is(err, backup.ErrNoCompleteSet):
+		return "check --backup-dir and --only; take a set with `flowg admin backups create`, and list them with `flowg admin backups list`"
 	case errors.Is(err, backup.ErrWrongDatabase):
 		return "give each database its own file: auth.db, config.db, log.db (or logs.db)"
 	case errors.Is(err, backup.ErrCompressed):

@@ -6,7 +6,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -46,7 +45,7 @@ func (p *progress) update(keys, bytes uint64) {
 	}
 	if time.Since(p.last) >= 2*time.Second {
 		p.last = time.Now()
-		fmt.Fprintf(p.w, "%s: %d keys, %s so far\n", p.label, keys, humanize.IBytes(bytes))
+		fmt.Fprintf(p.w, "%s: %s, %s so far\n", p.label, countText(keys, "key"), sizeText(bytes))
 	}
 }
 
@@ -64,10 +63,10 @@ func shortSum(sum string) string {
 }
 
 // fileFigures formats, in the aligned columns every command prints one
-// database's file in, its name, keys, size, the time taken and the short
-// SHA-256; the caller adds what was done with it.
+// database's file in, its name, keys, size of the file, the time taken and
+// the short SHA-256; the caller adds what was done with it.
 func fileFigures(name string, keys, bytes uint64, took string, sha256 string) string {
-	return fmt.Sprintf("%-6s %8d keys %10s  %7s  sha256 %s", name, keys, humanize.IBytes(bytes), took, shortSum(sha256))
+	return fmt.Sprintf("%-6s %8d %-4s %10s  %7s  sha256 %s", name, keys, plural(keys, "key"), sizeText(bytes), took, shortSum(sha256))
 }
 
 // entryFigures is fileFigures of a manifest's entry for database name.

@@ -18,6 +18,7 @@ import (
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/httpapi"
+	"github.com/flowg-backup/flowg/internal/quota"
 	"github.com/flowg-backup/flowg/kv"
 	"github.com/urfave/cli/v2"
 )
@@ -32,13 +33,23 @@ func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
 		Usage: "run the flowg server: the HTTP API with online backup and restore",
-		UsageText: "flowg serve [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--http-bind ADDR] [--tls-cert FILE --tls-key FILE | --insecure-http] [--backup-dir DIR] [--root-password PW] [--no-online-restore] [--upload-dir DIR]\n" +
-			"            [--backup-schedule SPEC [--backup-verify]] [--backup-keep N] [--backup-max-age DURATION]",
+		UsageText: "flowg serve [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--http-bind ADDR] [--tls-cert FILE --tls-key FILE | --insecure-http] [--backup-dir DIR] [--root-password-file FILE] [--jwt-key-file FILE] [--no-online-restore] [--upload-dir DIR]\n" +
+			"            [--backup-schedule SPEC [--backup-verify]] [--backup-keep N] [--backup-max-age DURATION] [--backup-create-rate N/DURATION]",
 		Description: `Opens the auth, config and logs databases and serves the HTTP API on
 --http-bind (see the httpapi README for the routes). On first start, with an
 empty auth database, it creates role admin (every scope) and user root, with
---root-password or a random password printed once to stderr. It logs one line
-per request to stderr and never logs a token or password.
+the password from --root-password-file (its first line), FLOWG_ROOT_PASSWORD or
+--root-password (which every user sees in ps: avoid it), or a random password
+printed once to stderr. It logs one line per request to stderr and never logs
+a token or password.
+
+JWTs from POST /api/v1/auth/login are signed with the key in --jwt-key-file
+(default: <auth-dir>.jwt-key, beside the auth database, never inside a
+database directory), created 0600 with a random key on first start; a key
+file readable by group or others, or damaged, stops the start. No backup of
+the databases holds it. A signing key an older flowg kept inside the auth
+database (meta/jwt_secret) is deleted at start and after every restore of
+auth; JWTs it signed stop working, personal access tokens do not.
 
 Online backup: GET /api/v1/backup/{auth,config,logs} streams a backup file
 while the server keeps serving (scopes: read_acls; read_pipelines,
@@ -47,7 +58,11 @@ POST /api/v1/restore/{auth,config,logs} with the file as the form field
 backup (curl --form backup=@auth.db), add ?wipe=true for a destructive
 restore (scopes: write_acls; the three write_ scopes; write_streams). Before
 a restore changes a database, a safety snapshot of it is written to
---backup-dir. --no-online-restore refuses every online restore.
+--backup-dir. --no-online-restore refuses every online restore. At most
+--max-backup-streams (default 2) online backups of one database run at once;
+more get 429 with Retry-After. A wipe restore waits --wipe-grace (default 5s)
+for the online backups of its database, then cuts them: their clients see an
+incomplete transfer, which verify and restore refuse.
 
 Backup catalog: --backup-dir holds backup sets, one DIR/<id>/ per set with
 auth.db, config.db, log.db and manifest.json, each listed with a trust label
@@ -62,10 +77,14 @@ the newest set); POST /api/v1/backups?incremental=true asks for one now.
 Either way a chain holds at most --backup-full-every sets (default 7): the
 next set is full and starts a new chain. After every set, scheduled or made
 with POST /api/v1/backups, retention deletes the sets --backup-keep and
---backup-max-age drop: the newest N manual and scheduled sets are kept, older
-ones past the maximum age (720h, or in days: 30d) go; pre_restore safety
-snapshots are kept for the maximum age at least, and the newest
-restore-verified set of each database is never deleted. See the sets with
+--backup-max-age drop, counting per database: a set goes only when every
+database it holds keeps its N newest manual and scheduled sets without it
+(default 30), or it is past the maximum age (720h, or in days: 30d); sets of
+one database never push out another's. Pre_restore safety snapshots are kept
+for the maximum age at least, and the newest restore-verified and the newest
+usable set of each database are never deleted ('flowg admin backups prune
+--dry-run --verbose' says why each set is kept). Each user may create at most
+--backup-create-rate sets with POST /api/v1/backups (default 6/h). See the sets with
 'flowg backups list' (running server) or 'flowg admin backups list'.
 
 TLS: with --tls-cert and --tls-key the server speaks HTTPS only (TLS 1.2
@@ -75,6 +94,16 @@ a loopback --http-bind (127.0.0.1, ::1, localhost; the default) gets as is;
 any other address needs --insecure-http (a TLS-terminating proxy in front)
 and logs a warning.
 
+Logins: failed logins are counted per user and client address
+(--login-rate, default 5/1m: a burst of 5, then one every 12s) and per client
+address (--login-rate-per-address, default 30/1m), never per user alone, so
+no one can lock root out from elsewhere; beyond either, POST
+/api/v1/auth/login answers 429 with Retry-After, the right password included,
+until the wait is over. At most --max-concurrent-logins (default 4) password
+checks run at once (each takes 19 MiB); a login that finds none free within
+--login-wait (default 3s) gets 503 with Retry-After. The client address is
+the direct peer; X-Forwarded-For is believed only from --trusted-proxy ranges.
+
 On SIGINT or SIGTERM it stops accepting connections, waits up to 10s for
 requests in flight, cuts the rest cleanly and closes the databases.
 
@@ -82,10 +111,12 @@ Examples:
    flowg serve
    flowg serve --http-bind 0.0.0.0:5443 --tls-cert /etc/flowg/cert.pem --tls-key /etc/flowg/key.pem --backup-dir /var/backups/flowg
    FLOWG_ROOT_PASSWORD=s3cret flowg serve --auth-dir ./data/auth --config-dir ./data/config --log-dir ./data/logs
+   flowg serve --root-password-file /etc/flowg/root-password --jwt-key-file /etc/flowg/jwt-key
    flowg serve --no-online-restore --max-upload 64GiB
    flowg serve --backup-dir /var/backups/flowg --backup-schedule "0 2 * * *" --backup-verify --backup-keep 14 --backup-max-age 30d
    flowg serve --backup-schedule "@every 6h" --backup-keep 28
-   flowg serve --backup-schedule "@every 6h" --backup-incremental --backup-full-every 4`,
+   flowg serve --backup-schedule "@every 6h" --backup-incremental --backup-full-every 4
+   flowg serve --http-bind 127.0.0.1:5080 --trusted-proxy 127.0.0.1/32 --login-rate 5/1m --max-concurrent-logins 4`,
 		Flags: append(append(dirFlags(),
 			&cli.StringFlag{Name: "http-bind", Value: "127.0.0.1:5080", Usage: "address to serve on; plain HTTP beyond loopback needs --insecure-http", EnvVars: []string{"FLOWG_HTTP_BIND"}},
 			&cli.StringFlag{Name: "backup-dir", Value: httpapi.DefaultBackupDir, Usage: "backup catalog: scheduled and manual sets and pre-restore safety snapshots go to DIR/<id>/; a directory or s3://bucket/prefix", EnvVars: []string{"FLOWG_BACKUP_DIR"}},
@@ -93,16 +124,18 @@ Examples:
 			&cli.BoolFlag{Name: "backup-verify", Usage: "verify each scheduled set right after it is written (needs --backup-schedule)"},
 			&cli.BoolFlag{Name: "backup-incremental", Usage: "scheduled sets hold only what changed since the previous set (a full set starts each chain)"},
 			&cli.IntFlag{Name: "backup-full-every", Value: httpapi.DefaultMaxChain, Usage: "an incremental chain holds at most this many sets, then a full set starts the next: for --backup-incremental and POST /api/v1/backups?incremental=true"},
-			&cli.IntFlag{Name: "backup-keep", Usage: "retention: keep the newest N manual and scheduled sets (0: no limit by count)"},
+			&cli.IntFlag{Name: "backup-keep", Value: backup.DefaultKeep, Usage: "retention: keep the newest N manual and scheduled sets of each database (0: no limit by count)"},
+			&cli.StringFlag{Name: "backup-create-rate", Value: httpapi.DefaultBackupCreateRate, Usage: "sets each user may create with POST /api/v1/backups, as COUNT/DURATION (6/h, 20/24h); 429 with Retry-After beyond it; 0 for no limit"},
 			&cli.StringFlag{Name: "backup-max-age", Usage: "retention: delete sets older than this, e.g. 720h or 30d; pre-restore sets are kept at least this long (0: no limit by age)"},
-			&cli.StringFlag{Name: "root-password", Usage: "password of user root, created on first start only (random and printed once when unset)", EnvVars: []string{"FLOWG_ROOT_PASSWORD"}},
 			&cli.BoolFlag{Name: "no-online-restore", Usage: "refuse POST /api/v1/restore/... (403); restore offline with 'flowg admin restore'"},
 			&cli.StringFlag{Name: "restore-dir", Value: ".", Usage: "where a restore that names a file instead of uploading it (curl --form backup=auth.db, as the FlowG page writes it) finds that file; \"\" refuses such restores"},
 			&cli.StringFlag{Name: "upload-dir", Usage: "where restore uploads are staged while checked (default: the system temp dir)", EnvVars: []string{"FLOWG_UPLOAD_DIR"}},
 			&cli.StringFlag{Name: "max-upload", Usage: "largest restore upload accepted, e.g. 64GiB (default: no limit)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "server log format on stderr: text or json"},
 			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file to decrypt encrypted sets for verification and restore"},
-		), append(append(append(s3Flags(), encryptFlags()...), tlsFlags()...), continuousFlags()...)...),
+			&cli.IntFlag{Name: "max-backup-streams", Value: kv.DefaultMaxStreams, Usage: "online backups (GET /api/v1/backup/DB) that may run at once per database; more get 429 with Retry-After"},
+			&cli.StringFlag{Name: "wipe-grace", Value: kv.DefaultWipeGrace.String(), Usage: "how long a wipe restore waits for the online backups of its database before it cuts them"},
+		), append(append(append(append(append(s3Flags(), encryptFlags()...), tlsFlags()...), loginFlags()...), secretFlags()...), continuousFlags()...)...),
 		Action: serve,
 	}
 }
@@ -123,6 +156,10 @@ func serve(c *cli.Context) error {
 			return usagef("--max-upload %q: use a size such as 64GiB", v)
 		}
 		maxUpload = int64(n)
+	}
+	logins, trustedProxies, err := loginOptionsFrom(c)
+	if err != nil {
+		return err
 	}
 	uploadDir := c.String("upload-dir")
 	if uploadDir != "" {
@@ -162,6 +199,10 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	streams, err := streamLimitsFrom(c)
+	if err != nil {
+		return err
+	}
 	// Listen first, so a taken address changes nothing; connections wait
 	// in the backlog until Serve.
 	bind := c.String("http-bind")
@@ -180,16 +221,28 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	rootPassword, err := rootPasswordFrom(c, errOut)
+	if err != nil {
+		return err
+	}
+	jwtKey, err := jwtKeyFrom(c, dirs, logger)
+	if err != nil {
+		return err
+	}
 	store, err := kv.OpenStore(dirs)
 	if err != nil {
 		return serveOpenError(err)
 	}
+	store.SetStreamLimits(streams)
 	defer func() {
 		if err := store.Close(); err != nil {
 			logger.Error("close databases", "error", err)
 		}
 	}()
-	if err := bootstrapRoot(store, c.String("root-password"), errOut, logger); err != nil {
+	if err := purgeLegacyJWTKey(store, logger); err != nil {
+		return opError{op: "serve", err: err, safe: "the databases were opened and closed"}
+	}
+	if err := bootstrapRoot(store, rootPassword, errOut, logger); err != nil {
 		return opError{op: "serve", err: fmt.Errorf("bootstrap root user: %w", err), safe: "the databases were opened and closed"}
 	}
 	cont, stopContinuous, err := startContinuous(c, continuous, cat, store, logger)
@@ -199,16 +252,20 @@ func serve(c *cli.Context) error {
 	defer stopContinuous()
 
 	srv := httpapi.New(store, httpapi.Options{
-		BackupDir:       backupDir,
-		Catalog:         cat,
-		NoOnlineRestore: c.Bool("no-online-restore"),
-		Logger:          logger,
-		Version:         version,
-		RestoreDir:      c.String("restore-dir"),
-		UploadDir:       uploadDir,
-		MaxUploadBytes:  maxUpload,
-		Retention:       plan.retention,
-		MaxChain:        plan.fullEvery,
+		BackupDir:        backupDir,
+		Catalog:          cat,
+		NoOnlineRestore:  c.Bool("no-online-restore"),
+		Logger:           logger,
+		Version:          version,
+		RestoreDir:       c.String("restore-dir"),
+		UploadDir:        uploadDir,
+		MaxUploadBytes:   maxUpload,
+		Retention:        plan.retention,
+		BackupCreateRate: plan.createRate,
+		MaxChain:         plan.fullEvery,
+		Logins:           logins,
+		TrustedProxies:   trustedProxies,
+		JWTKey:           jwtKey,
 	})
 	if err := exposeContinuous(srv, cont); err != nil {
 		return opError{op: "serve", err: err, safe: "nothing was served"}
@@ -306,9 +363,24 @@ func bootstrapRoot(store *kv.Store, password string, errOut io.Writer, logger *s
 	case created:
 		logger.Info("created role and user with the given root password", "role", auth.AdminRole, "user", auth.RootUser)
 	case password != "":
-		logger.Info("users exist: --root-password ignored (it only applies to the first start)")
+		logger.Info("users exist: the root password given is ignored (it only applies to the first start)")
 	}
 	return nil
+}
+
+// streamLimitsFrom reads and checks --max-backup-streams and --wipe-grace.
+func streamLimitsFrom(c *cli.Context) (kv.StreamLimits, error) {
+	l := kv.StreamLimits{Max: c.Int("max-backup-streams")}
+	if l.Max < 1 {
+		return l, usagef("--max-backup-streams %d: give how many online backups of one database may run at once, at least 1", l.Max)
+	}
+	v := c.String("wipe-grace")
+	grace, err := time.ParseDuration(v)
+	if err != nil || grace < 0 {
+		return l, usagef("--wipe-grace %s: give how long a wipe waits for online backups, e.g. 5s or 500ms (0s: cut them at once)", v)
+	}
+	l.WipeGrace = grace
+	return l, nil
 }
 
 // backupPlan is what the --backup-* flags of serve ask for.
@@ -318,6 +390,7 @@ type backupPlan struct {
 	incremental bool
 	fullEvery   int
 	retention   backup.Retention
+	createRate  quota.Rate
 }
 
 // backupPlanFrom reads and checks the --backup-* flags: a schedule that does
@@ -347,6 +420,9 @@ func backupPlanFrom(c *cli.Context) (backupPlan, error) {
 	}
 	if p.retention.Keep < 0 {
 		return p, usagef("--backup-keep %d: give a number of sets, 0 for no limit", p.retention.Keep)
+	}
+	if p.createRate, err = quota.ParseRate(c.String("backup-create-rate")); err != nil {
+		return p, usagef("--backup-create-rate: %v", err)
 	}
 	return p, nil
 }

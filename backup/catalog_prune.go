@@ -1,0 +1,69 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Prune deletes the sets p deletes at now (see Retention.Decide), newest
+// first, holding the set lock exclusively so no restore is reading them,
+// and returns the decisions of the sets it deleted. The catalog is listed
+// once. The server after each set it writes, its schedule and `flowg admin
+// backups prune` all prune through here.
+func (c *Catalog) Prune(ctx context.Context, p Retention, now time.Time) ([]Decision, error) {
+	if p.IsZero() {
+		return nil, nil
+	}
+	release, err := c.lockSets(ctx, true)
+	if err != nil {
+		return nil, fmt.Errorf("prune: %w", err)
+	}
+	defer release()
+	sets, err := c.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prune: %w", err)
+	}
+	var deleted []Decision
+	for _, d := range p.Decide(sets, now) {
+		if !d.Delete {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return deleted, fmt.Errorf("prune: %w", err)
+		}
+		if err := c.store.remove(ctx, d.ID); err != nil {
+			return deleted, fmt.Errorf("prune: %w", err)
+		}
+		deleted = append(deleted, d)
+	}
+	return deleted, nil
+}
+
+// PrunePlan returns what Prune would decide for every set at now, deleting
+// nothing: what `prune --dry-run` shows.
+func (c *Catalog) PrunePlan(ctx context.Context, p Retention, now time.Time) ([]Decision, error) {
+	if p.IsZero() {
+		return nil, nil
+	}
+	sets, err := c.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.Decide(sets, now), nil
+}
+
+// HasVerified reports whether the catalog holds a restore-verified set with
+// database db: the guard destructive restores without a safety copy rely on.
+func (c *Catalog) HasVerified(ctx context.Context, db string) (bool, error) {
+	sets, err := c.List(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, s := range sets {
+		if _, ok := s.Databases[db]; ok && s.Label == LabelRestoreVerified {
+			return true, nil
+		}
+	}
+	return false, nil
+}
