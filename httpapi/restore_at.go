@@ -19,6 +19,10 @@ import (
 // restoreFromFile as a set is; a merge also deletes the keys deleted
 // between the set and TIME.
 
+// CodeJournalNotCovered is the code of a restore to an instant the
+// catalog's journal does not cover (400); the error names what it covers.
+const CodeJournalNotCovered Code = "journal_not_covered"
+
 // atRestoreReply is the answer to a completed restore to an instant. Its
 // shape only ever gains fields.
 type atRestoreReply struct {
@@ -56,7 +60,7 @@ func (s *Server) restoreAt(c echo.Context) error {
 		return err
 	}
 	if s.opts.NoOnlineRestore {
-		return &apiError{status: http.StatusForbidden,
+		return &apiError{status: http.StatusForbidden, code: CodeRestoreDisabled,
 			msg:  "online restore is disabled on this server (it was started with --no-online-restore)",
 			hint: "nothing was changed; restore offline: stop the server, then run `flowg admin restore --backup-dir CATALOG --at TIME`"}
 	}
@@ -124,9 +128,13 @@ func (s *Server) rebuildAt(c echo.Context, names []kv.Name, at time.Time, latest
 	for _, n := range names {
 		open, cleanup, pit, err := s.catalog.cat.RestorableAt(ctx, string(n), at, latest, s.opts.UploadDir)
 		if err != nil {
-			if errors.Is(err, backup.ErrNotCovered) || backup.IsInputError(err) || errors.Is(err, backup.ErrSetNotFound) {
-				return &apiError{status: http.StatusBadRequest, cause: err, msg: "restore refused: " + err.Error(),
+			if errors.Is(err, backup.ErrNotCovered) {
+				return &apiError{status: http.StatusBadRequest, code: CodeJournalNotCovered, cause: err, msg: "restore refused: " + err.Error(),
 					hint: "nothing was changed; choose an instant within the window named, or at=latest"}
+			}
+			if errors.Is(err, backup.ErrSetNotFound) {
+				return &apiError{status: http.StatusBadRequest, code: CodeBackupMissingFile, cause: err, msg: "restore refused: " + err.Error(),
+					hint: "nothing was changed; the set the journal starts from is gone: restore an instant after a newer set, or restore a set"}
 			}
 			return refusal(c, nil, err)
 		}

@@ -362,6 +362,9 @@ func TestContinuous_OnlineRestoreAtAnInstant(t *testing.T) {
 		if r.status != http.StatusBadRequest {
 			t.Fatalf("POST /api/v1/backups/restore?%s: want 400, got:\n%s", q, r)
 		}
+		if strings.HasPrefix(q, "at=2") && !strings.Contains(string(r.body), `"code":"journal_not_covered"`) {
+			t.Fatalf("an instant the journal does not cover: want code journal_not_covered:\n%s", r)
+		}
 	}
 	var merged struct {
 		Instants []struct {
