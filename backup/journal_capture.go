@@ -36,11 +36,14 @@ type capture struct {
 	newest   uint64 // the newest version delivered
 	probed   chan struct{}
 	probeHit bool
-	now      func() time.Time
+	// half is signalled when the buffer passes half its bound: the shipper
+	// writes a segment at once instead of waiting for the interval.
+	half chan struct{}
+	now  func() time.Time
 }
 
 func newCapture(max int64, now func() time.Time) *capture {
-	return &capture{max: max, probed: make(chan struct{}), now: now}
+	return &capture{max: max, probed: make(chan struct{}), half: make(chan struct{}, 1), now: now}
 }
 
 // take is the subscription's callback: a quick append, never a wait.
@@ -66,6 +69,12 @@ func (c *capture) take(list *badger.KVList) error {
 			c.overflow = true
 			c.ops, c.marks = nil, nil
 			continue
+		}
+		if c.bytes > c.max/2 {
+			select {
+			case c.half <- struct{}{}:
+			default:
+			}
 		}
 		c.ops = append(c.ops, op{key: kv.Key, value: kv.Value, userMeta: userMetaOf(kv.Meta), expiresAt: kv.ExpiresAt, version: kv.Version})
 		added = true

@@ -226,6 +226,8 @@ func (j *dbJournal) run(stop <-chan struct{}) {
 		case <-tick.C:
 			j.shipLogged(false)
 			j.compactLogged()
+		case <-j.cap.half:
+			j.shipLogged(false)
 		}
 	}
 }

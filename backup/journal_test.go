@@ -320,10 +320,17 @@ func TestJournal_CaptureOverflowStartsANewChainWithoutBlockingWrites(t *testing.
 	}
 	db, release, _ := store.Acquire(kv.Config)
 	big := strings.Repeat("x", 1024)
-	for i := 0; i < 20; i++ {
-		if err := db.Update(set("k"+string(rune('a'+i)), big)); err != nil {
-			t.Fatal(err)
+	// One commit of 20 KiB: past the bound before the shipper can drain it.
+	err = db.Update(func(txn *badger.Txn) error {
+		for i := 0; i < 20; i++ {
+			if err := txn.Set([]byte("k"+string(rune('a'+i))), []byte(big)); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	release()
 	time.Sleep(700 * time.Millisecond)

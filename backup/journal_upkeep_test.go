@@ -306,3 +306,36 @@ func TestJournal_SegmentsThatCannotBeWrittenPileUpToTheBoundThenANewChainStarts(
 		t.Fatalf("latest holds %d keys, %v; want all 20", len(got), err)
 	}
 }
+
+func TestJournal_ABufferHalfFullIsShippedBeforeTheInterval(t *testing.T) {
+	root := t.TempDir()
+	dirs := kv.Dirs{Auth: filepath.Join(root, "auth"), Config: filepath.Join(root, "config"), Logs: filepath.Join(root, "logs")}
+	store, err := kv.OpenStore(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	catalog := filepath.Join(root, "catalog")
+	cont, err := StartContinuous(t.Context(), OpenCatalog(catalog), store, ContinuousOptions{Interval: time.Hour, MaxBuffer: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, release, _ := store.Acquire(kv.Config)
+	big := strings.Repeat("x", 1024)
+	for i := 0; i < 200; i++ { // 200 KiB in all, three times the bound
+		if err := db.Update(set(fmt.Sprintf("k%03d", i), big)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	release()
+	cont.Stop()
+	chains, err := readChains(catalog, string(kv.Config))
+	if err != nil || len(chains) != 1 || len(chains[0].segs) < 3 {
+		t.Fatalf("after 200 KiB with a 64 KiB bound and an hour's interval: %d chains, %v; want one chain of several segments", len(chains), err)
+	}
+	got, _, err := restoredAt(t, catalog, time.Time{}, true)
+	if err != nil || len(got) != 200 {
+		t.Fatalf("latest holds %d keys, %v; want 200", len(got), err)
+	}
+}
