@@ -273,8 +273,9 @@ func (j *dbJournal) resubscribe() error {
 	return newChains(context.Background(), j.cat, []*dbJournal{j}, "the database was replaced by a wipe restore: its versions start over", j.opts)
 }
 
-// compactLogged merges the database's old segments, at most every half
-// CompactAfter; a failure is logged and leaves the segments as they are.
+// compactLogged deletes the database's chains no set can start any more
+// (see pruneChains) and merges its old segments, at most every half
+// CompactAfter; a failure is logged and leaves the journal as it is.
 func (j *dbJournal) compactLogged() {
 	if j.opts.CompactAfter < 0 || time.Since(j.lastCompact) < j.opts.CompactAfter/2 {
 		return
@@ -284,6 +285,15 @@ func (j *dbJournal) compactLogged() {
 	if err != nil {
 		j.log.Error("continuous backup: compact", "error", err)
 		return
+	}
+	if ids, err := pruneChains(context.Background(), j.cat, j.catDir, string(j.name)); err != nil {
+		j.log.Error("continuous backup: delete chains no set can start", "error", err)
+	} else if len(ids) > 0 {
+		j.log.Info("continuous backup: deleted journal chains whose sets retention deleted", "chains", ids)
+		if chains, err = readChains(j.catDir, string(j.name)); err != nil {
+			j.log.Error("continuous backup: compact", "error", err)
+			return
+		}
 	}
 	for _, ch := range chains {
 		n, err := compactChain(context.Background(), ch, time.Now().Add(-j.opts.CompactAfter), j.cat.keys, j.opts.ToolVersion)

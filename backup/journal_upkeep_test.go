@@ -339,3 +339,47 @@ func TestJournal_ABufferHalfFullIsShippedBeforeTheInterval(t *testing.T) {
 		t.Fatalf("latest holds %d keys, %v; want 200", len(got), err)
 	}
 }
+
+func TestJournal_ChainsNoSetCanStartAreDeletedNeverTheNewest(t *testing.T) {
+	f := newJournalFixture(t)
+	f.update(t, set("a", "1"))
+	f.stop(t)
+	// Offline: a write, then a full set of the database as it now is, which
+	// the next chain starts from.
+	db, err := kv.Open(f.dirs.Config, kv.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(set("b", "2")); err != nil {
+		t.Fatal(err)
+	}
+	cat := OpenCatalog(f.catalog)
+	if _, err := cat.Create(t.Context(), []Source{{Name: string(kv.Config), DB: db}}, SetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	f.start(t)
+	f.stop(t)
+	chains, err := readChains(f.catalog, string(kv.Config))
+	if err != nil || len(chains) != 2 {
+		t.Fatalf("chains: %d, %v", len(chains), err)
+	}
+	if ids, err := pruneChains(t.Context(), cat, f.catalog, string(kv.Config)); err != nil || len(ids) != 0 {
+		t.Fatalf("pruned %v, %v while every chain has its set", ids, err)
+	}
+	if err := cat.Delete(t.Context(), chains[0].BaseSet); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pruneChains(t.Context(), cat, f.catalog, string(kv.Config))
+	if err != nil || len(ids) != 1 || ids[0] != chains[0].ID {
+		t.Fatalf("pruned %v, %v; want the first chain, whose set is gone", ids, err)
+	}
+	if _, err := os.Stat(chains[0].dir); !os.IsNotExist(err) {
+		t.Fatalf("the pruned chain is still there (%v)", err)
+	}
+	got, _, err := restoredAt(t, f.catalog, time.Time{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireState(t, "latest", got, []string{"a=1", "b=2"})
+}
