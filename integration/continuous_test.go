@@ -393,3 +393,41 @@ func TestContinuous_OnlineRestoreAtAnInstant(t *testing.T) {
 	delete(stateA, "/api/v1/tokens?all=true")
 	requireSameData(t, "online wipe restore at the instant between the batches", stateA, got)
 }
+
+// TestContinuous_MergedRawBackupKeepsItsEmptyValues merges, online, a raw
+// Badger backup holding an empty value into a server with continuous
+// backup: a restore --at latest holds the empty value (a write, not a
+// delete) beside the other keys.
+func TestContinuous_MergedRawBackupKeepsItsEmptyValues(t *testing.T) {
+	requirePrograms(t, "curl")
+	t.Parallel()
+	src := t.TempDir()
+	writeDB(t, filepath.Join(src, "config"), content{"raw/empty": {Value: ""}, "raw/full": {Value: "v"}})
+	mustFlowg(t, src, "admin", "backup", "--config-dir", filepath.Join(src, "config"), "--only", "config", "--format", "badger",
+		"--backup-dir", filepath.Join(src, "bk"))
+	file, err := os.ReadFile(filepath.Join(src, "bk", "config.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs, continuousFlags...)
+	root := s.rootJWT(t)
+	s.putDoc(t, root, "/api/v1/pipelines/p", `{"v":1}`)
+	if r := s.upload(t, root, "config", file, false); r.status != http.StatusOK {
+		t.Fatalf("merge of the raw backup: want 200, got:\n%s", r)
+	}
+	time.Sleep(500 * time.Millisecond)
+	s.stop(t)
+
+	into := newServerDirs(t)
+	if r := restoreAt(t, dirs.backups, into, "latest", "--only", "config"); r.code != 0 {
+		t.Fatalf("restore --at latest: want exit 0:\n%s", r)
+	}
+	got := readDB(t, into.config)
+	if v, ok := got["raw/empty"]; !ok || v.Value != "" {
+		t.Fatalf("the empty value of the raw backup after restore --at latest: %v, %v", v, ok)
+	}
+	if got["raw/full"].Value != "v" {
+		t.Fatalf("raw/full after restore --at latest: %v", got["raw/full"])
+	}
+}
