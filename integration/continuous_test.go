@@ -334,6 +334,26 @@ func TestContinuous_MetricsShowTheLagAndTheLastShippedInstant(t *testing.T) {
 			t.Fatalf("%s has no last shipped instant: %g", db, shipped)
 		}
 	}
+
+	// The windows, through the API.
+	var journal struct {
+		Windows []struct {
+			Database string
+			From, To time.Time
+			Segments int
+		}
+	}
+	s.must(t, http.StatusOK, http.MethodGet, "/api/v1/backups/journal", s.rootJWT(t), nil).decode(t, &journal)
+	seen := map[string]bool{}
+	for _, w := range journal.Windows {
+		seen[w.Database] = true
+		if w.Database == "config" && (w.Segments == 0 || w.To.Before(written)) {
+			t.Fatalf("config's window through the API: %+v; want it to cover the write at %s", w, written)
+		}
+	}
+	if len(seen) != 3 {
+		t.Fatalf("GET /api/v1/backups/journal lists %v, want the three databases", journal.Windows)
+	}
 }
 
 // TestContinuous_OnlineRestoreAtAnInstant restores a running server's
