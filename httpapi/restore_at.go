@@ -19,10 +19,6 @@ import (
 // restoreFromFile as a set is; a merge also deletes the keys deleted
 // between the set and TIME.
 
-// CodeJournalNotCovered is the code of a restore to an instant the
-// catalog's journal does not cover (400); the error names what it covers.
-const CodeJournalNotCovered Code = "journal_not_covered"
-
 // atRestoreReply is the answer to a completed restore to an instant. Its
 // shape only ever gains fields.
 type atRestoreReply struct {
