@@ -110,6 +110,8 @@ func adminCommand() *cli.Command {
 			adminBackupsCommand(),
 			adminUserCommand(),
 			adminTokenCommand(),
+			adminExportCommand(),
+			adminImportCommand(),
 		},
 	}
 }

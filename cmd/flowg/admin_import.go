@@ -1,0 +1,183 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/flowg-backup/flowg/export"
+	"github.com/flowg-backup/flowg/kv"
+	"github.com/urfave/cli/v2"
+)
+
+// `flowg admin import`: a portable JSON-lines export merged into the
+// databases of a stopped server, after the whole file was checked.
+
+func adminImportCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "merge a portable JSON-lines export into the databases of a stopped server",
+		UsageText: "flowg admin import FILE [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--only ...] [--dry-run] [--max-line-bytes N]",
+		Description: `Checks every line of FILE first (JSON, schema version, kind, field types,
+names, sizes, line length); a bad line is refused with its number and nothing
+is written. Then merges the items into the databases the file has lines of:
+an item overwrites what is stored under the same name (or, for a log record,
+the same stream, time and sequence), and everything the file lacks is kept.
+Items equal to what is stored are not written again, so importing the same
+file twice changes nothing; log records keep their absolute expiry.
+
+A user line without a password hash (an export without --include-secrets)
+keeps the password of an existing user; a new user without one cannot log in
+until 'flowg admin user passwd' sets it.
+
+Examples:
+   flowg admin import ./flowg.jsonl --dry-run
+   flowg admin import ./flowg.jsonl
+   flowg admin import ./config.jsonl --only config`,
+		Flags: append(dirFlags(),
+			onlyFlag(),
+			&cli.BoolFlag{Name: "dry-run", Usage: "check the file and say what would be added, overwritten and left unchanged; write nothing"},
+			&cli.IntFlag{Name: "max-line-bytes", Value: export.DefaultMaxLineBytes, Usage: "refuse a line longer than this many bytes"},
+		),
+		Action: adminImport,
+	}
+}
+
+func adminImport(c *cli.Context) error {
+	if c.Args().Len() != 1 {
+		return usagef("give exactly one FILE to import (got %d arguments)", c.Args().Len())
+	}
+	path := c.Args().First()
+	names, err := namesFrom(c)
+	if err != nil {
+		return err
+	}
+	if c.Int("max-line-bytes") < 1 {
+		return usagef("--max-line-bytes must be at least 1")
+	}
+	dirs, err := dirsFrom(c)
+	if err != nil {
+		return err
+	}
+	opts := export.ImportOptions{MaxLineBytes: c.Int("max-line-bytes"), DryRun: c.Bool("dry-run")}
+	if c.IsSet("only") {
+		opts.Databases = names
+	}
+	open := func() (io.ReadCloser, error) { return os.Open(path) }
+	refused := func(err error) error {
+		return opError{op: "import", err: fmt.Errorf("%s: %w", path, err), safe: "nothing was written; every database is unchanged",
+			next: nextForImport(err)}
+	}
+	f, err := open()
+	if err != nil {
+		return refused(err)
+	}
+	checked, err := export.CheckFile(c.Context, f, opts)
+	f.Close()
+	if err != nil {
+		return refused(err)
+	}
+	dbs, closeAll, err := openForImport(dirs, checked.Databases, opts.DryRun)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	res, err := export.Import(c.Context, open, dbs, opts)
+	if err != nil {
+		return opError{op: "import", err: fmt.Errorf("%s: %w", path, err),
+			safe: "the lines before the error may be written; importing the file again once the cause is fixed completes it"}
+	}
+	printImport(c, res)
+	return nil
+}
+
+// nextForImport suggests what to do about a refused file.
+func nextForImport(err error) string {
+	switch {
+	case errors.Is(err, export.ErrVersion):
+		return "export the data again with this flowg version, or import with the version that wrote it"
+	case errors.Is(err, export.ErrLineTooLong):
+		return "check that FILE is a flowg export; raise --max-line-bytes only for a file you trust"
+	case errors.Is(err, export.ErrOtherDatabase):
+		return "widen --only, or export only the databases you want to import"
+	}
+	return "fix or remove the line named above (or export the data again), then run the import again"
+}
+
+// openForImport opens the databases the file has lines of. An import holds
+// each directory as a restore does (kv.LockDir, then an open of the held
+// directory); a dry run opens existing databases read-only and stands in an
+// empty in-memory database for a missing one, so it creates nothing.
+func openForImport(dirs kv.Dirs, names []kv.Name, dryRun bool) (map[kv.Name]*badger.DB, func(), error) {
+	dbs := map[kv.Name]*badger.DB{}
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	for _, n := range names {
+		dir := dirs.Of(n)
+		db, closeDB, err := openOneForImport(dir, dryRun)
+		if err != nil {
+			closeAll()
+			return nil, nil, openError{name: n, dir: dir, err: err}
+		}
+		dbs[n] = db
+		closers = append(closers, closeDB)
+	}
+	return dbs, closeAll, nil
+}
+
+func openOneForImport(dir string, dryRun bool) (*badger.DB, func(), error) {
+	if dryRun {
+		if !kv.Exists(dir) {
+			db, err := kv.Open("", kv.OpenOptions{InMemory: true})
+			if err != nil {
+				return nil, nil, err
+			}
+			return db, func() { db.Close() }, nil
+		}
+		s, err := kv.OpenSnapshot(dir, "")
+		if err != nil {
+			return nil, nil, err
+		}
+		return s.DB, func() { s.Close() }, nil
+	}
+	unlock, err := kv.LockDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := kv.Open(dir, kv.OpenOptions{Locked: true})
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return db, func() { db.Close(); unlock() }, nil
+}
+
+func printImport(c *cli.Context, res export.Result) {
+	w := c.App.Writer
+	for _, k := range export.Kinds {
+		n := res.Changes[k]
+		if n == nil {
+			continue
+		}
+		format := "%-12s %d added, %d overwritten, %d unchanged"
+		if res.DryRun {
+			format = "%-12s %d to add, %d to overwrite, %d unchanged"
+		}
+		line := fmt.Sprintf(format, k, n.Added, n.Overwritten, n.Unchanged)
+		if n.Expired > 0 {
+			line += fmt.Sprintf(", %d already expired (skipped)", n.Expired)
+		}
+		fmt.Fprintln(w, line)
+	}
+	if res.DryRun {
+		fmt.Fprintf(c.App.ErrWriter, "dry run: %s checked, nothing was written\n", countText(res.Lines, "line"))
+		return
+	}
+	fmt.Fprintf(c.App.ErrWriter, "import of %s complete (%s)\n", countText(res.Lines, "line"), joinNames(res.Databases))
+}
