@@ -229,6 +229,7 @@ func (s *Server) routes() {
 	e.HEAD("/api/v1/backup/:db", s.backupHead, authn) // before GET: HEAD must not dump
 	e.GET("/api/v1/backup/:db", s.backup, authn)
 	e.POST("/api/v1/restore/:db", s.restore, authn)
+	e.GET("/api/v1/export/:db", s.exportDB, authn)
 
 	e.GET("/api/v1/backups", s.listSets, authn)
 	e.POST("/api/v1/backups", s.createSet, authn)
