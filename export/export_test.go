@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -274,3 +275,21 @@ func TestImport_DryRunWritesNothing(t *testing.T) {
 
 // testJWTKey signs the JWTs of the logins that prove a password came through.
 var testJWTKey = []byte("flowg-test-jwt-key-32-bytes-long")
+
+// A bad line after more good lines than one write batch holds: the check of
+// the whole file, not the batching, keeps the good lines from being written.
+func TestImport_BadLineLateInALargeFileWritesNothing(t *testing.T) {
+	var b strings.Builder
+	for i := range 3 * batchItems {
+		fmt.Fprintf(&b, `{"v":1,"kind":"pipeline","name":"p-%d","json":{}}`+"\n", i)
+	}
+	b.WriteString(`{"v":1,"kind":"pipeline","name":"bad","json":{}` + "\n")
+	dbs := openDBs(t, t.TempDir())
+	_, err := Import(context.Background(), writeFile(t, b.String()), dbs, ImportOptions{})
+	if !errors.Is(err, ErrBadLine) || !strings.Contains(err.Error(), fmt.Sprintf("line %d", 3*batchItems+1)) {
+		t.Fatalf("err = %v, want ErrBadLine at line %d", err, 3*batchItems+1)
+	}
+	if !kv.IsEmpty(dbs[kv.Config]) {
+		t.Errorf("the good lines before the bad one were written")
+	}
+}
