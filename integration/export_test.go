@@ -127,6 +127,10 @@ func TestExportImport_RoundTripThroughTheBinary(t *testing.T) {
 			t.Errorf("second import changed something: %q\n%s", line, r)
 		}
 	}
+	requireContains(t, "second import", r.stderr, "nothing to import")
+	if strings.Contains(r.stderr, "safety snapshot") {
+		t.Errorf("an import that changes nothing wrote a safety snapshot:\n%s", r)
+	}
 	third := filepath.Join(dirs.client, "third.jsonl")
 	mustFlowg(t, empty.root, with([]string{"admin", "export", "--include-secrets", "--output", third}, dirArgs(empty)...)...)
 	if !bytes.Equal(readFile(t, third), firstLines) {
@@ -148,6 +152,28 @@ func TestExportImport_RoundTripThroughTheBinary(t *testing.T) {
 	requireContains(t, "refused import", r.stderr, "line 4", "extra", "nothing was written")
 	if got := fingerprint(t, filepath.Join(empty.root, "data")); got != before {
 		t.Errorf("a refused import changed the database files")
+	}
+
+	// An import that changes a database writes a safety snapshot first,
+	// and its undo line puts the database back.
+	changed := filepath.Join(dirs.client, "changed.jsonl")
+	edited := strings.Replace(string(firstLines), `"nodes":["parse","route"]`, `"nodes":["parse"]`, 1)
+	if edited == string(firstLines) {
+		t.Fatalf("the export has no pipeline ingest to change:\n%s", firstLines)
+	}
+	if err := os.WriteFile(changed, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = mustFlowg(t, empty.root, with([]string{"admin", "import", changed, "--catalog-dir", "./backups"}, dirArgs(empty)...)...)
+	requireContains(t, "import of a changed pipeline", r.stdout, "pipeline     0 added, 1 overwritten, 0 unchanged")
+	undo := lineAfter(r.stderr, "to undo this import: flowg ")
+	if !strings.Contains(undo, "--only config --wipe") {
+		t.Fatalf("no undo line for the config database:\n%s", r)
+	}
+	mustFlowg(t, empty.root, append(strings.Fields(undo), "--no-safety-snapshot", "--skip-backup-check")...)
+	mustFlowg(t, empty.root, with([]string{"admin", "export", "--include-secrets", "--output", third}, dirArgs(empty)...)...)
+	if !bytes.Equal(readFile(t, third), firstLines) {
+		t.Fatalf("after the undo line the export differs from the first:\n%s", readFile(t, third))
 	}
 
 	// Filters.

@@ -19,7 +19,7 @@ func adminImportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "import",
 		Usage:     "merge a portable JSON-lines export into the databases of a stopped server",
-		UsageText: "flowg admin import FILE [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--only ...] [--dry-run] [--max-line-bytes N]",
+		UsageText: "flowg admin import FILE [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--only ...] [--dry-run] [--max-line-bytes N] [--catalog-dir DIR] [--no-safety-snapshot]",
 		Description: `Checks every line of FILE first (JSON, schema version, kind, field types,
 names, sizes, line length); a bad line is refused with its number and nothing
 is written. Then merges the items into the databases the file has lines of:
@@ -27,6 +27,11 @@ an item overwrites what is stored under the same name (or, for a log record,
 the same stream, time and sequence), and everything the file lacks is kept.
 Items equal to what is stored are not written again, so importing the same
 file twice changes nothing; log records keep their absolute expiry.
+
+Before it changes a database that is not empty, the import writes a safety
+snapshot of it as a pre_restore set into the catalog (--catalog-dir, default
+./backups, where the server keeps its sets) and prints the command that undoes
+the import. A file that would change nothing writes neither.
 
 A user line without a password hash (an export without --include-secrets)
 keeps the password of an existing user; a new user without one cannot log in
@@ -40,6 +45,8 @@ Examples:
 			onlyFlag(),
 			&cli.BoolFlag{Name: "dry-run", Usage: "check the file and say what would be added, overwritten and left unchanged; write nothing"},
 			&cli.IntFlag{Name: "max-line-bytes", Value: export.DefaultMaxLineBytes, Usage: "refuse a line longer than this many bytes"},
+			&cli.StringFlag{Name: "catalog-dir", Value: "./backups", Usage: "catalog the safety snapshot goes to before the import changes a database"},
+			&cli.BoolFlag{Name: "no-safety-snapshot", Usage: "import without writing a safety snapshot first"},
 		),
 		Action: adminImport,
 	}
@@ -84,10 +91,30 @@ func adminImport(c *cli.Context) error {
 		return err
 	}
 	defer closeAll()
+	if !opts.DryRun {
+		// Compare first: a file that changes nothing writes no safety
+		// snapshot and nothing else.
+		probe := opts
+		probe.DryRun = true
+		res, err := export.Import(c.Context, open, dbs, probe)
+		if err != nil {
+			return refused(err)
+		}
+		changed := changedDatabases(res)
+		if len(changed) == 0 {
+			res.DryRun = false // nothing was written: the counts are what happened
+			printImport(c, res)
+			fmt.Fprintf(c.App.ErrWriter, "nothing to import: every item of %s is already there\n", path)
+			return nil
+		}
+		if err := importSafetySnapshot(c, dirs, dbs, changed); err != nil {
+			return err
+		}
+	}
 	res, err := export.Import(c.Context, open, dbs, opts)
 	if err != nil {
 		return opError{op: "import", err: fmt.Errorf("%s: %w", path, err),
-			safe: "the lines before the error may be written; importing the file again once the cause is fixed completes it"}
+			safe: "the items before the error may be written; the safety snapshot above undoes them, or import the file again once the cause is fixed"}
 	}
 	printImport(c, res)
 	return nil
