@@ -230,6 +230,7 @@ func (s *Server) routes() {
 	e.GET("/api/v1/backup/:db", s.backup, authn)
 	e.POST("/api/v1/restore/:db", s.restore, authn)
 	e.GET("/api/v1/export/:db", s.exportDB, authn)
+	e.POST("/api/v1/import/:db", s.importDB, authn)
 
 	e.GET("/api/v1/backups", s.listSets, authn)
 	e.POST("/api/v1/backups", s.createSet, authn)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -204,6 +205,51 @@ func TestExportImport_RoundTripThroughTheBinary(t *testing.T) {
 	if got := s2.must(t, http.StatusOK, http.MethodGet, "/api/v1/streams/app/logs?limit=100", alice, nil); !strings.Contains(got.String(), "request 5 served") {
 		t.Errorf("imported records not served:\n%s", got)
 	}
+
+	// Online import, with curl: checked against the database named, a
+	// dry run, a safety snapshot when it changes something, none when not.
+	root2 := s2.rootJWT(t)
+	configOnly := filepath.Join(dirs.client, "config.jsonl")
+	r = mustFlowg(t, dirs.root, with([]string{"admin", "export", "--only", "config", "--output", configOnly}, dirArgs(dirs)...)...)
+	if err := os.WriteFile(configOnly, []byte(strings.Replace(string(readFile(t, configOnly)), `"nodes":["parse","route"]`, `"nodes":["online"]`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	post := func(path, file string) (int, importAnswer, string) {
+		t.Helper()
+		r := command(t, dirs.client, time.Minute, "curl", "--silent", "--show-error", "-H", "Authorization: "+root2,
+			"-H", "Content-Type: application/x-ndjson", "--data-binary", "@"+file, "--write-out", "\n%{http_code}", s2.url+path)
+		body, code, _ := strings.Cut(strings.TrimSpace(r.stdout), "\n")
+		var a importAnswer
+		_ = json.Unmarshal([]byte(body), &a)
+		status := 0
+		_, _ = fmt.Sscan(code, &status)
+		return status, a, body
+	}
+	if code, _, body := post("/api/v1/import/config", first); code != http.StatusBadRequest || !strings.Contains(body, "line 1") || !strings.Contains(body, "auth database") {
+		t.Errorf("import of a whole export into config: %d %s, want 400 naming line 1 (a line of the auth database)", code, body)
+	}
+	if code, a, body := post("/api/v1/import/config?dry_run=true", configOnly); code != http.StatusOK || a.Changes["pipeline"].Overwritten != 1 || a.SafetySnapshot != "" {
+		t.Errorf("dry run: %d %s", code, body)
+	}
+	code, a, body := post("/api/v1/import/config", configOnly)
+	if code != http.StatusOK || a.Changes["pipeline"].Overwritten != 1 || a.SafetySnapshot == "" || !strings.Contains(a.Undo, a.SafetySnapshot) {
+		t.Errorf("online import: %d %s, want the pipeline overwritten after a safety snapshot", code, body)
+	}
+	if got := s2.must(t, http.StatusOK, http.MethodGet, "/api/v1/pipelines/ingest", root2, nil); !strings.Contains(got.String(), `"online"`) {
+		t.Errorf("pipeline after the online import:\n%s", got)
+	}
+	if code, a, body := post("/api/v1/import/config", configOnly); code != http.StatusOK || a.Changes["pipeline"].Overwritten != 0 || a.SafetySnapshot != "" {
+		t.Errorf("second online import: %d %s, want nothing changed and no snapshot", code, body)
+	}
+}
+
+// importAnswer is the answer to POST /api/v1/import/:db.
+type importAnswer struct {
+	Changes map[string]struct {
+		Added, Overwritten, Unchanged uint64
+	} `json:"changes"`
+	SafetySnapshot string `json:"safety_snapshot"`
+	Undo           string `json:"undo"`
 }
 
 // after returns what follows the first sep in s ("" without one).
