@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -256,4 +257,59 @@ type importAnswer struct {
 func after(s, sep string) string {
 	_, rest, _ := strings.Cut(s, sep)
 	return rest
+}
+
+// The online export of logs streamed with curl while the server ingests:
+// every answer is whole lines, each a record of one consistent read, and
+// never fewer than were acknowledged before the export began.
+func TestExport_OnlineWhileIngesting(t *testing.T) {
+	requirePrograms(t, "curl")
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs)
+	root := s.rootJWT(t)
+	var acked atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			recs := make([]map[string]any, 50)
+			for j := range recs {
+				recs[j] = map[string]any{"i": i, "j": j, "msg": strings.Repeat("x", 200)}
+			}
+			b, _ := json.Marshal(map[string]any{"records": recs})
+			r, err := s.trySend(t.Context(), s.http, http.MethodPost, "/api/v1/streams/busy/logs", root, bytes.NewReader(b), "application/json")
+			if err != nil || r.status != http.StatusOK {
+				return
+			}
+			acked.Add(int64(len(recs)))
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for acked.Load() < 500 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for round := range 3 {
+		before := acked.Load()
+		out := filepath.Join(dirs.client, fmt.Sprintf("busy-%d.jsonl", round))
+		r := command(t, dirs.client, time.Minute, "curl", "--silent", "--show-error", "--fail", "-H", "Authorization: "+root,
+			"--output", out, s.url+"/api/v1/export/logs?stream=busy")
+		if r.code != 0 {
+			t.Fatalf("curl:\n%s", r)
+		}
+		b := readFile(t, out)
+		if len(b) == 0 || b[len(b)-1] != '\n' {
+			t.Fatalf("round %d: the export does not end with a whole line", round)
+		}
+		n := countPrefix(exportKinds(t, b), "log:busy")
+		if int64(n) < before {
+			t.Errorf("round %d: %d records exported, %d were acknowledged before", round, n, before)
+		}
+		t.Logf("round %d: %d records (%d bytes) exported while ingesting, %d acknowledged before", round, n, len(b), before)
+	}
 }
