@@ -20,6 +20,9 @@ import (
 // again line for line the same; a second import that changes nothing; the
 // filters; the online export streamed with curl, without password hashes.
 
+// mimeNDJSON is the media type of a portable export.
+const mimeNDJSON = "application/x-ndjson"
+
 // dirArgs are the database flags of dirs.
 func dirArgs(d serverDirs) []string {
 	return []string{"--auth-dir", d.auth, "--config-dir", d.config, "--log-dir", d.logs}
@@ -82,6 +85,17 @@ func TestExportImport_RoundTripThroughTheBinary(t *testing.T) {
 	r = curl("/api/v1/export/auth?include_secrets=true")
 	if !strings.Contains(r.stdout, " 400") || strings.Contains(r.stdout, "argon2id") {
 		t.Errorf("online export asked for secrets:\n%s", r)
+	}
+	// The scopes of a backup of that database: a token for logs only.
+	logsOnly := s.createToken(t, root, "", "read_streams")
+	if got := s.send(t, http.MethodGet, "/api/v1/export/auth", logsOnly.authz(), nil, ""); got.status != http.StatusForbidden {
+		t.Errorf("export of auth with a read_streams token:\n%s", got)
+	}
+	if got := s.send(t, http.MethodPost, "/api/v1/import/logs", logsOnly.authz(), strings.NewReader(""), mimeNDJSON); got.status != http.StatusForbidden {
+		t.Errorf("import into logs with a read_streams token:\n%s", got)
+	}
+	if got := s.send(t, http.MethodGet, "/api/v1/export/logs", logsOnly.authz(), nil, ""); got.status != http.StatusOK || !strings.Contains(string(got.body), `"kind":"log"`) {
+		t.Errorf("export of logs with a read_streams token:\n%s", got)
 	}
 	r = curl("/api/v1/export/logs?stream=aud*")
 	if kinds := exportKinds(t, []byte(after(r.stdout, "\r\n\r\n"))); countPrefix(kinds, "log:audit") != 2 || countPrefix(kinds, "log:app") != 0 {
