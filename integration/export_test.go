@@ -214,6 +214,29 @@ func TestExportImport_RoundTripThroughTheBinary(t *testing.T) {
 		t.Errorf("export of the backup files differs from the export of the databases:\n%s", r.stdout)
 	}
 
+	// From catalog sets: a full one, and an incremental one rebuilt from its chain.
+	setID := func(out string) string {
+		id, _, _ := strings.Cut(lineAfter(out, "set "), " ")
+		if id == "" {
+			t.Fatalf("no set id in %q", out)
+		}
+		return id
+	}
+	full := setID(mustFlowg(t, empty.root, with([]string{"admin", "backups", "create", "--backup-dir", "./sets"}, dirArgs(empty)...)...).stdout)
+	mustFlowg(t, empty.root, with([]string{"admin", "import", changed, "--no-safety-snapshot"}, dirArgs(empty)...)...)
+	r = mustFlowg(t, empty.root, with([]string{"admin", "backups", "create", "--incremental", "--backup-dir", "./sets"}, dirArgs(empty)...)...)
+	requireContains(t, "incremental set", r.stdout, "incremental on "+full)
+	incremental := setID(r.stdout)
+	r = mustFlowg(t, empty.root, "admin", "export", "--include-secrets", "--set", full, "--backup-dir", "./sets")
+	if r.stdout != string(firstLines) {
+		t.Errorf("export of full set %s differs from the first export:\n%s", full, r.stdout)
+	}
+	r = mustFlowg(t, empty.root, "admin", "export", "--only", "config", "--set", incremental, "--backup-dir", "./sets")
+	if !strings.Contains(r.stdout, `"nodes":["parse"]`) || countPrefix(exportKinds(t, []byte(r.stdout)), "pipeline:") != 1 {
+		t.Errorf("export of incremental set %s lacks the changed pipeline:\n%s", incremental, r)
+	}
+	mustFlowg(t, empty.root, with([]string{"admin", "import", first, "--no-safety-snapshot"}, dirArgs(empty)...)...)
+
 	// The imported server serves the data: alice logs in with her password.
 	s2 := startServer(t, empty)
 	alice := s2.login(t, "alice", "alice-pw-123")

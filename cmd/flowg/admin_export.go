@@ -21,7 +21,7 @@ func adminExportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "export",
 		Usage:     "write the data of a stopped server, or of backup files, as portable JSON lines",
-		UsageText: "flowg admin export [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--file FILE]... [--only ...] [--stream GLOB]... [--since TIME] [--until TIME] [--include-secrets] [--output FILE]",
+		UsageText: "flowg admin export [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--file FILE]... [--set ID [--backup-dir CATALOG]] [--only ...] [--stream GLOB]... [--since TIME] [--until TIME] [--include-secrets] [--output FILE]",
 		Description: `Writes one JSON object per line: roles, users, pipelines, transformers, alerts,
 log records and stream configurations, in schema version 1 (docs: export.md).
 Databases are read in the order auth, config, logs, each in key order, so two
@@ -31,7 +31,9 @@ only with --include-secrets (then keep the file like a backup of auth).
 
 With --file, the lines come from backup files (flowg or raw Badger format,
 decrypted with --identity or --encrypt-passphrase-file) instead of the
-databases; each file names its database.
+databases; each file names its database. With --set ID, they come from that
+set of the catalog at --backup-dir (./backups, or s3://bucket/prefix); an
+incremental set is rebuilt from its chain first, as a restore would.
 
 --stream keeps the records and configuration of matching streams only
 (path.Match globs: 'app', 'web-*'); --since and --until (RFC 3339) keep the
@@ -41,10 +43,13 @@ Examples:
    flowg admin export --output ./flowg.jsonl
    flowg admin export --only config > config.jsonl
    flowg admin export --only logs --stream 'web-*' --since 2026-12-01T00:00:00Z
-   flowg admin export --file ./backup/auth.db --include-secrets --output users.jsonl`,
-		Flags: append(append(dirFlags(), decryptFlags()...),
+   flowg admin export --file ./backup/auth.db --include-secrets --output users.jsonl
+   flowg admin export --set 20261206T040000Z-1a2b --backup-dir ./backups --only config`,
+		Flags: append(append(append(dirFlags(), decryptFlags()...), s3Flags()...),
 			onlyFlag(),
 			&cli.StringSliceFlag{Name: "file", Usage: "export this backup file instead of a database directory; repeatable"},
+			&cli.StringFlag{Name: "set", Usage: "export this set of the catalog at --backup-dir instead of the database directories"},
+			&cli.StringFlag{Name: "backup-dir", Value: "./backups", Usage: "with --set: the catalog, a directory or s3://bucket/prefix"},
 			&cli.StringSliceFlag{Name: "stream", Usage: "only streams matching this glob (path.Match); repeatable"},
 			&cli.StringFlag{Name: "since", Usage: "only log records at or after this time (RFC 3339)"},
 			&cli.StringFlag{Name: "until", Usage: "only log records before this time (RFC 3339)"},
@@ -79,11 +84,18 @@ func adminExport(c *cli.Context) error {
 	fail := func(err error) error {
 		return opError{op: "export", err: err, safe: "nothing was written to the databases" + partialNote(c)}
 	}
-	if len(files) > 0 {
+	switch {
+	case len(files) > 0 && c.IsSet("set"):
+		return usagef("--file and --set name two different sources: give one")
+	case c.IsSet("set"):
+		if err := exportSet(c, names, out, opts, add); err != nil {
+			return fail(err)
+		}
+	case len(files) > 0:
 		if err := exportFiles(c, files, names, out, opts, add); err != nil {
 			return fail(err)
 		}
-	} else {
+	default:
 		if err := exportDirs(c, names, out, opts, add); err != nil {
 			return err
 		}
