@@ -177,8 +177,8 @@ func eachItem(ctx context.Context, r io.Reader, opts ImportOptions, fn func(item
 }
 
 // readLine appends the next line of br, without its "\n", to buf. A line
-// longer than max is ErrLineTooLong, found after reading at most max+1
-// bytes of it. It returns io.EOF with the last line if the file does not
+// longer than max is ErrLineTooLong, found after reading at most max plus
+// one buffer (64 KiB) of it. It returns io.EOF with the last line if the file does not
 // end with a newline, and with nothing at the end.
 func readLine(br *bufio.Reader, buf []byte, max int) ([]byte, error) {
 	for {
