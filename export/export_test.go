@@ -293,3 +293,59 @@ func TestImport_BadLineLateInALargeFileWritesNothing(t *testing.T) {
 		t.Errorf("the good lines before the bad one were written")
 	}
 }
+
+// Streams whose names share a prefix, and records on either side of the
+// time bounds: the filters, which seek past what they leave out, keep
+// exactly what they should.
+func TestExport_FiltersSeekExactly(t *testing.T) {
+	dbs := openDBs(t, t.TempDir())
+	clock := time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
+	ls := logstore.New(dbs[kv.Logs], func() time.Time { clock = clock.Add(time.Millisecond); return clock })
+	var times []time.Time
+	for _, s := range []string{"app", "app-x", "app0", "app_y", "apq", "ap"} {
+		for i := range 3 {
+			recs, err := ls.Append(s, []map[string]any{{"s": s, "i": i}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s == "app" {
+				times = append(times, recs[0].Timestamp)
+			}
+		}
+	}
+	count := func(opts Options) map[string]int {
+		var out bytes.Buffer
+		if _, err := ExportDB(context.Background(), kv.Logs, dbs[kv.Logs], &out, opts); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			var l LogLine
+			if line != "" && json.Unmarshal([]byte(line), &l) == nil {
+				got[l.Stream]++
+			}
+		}
+		return got
+	}
+	tests := []struct {
+		name string
+		opts Options
+		want map[string]int
+	}{
+		{"one stream", Options{Streams: []string{"app"}}, map[string]int{"app": 3}},
+		{"glob", Options{Streams: []string{"app*"}}, map[string]int{"app": 3, "app-x": 3, "app0": 3, "app_y": 3}},
+		{"two", Options{Streams: []string{"ap", "apq"}}, map[string]int{"ap": 3, "apq": 3}},
+		{"since the second", Options{Streams: []string{"app"}, Since: times[1]}, map[string]int{"app": 2}},
+		{"until the second", Options{Streams: []string{"app"}, Until: times[1]}, map[string]int{"app": 1}},
+		{"the second only", Options{Streams: []string{"app"}, Since: times[1], Until: times[2]}, map[string]int{"app": 1}},
+		{"since before 1970", Options{Streams: []string{"app"}, Since: time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC)}, map[string]int{"app": 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := count(tt.opts)
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

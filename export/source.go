@@ -10,6 +10,7 @@ import (
 
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/kv/logstore"
 )
 
 // ctxEvery is how many keys an export reads between two checks of its ctx.
@@ -26,27 +27,43 @@ func ExportDB(ctx context.Context, name kv.Name, db *badger.DB, w io.Writer, opt
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64})
 		defer it.Close()
 		n := 0
-		for it.Rewind(); it.Valid(); it.Next() {
+		for it.Rewind(); it.Valid(); {
 			if n++; n%ctxEvery == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
 			item := it.Item()
-			key := item.Key()
-			if isReserved(key) {
-				continue
+			if name == kv.Logs {
+				if target := opts.skipTo(item.Key()); target != nil {
+					it.Seek(target)
+					continue
+				}
 			}
-			val, err := item.ValueCopy(nil)
-			if err != nil {
-				return fmt.Errorf("read %q: %w", key, err)
+			if err := lw.item(name, item); err != nil {
+				return err
 			}
-			if err := lw.entry(name, key, val, item.ExpiresAt()); err != nil {
-				return fmt.Errorf("export %s: %w", name, err)
-			}
+			it.Next() // only now: it reuses the item
 		}
 		return nil
 	})
 	sum, ferr := lw.finish()
 	return sum, errors.Join(err, ferr)
+}
+
+// item writes the line of one item of a Badger iterator, unless its key is
+// reserved.
+func (w *lineWriter) item(name kv.Name, item *badger.Item) error {
+	key := item.Key()
+	if isReserved(key) {
+		return nil
+	}
+	val, err := item.ValueCopy(nil)
+	if err != nil {
+		return fmt.Errorf("read %q: %w", key, err)
+	}
+	if err := w.entry(name, key, val, item.ExpiresAt()); err != nil {
+		return fmt.Errorf("export %s: %w", name, err)
+	}
+	return nil
 }
 
 // ExportBackup writes the items of the backup file read by r to w as JSON
@@ -88,6 +105,26 @@ func ExportBackup(ctx context.Context, r *backup.Reader, db kv.Name, w io.Writer
 			}
 		}
 	}
+}
+
+// skipTo returns where a scan of the logs database at key should go on
+// when the record there and the ones after it in its stream are filtered
+// out: past the stream, or to Since; nil to read key. Every target sorts
+// after key, so a scan that seeks to it always advances.
+func (o Options) skipTo(key []byte) []byte {
+	if len(o.Streams) == 0 && o.Since.IsZero() && o.Until.IsZero() {
+		return nil
+	}
+	stream, t, ok := logstore.RecordKeyStream(key)
+	switch {
+	case !ok:
+		return nil
+	case !o.keepStream(stream), !o.Until.IsZero() && !t.Before(o.Until):
+		return logstore.AfterStreamKey(stream)
+	case !o.Since.IsZero() && t.Before(o.Since):
+		return logstore.StreamTimeKey(stream, o.Since)
+	}
+	return nil
 }
 
 // isReserved reports whether key is one flowg keeps for itself.

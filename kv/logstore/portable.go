@@ -108,3 +108,37 @@ func FormatTTL(ttl time.Duration) string {
 	}
 	return formatDuration(ttl)
 }
+
+// RecordKeyStream reads a raw key of the logs database as a record key,
+// without its value: its stream and time; ok is false for any other key.
+func RecordKeyStream(key []byte) (stream string, t time.Time, ok bool) {
+	rest, found := strings.CutPrefix(string(key), logPrefix)
+	if !found {
+		return "", time.Time{}, false
+	}
+	slash := strings.IndexByte(rest, '/')
+	if slash < 0 || len(rest)-slash-1 != suffixLen {
+		return "", time.Time{}, false
+	}
+	ts := binary.BigEndian.Uint64([]byte(rest[slash+1 : slash+9]))
+	return rest[:slash], time.Unix(0, int64(ts)).UTC(), true
+}
+
+// AfterStreamKey returns a key greater than every record key of stream and
+// smaller than the record keys of any stream that sorts after it, for a scan
+// that skips the rest of a stream with one seek.
+func AfterStreamKey(stream string) []byte {
+	return []byte(logPrefix + stream + string(rune('/'+1)))
+}
+
+// StreamTimeKey returns the smallest record key of stream at or after t
+// (t before 1970 gives the stream's first key).
+func StreamTimeKey(stream string, t time.Time) []byte {
+	ts, ok := unixNanos(t)
+	if !ok && t.Before(minTime) {
+		ts = 0
+	} else if !ok {
+		return AfterStreamKey(stream)
+	}
+	return timeKey(stream, ts)
+}
