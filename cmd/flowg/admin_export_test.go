@@ -62,3 +62,16 @@ func TestAdminExport_OutputCompleteOrAbsent(t *testing.T) {
 		t.Fatalf("export of a good file: %s; %v %v", r, st, err)
 	}
 }
+
+func TestAdminImport_FromStandardInput(t *testing.T) {
+	dir := t.TempDir()
+	line := `{"v":1,"kind":"pipeline","name":"p","json":{"nodes":[]}}` + "\n"
+	r := runFlowg(t, line, "admin", "import", "-", "--config-dir", filepath.Join(dir, "config"), "--only", "config")
+	if r.code != exitOK || !strings.Contains(r.stdout, "pipeline     1 added") {
+		t.Fatalf("import from stdin: %s", r)
+	}
+	r = runFlowg(t, "", "admin", "export", "--only", "config", "--config-dir", filepath.Join(dir, "config"))
+	if r.code != exitOK || r.stdout != line {
+		t.Fatalf("export after the import from stdin: %s", r)
+	}
+}

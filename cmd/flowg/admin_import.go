@@ -19,8 +19,8 @@ func adminImportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "import",
 		Usage:     "merge a portable JSON-lines export into the databases of a stopped server",
-		UsageText: "flowg admin import FILE [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--only ...] [--dry-run] [--max-line-bytes N] [--catalog-dir DIR] [--no-safety-snapshot]",
-		Description: `Checks every line of FILE first (JSON, schema version, kind, field types,
+		UsageText: "flowg admin import FILE|- [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--only ...] [--dry-run] [--max-line-bytes N] [--catalog-dir DIR] [--no-safety-snapshot]",
+		Description: `Checks every line of FILE (- for standard input, staged to a temporary file) first (JSON, schema version, kind, field types,
 names, sizes, line length); a bad line is refused with its number and nothing
 is written. Then merges the items into the databases the file has lines of:
 an item overwrites what is stored under the same name (or, for a log record,
@@ -40,7 +40,8 @@ until 'flowg admin user passwd' sets it.
 Examples:
    flowg admin import ./flowg.jsonl --dry-run
    flowg admin import ./flowg.jsonl
-   flowg admin import ./config.jsonl --only config`,
+   flowg admin import ./config.jsonl --only config
+   flowg admin export --auth-dir ./old/auth --only auth --include-secrets | flowg admin import - --only auth`,
 		Flags: append(dirFlags(),
 			onlyFlag(),
 			&cli.BoolFlag{Name: "dry-run", Usage: "check the file and say what would be added, overwritten and left unchanged; write nothing"},
@@ -57,6 +58,15 @@ func adminImport(c *cli.Context) error {
 		return usagef("give exactly one FILE to import (got %d arguments)", c.Args().Len())
 	}
 	path := c.Args().First()
+	if path == "-" {
+		staged, remove, err := stageStdin()
+		if err != nil {
+			return opError{op: "import", err: err, safe: "nothing was written; every database is unchanged",
+				next: "free space in the temporary directory ($TMPDIR), or save the export to a file and import that"}
+		}
+		defer remove()
+		path = staged
+	}
 	names, err := namesFrom(c)
 	if err != nil {
 		return err
@@ -118,6 +128,25 @@ func adminImport(c *cli.Context) error {
 	}
 	printImport(c, res)
 	return nil
+}
+
+// stageStdin copies standard input to a 0600 temporary file, since an
+// import reads its file more than once (check, then write).
+func stageStdin() (path string, remove func(), err error) {
+	f, err := os.CreateTemp("", "flowg-import-*.jsonl")
+	if err != nil {
+		return "", nil, fmt.Errorf("stage standard input: %w", err)
+	}
+	remove = func() { os.Remove(f.Name()) }
+	_, err = io.Copy(f, os.Stdin)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		remove()
+		return "", nil, fmt.Errorf("stage standard input: %w", err)
+	}
+	return f.Name(), remove, nil
 }
 
 // nextForImport suggests what to do about a refused file.
