@@ -349,3 +349,35 @@ func TestExport_FiltersSeekExactly(t *testing.T) {
 		})
 	}
 }
+
+// countingReader serves n bytes of 'a' and counts what was read.
+type countingReader struct{ left, read int64 }
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	n := int64(len(p))
+	if n > r.left {
+		n = r.left
+	}
+	for i := range p[:n] {
+		p[i] = 'a'
+	}
+	r.left -= n
+	r.read += n
+	return int(n), nil
+}
+
+// A line of 1 GiB is refused after reading little more than the limit:
+// nothing near its length is read, let alone held.
+func TestCheckFile_HugeLineStopsAtTheLimit(t *testing.T) {
+	r := &countingReader{left: 1 << 30}
+	_, err := CheckFile(context.Background(), r, ImportOptions{})
+	if !errors.Is(err, ErrLineTooLong) || !strings.Contains(err.Error(), "line 1") {
+		t.Fatalf("err = %v, want ErrLineTooLong on line 1", err)
+	}
+	if limit := int64(DefaultMaxLineBytes + 2*64<<10); r.read > limit {
+		t.Errorf("read %d bytes of the line, want at most %d", r.read, limit)
+	}
+}
