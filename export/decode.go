@@ -57,7 +57,7 @@ func parseLine(line []byte) (item, error) {
 	case KindLog:
 		it, err = parseLog(line)
 	default:
-		return item{}, fmt.Errorf("%w: unknown kind %q: use one of %v", ErrBadLine, env.Kind, Kinds)
+		return item{}, fmt.Errorf("%w: unknown kind %q: use role, user, pipeline, transformer, alert, log or stream", ErrBadLine, env.Kind)
 	}
 	if err != nil {
 		if errors.Is(err, ErrBadLine) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -165,7 +166,7 @@ func eachItem(ctx context.Context, r io.Reader, opts ImportOptions, fn func(item
 			return fmt.Errorf("line %d: %w", n, perr)
 		}
 		if len(opts.Databases) > 0 && !slices.Contains(opts.Databases, it.db) {
-			return fmt.Errorf("line %d: %w: a %s, of the %s database, and only %v were asked for", n, ErrOtherDatabase, it.kind, it.db, opts.Databases)
+			return fmt.Errorf("line %d: %w: a %s, of the %s database, and only %s was asked for", n, ErrOtherDatabase, it.kind, it.db, joinNames(opts.Databases))
 		}
 		if err := fn(it); err != nil {
 			return err
@@ -174,6 +175,15 @@ func eachItem(ctx context.Context, r io.Reader, opts ImportOptions, fn func(item
 			return nil
 		}
 	}
+}
+
+// joinNames writes names as "auth, config".
+func joinNames(names []kv.Name) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = string(n)
+	}
+	return strings.Join(out, ", ")
 }
 
 // readLine appends the next line of br, without its "\n", to buf. A line
