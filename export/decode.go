@@ -23,6 +23,7 @@ type item struct {
 	val     []byte // nil for a user: see value
 	expires uint64
 	user    *auth.PortableUser
+	name    string // what a person calls it; "" for a log record
 }
 
 // value returns what the item stores, given what is stored at its key
@@ -96,7 +97,7 @@ func parseRole(line []byte) (item, error) {
 		r.Scopes = append(r.Scopes, auth.Scope(s))
 	}
 	key, val, err := auth.RoleEntry(r)
-	return item{key: key, val: val}, err
+	return item{key: key, val: val, name: r.Name}, err
 }
 
 func parseUser(line []byte) (item, error) {
@@ -117,7 +118,7 @@ func parseUser(line []byte) (item, error) {
 	if err := auth.CheckPortableUser(u); err != nil {
 		return item{}, err
 	}
-	return item{key: auth.UserKey(u.Name), user: &u}, nil
+	return item{key: auth.UserKey(u.Name), user: &u, name: u.Name}, nil
 }
 
 func parseDocument(line []byte, kind Kind) (item, error) {
@@ -144,7 +145,7 @@ func parseDocument(line []byte, kind Kind) (item, error) {
 	}
 	dk := map[Kind]docs.Kind{KindPipeline: docs.KindPipeline, KindTransformer: docs.KindTransformer, KindAlert: docs.KindAlert}[kind]
 	key, err := docs.Entry(dk, l.Name, body)
-	return item{key: key, val: body}, err
+	return item{key: key, val: body, name: l.Name}, err
 }
 
 func parseStream(line []byte) (item, error) {
@@ -161,7 +162,7 @@ func parseStream(line []byte) (item, error) {
 		cfg.TTL = d
 	}
 	key, val, err := logstore.StreamConfigEntry(l.Name, cfg)
-	return item{key: key, val: val}, err
+	return item{key: key, val: val, name: l.Name}, err
 }
 
 func parseLog(line []byte) (item, error) {

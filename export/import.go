@@ -40,6 +40,10 @@ type ImportOptions struct {
 	Now time.Time
 }
 
+// MaxNames is how many names of added and of overwritten items Counts
+// keeps per kind, for a person to see what an import changes.
+const MaxNames = 20
+
 // Counts says what an import did, or would do, with the items of a kind.
 type Counts struct {
 	Added       uint64 `json:"added"`
@@ -47,6 +51,24 @@ type Counts struct {
 	Unchanged   uint64 `json:"unchanged"`
 	// Expired counts log records whose expires_at has passed: not written.
 	Expired uint64 `json:"expired,omitempty"`
+	// AddedNames and OverwrittenNames name the first MaxNames items added
+	// and overwritten, in file order (log records have no name).
+	AddedNames       []string `json:"added_names,omitempty"`
+	OverwrittenNames []string `json:"overwritten_names,omitempty"`
+}
+
+func (c *Counts) add(name string) {
+	c.Added++
+	if name != "" && len(c.AddedNames) < MaxNames {
+		c.AddedNames = append(c.AddedNames, name)
+	}
+}
+
+func (c *Counts) overwrite(name string) {
+	c.Overwritten++
+	if name != "" && len(c.OverwrittenNames) < MaxNames {
+		c.OverwrittenNames = append(c.OverwrittenNames, name)
+	}
 }
 
 // Checked is what CheckFile found in a good file.

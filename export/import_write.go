@@ -75,12 +75,12 @@ func (b *batch) flushDB(n kv.Name, db *badger.DB, items []item) error {
 			}
 			switch {
 			case !found:
-				counts.Added++
+				counts.add(it.name)
 			case bytes.Equal(val, existing) && existingExp == it.expires:
 				counts.Unchanged++
 				continue
 			default:
-				counts.Overwritten++
+				counts.overwrite(it.name)
 			}
 			writes = append(writes, write{key: it.key, val: val, expires: it.expires})
 		}

@@ -181,7 +181,7 @@ func TestExportImport_RoundTripThroughTheBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = mustFlowg(t, empty.root, with([]string{"admin", "import", changed, "--catalog-dir", "./backups"}, dirArgs(empty)...)...)
-	requireContains(t, "import of a changed pipeline", r.stdout, "pipeline     0 added, 1 overwritten, 0 unchanged")
+	requireContains(t, "import of a changed pipeline", r.stdout, "pipeline     0 added, 1 overwritten (ingest), 0 unchanged")
 	undo := lineAfter(r.stderr, "to undo this import: flowg ")
 	if !strings.Contains(undo, "--only config --wipe") {
 		t.Fatalf("no undo line for the config database:\n%s", r)
@@ -266,7 +266,8 @@ func TestExportImport_RoundTripThroughTheBinary(t *testing.T) {
 	if code, _, body := post("/api/v1/import/config", first); code != http.StatusBadRequest || !strings.Contains(body, "line 1") || !strings.Contains(body, "auth database") {
 		t.Errorf("import of a whole export into config: %d %s, want 400 naming line 1 (a line of the auth database)", code, body)
 	}
-	if code, a, body := post("/api/v1/import/config?dry_run=true", configOnly); code != http.StatusOK || a.Changes["pipeline"].Overwritten != 1 || a.SafetySnapshot != "" {
+	if code, a, body := post("/api/v1/import/config?dry_run=true", configOnly); code != http.StatusOK || a.Changes["pipeline"].Overwritten != 1 ||
+		fmt.Sprint(a.Changes["pipeline"].OverwrittenNames) != "[ingest]" || a.SafetySnapshot != "" {
 		t.Errorf("dry run: %d %s", code, body)
 	}
 	code, a, body := post("/api/v1/import/config", configOnly)
@@ -285,6 +286,7 @@ func TestExportImport_RoundTripThroughTheBinary(t *testing.T) {
 type importAnswer struct {
 	Changes map[string]struct {
 		Added, Overwritten, Unchanged uint64
+		OverwrittenNames              []string `json:"overwritten_names"`
 	} `json:"changes"`
 	SafetySnapshot string `json:"safety_snapshot"`
 	Undo           string `json:"undo"`

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/flowg-backup/flowg/export"
@@ -214,6 +215,18 @@ func openOneForImport(dir string, dryRun bool) (*badger.DB, func(), error) {
 	return db, func() { db.Close(); unlock() }, nil
 }
 
+// someNames writes " (a, b, and 3 more)" for the first names of n items.
+func someNames(names []string, n uint64) string {
+	if len(names) == 0 {
+		return ""
+	}
+	s := strings.Join(names, ", ")
+	if more := n - uint64(len(names)); more > 0 {
+		s += fmt.Sprintf(", and %d more", more)
+	}
+	return " (" + s + ")"
+}
+
 func printImport(c *cli.Context, res export.Result) {
 	w := c.App.Writer
 	for _, k := range export.Kinds {
@@ -221,11 +234,11 @@ func printImport(c *cli.Context, res export.Result) {
 		if n == nil {
 			continue
 		}
-		format := "%-12s %d added, %d overwritten, %d unchanged"
+		format := "%-12s %d added%s, %d overwritten%s, %d unchanged"
 		if res.DryRun {
-			format = "%-12s %d to add, %d to overwrite, %d unchanged"
+			format = "%-12s %d to add%s, %d to overwrite%s, %d unchanged"
 		}
-		line := fmt.Sprintf(format, k, n.Added, n.Overwritten, n.Unchanged)
+		line := fmt.Sprintf(format, k, n.Added, someNames(n.AddedNames, n.Added), n.Overwritten, someNames(n.OverwrittenNames, n.Overwritten), n.Unchanged)
 		if n.Expired > 0 {
 			line += fmt.Sprintf(", %d already expired (skipped)", n.Expired)
 		}
