@@ -84,7 +84,8 @@ func knownHash(encoded string) bool {
 	return false
 }
 
-// RoleEntry returns the raw key and value of role r, as PutRole stores it.
+// RoleEntry returns the raw key and value of role r after the checks of
+// CheckRole, scopes sorted and without duplicates: what PutRole stores.
 func RoleEntry(r Role) (key, val []byte, err error) {
 	if err := CheckRole(r); err != nil {
 		return nil, nil, err

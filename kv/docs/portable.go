@@ -17,14 +17,14 @@ func ParseKey(key []byte) (kind Kind, name string, ok bool) {
 	return "", "", false
 }
 
-// Entry returns the raw key of document kind/name after checking the kind,
-// the name and the size of body as Put does; nothing is written.
+// Entry returns the raw key of document kind/name after the checks Put
+// makes (kind, name, size of body); nothing is written.
 func Entry(kind Kind, name string, body []byte) ([]byte, error) {
 	if err := check(kind, name); err != nil {
 		return nil, err
 	}
 	if len(body) > MaxBodySize {
-		return nil, fmt.Errorf("%s/%s: %d bytes: %w (limit %d bytes)", kind, name, len(body), ErrTooLarge, MaxBodySize)
+		return nil, fmt.Errorf("put %s/%s: %d bytes: %w (limit %d bytes)", kind, name, len(body), ErrTooLarge, MaxBodySize)
 	}
 	return key(kind, name), nil
 }

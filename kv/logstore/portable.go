@@ -87,17 +87,21 @@ func ParseStreamConfig(key, val []byte) (stream string, cfg Config, ok bool, err
 	return stream, cfg, true, nil
 }
 
-// StreamConfigEntry returns the raw key and value of stream's configuration,
-// after the checks SetTTL makes; nothing is written.
+// StreamConfigEntry returns the raw key and value of stream's configuration
+// after the checks SetTTL makes (SetTTL stores what it returns); nothing is
+// written.
 func StreamConfigEntry(stream string, cfg Config) (key, val []byte, err error) {
 	if err := checkName(stream); err != nil {
 		return nil, nil, err
 	}
 	if cfg.TTL < 0 || (cfg.TTL > 0 && cfg.TTL < time.Second) {
-		return nil, nil, fmt.Errorf("ttl of %s %s: %w: use 0 or at least 1s", stream, cfg.TTL, ErrInvalidTTL)
+		return nil, nil, fmt.Errorf("set ttl of %s to %s: %w: use 0 or at least 1s", stream, cfg.TTL, ErrInvalidTTL)
 	}
 	val, err = json.Marshal(cfg)
-	return configKey(stream), val, err
+	if err != nil {
+		return nil, nil, fmt.Errorf("set ttl of %s: %w", stream, err)
+	}
+	return configKey(stream), val, nil
 }
 
 // FormatTTL writes a TTL as a stream's stored configuration holds it
