@@ -22,3 +22,15 @@ var ErrOtherDatabase = errors.New("line of another database")
 // ErrUnknownDatabase is returned by ExportBackup for a raw Badger stream
 // when the caller did not say which database it holds.
 var ErrUnknownDatabase = errors.New("unknown database")
+
+// IsInputError reports whether err is a refusal of the file itself (a bad
+// line, another version, a line too long, a line of another database): the
+// input is at fault, nothing was written.
+func IsInputError(err error) bool {
+	for _, target := range []error{ErrBadLine, ErrVersion, ErrLineTooLong, ErrOtherDatabase, ErrUnknownDatabase} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}

@@ -149,6 +149,11 @@ func TestExport_SecretsOnlyWhenAsked(t *testing.T) {
 	if strings.Contains(out, "password_hash") || strings.Contains(out, "argon2id") || strings.Contains(out, "sessions_from") {
 		t.Fatalf("export without secrets holds a hash:\n%s", out)
 	}
+	// Imported into an empty database, users without hash are named.
+	res, err := Import(context.Background(), writeFile(t, out), openDBs(t, t.TempDir()), ImportOptions{})
+	if err != nil || fmt.Sprint(res.NoPassword) != "[ana root]" {
+		t.Errorf("import without secrets into empty databases: no password for %v, %v; want [ana root]", res.NoPassword, err)
+	}
 	// Imported over a user that exists, a line without hash keeps its password.
 	if _, err := Import(context.Background(), writeFile(t, out), src, ImportOptions{}); err != nil {
 		t.Fatal(err)

@@ -83,6 +83,9 @@ type Result struct {
 	Checked
 	Changes map[Kind]*Counts `json:"changes"`
 	DryRun  bool             `json:"dry_run"`
+	// NoPassword names (up to MaxNames) the users added without a password
+	// hash: they cannot log in until one is set.
+	NoPassword []string `json:"no_password,omitempty"`
 }
 
 // CheckFile reads r to its end and checks every line; it writes nothing. It

@@ -76,6 +76,9 @@ func (b *batch) flushDB(n kv.Name, db *badger.DB, items []item) error {
 			switch {
 			case !found:
 				counts.add(it.name)
+				if it.user != nil && it.user.PasswordHash == "" && len(b.res.NoPassword) < MaxNames {
+					b.res.NoPassword = append(b.res.NoPassword, it.name)
+				}
 			case bytes.Equal(val, existing) && existingExp == it.expires:
 				counts.Unchanged++
 				continue

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -122,6 +123,10 @@ func (r *restoreRun) importFile(path string, dryRun bool, reply *importReply) er
 	opts.DryRun = false
 	res, err := export.Import(ctx, open, map[kv.Name]*badger.DB{r.name: db}, opts)
 	reply.Changes = res.Changes
+	if len(res.NoPassword) > 0 {
+		reply.Warnings = append(reply.Warnings, fmt.Sprintf("new users without a password cannot log in until one is set "+
+			"(PUT /api/v1/users/NAME with its password and roles): %s", strings.Join(res.NoPassword, ", ")))
+	}
 	if err != nil {
 		return internal("the import stopped midway", fmt.Sprintf("the %s database may hold part of the file; %s", r.name, reply.Undo), err)
 	}
@@ -141,11 +146,9 @@ func changesAny(res export.Result) bool {
 // importRefusal answers a file refused by the check with 400, naming the
 // line; other errors pass through.
 func importRefusal(c echo.Context, err error) error {
-	for _, bad := range []error{export.ErrBadLine, export.ErrVersion, export.ErrLineTooLong, export.ErrOtherDatabase} {
-		if errors.Is(err, bad) {
-			return &apiError{status: http.StatusBadRequest, cause: err, msg: "import refused: " + err.Error(),
-				hint: "nothing was changed; fix the line named (an export of this database comes from GET /api/v1/export/DB or `flowg admin export --only DB`)"}
-		}
+	if export.IsInputError(err) {
+		return &apiError{status: http.StatusBadRequest, cause: err, msg: "import refused: " + err.Error(),
+			hint: "nothing was changed; fix the line named (an export of this database comes from GET /api/v1/export/DB or `flowg admin export --only DB`)"}
 	}
 	var ae *apiError
 	if errors.As(err, &ae) || errors.Is(err, context.Canceled) {

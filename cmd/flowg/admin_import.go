@@ -244,6 +244,14 @@ func printImport(c *cli.Context, res export.Result) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	if len(res.NoPassword) > 0 {
+		what := "added"
+		if res.DryRun {
+			what = "would be added"
+		}
+		fmt.Fprintf(c.App.ErrWriter, "note: %s %s without a password (the export was made without --include-secrets): "+
+			"no login until one is set with `flowg admin user passwd --name NAME`\n", strings.Join(res.NoPassword, ", "), what)
+	}
 	if res.DryRun {
 		fmt.Fprintf(c.App.ErrWriter, "dry run: %s checked, nothing was written\n", countText(res.Lines, "line"))
 		return

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/export"
 	"github.com/flowg-backup/flowg/kv"
 )
 
@@ -61,7 +62,7 @@ func reportError(w io.Writer, err error) int {
 	var op opError
 	if errors.As(err, &op) {
 		verb := "failed"
-		if backup.IsInputError(op.err) {
+		if backup.IsInputError(op.err) || export.IsInputError(op.err) {
 			verb = "refused"
 		}
 		fmt.Fprintf(w, "flowg: %s %s: %v\n", op.op, verb, op.err)
