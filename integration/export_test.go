@@ -213,6 +213,12 @@ func TestExportImport_RoundTripThroughTheBinary(t *testing.T) {
 	if r.stdout != string(firstLines) {
 		t.Errorf("export of the backup files differs from the export of the databases:\n%s", r.stdout)
 	}
+	mustFlowg(t, empty.root, with([]string{"admin", "backup", "--format", "badger", "--backup-dir", "./raw"}, dirArgs(empty)...)...)
+	r = mustFlowg(t, empty.root, "admin", "export", "--include-secrets",
+		"--file", "./raw/auth.db", "--file", "./raw/config.db", "--file", "./raw/log.db")
+	if r.stdout != string(firstLines) {
+		t.Errorf("export of raw Badger backup files differs from the export of the databases:\n%s", r.stdout)
+	}
 
 	// From catalog sets: a full one, and an incremental one rebuilt from its chain.
 	setID := func(out string) string {
