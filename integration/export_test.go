@@ -358,3 +358,24 @@ func TestExport_OnlineWhileIngesting(t *testing.T) {
 		t.Logf("round %d: %d records (%d bytes) exported while ingesting, %d acknowledged before", round, n, len(b), before)
 	}
 }
+
+// While the server runs, the offline commands are refused and point to the
+// online endpoints.
+func TestExportImport_OfflineRefusedWhileServing(t *testing.T) {
+	dirs := newServerDirs(t)
+	startServer(t, dirs)
+	file := filepath.Join(dirs.client, "p.jsonl")
+	if err := os.WriteFile(file, []byte(`{"v":1,"kind":"pipeline","name":"p","json":{}}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := flowg(t, dirs.root, with([]string{"admin", "export", "--only", "config"}, dirArgs(dirs)...)...)
+	if r.code != 1 {
+		t.Fatalf("export while serving: want exit code 1:\n%s", r)
+	}
+	requireContains(t, "export while serving", r.stderr, "in use by another process", "GET /api/v1/export/config")
+	r = flowg(t, dirs.root, with([]string{"admin", "import", file}, dirArgs(dirs)...)...)
+	if r.code != 1 {
+		t.Fatalf("import while serving: want exit code 1:\n%s", r)
+	}
+	requireContains(t, "import while serving", r.stderr, "in use by another process", "POST /api/v1/import/config")
+}

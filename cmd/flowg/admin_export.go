@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -140,6 +141,11 @@ func exportDirs(c *cli.Context, names []kv.Name, out io.Writer, opts export.Opti
 		return err
 	}
 	sources, closeAll, err := openSnapshots(dirs, names)
+	var open openError
+	if errors.As(err, &open) {
+		open.next = fmt.Sprintf("stop the server first, or export online while it runs: GET /api/v1/export/%s", open.name)
+		return open
+	}
 	if err != nil {
 		return err
 	}

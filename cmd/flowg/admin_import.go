@@ -180,7 +180,8 @@ func openForImport(dirs kv.Dirs, names []kv.Name, dryRun bool) (map[kv.Name]*bad
 		db, closeDB, err := openOneForImport(dir, dryRun)
 		if err != nil {
 			closeAll()
-			return nil, nil, openError{name: n, dir: dir, err: err}
+			return nil, nil, openError{name: n, dir: dir, err: err,
+				next: fmt.Sprintf("stop the server first, or import online while it runs: POST /api/v1/import/%s", n)}
 		}
 		dbs[n] = db
 		closers = append(closers, closeDB)
