@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -13,18 +14,21 @@ func adminInspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
 		Usage:     "show what backup files hold: header, counts, sizes, checksum status",
-		UsageText: "flowg admin inspect FILE|DIR [--json]",
+		UsageText: "flowg admin inspect FILE|DIR [--json] [--identity FILE | --encrypt-passphrase-file FILE]",
 		Description: `Reads each file to its end and prints its header (database, time, read
 timestamp, tool version, compression), its key and byte counts and whether its
 checksums hold. Writes nothing. --json prints one object per file; the shape
-only ever gains fields.
+only ever gains fields. An age-encrypted file (binary or armored, age -a) is
+read with --identity or --encrypt-passphrase-file; without a key it is shown
+as encrypted, unchecked, and the exit status is 3.
 
 Examples:
    flowg admin inspect ./backup
-   flowg admin inspect ./backup/log.db --json`,
-		Flags: []cli.Flag{
+   flowg admin inspect ./backup/log.db --json
+   flowg admin inspect ./backup/auth.db --identity key.txt`,
+		Flags: append(decryptFlags(),
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
-		},
+		),
 		Action: adminInspect,
 	}
 }
@@ -35,8 +39,10 @@ type inspection struct {
 	Format   string         `json:"format"`
 	Header   *backup.Header `json:"header,omitempty"`
 	Summary  backup.Summary `json:"summary"`
-	Checksum string         `json:"checksum"` // ok, bad or none (raw Badger stream)
-	Error    string         `json:"error,omitempty"`
+	Checksum string         `json:"checksum"` // ok, bad, none (raw Badger stream) or unchecked (encrypted, no key)
+	// Encryption is how the file is stored: "age", "age-armored" or empty.
+	Encryption string `json:"encryption,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 func adminInspect(c *cli.Context) error {
@@ -55,11 +61,16 @@ func adminInspect(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	ids, err := identitiesFrom(c)
+	if err != nil {
+		return err
+	}
 	var all []inspection
-	bad := 0
+	bad, needKey := 0, 0
 	for _, f := range files {
-		hdr, sum, err := backup.VerifyFile(c.Context, f.path, backup.VerifyOptions{})
+		hdr, sum, err := backup.VerifyFile(c.Context, f.path, backup.VerifyOptions{Identities: ids})
 		in := inspection{File: f.path, Format: "flowg", Summary: sum, Checksum: "ok"}
+		in.Encryption, _ = backup.FileEncryption(f.path)
 		if st, err := os.Stat(f.path); err == nil {
 			in.Summary.FileBytes = st.Size() // the reader counts only what it read before a defect
 		}
@@ -68,7 +79,14 @@ func adminInspect(c *cli.Context) error {
 		} else if hdr.Database != "" {
 			in.Header = &hdr
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, backup.ErrEncrypted):
+			in.Format, in.Checksum, in.Error = "unknown", "unchecked", encryptedAdvice
+			needKey++
+		case errors.Is(err, backup.ErrWrongKey):
+			in.Format, in.Checksum, in.Error = "unknown", "unchecked", err.Error()
+			bad++
+		case err != nil:
 			in.Checksum, in.Error = "bad", err.Error()
 			bad++
 		}
@@ -83,8 +101,11 @@ func adminInspect(c *cli.Context) error {
 			printInspection(c, in)
 		}
 	}
-	if bad > 0 {
+	switch {
+	case bad > 0:
 		return errSilent
+	case needKey > 0:
+		return errors.Join(errSilent, backup.ErrEncrypted)
 	}
 	return nil
 }
@@ -92,6 +113,13 @@ func adminInspect(c *cli.Context) error {
 func printInspection(c *cli.Context, in inspection) {
 	w := c.App.Writer
 	fmt.Fprintf(w, "%s\n", in.File)
+	if in.Encryption != "" {
+		fmt.Fprintf(w, "  encryption   %s\n", in.Encryption)
+	}
+	if in.Checksum == "unchecked" {
+		fmt.Fprintf(w, "  checksums    unchecked: %s\n", in.Error)
+		return
+	}
 	if in.Header != nil {
 		h := in.Header
 		fmt.Fprintf(w, "  database     %s\n  created      %s\n  read ts      %d\n  tool         flowg %s\n  format       flowg v%d, %s frames\n",

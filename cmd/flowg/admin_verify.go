@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -90,11 +91,24 @@ func adminVerify(c *cli.Context) error {
 		}
 	}
 	var failed []error
+	needKey := 0
 	for _, f := range files {
-		if err := verifyOne(c, f, manifest, ids); err != nil {
+		err := verifyOne(c, f, manifest, ids)
+		switch {
+		case errors.Is(err, backup.ErrEncrypted):
+			// Not a verdict on the file: it is unread.
+			needKey++
+			fmt.Fprintf(c.App.Writer, "%-10s %s\n", filepath.Base(f.path), encryptedAdvice)
+		case err != nil:
 			failed = append(failed, err)
 			fmt.Fprintf(c.App.Writer, "%-10s FAILED  %v\n", filepath.Base(f.path), err)
 		}
+	}
+	if len(failed) == 0 && needKey > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "flowg: verify needs a key: %d of %d files are encrypted and were not read (see above)\n", needKey, len(files))
+		fmt.Fprintf(c.App.ErrWriter, "safe:  verify only reads; nothing was written\n")
+		fmt.Fprintf(c.App.ErrWriter, "next:  run it again with --identity FILE or --encrypt-passphrase-file FILE\n")
+		return errors.Join(errSilent, backup.ErrEncrypted)
 	}
 	if len(failed) > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "flowg: verify failed: %d of %d files are bad (see above)\n", len(failed), len(files))
@@ -119,7 +133,7 @@ func verifyOne(c *cli.Context, f backupFile, m *backup.Manifest, ids []age.Ident
 		return err
 	}
 	if m != nil {
-		if err := matchManifest(f, m); err != nil {
+		if err := matchManifestDigest(f, m, sum); err != nil {
 			return err
 		}
 		if err := matchManifestContent(f, m, sum); err != nil {
@@ -144,19 +158,41 @@ func verifyNext(err error) string {
 	return "do not restore from the bad file(s): take a new backup, or restore an older one that verifies"
 }
 
-// matchManifest checks a file against its manifest entry.
-func matchManifest(f backupFile, m *backup.Manifest) error {
+// digestAdvice follows a SHA-256 that differs from the manifest's.
+const digestAdvice = " (the file was damaged, or another backup was saved over it after manifest.json was written; " +
+	"if so, move manifest.json aside to restore the files as they are)"
+
+// matchManifest checks a file against its manifest entry by digest, before
+// it is read: as stored, or once decrypted with ids (backup.DBEntry.MatchFile).
+func matchManifest(ctx context.Context, f backupFile, m *backup.Manifest, ids []age.Identity) error {
 	entry, ok := m.Databases[string(f.name)]
 	if !ok || entry.File != filepath.Base(f.path) {
 		return nil // not described by this manifest (e.g. a logs.db saved by hand)
+	}
+	if err := entry.MatchFile(ctx, f.path, ids); err != nil {
+		if errors.Is(err, backup.ErrChecksum) {
+			return fmt.Errorf("%w%s", err, digestAdvice)
+		}
+		return err
+	}
+	return nil
+}
+
+// matchManifestDigest checks the file verifying f read whole (got) against
+// its manifest entry by digest: as stored, or the flowg file inside
+// (backup.DBEntry.MatchDigest), so a set decrypted or encrypted with the
+// age CLI since it was written still matches.
+func matchManifestDigest(f backupFile, m *backup.Manifest, got backup.Summary) error {
+	entry, ok := m.Databases[string(f.name)]
+	if !ok || entry.File != filepath.Base(f.path) {
+		return nil
 	}
 	digest, err := backup.FileSHA256(f.path)
 	if err != nil {
 		return err
 	}
-	if digest != entry.SHA256 {
-		return fmt.Errorf("%w: SHA-256 %s differs from the manifest's %s (the file was damaged, or another backup was saved over it after manifest.json was written; if so, move manifest.json aside to restore the files as they are)",
-			backup.ErrChecksum, shortSum(digest), shortSum(entry.SHA256))
+	if err := entry.MatchDigest(digest, got.SHA256); err != nil {
+		return fmt.Errorf("%w%s", err, digestAdvice)
 	}
 	return nil
 }
