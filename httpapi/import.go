@@ -101,7 +101,7 @@ func (r *restoreRun) importFile(path string, dryRun bool, reply *importReply) er
 	ctx, cancel := r.s.opContext(r.c.Request().Context())
 	defer cancel()
 	open := func() (io.ReadCloser, error) { return os.Open(path) }
-	opts := export.ImportOptions{Databases: []kv.Name{r.name}, DryRun: true}
+	opts := export.ImportOptions{Databases: []kv.Name{r.name}, DryRun: true, MaxLineBytes: r.s.opts.ImportMaxLineBytes}
 	db, release, err := r.s.acquire(r.name)
 	if err != nil {
 		return err

@@ -379,3 +379,22 @@ func TestExportImport_OfflineRefusedWhileServing(t *testing.T) {
 	}
 	requireContains(t, "import while serving", r.stderr, "in use by another process", "POST /api/v1/import/config")
 }
+
+// serve --import-max-line-bytes bounds a line of the online import.
+func TestImport_OnlineLineBound(t *testing.T) {
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs, "--import-max-line-bytes", "200")
+	root := s.rootJWT(t)
+	short := `{"v":1,"kind":"pipeline","name":"p","json":{}}` + "\n"
+	long := `{"v":1,"kind":"pipeline","name":"q","text":"` + strings.Repeat("x", 300) + `"}` + "\n"
+	r := s.send(t, http.MethodPost, "/api/v1/import/config", root, strings.NewReader(short+long), mimeNDJSON)
+	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "line 2") || !strings.Contains(string(r.body), "more than 200 bytes") {
+		t.Fatalf("a 300-byte line with --import-max-line-bytes 200:\n%s", r)
+	}
+	if got := s.send(t, http.MethodGet, "/api/v1/pipelines/p", root, nil, ""); got.status != http.StatusNotFound {
+		t.Errorf("the line before the refused one was written:\n%s", got)
+	}
+	if r := s.send(t, http.MethodPost, "/api/v1/import/config", root, strings.NewReader(short), mimeNDJSON); r.status != http.StatusOK {
+		t.Fatalf("a short line:\n%s", r)
+	}
+}
