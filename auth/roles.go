@@ -18,20 +18,12 @@ type Role struct {
 // checked against AllScopes and stored sorted and without duplicates. Users
 // holding the role gain or lose scopes at once, tokens included.
 func (s *Service) PutRole(r Role) error {
-	if err := checkName("role", r.Name); err != nil {
+	key, val, err := RoleEntry(r)
+	if err != nil {
 		return err
 	}
-	for _, sc := range r.Scopes {
-		if !slices.Contains(AllScopes, sc) {
-			return fmt.Errorf("role %s: %w %q", r.Name, ErrUnknownScope, truncate(string(sc), 64))
-		}
-	}
-	r.Scopes = NewScopeSet(r.Scopes...)
-	if r.Scopes == nil {
-		r.Scopes = ScopeSet{}
-	}
 	return s.update(func(txn *badger.Txn) error {
-		return setJSON(txn, prefixRole+r.Name, r)
+		return txn.Set(key, val)
 	})
 }
 

@@ -81,6 +81,9 @@ type Options struct {
 	// MaxUploadBytes caps a restore upload; larger ones get 413 and change
 	// nothing. 0 means no cap.
 	MaxUploadBytes int64
+	// ImportMaxLineBytes bounds a line of POST /api/v1/import/DB; a longer
+	// one is refused with 400. 0 means export.DefaultMaxLineBytes.
+	ImportMaxLineBytes int
 	// Now is the clock for token expiry, JWT times and log record
 	// timestamps; time.Now when nil.
 	Now func() time.Time
@@ -230,6 +233,8 @@ func (s *Server) routes() {
 	e.HEAD("/api/v1/backup/:db", s.backupHead, authn) // before GET: HEAD must not dump
 	e.GET("/api/v1/backup/:db", s.backup, authn)
 	e.POST("/api/v1/restore/:db", s.restore, authn)
+	e.GET("/api/v1/export/:db", s.exportDB, authn)
+	e.POST("/api/v1/import/:db", s.importDB, authn)
 
 	e.GET("/api/v1/backups", s.listSets, authn)
 	e.POST("/api/v1/backups", s.createSet, authn)

@@ -113,6 +113,8 @@ func adminCommand() *cli.Command {
 			adminDrillCommand(),
 			adminUserCommand(),
 			adminTokenCommand(),
+			adminExportCommand(),
+			adminImportCommand(),
 		},
 	}
 }

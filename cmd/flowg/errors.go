@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/export"
 	"github.com/flowg-backup/flowg/kv"
 )
 
@@ -63,7 +64,7 @@ func reportError(w io.Writer, err error) int {
 		verb := "failed"
 		if errors.Is(op.err, backup.ErrEncrypted) {
 			verb = "needs a key"
-		} else if backup.IsInputError(op.err) {
+		} else if backup.IsInputError(op.err) || export.IsInputError(op.err) {
 			verb = "refused"
 		}
 		fmt.Fprintf(w, "flowg: %s %s: %v\n", op.op, verb, op.err)

@@ -17,6 +17,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/export"
 	"github.com/flowg-backup/flowg/httpapi"
 	"github.com/flowg-backup/flowg/internal/quota"
 	"github.com/flowg-backup/flowg/kv"
@@ -138,6 +139,7 @@ Examples:
 			&cli.StringFlag{Name: "restore-dir", Value: ".", Usage: "where a restore that names a file instead of uploading it (curl --form backup=auth.db, as the FlowG page writes it) finds that file; \"\" refuses such restores"},
 			&cli.StringFlag{Name: "upload-dir", Usage: "where restore uploads are staged while checked (default: the system temp dir)", EnvVars: []string{"FLOWG_UPLOAD_DIR"}},
 			&cli.StringFlag{Name: "max-upload", Usage: "largest restore upload accepted, e.g. 64GiB (default: no limit)"},
+			&cli.IntFlag{Name: "import-max-line-bytes", Value: export.DefaultMaxLineBytes, Usage: "longest line POST /api/v1/import/DB accepts; a longer one is a 400"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "server log format on stderr: text or json"},
 			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file to decrypt encrypted sets for verification and restore"},
 			&cli.IntFlag{Name: "max-backup-streams", Value: kv.DefaultMaxStreams, Usage: "online backups (GET /api/v1/backup/DB) that may run at once per database; more get 429 with Retry-After"},
@@ -155,6 +157,9 @@ func serve(c *cli.Context) error {
 	logger, err := newLogger(errOut, c.String("log-format"))
 	if err != nil {
 		return err
+	}
+	if c.Int("import-max-line-bytes") < 1 {
+		return usagef("--import-max-line-bytes must be at least 1")
 	}
 	var maxUpload int64
 	if v := c.String("max-upload"); v != "" {
@@ -277,6 +282,8 @@ func serve(c *cli.Context) error {
 		Logins:           logins,
 		TrustedProxies:   trustedProxies,
 		JWTKey:           jwtKey,
+
+		ImportMaxLineBytes: c.Int("import-max-line-bytes"),
 	})
 	if err := exposeContinuous(srv, cont); err != nil {
 		return opError{op: "serve", err: err, safe: "nothing was served"}

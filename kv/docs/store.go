@@ -41,15 +41,13 @@ func prefix(kind Kind) []byte {
 // An invalid kind, name or an oversized body is refused before anything is
 // written.
 func (s *Store) Put(kind Kind, name string, body []byte) error {
-	if err := check(kind, name); err != nil {
+	k, err := Entry(kind, name, body)
+	if err != nil {
 		return err
 	}
-	if len(body) > MaxBodySize {
-		return fmt.Errorf("put %s/%s: %d bytes: %w (limit %d bytes)", kind, name, len(body), ErrTooLarge, MaxBodySize)
-	}
 	val := append([]byte(nil), body...)
-	err := s.db.Update(func(txn *badger.Txn) error {
-		return txn.Set(key(kind, name), val)
+	err = s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(k, val)
 	})
 	if err != nil {
 		return fmt.Errorf("put %s/%s: %w", kind, name, err)

@@ -70,18 +70,12 @@ func formatDuration(d time.Duration) string {
 // with. The stream is listed by ListStreams from then on, even without
 // records. It returns once the change is committed.
 func (s *Store) SetTTL(stream string, ttl time.Duration) error {
-	if err := checkName(stream); err != nil {
+	key, val, err := StreamConfigEntry(stream, Config{TTL: ttl})
+	if err != nil {
 		return err
 	}
-	if ttl < 0 || (ttl > 0 && ttl < time.Second) {
-		return fmt.Errorf("set ttl of %s to %s: %w: use 0 or at least 1s", stream, ttl, ErrInvalidTTL)
-	}
-	val, err := json.Marshal(Config{TTL: ttl})
-	if err != nil {
-		return fmt.Errorf("set ttl of %s: %w", stream, err)
-	}
 	err = s.db.Update(func(txn *badger.Txn) error {
-		return txn.Set(configKey(stream), val)
+		return txn.Set(key, val)
 	})
 	if err != nil {
 		return fmt.Errorf("set ttl of %s: %w", stream, err)
