@@ -35,6 +35,14 @@ var (
 var (
 	// ErrMissingFile is returned when a backup directory lacks a database's file.
 	ErrMissingFile = errors.New("backup file not found")
+	// ErrTooLarge is returned (see SizeGuard, ReadOptions.MaxBytes) for a
+	// backup whose records add up to more than a restore's limit, before
+	// anything was written to the database.
+	ErrTooLarge = errors.New("backup is larger than this restore allows")
+	// ErrNoSpace is returned (see SizeGuard) for a backup whose records
+	// would not fit in the free space of the database's disk, before
+	// anything was written.
+	ErrNoSpace = errors.New("not enough free disk space for this restore")
 )
 
 // IsInputError reports whether err is the fault of the backup file given

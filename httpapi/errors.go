@@ -98,6 +98,12 @@ func describe(err error, reqID string) (int, errorBody) {
 		return http.StatusServiceUnavailable, errorBody{err.Error(), "retry in a few seconds"}
 	case errors.Is(err, kv.ErrBusy):
 		return http.StatusConflict, errorBody{err.Error(), "wait for the running restore to finish, then retry"}
+	case errors.Is(err, backup.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge, errorBody{"restore refused: " + err.Error(),
+			"nothing was changed; restore offline with `flowg admin restore` (no limit unless --max-restore-size), or raise the server's --max-restore-size"}
+	case errors.Is(err, backup.ErrNoSpace):
+		return http.StatusInsufficientStorage, errorBody{"restore refused: " + err.Error(),
+			"nothing was changed; free space on the disk of the database directory, then retry"}
 	case backup.IsInputError(err):
 		return http.StatusBadRequest, errorBody{err.Error(), "nothing was changed; " + inputHint(err)}
 	case errors.Is(err, auth.ErrNotFound), errors.Is(err, docs.ErrNotFound):

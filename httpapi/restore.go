@@ -192,7 +192,14 @@ func (r *restoreRun) do(stage func() (*restoreSource, error)) error {
 
 	ctx, cancel := r.s.opContext(r.c.Request().Context())
 	defer cancel()
-	hdr, sum, err := checkSource(ctx, src, r.name)
+	guard := r.s.sizeGuard(r.name)
+	if err := guard.CheckFile(ctx, src.open); err != nil {
+		return err
+	}
+	hdr, sum, err := checkSource(ctx, src, r.name, guard.MaxBytes)
+	if err == nil {
+		err = guard.Check(sum.Bytes)
+	}
 	if err != nil {
 		return refusal(r.c, src, err)
 	}
@@ -215,13 +222,15 @@ func (r *restoreRun) do(stage func() (*restoreSource, error)) error {
 
 // checkSource reads the file of src whole, checking everything in it and,
 // for a set's file, its SHA-256 against the manifest. It writes nothing.
-func checkSource(ctx context.Context, src *restoreSource, n kv.Name) (backup.Header, backup.Summary, error) {
+// A file whose records add up to more than maxBytes (0: no limit) is
+// refused as soon as it is read that far.
+func checkSource(ctx context.Context, src *restoreSource, n kv.Name, maxBytes uint64) (backup.Header, backup.Summary, error) {
 	f, size, err := src.open(ctx)
 	if err != nil {
 		return backup.Header{}, backup.Summary{}, err
 	}
 	defer f.Close()
-	hdr, sum, err := backup.Verify(ctx, f, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(n), Size: size}})
+	hdr, sum, err := backup.Verify(ctx, f, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(n), Size: size, MaxBytes: maxBytes}})
 	if err == nil && src.sha256 != "" && sum.SHA256 != "" && sum.SHA256 != src.sha256 {
 		err = fmt.Errorf("%w: %s: its SHA-256 differs from the one the set's manifest records", backup.ErrChecksum, src.fileName)
 	}
@@ -230,6 +239,9 @@ func checkSource(ctx context.Context, src *restoreSource, n kv.Name) (backup.Hea
 
 // refusal is the answer for a file that failed its checks.
 func refusal(c echo.Context, src *restoreSource, err error) error {
+	if errors.Is(err, backup.ErrTooLarge) || errors.Is(err, backup.ErrNoSpace) {
+		return err // 413 / 507, see describe
+	}
 	if backup.IsInputError(err) {
 		hint := "nothing was changed; " + inputHint(err)
 		if src != nil && src.set != "" {
@@ -243,4 +255,10 @@ func refusal(c echo.Context, src *restoreSource, err error) error {
 		return err
 	}
 	return internal("the backup file could not be checked", "nothing was changed; see the server log for request "+requestID(c), err)
+}
+
+// sizeGuard is the size check of a restore of n (flowg serve
+// --max-restore-size, and the free space of n's disk).
+func (s *Server) sizeGuard(n kv.Name) backup.SizeGuard {
+	return backup.SizeGuard{MaxBytes: s.opts.MaxRestoreBytes, Dir: s.store.Dirs().Of(n)}
 }

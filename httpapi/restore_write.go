@@ -23,7 +23,7 @@ import (
 
 // restoreOptions are the options of Merge and BuildWipeFrom.
 func (r *restoreRun) restoreOptions() backup.RestoreOptions {
-	return backup.RestoreOptions{Database: string(r.name), TmpDir: r.s.opts.UploadDir}
+	return backup.RestoreOptions{Database: string(r.name), TmpDir: r.s.opts.UploadDir, MaxBytes: r.s.opts.MaxRestoreBytes}
 }
 
 // mergeRestore merges the verified file into the database.

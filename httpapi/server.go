@@ -19,6 +19,12 @@ import (
 // Options.BackupDir is empty.
 const DefaultBackupDir = "./backups"
 
+// DefaultMaxRestoreBytes is flowg serve's default --max-restore-size: the
+// largest logical size an online restore writes. Larger databases are
+// restored offline (flowg admin restore has no default limit) or with a
+// larger --max-restore-size.
+const DefaultMaxRestoreBytes = 64 << 30
+
 // DefaultMaxChain is how many sets an incremental chain holds at most when
 // Options.MaxChain is not set: the default of flowg serve
 // --backup-full-every and flowg admin backups create --full-every.
@@ -69,6 +75,12 @@ type Options struct {
 	// MaxUploadBytes caps a restore upload; larger ones get 413 and change
 	// nothing. 0 means no cap.
 	MaxUploadBytes int64
+	// MaxRestoreBytes caps the logical size (keys plus values) of what a
+	// restore writes, which a compressed upload under MaxUploadBytes can
+	// make a thousand times larger: larger ones get 413 and change
+	// nothing (see backup.SizeGuard). 0 means no cap; flowg serve passes
+	// DefaultMaxRestoreBytes unless told otherwise.
+	MaxRestoreBytes uint64
 	// Now is the clock for token expiry, JWT times and log record
 	// timestamps; time.Now when nil.
 	Now func() time.Time

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
 	"github.com/urfave/cli/v2"
@@ -54,6 +56,7 @@ Examples:
 			&cli.BoolFlag{Name: "discard-previous", Usage: "with --wipe, delete the previous database instead of keeping it aside"},
 			&cli.StringFlag{Name: "catalog-dir", Value: "./backups", Usage: "catalog the merge safety snapshot goes to, and checked for a restore-verified set before a restore without safety copy"},
 			&cli.BoolFlag{Name: "skip-backup-check", Usage: "allow --no-safety-snapshot / --discard-previous without a restore-verified set in the catalog"},
+			&cli.StringFlag{Name: "max-restore-size", Usage: "refuse a backup whose records add up to more than this, e.g. 64GiB, before anything is written (default: no limit; the free disk space is always checked)"},
 			&cli.StringFlag{Name: "set", Usage: "restore this set of the catalog at --backup-dir (with an s3:// --backup-dir, default: the newest complete set)"},
 		),
 		Action: adminRestore,
@@ -75,11 +78,18 @@ func adminRestore(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	maxBytes, err := sizeFlag(c, "max-restore-size")
+	if err != nil {
+		return err
+	}
 	jobs, cleanup, err := findJobs(c, names, ids)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
+	if err := guardSizes(c, jobs, maxBytes); err != nil {
+		return err
+	}
 	if c.Bool("dry-run") {
 		return planRestore(c, jobs)
 	}
@@ -91,6 +101,9 @@ func adminRestore(c *cli.Context) error {
 		backup.LimitMemoryForStreaming() // a merge goes through Badger's memtables, which a limit only slows down
 		return wipeAll(c, jobs, stamp)
 	}
+	// A merge keeps the collector on (Badger's memtables are most of its
+	// heap) but under a soft limit: large records would grow it otherwise.
+	backup.LimitMemoryForMerge()
 	return mergeAll(c, jobs, stamp)
 }
 
@@ -123,4 +136,39 @@ func guardUnprotected(c *cli.Context, names []kv.Name) error {
 		}
 	}
 	return nil
+}
+
+// guardSizes refuses, before anything is written, a restore whose files
+// hold more than --max-restore-size or than the databases' disks can take
+// (see backup.SizeGuard); each job keeps the limit for while it is read.
+func guardSizes(c *cli.Context, jobs []restoreJob, maxBytes uint64) error {
+	for i := range jobs {
+		jobs[i].guard = backup.SizeGuard{MaxBytes: maxBytes, Dir: jobs[i].dir}
+		if err := jobs[i].guard.CheckFile(c.Context, jobs[i].open); err != nil {
+			return sizeRefusal(jobs[i], err)
+		}
+	}
+	return nil
+}
+
+func sizeRefusal(job restoreJob, err error) error {
+	next := "free space on the disk of " + job.dir
+	if errors.Is(err, backup.ErrTooLarge) {
+		next = "raise --max-restore-size if this size is expected"
+	}
+	return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "nothing was written; every database is unchanged", next: next}
+}
+
+// sizeFlag parses a size flag such as --max-restore-size 64GiB; 0 (no
+// limit) when unset or "0".
+func sizeFlag(c *cli.Context, name string) (uint64, error) {
+	v := c.String(name)
+	if v == "" || v == "0" {
+		return 0, nil
+	}
+	n, err := humanize.ParseBytes(v)
+	if err != nil || n == 0 {
+		return 0, usagef("--%s %q: use a size such as 64GiB", name, v)
+	}
+	return n, nil
 }

@@ -19,11 +19,12 @@ import (
 
 // restoreJob is one database to restore and the file to restore it from.
 type restoreJob struct {
-	name kv.Name
-	dir  string
-	file string // as shown to the user: a path or an s3:// URL
-	open backup.Opener
-	ids  []age.Identity
+	name  kv.Name
+	dir   string
+	file  string // as shown to the user: a path or an s3:// URL
+	open  backup.Opener
+	ids   []age.Identity
+	guard backup.SizeGuard // set by guardSizes
 }
 
 // findJobs locates every database's file before anything else happens: in

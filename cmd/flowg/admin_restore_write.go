@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -30,7 +31,7 @@ func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 	for _, job := range jobs {
 		// The server is stopped and Badger's lock keeps it so while we
 		// hold the database: the merge may load it in bulk.
-		opts := backup.RestoreOptions{Database: string(job.name), Identities: job.ids, Exclusive: true}
+		opts := backup.RestoreOptions{Database: string(job.name), Identities: job.ids, Exclusive: true, MaxBytes: job.guard.MaxBytes}
 		if job.name == kv.Auth {
 			opts.Added = func(key []byte) {
 				if kind, name, ok := auth.DescribeKey(key); ok {
@@ -39,10 +40,16 @@ func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 			}
 		}
 		p, err := backup.Prepare(c.Context, job.open, opts)
+		if err == nil {
+			prepared = append(prepared, p)
+			err = job.guard.Check(p.Summary().Bytes)
+		}
+		if errors.Is(err, backup.ErrTooLarge) || errors.Is(err, backup.ErrNoSpace) {
+			return sizeRefusal(job, err)
+		}
 		if err != nil {
 			return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "nothing was written; every database is unchanged"}
 		}
-		prepared = append(prepared, p)
 	}
 	// Every database is held from here until the restore ends, through
 	// a bulk load's rebuild and swap (see loadEmpty).
@@ -230,7 +237,7 @@ func loadEmpty(stamp time.Time, locks *heldDirs) func(*cli.Context, restoreJob, 
 		}
 		bar := newProgress(c.App.ErrWriter, "restore "+string(job.name), 0)
 		opts := backup.WipeOptions{
-			RestoreOptions:  backup.RestoreOptions{Database: string(job.name), Progress: bar.update, Identities: job.ids},
+			RestoreOptions:  backup.RestoreOptions{Database: string(job.name), Progress: bar.update, Identities: job.ids, MaxBytes: job.guard.MaxBytes},
 			DiscardPrevious: true, // it held nothing
 			Stamp:           stamp,
 			Hold:            locks.hold,
@@ -268,7 +275,7 @@ func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 	}
 	if len(jobs) > 1 {
 		for _, job := range jobs {
-			p, err := backup.Prepare(c.Context, job.open, backup.RestoreOptions{Database: string(job.name), Identities: job.ids})
+			p, err := backup.Prepare(c.Context, job.open, backup.RestoreOptions{Database: string(job.name), Identities: job.ids, MaxBytes: job.guard.MaxBytes})
 			if err == nil {
 				p.Close()
 			}

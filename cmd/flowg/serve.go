@@ -93,6 +93,7 @@ Examples:
 			&cli.StringFlag{Name: "restore-dir", Value: ".", Usage: "where a restore that names a file instead of uploading it (curl --form backup=auth.db, as the FlowG page writes it) finds that file; \"\" refuses such restores"},
 			&cli.StringFlag{Name: "upload-dir", Usage: "where restore uploads are staged while checked (default: the system temp dir)", EnvVars: []string{"FLOWG_UPLOAD_DIR"}},
 			&cli.StringFlag{Name: "max-upload", Usage: "largest restore upload accepted, e.g. 64GiB (default: no limit)"},
+			&cli.StringFlag{Name: "max-restore-size", Value: "64GiB", Usage: "largest logical size (keys plus values) an online restore writes: a compressed upload can hold a thousand times its size; larger ones get 413, restore them offline"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "server log format on stderr: text or json"},
 			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file to decrypt encrypted sets for verification and restore"},
 		), append(s3Flags(), encryptFlags()...)...),
@@ -116,6 +117,10 @@ func serve(c *cli.Context) error {
 			return usagef("--max-upload %q: use a size such as 64GiB", v)
 		}
 		maxUpload = int64(n)
+	}
+	maxRestore, err := sizeFlag(c, "max-restore-size")
+	if err != nil {
+		return err
 	}
 	uploadDir := c.String("upload-dir")
 	if uploadDir != "" {
@@ -182,6 +187,7 @@ func serve(c *cli.Context) error {
 		RestoreDir:      c.String("restore-dir"),
 		UploadDir:       uploadDir,
 		MaxUploadBytes:  maxUpload,
+		MaxRestoreBytes: maxRestore,
 		Retention:       plan.retention,
 		MaxChain:        plan.fullEvery,
 	})
