@@ -41,13 +41,16 @@ type restoreReply struct {
 
 // fileReply describes the uploaded backup file.
 type fileReply struct {
-	Name    string     `json:"name,omitempty"` // the multipart file name
-	Format  string     `json:"format"`         // flowg, or badger for a raw Badger stream
-	Bytes   int64      `json:"bytes"`
-	Keys    uint64     `json:"keys"`
-	SHA256  string     `json:"sha256,omitempty"`
-	Created *time.Time `json:"created,omitempty"`
-	ReadTs  uint64     `json:"read_ts,omitempty"`
+	Name string `json:"name,omitempty"` // the multipart file name
+	// ServerFile names the file of the server's restore directory
+	// (flowg serve --restore-dir) that was restored instead of an upload.
+	ServerFile string     `json:"server_file,omitempty"`
+	Format     string     `json:"format"` // flowg, or badger for a raw Badger stream
+	Bytes      int64      `json:"bytes"`
+	Keys       uint64     `json:"keys"`
+	SHA256     string     `json:"sha256,omitempty"`
+	Created    *time.Time `json:"created,omitempty"`
+	ReadTs     uint64     `json:"read_ts,omitempty"`
 }
 
 // restore restores one database from an upload (POST /api/v1/restore/:db,
@@ -82,7 +85,7 @@ func (s *Server) restore(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		return &restoreSource{open: backup.FileOpener(u.path), fileName: u.fileName, size: u.size, uploaded: u.size, cleanup: u.remove}, nil
+		return &restoreSource{open: backup.FileOpener(u.path), fileName: u.fileName, size: u.size, uploaded: u.size, serverFile: u.serverFile, cleanup: u.remove}, nil
 	})
 	if err != nil {
 		return err
@@ -112,7 +115,10 @@ type restoreSource struct {
 	uploaded int64  // bytes received from the client; 0 for a set
 	sha256   string // what the file's SHA-256 must be (a set's manifest); "" for an upload
 	set      string // the catalog set the file belongs to; "" for an upload
-	cleanup  func()
+	// serverFile names the file of the server's --restore-dir restored
+	// instead of an upload ("" otherwise).
+	serverFile string
+	cleanup    func()
 }
 
 // restoreFromFile restores database name from the file stage gives: the
@@ -203,7 +209,12 @@ func (r *restoreRun) do(stage func() (*restoreSource, error)) error {
 	if err != nil {
 		return refusal(r.c, src, err)
 	}
-	r.reply.File = fileReply{Name: src.fileName, Format: string(backup.FormatFlowg), Bytes: src.size, Keys: sum.Keys, SHA256: sum.SHA256}
+	r.reply.File = fileReply{Name: src.fileName, ServerFile: src.serverFile, Format: string(backup.FormatFlowg), Bytes: src.size, Keys: sum.Keys, SHA256: sum.SHA256}
+	if src.serverFile != "" {
+		r.reply.Warnings = append(r.reply.Warnings, fmt.Sprintf("the form field \"backup\" named a file, not an upload: "+
+			"this restored %s from the server's restore directory (--restore-dir), not a file of yours; to restore your own copy, "+
+			"put @ before its name: curl --form backup=@%s ...", src.serverFile, src.serverFile))
+	}
 	if hdr.Raw {
 		r.reply.File.Format = string(backup.FormatBadger)
 	} else {

@@ -90,7 +90,7 @@ Examples:
 			&cli.StringFlag{Name: "backup-max-age", Usage: "retention: delete sets older than this, e.g. 720h or 30d; pre-restore sets are kept at least this long (0: no limit by age)"},
 			&cli.StringFlag{Name: "root-password", Usage: "password of user root, created on first start only (random and printed once when unset)", EnvVars: []string{"FLOWG_ROOT_PASSWORD"}},
 			&cli.BoolFlag{Name: "no-online-restore", Usage: "refuse POST /api/v1/restore/... (403); restore offline with 'flowg admin restore'"},
-			&cli.StringFlag{Name: "restore-dir", Value: ".", Usage: "where a restore that names a file instead of uploading it (curl --form backup=auth.db, as the FlowG page writes it) finds that file; \"\" refuses such restores"},
+			&cli.StringFlag{Name: "restore-dir", Usage: "opt in: a restore that names a file instead of uploading it (curl --form backup=auth.db, without @) restores that file from DIR on the server; without it such a restore is refused with a 400 that says to add the @"},
 			&cli.StringFlag{Name: "upload-dir", Usage: "where restore uploads are staged while checked (default: the system temp dir)", EnvVars: []string{"FLOWG_UPLOAD_DIR"}},
 			&cli.StringFlag{Name: "max-upload", Usage: "largest restore upload accepted, e.g. 64GiB (default: no limit)"},
 			&cli.StringFlag{Name: "max-restore-size", Value: "64GiB", Usage: "largest logical size (keys plus values) an online restore writes: a compressed upload can hold a thousand times its size; larger ones get 413, restore them offline"},
