@@ -29,6 +29,9 @@ type RestoreOptions struct {
 	Now func() time.Time
 	// Identities decrypt an age-encrypted file.
 	Identities []age.Identity
+	// Source names the file or set restored, as the caller shows it: a
+	// merge's marker (see FindIncomplete) records it.
+	Source string
 	// MaxBytes, when not 0, refuses with ErrTooLarge a file whose records
 	// add up to more logical bytes, as it is read, before the database
 	// changes (see SizeGuard, which refuses most such files sooner).

@@ -86,12 +86,25 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 		held = newHeldKeys(before)
 		defer held.close()
 	}
+	// The marker says, until the last record is written, that the
+	// database holds part of the backup (see restore_marker.go).
+	dir, sha := db.Opts().Dir, p.c.summary.SHA256
+	marked := false
+	var err error
+	if dir != "" {
+		if marked, err = beginMerge(dir, IncompleteRestore{Database: opts.Database, Source: opts.Source, SHA256: sha}); err != nil {
+			return res, fmt.Errorf("merge restore: %w", err)
+		}
+	}
 	wb, err := newMergeWriter(db, opts.Exclusive)
 	if err != nil {
+		if marked {
+			_ = ClearIncomplete(dir)
+		}
 		return res, fmt.Errorf("merge restore: %w", err)
 	}
 	now := opts.now()
-	var bytes uint64
+	var bytes, shown uint64
 	err = p.c.each(ctx, func(kv *pb.KV) error {
 		if reserved(kv.Key) {
 			return nil
@@ -109,17 +122,29 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 		}
 		res.Written++
 		bytes += uint64(len(kv.Key) + len(kv.Value))
-		if opts.Progress != nil && res.Written%4096 == 0 {
+		if opts.Progress != nil && (res.Written%4096 == 0 || bytes-shown >= 16<<20) {
 			opts.Progress(res.Written, bytes)
+			shown = bytes
 		}
 		return nil
 	})
-	if ferr := wb.finish(err != nil); err == nil {
+	// Interrupted, the merge stops at a batch boundary: what was queued is
+	// written, so Written counts exactly the records the database holds.
+	interrupted := err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err())
+	if ferr := wb.finish(err != nil && !interrupted); err == nil {
 		err = ferr
 	}
 	res.Duration = time.Since(start)
 	if err != nil {
+		if marked && res.Written == 0 {
+			_ = ClearIncomplete(dir) // nothing of the backup was written
+		}
 		return res, fmt.Errorf("merge restore: %w", err)
+	}
+	if dir != "" {
+		if err := endMerge(dir, sha); err != nil {
+			return res, fmt.Errorf("merge restore: %w", err)
+		}
 	}
 	if opts.Progress != nil {
 		opts.Progress(res.Written, bytes)

@@ -297,6 +297,10 @@ func WipeFrom(ctx context.Context, dir string, open Opener, opts WipeOptions) (R
 	if err != nil {
 		return res, err
 	}
+	// The database was replaced whole: no part of an earlier merge is left.
+	if err := ClearIncomplete(dir); err != nil {
+		return res, err
+	}
 	if opts.DiscardPrevious && aside != "" {
 		if err := os.RemoveAll(aside); err != nil {
 			return res, fmt.Errorf("discard previous database at %s: %w", aside, err)

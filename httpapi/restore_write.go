@@ -23,7 +23,12 @@ import (
 
 // restoreOptions are the options of Merge and BuildWipeFrom.
 func (r *restoreRun) restoreOptions() backup.RestoreOptions {
-	return backup.RestoreOptions{Database: string(r.name), TmpDir: r.s.opts.UploadDir, MaxBytes: r.s.opts.MaxRestoreBytes}
+	source := r.src.fileName
+	if r.src.set != "" {
+		source = "set " + r.src.set
+	}
+	return backup.RestoreOptions{Database: string(r.name), TmpDir: r.s.opts.UploadDir, MaxBytes: r.s.opts.MaxRestoreBytes,
+		Source: fmt.Sprintf("%s (online restore by %s)", source, r.user)}
 }
 
 // mergeRestore merges the verified file into the database.
@@ -107,6 +112,12 @@ func (r *restoreRun) wipeRestore(ctx context.Context) error {
 	})
 	r.reply.Written, r.reply.ExpiredSkipped, r.reply.SetAside = res.Written, res.Expired, aside
 	r.reply.Warnings = append(r.reply.Warnings, res.Warnings...)
+	if err == nil {
+		// The database was replaced whole: no part of an earlier merge is left.
+		if cerr := backup.ClearIncomplete(r.s.store.Dirs().Of(r.name)); cerr != nil {
+			r.s.log.Warn("remove restore marker", "database", r.name, "error", cerr)
+		}
+	}
 	if err == nil && aside != "" && r.p.discardPrevious {
 		if rerr := os.RemoveAll(aside); rerr != nil {
 			r.reply.Warnings = append(r.reply.Warnings, fmt.Sprintf("discard_previous=true: the previous database directory %s could not be deleted: %v", aside, rerr))

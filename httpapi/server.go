@@ -130,6 +130,12 @@ func New(store *kv.Store, opts Options) *Server {
 		opts.MaxChain = DefaultMaxChain
 	}
 	s := &Server{store: store, opts: opts, log: opts.Logger, now: opts.Now, metrics: newMetrics()}
+	s.metrics.watchIncomplete(store.Dirs())
+	for _, m := range backup.IncompleteIn(store.Dirs().Auth, store.Dirs().Config, store.Dirs().Logs) {
+		s.log.Warn("a merge restore did not finish: the database holds part of a backup", "database", m.Database, "dir", m.Dir,
+			"source", m.Source, "started", m.Started, "marker", m.Path,
+			"next", "run that restore again to its end, or undo it (restore its safety snapshot with wipe=true)")
+	}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.openCatalog()
 	e := echo.New()

@@ -90,6 +90,9 @@ func adminRestore(c *cli.Context) error {
 	if err := guardSizes(c, jobs, maxBytes); err != nil {
 		return err
 	}
+	for _, job := range jobs {
+		warnIncomplete(c.App.ErrWriter, job.dir)
+	}
 	if c.Bool("dry-run") {
 		return planRestore(c, jobs)
 	}
