@@ -77,9 +77,13 @@ func TestRestore_WipeRemovesKeysTheBackupLacks(t *testing.T) {
 	if _, status := e.pipeline("created-after"); status != http.StatusNotFound {
 		t.Errorf("after wipe created-after answers %d, want 404", status)
 	}
-	aside, _ := got["set_aside"].(string)
-	if _, err := os.Stat(aside); aside == "" || err != nil {
-		t.Errorf("set_aside = %q (%v), want the previous database kept", aside, err)
+	// One safety copy per restore: the safety snapshot, not also the
+	// previous directory.
+	if aside, _ := got["set_aside"].(string); aside != "" || got["safety_snapshot"] == "" {
+		t.Errorf("set_aside = %q, safety_snapshot = %v; want the snapshot alone", aside, got["safety_snapshot"])
+	}
+	if left, _ := filepath.Glob(e.dirs.Config + ".before-restore*"); len(left) != 0 {
+		t.Errorf("the wipe kept the previous directory %v besides its safety snapshot", left)
 	}
 	if undo, _ := got["undo"].(string); !strings.Contains(undo, "wipe=true") {
 		t.Errorf("undo = %q, want how to restore the safety snapshot", undo)

@@ -118,12 +118,18 @@ func (r *restoreRun) wipeRestore(ctx context.Context) error {
 			r.s.log.Warn("remove restore marker", "database", r.name, "error", cerr)
 		}
 	}
-	if err == nil && aside != "" && r.p.discardPrevious {
+	// One safety copy per restore: the pre_restore set, when one was
+	// taken, makes the previous directory a second one, which repeated
+	// restores would pile up; without a set it is the only one, kept
+	// unless discard_previous=true.
+	if err == nil && aside != "" && (r.p.discardPrevious || r.reply.SafetySnapshot != "") {
 		if rerr := os.RemoveAll(aside); rerr != nil {
-			r.reply.Warnings = append(r.reply.Warnings, fmt.Sprintf("discard_previous=true: the previous database directory %s could not be deleted: %v", aside, rerr))
+			r.reply.Warnings = append(r.reply.Warnings, fmt.Sprintf("the previous database directory %s could not be deleted: %v", aside, rerr))
 			r.s.log.Warn("discard previous database directory", "request_id", requestID(r.c), "dir", aside, "error", rerr)
 		} else {
-			r.reply.Warnings = append(r.reply.Warnings, "the previous database directory was deleted (discard_previous=true)")
+			if r.p.discardPrevious {
+				r.reply.Warnings = append(r.reply.Warnings, "the previous database directory was deleted (discard_previous=true)")
+			}
 			r.reply.SetAside, aside = "", ""
 		}
 	}
