@@ -87,9 +87,6 @@ func adminRestore(c *cli.Context) error {
 		return err
 	}
 	defer cleanup()
-	if err := guardSizes(c, jobs, maxBytes); err != nil {
-		return err
-	}
 	for _, job := range jobs {
 		warnIncomplete(c.App.ErrWriter, job.dir)
 	}
@@ -102,7 +99,10 @@ func adminRestore(c *cli.Context) error {
 	stamp := time.Now().UTC()
 	if c.Bool("wipe") {
 		backup.LimitMemoryForStreaming() // a merge goes through Badger's memtables, which a limit only slows down
-		return wipeAll(c, jobs, stamp)
+		return wipeAll(c, jobs, stamp, maxBytes)
+	}
+	if err := guardSizes(c, jobs, maxBytes); err != nil {
+		return err
 	}
 	// A merge keeps the collector on (Badger's memtables are most of its
 	// heap) but under a soft limit: large records would grow it otherwise.

@@ -272,13 +272,16 @@ func alreadyDone(done []kv.Name, rest string) string {
 
 // wipeAll checks every file (when there are several) and makes sure no
 // other process holds any of the databases before the first one is swapped.
-func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
+func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time, maxBytes uint64) error {
 	for _, job := range jobs {
 		if err := kv.CheckSwappable(job.dir); err != nil {
 			return opError{op: "restore", err: fmt.Errorf("the %s database cannot be wiped in place: %w", job.name, err),
 				safe: "nothing was written; every database is unchanged",
 				next: fmt.Sprintf("restore without --wipe (a merge), or mount the volume one level above %s", job.dir)}
 		}
+	}
+	if err := guardSizes(c, jobs, maxBytes); err != nil {
+		return err
 	}
 	if len(jobs) > 1 {
 		for _, job := range jobs {
