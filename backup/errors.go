@@ -43,6 +43,10 @@ var (
 	// would not fit in the free space of the database's disk, before
 	// anything was written.
 	ErrNoSpace = errors.New("not enough free disk space for this restore")
+	// ErrTooManySafetyCopies is returned (see CheckSafetyRoom) for a restore
+	// of a database that already has as many safety copies of earlier
+	// restores as allowed, before anything was written.
+	ErrTooManySafetyCopies = errors.New("too many safety copies")
 )
 
 // IsInputError reports whether err is the fault of the backup file given

@@ -101,6 +101,9 @@ func describe(err error, reqID string) (int, errorBody) {
 	case errors.Is(err, backup.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, errorBody{"restore refused: " + err.Error(),
 			"nothing was changed; restore offline with `flowg admin restore` (no limit unless --max-restore-size), or raise the server's --max-restore-size"}
+	case errors.Is(err, backup.ErrTooManySafetyCopies):
+		return http.StatusInsufficientStorage, errorBody{"restore refused: " + err.Error(),
+			"nothing was changed; each restore keeps a safety copy, and this database has as many as the server allows (--max-safety-copies)"}
 	case errors.Is(err, backup.ErrNoSpace):
 		return http.StatusInsufficientStorage, errorBody{"restore refused: " + err.Error(),
 			"nothing was changed; free space on the disk of the database directory, then retry"}

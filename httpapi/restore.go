@@ -187,6 +187,11 @@ func (r *restoreRun) do(stage func() (*restoreSource, error)) error {
 			return err
 		}
 	}
+	if r.p.keepsSafetyCopy() {
+		if err := backup.CheckSafetyRoom(r.s.catalog.cat, string(r.name), r.s.store.Dirs().Of(r.name), r.s.opts.MaxSafetyCopies); err != nil {
+			return err
+		}
+	}
 	src, err := stage()
 	if err != nil {
 		return err

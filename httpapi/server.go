@@ -81,6 +81,12 @@ type Options struct {
 	// nothing (see backup.SizeGuard). 0 means no cap; flowg serve passes
 	// DefaultMaxRestoreBytes unless told otherwise.
 	MaxRestoreBytes uint64
+	// MaxSafetyCopies is how many safety copies of earlier restores (their
+	// pre_restore sets and set-aside directories) a database may have: a
+	// restore that would keep one more gets 507 and the list of them, and
+	// changes nothing. 0 means no limit; flowg serve passes
+	// backup.DefaultMaxSafetyCopies unless told otherwise.
+	MaxSafetyCopies int
 	// Now is the clock for token expiry, JWT times and log record
 	// timestamps; time.Now when nil.
 	Now func() time.Time

@@ -41,7 +41,9 @@ func TestServer_RestoreByNameIsOptIn(t *testing.T) {
 		t.Fatalf("--form backup=config.db with --restore-dir: status %s, want 200:\n%s", status, body)
 	}
 	var a struct {
-		File     struct{ ServerFile string `json:"server_file"` } `json:"file"`
+		File struct {
+			ServerFile string `json:"server_file"`
+		} `json:"file"`
 		Warnings []string `json:"warnings"`
 	}
 	if err := json.Unmarshal([]byte(body), &a); err != nil {

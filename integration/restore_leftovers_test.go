@@ -62,3 +62,34 @@ func TestServer_RemovesLeftoversOfInterruptedRestoresAtStart(t *testing.T) {
 		t.Errorf("a second server on the same --upload-dir: want it refused, got\n%s", r)
 	}
 }
+
+// TestAdminRestore_SafetyCopiesAreBounded wipes config offline twice with
+// --max-safety-copies 1: the first wipe keeps the previous directory aside
+// (its one safety copy), the second is refused, names that directory and
+// changes nothing.
+func TestAdminRestore_SafetyCopiesAreBounded(t *testing.T) {
+	root := t.TempDir()
+	target := filepath.Join(root, "config")
+	writeDB(t, target, content{"pipelines/p": {Value: "v1"}})
+	bk := filepath.Join(root, "backup")
+	mustFlowg(t, root, "admin", "backup", "--only", "config", "--config-dir", target, "--backup-dir", bk)
+	args := []string{"admin", "restore", "--backup-dir", bk, "--only", "config", "--config-dir", target, "--wipe",
+		"--max-safety-copies", "1", "--catalog-dir", filepath.Join(root, "catalog")}
+	mustFlowg(t, root, args...)
+	aside, _ := filepath.Glob(target + ".before-restore-*")
+	if len(aside) != 1 {
+		t.Fatalf("after one wipe: set-aside directories %v, want 1", aside)
+	}
+	before := fingerprint(t, target)
+	r := flowg(t, root, args...)
+	if r.code != 1 || !strings.Contains(r.stderr, "already has 1 safety copies") || !strings.Contains(r.stderr, aside[0]) ||
+		!strings.Contains(r.stderr, "nothing was written") {
+		t.Fatalf("a second wipe with --max-safety-copies 1: want exit 1 naming %s, got\n%s", aside[0], r)
+	}
+	if after := fingerprint(t, target); after != before {
+		t.Errorf("the refused wipe changed %s", target)
+	}
+	if again, _ := filepath.Glob(target + ".before-restore-*"); len(again) != 1 {
+		t.Errorf("after the refused wipe: set-aside directories %v, want still 1", again)
+	}
+}

@@ -56,6 +56,7 @@ Examples:
 			&cli.BoolFlag{Name: "discard-previous", Usage: "with --wipe, delete the previous database instead of keeping it aside"},
 			&cli.StringFlag{Name: "catalog-dir", Value: "./backups", Usage: "catalog the merge safety snapshot goes to, and checked for a restore-verified set before a restore without safety copy"},
 			&cli.BoolFlag{Name: "skip-backup-check", Usage: "allow --no-safety-snapshot / --discard-previous without a restore-verified set in the catalog"},
+			&cli.IntFlag{Name: "max-safety-copies", Value: backup.DefaultMaxSafetyCopies, Usage: "how many safety copies of earlier restores (pre_restore sets in --catalog-dir, set-aside directories) a database may have; a restore that would keep one more is refused with the list to remove (0: no limit)"},
 			&cli.StringFlag{Name: "max-restore-size", Usage: "refuse a backup whose records add up to more than this, e.g. 64GiB, before anything is written (default: no limit; the free disk space is always checked)"},
 			&cli.StringFlag{Name: "set", Usage: "restore this set of the catalog at --backup-dir (with an s3:// --backup-dir, default: the newest complete set)"},
 		),
@@ -94,6 +95,9 @@ func adminRestore(c *cli.Context) error {
 		return planRestore(c, jobs)
 	}
 	if err := guardUnprotected(c, names); err != nil {
+		return err
+	}
+	if err := guardSafetyCopies(c, jobs); err != nil {
 		return err
 	}
 	stamp := time.Now().UTC()
@@ -174,4 +178,27 @@ func sizeFlag(c *cli.Context, name string) (uint64, error) {
 		return 0, usagef("--%s %q: use a size such as 64GiB", name, v)
 	}
 	return n, nil
+}
+
+// guardSafetyCopies refuses a restore that would keep one more safety copy
+// of a database that has --max-safety-copies already.
+func guardSafetyCopies(c *cli.Context, jobs []restoreJob) error {
+	keeps := !c.Bool("no-safety-snapshot")
+	if c.Bool("wipe") {
+		keeps = !c.Bool("discard-previous")
+	}
+	if !keeps || c.Int("max-safety-copies") <= 0 {
+		return nil
+	}
+	cat, err := catalogFrom(c, c.String("catalog-dir"))
+	if err != nil {
+		return opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}
+	}
+	for _, job := range jobs {
+		if err := backup.CheckSafetyRoom(cat, string(job.name), job.dir, c.Int("max-safety-copies")); err != nil {
+			return opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged",
+				next: "remove the safety copies you no longer need, then run the restore again"}
+		}
+	}
+	return nil
 }

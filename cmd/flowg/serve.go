@@ -96,6 +96,7 @@ Examples:
 			&cli.StringFlag{Name: "restore-dir", Usage: "opt in: a restore that names a file instead of uploading it (curl --form backup=auth.db, without @) restores that file from DIR on the server; without it such a restore is refused with a 400 that says to add the @"},
 			&cli.StringFlag{Name: "upload-dir", Usage: "where restore uploads are staged while checked, a directory of this server's own (0700; what an interrupted restore left there is removed at start) (default: " + defaultStagingName + " beside the --auth-dir directory)", EnvVars: []string{"FLOWG_UPLOAD_DIR"}},
 			&cli.StringFlag{Name: "max-upload", Usage: "largest restore upload accepted, e.g. 64GiB (default: no limit)"},
+			&cli.IntFlag{Name: "max-safety-copies", Value: backup.DefaultMaxSafetyCopies, Usage: "how many safety copies of earlier restores (pre_restore sets, set-aside directories) a database may have; a restore that would keep one more is refused (507) with the list to remove (0: no limit)"},
 			&cli.StringFlag{Name: "max-restore-size", Value: "64GiB", Usage: "largest logical size (keys plus values) an online restore writes: a compressed upload can hold a thousand times its size; larger ones get 413, restore them offline"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "server log format on stderr: text or json"},
 			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file to decrypt encrypted sets for verification and restore"},
@@ -204,6 +205,7 @@ func serve(c *cli.Context) error {
 		UploadDir:       uploadDir,
 		MaxUploadBytes:  maxUpload,
 		MaxRestoreBytes: maxRestore,
+		MaxSafetyCopies: c.Int("max-safety-copies"),
 		Retention:       plan.retention,
 		MaxChain:        plan.fullEvery,
 	})
