@@ -46,14 +46,15 @@ func SafetyCopies(cat *Catalog, name, dir string) ([]string, error) {
 
 // CheckSafetyRoom refuses with ErrTooManySafetyCopies a restore of
 // database name that would take one more safety copy when it already has
-// max (0: no limit).
+// max (0: no limit). Copies it cannot count (a catalog it cannot list) do
+// not refuse a restore.
 func CheckSafetyRoom(cat *Catalog, name, dir string, max int) error {
 	if max <= 0 {
 		return nil
 	}
 	copies, err := SafetyCopies(cat, name, dir)
 	if err != nil {
-		return err
+		return nil // a catalog that cannot be listed fails the safety snapshot, with its own answer
 	}
 	if len(copies) < max {
 		return nil
