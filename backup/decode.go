@@ -11,7 +11,7 @@ import (
 
 var errWireFormat = errors.New("bad protobuf encoding")
 
-// decoded holds the buffers decodeList fills. A fresh one per frame lets
+// decoded holds the buffers decodeOwned fills. A fresh one per frame lets
 // callers keep records as long as they like; a reused one makes decoding
 // allocation-free, for callers done with a frame's records before the next.
 type decoded struct {
@@ -20,16 +20,9 @@ type decoded struct {
 	ptrs []*pb.KV
 }
 
-// decodeList decodes a marshalled pb.KVList and checks every record has a
-// key. It copies b once into d and the records point into that copy, so a
-// frame costs a few allocations at most, not several per record.
-func decodeList(b []byte, where string, d *decoded) ([]*pb.KV, error) {
-	d.own = append(d.own[:0], b...)
-	return decodeOwned(d.own, where, d)
-}
-
-// decodeOwned is decodeList on a b the caller hands over: the records point
-// into b, which must stay untouched as long as they are used.
+// decodeOwned decodes a marshalled pb.KVList the caller hands over and
+// checks every record has a key: the records point into b, which must stay
+// untouched as long as they are used.
 func decodeOwned(own []byte, where string, d *decoded) ([]*pb.KV, error) {
 	kvs := d.kvs[:0]
 	defer func() { d.kvs = kvs[:0] }()

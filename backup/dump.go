@@ -128,15 +128,23 @@ func dumpTxn(ctx context.Context, db *badger.DB, txn *badger.Txn, w io.Writer, o
 }
 
 // releaser returns what drops the table pages a dump of db read, for a
-// database opened read-only, which only a backup reads (nil otherwise: a
-// served database's pages are the server's cache). A release that fails
+// database opened read-only, which only a backup reads (not for a served
+// database, whose table pages are the server's cache). A release that fails
 // costs memory, not correctness, so its error is dropped.
+//
+// The pages of the value log, where Badger keeps values over its threshold,
+// are dropped for every database: each large value is read once, and
+// keeping them made a backup of many MiB-large values (a pre-restore
+// safety snapshot of one, say) as large in memory as on disk.
 func releaser(db *badger.DB) func() {
-	if !db.Opts().ReadOnly {
-		return nil
-	}
 	dir := db.Opts().Dir
-	return func() { _ = kv.ReleaseTablePages(dir) }
+	if !db.Opts().ReadOnly {
+		return func() { _ = kv.ReleaseValueLogPages(dir) }
+	}
+	return func() {
+		_ = kv.ReleaseTablePages(dir)
+		_ = kv.ReleaseValueLogPages(dir)
+	}
 }
 
 // liveIterator returns an iterator over the newest live version of each key

@@ -52,6 +52,18 @@ var (
 	// ErrNoCompleteSet is returned when a catalog holds no complete set
 	// with every database asked for.
 	ErrNoCompleteSet = errors.New("no complete backup set")
+	// ErrTooLarge is returned (see SizeGuard, ReadOptions.MaxBytes) for a
+	// backup whose records add up to more than a restore's limit, before
+	// anything was written to the database.
+	ErrTooLarge = errors.New("backup is larger than this restore allows")
+	// ErrNoSpace is returned (see SizeGuard) for a backup whose records
+	// would not fit in the free space of the database's disk, before
+	// anything was written.
+	ErrNoSpace = errors.New("not enough free disk space for this restore")
+	// ErrTooManySafetyCopies is returned (see CheckSafetyRoom) for a restore
+	// of a database that already has as many safety copies of earlier
+	// restores as allowed, before anything was written.
+	ErrTooManySafetyCopies = errors.New("too many safety copies")
 )
 
 // noBackupDirError is the error of a backup directory that does not exist.

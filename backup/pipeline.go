@@ -134,6 +134,7 @@ func (p *pipeline) run(ctx context.Context) error {
 
 // write drains the ranges' frames in order into the file.
 func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool *framePool) error {
+	var released uint64 // logical bytes written at the last release
 	for i, ch := range outs {
 		pool.drain(i)
 		for {
@@ -152,8 +153,9 @@ func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool *framePoo
 			if err != nil {
 				return err
 			}
-			if p.release != nil && p.out.summary.Frames%releaseEvery == 0 {
+			if p.release != nil && (p.out.summary.Frames%releaseEvery == 0 || p.out.summary.Bytes-released >= releaseBytes) {
 				p.release()
+				released = p.out.summary.Bytes
 			}
 			if p.progress != nil {
 				p.progress(p.out.summary.Keys, p.out.summary.Bytes)

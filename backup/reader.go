@@ -37,6 +37,10 @@ type ReadOptions struct {
 	// frame, after every record. Without it an incremental file is refused
 	// with ErrIncremental: on its own it is not a restorable backup.
 	Inventory func(keys []*pb.KV) error
+	// MaxBytes, when not 0, stops the reading with ErrTooLarge as soon as
+	// the records read add up to more logical bytes (keys plus values):
+	// for files whose size is only known once read (see SizeGuard).
+	MaxBytes uint64
 	// Sequential decodes each frame only when the caller asks for it, for
 	// callers whose own work already keeps every CPU busy (a bulk load);
 	// by default frames are decoded ahead, in parallel.
@@ -57,6 +61,7 @@ type Reader struct {
 	pos        int64
 	hdr        Header
 	dec        *zstd.Decoder
+	bigDec     *zstd.Decoder // for frames over pooledFrameBytes (see decoderFor)
 	buf        []byte
 	summary    Summary
 	content    contentSum
@@ -66,6 +71,7 @@ type Reader struct {
 	lastKeyBuf []byte
 	inventory  func(keys []*pb.KV) error
 	reuse      bool
+	maxBytes   uint64
 	decoded    decoded
 	inKeys     bool   // key frames began
 	framesRead uint32 // frame headers read, data and key frames (ahead of Summary.Frames)
@@ -73,6 +79,7 @@ type Reader struct {
 	err        error // the first error Next returned, returned again ever after
 	// compressor names the compressor whose magic number a raw stream starts with.
 	compressor string
+	raw        rawList // where a raw stream's reading is
 }
 
 func (r *Reader) compressedError() error {
@@ -120,6 +127,7 @@ func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
 	}
 	br.inventory = opts.Inventory
 	br.reuse = opts.ReuseBuffers
+	br.maxBytes = opts.MaxBytes
 	br.ahead.window = framesAheadOfReader()
 	if opts.Sequential {
 		br.ahead.window = 1
@@ -128,12 +136,32 @@ func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
 		return nil, fmt.Errorf("%w: it holds %q, not %q", ErrWrongDatabase, br.hdr.Database, opts.Database)
 	}
 	if br.hdr.Compression == CompressionZstd {
-		br.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(br.ahead.window), zstd.WithDecoderMaxMemory(MaxFrameRaw))
+		// Frames over pooledFrameBytes go to a decoder of their own (decoderFor).
+		br.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(br.ahead.window), zstd.WithDecoderMaxMemory(pooledFrameBytes))
 		if err != nil {
 			return nil, fmt.Errorf("start zstd: %w", err)
 		}
 	}
 	return br, nil
+}
+
+// decoderFor returns the decoder of a frame of rawLen decoded bytes, nil
+// for an uncompressed file. Each of a zstd.Decoder's concurrent decoders
+// keeps the buffers of the largest frame it decoded: a file of 64 MiB
+// frames made the reader hold one such frame per CPU for good. Frames over
+// pooledFrameBytes are rare (a record of several MiB) and go to a decoder
+// of their own, one at a time.
+func (r *Reader) decoderFor(rawLen uint32) *zstd.Decoder {
+	if r.dec == nil || rawLen <= pooledFrameBytes {
+		return r.dec
+	}
+	if r.bigDec == nil {
+		r.bigDec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(MaxFrameRaw))
+	}
+	if r.bigDec == nil {
+		return r.dec // options as above never fail
+	}
+	return r.bigDec
 }
 
 // savedErrorAnswer reports whether in starts with what an HTTP server
@@ -295,7 +323,7 @@ func (r *Reader) fillAhead() {
 			return
 		}
 		r.ahead.push(f)
-		go f.decode(r.dec, r.reuse)
+		go f.decode(r.decoderFor(f.rawLen), r.reuse)
 	}
 }
 
@@ -310,7 +338,9 @@ func (r *Reader) nextAhead() ([]*pb.KV, error) {
 	if err := r.checkOrder(f.kvs, f.where); err != nil {
 		return nil, err
 	}
-	r.account(f.kvs)
+	if err := r.account(f.kvs); err != nil {
+		return nil, err
+	}
 	return f.kvs, nil
 }
 
@@ -335,7 +365,7 @@ func (r *Reader) nextFrame(kind byte) ([]*pb.KV, error) {
 	if err := r.readFrame(kind, f); err != nil {
 		return nil, err
 	}
-	f.decode(r.dec, r.reuse)
+	f.decode(r.decoderFor(f.rawLen), r.reuse)
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -353,7 +383,9 @@ func (r *Reader) nextFrame(kind byte) ([]*pb.KV, error) {
 		r.summary.Inventory += uint64(len(kvs))
 		return kvs, nil
 	}
-	r.account(kvs)
+	if err := r.account(kvs); err != nil {
+		return nil, err
+	}
 	return kvs, nil
 }
 
@@ -374,14 +406,18 @@ func (r *Reader) readFrame(kind byte, f *pendingFrame) error {
 		return err
 	}
 	crc := crc32.Update(crc32.Checksum([]byte{kind}, crcTable), crcTable, fixed[:12])
-	stored, err := r.read(int(storedLen), f.where)
-	if err != nil {
+	// Read straight into the frame's own buffer: a copy through r.buf
+	// would keep a second buffer as large as the largest frame.
+	if cap(f.stored) < int(storedLen) {
+		f.stored = make([]byte, storedLen)
+	}
+	f.stored = f.stored[:storedLen]
+	if err := r.readInto(f.stored, f.where); err != nil {
 		return err
 	}
-	if crc32.Update(crc, crcTable, stored) != want {
+	if crc32.Update(crc, crcTable, f.stored) != want {
 		return fmt.Errorf("%w: in %s", ErrChecksum, f.where)
 	}
-	f.stored = append(f.stored[:0], stored...)
 	return nil
 }
 
@@ -429,62 +465,6 @@ func (r *Reader) readTrailer(digest []byte) error {
 	return io.EOF
 }
 
-func (r *Reader) nextRaw() ([]*pb.KV, error) {
-	index := r.summary.Frames + 1
-	where := fmt.Sprintf("list %d", index)
-	if _, err := r.in.Peek(1); err == io.EOF {
-		if r.summary.Keys == 0 {
-			// Badger writes nothing at all for an empty database; lists
-			// without records are no backup, and would wipe everything.
-			return nil, fmt.Errorf("%w: a raw Badger stream without a single record", ErrNotBackup)
-		}
-		if r.contentSum {
-			r.summary.ContentSum = r.content.hex()
-		}
-		r.done = true
-		return nil, io.EOF
-	}
-	prefix, err := r.read(rawLengthPrefix, where)
-	if err != nil {
-		return nil, err
-	}
-	n := binary.LittleEndian.Uint64(prefix)
-	bad := ErrCorrupt
-	if index == 1 {
-		bad = ErrNotBackup
-	}
-	if n > maxRawList || (r.size > 0 && int64(n) > r.size-r.pos) {
-		if index == 1 && r.compressor != "" {
-			return nil, r.compressedError()
-		}
-		if index == 1 {
-			return nil, fmt.Errorf("%w: neither a flowg backup nor a Badger backup stream (first length %d)", ErrNotBackup, n)
-		}
-		return nil, fmt.Errorf("%w: %s claims %d bytes, more than the file holds", ErrTruncated, where, n)
-	}
-	body, err := r.read(int(n), where)
-	if err != nil {
-		if index == 1 && r.compressor != "" {
-			return nil, r.compressedError()
-		}
-		return nil, err
-	}
-	kvs, err := decodeList(body, where, r.decodeInto())
-	if err != nil {
-		if index == 1 && r.compressor != "" {
-			return nil, r.compressedError()
-		}
-		return nil, fmt.Errorf("%w (%w)", bad, err)
-	}
-	for i, kv := range kvs {
-		if err := checkKey(kv.Key, where, i); err != nil {
-			return nil, err
-		}
-	}
-	r.account(kvs)
-	return kvs, nil
-}
-
 // unprefixKeys rebuilds the whole keys of a key frame (see frame.addKey).
 func unprefixKeys(kvs []*pb.KV, where string) error {
 	var prev []byte
@@ -499,14 +479,6 @@ func unprefixKeys(kvs []*pb.KV, where string) error {
 		prev = key
 	}
 	return nil
-}
-
-// decodeInto returns the buffers the next frame is decoded into.
-func (r *Reader) decodeInto() *decoded {
-	if r.reuse {
-		return &r.decoded
-	}
-	return &decoded{}
 }
 
 // checkOrder enforces what every flowg file guarantees and bulk loading
@@ -529,7 +501,7 @@ func (r *Reader) checkOrder(kvs []*pb.KV, where string) error {
 	return nil
 }
 
-func (r *Reader) account(kvs []*pb.KV) {
+func (r *Reader) account(kvs []*pb.KV) error {
 	r.summary.Frames++
 	r.summary.Keys += uint64(len(kvs))
 	for _, kv := range kvs {
@@ -538,6 +510,10 @@ func (r *Reader) account(kvs []*pb.KV) {
 			r.content.add(kv.Key, kv.Value, userMetaOf(kv.UserMeta), kv.ExpiresAt)
 		}
 	}
+	if r.maxBytes > 0 && r.summary.Bytes > r.maxBytes {
+		return fmt.Errorf("%w: its records add up to more than %d bytes", ErrTooLarge, r.maxBytes)
+	}
+	return nil
 }
 
 // read returns the next n bytes, hashing them; the slice is valid until the
@@ -547,15 +523,23 @@ func (r *Reader) read(n int, where string) ([]byte, error) {
 		r.buf = make([]byte, n)
 	}
 	b := r.buf[:n]
+	if err := r.readInto(b, where); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// readInto fills b with the next bytes, hashing them, as read does.
+func (r *Reader) readInto(b []byte, where string) error {
 	got, err := io.ReadFull(r.in, b)
 	r.pos += int64(got)
 	r.summary.FileBytes = r.pos
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("%w: ends inside %s (at byte %d)", ErrTruncated, where, r.pos)
+			return fmt.Errorf("%w: ends inside %s (at byte %d)", ErrTruncated, where, r.pos)
 		}
-		return nil, fmt.Errorf("read backup: %w", err)
+		return fmt.Errorf("read backup: %w", err)
 	}
 	r.sum.Write(b)
-	return b, nil
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 type readAhead struct {
 	window int // frames decoded ahead at most
 	queue  []*pendingFrame
+	queued int // decoded bytes of the frames in queue
 	free   []*pendingFrame
 	last   *pendingFrame // returned to the caller: in use until its next call
 	stop   *stopAt       // why reading ahead stopped; nil while it goes on
@@ -33,10 +34,25 @@ type stopAt struct {
 // MiB decoded, so this holds a few MiB.
 func framesAheadOfReader() int { return runtime.GOMAXPROCS(0) + 2 }
 
-func (a *readAhead) room() bool    { return len(a.queue) < a.window }
+// aheadBytes bounds the decoded bytes of the frames read ahead: a frame
+// decodes to up to MaxFrameRaw, and a file of such frames (a value of many
+// MiB of zeros compresses a thousandfold) must not make a reader hold one
+// per CPU. Ordinary frames are about 1 MiB, so the window alone limits them.
+const aheadBytes = 16 << 20
+
+// pooledFrameBytes bounds the buffers a released frame keeps for the next:
+// the rare large frame's are left to the collector.
+const pooledFrameBytes = 4 << 20
+
+// room reports whether another frame may be read ahead: one always, more
+// while the window and aheadBytes allow.
+func (a *readAhead) room() bool {
+	return len(a.queue) == 0 || (len(a.queue) < a.window && a.queued < aheadBytes)
+}
 func (a *readAhead) waiting() bool { return len(a.queue) > 0 }
 func (a *readAhead) push(f *pendingFrame) {
 	a.queue = append(a.queue, f)
+	a.queued += int(f.rawLen)
 }
 
 // pop takes the oldest frame; it is the caller's until release.
@@ -44,14 +60,22 @@ func (a *readAhead) pop() *pendingFrame {
 	f := a.queue[0]
 	a.queue[0] = nil
 	a.queue = a.queue[1:]
+	a.queued -= int(f.rawLen)
 	a.last = f
 	return f
 }
 
 // release takes back the frame the caller had, for its buffers.
 func (a *readAhead) release() {
-	if a.last != nil {
-		a.free = append(a.free, a.last)
+	if f := a.last; f != nil {
+		if cap(f.stored) > pooledFrameBytes {
+			f.stored = nil
+		}
+		if cap(f.raw) > pooledFrameBytes || cap(f.dec.own) > pooledFrameBytes {
+			f.raw, f.dec = nil, decoded{}
+		}
+		f.kvs = nil // the caller's now: a pooled frame must not keep them alive
+		a.free = append(a.free, f)
 		a.last = nil
 	}
 }

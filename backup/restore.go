@@ -29,6 +29,13 @@ type RestoreOptions struct {
 	Now func() time.Time
 	// Identities decrypt an age-encrypted file.
 	Identities []age.Identity
+	// Source names the file or set restored, as the caller shows it: a
+	// merge's marker (see FindIncomplete) records it.
+	Source string
+	// MaxBytes, when not 0, refuses with ErrTooLarge a file whose records
+	// add up to more logical bytes, as it is read, before the database
+	// changes (see SizeGuard, which refuses most such files sooner).
+	MaxBytes uint64
 	// Exclusive says nothing else reads or writes the database while it is
 	// restored (an offline restore). A merge then loads every record at one
 	// reserved commit timestamp through Badger's KVLoader, faster than
@@ -91,7 +98,7 @@ func check(ctx context.Context, open Opener, opts RestoreOptions) (*checked, err
 	defer f.Close()
 	// Records are only checked here, never kept: one set of buffers will do,
 	// except for a raw stream, whose records go into a scratch database.
-	r, err := NewReader(f, ReadOptions{Size: size, Database: opts.Database, ReuseBuffers: true})
+	r, err := NewReader(f, ReadOptions{Size: size, Database: opts.Database, ReuseBuffers: true, MaxBytes: opts.MaxBytes})
 	if err != nil {
 		return nil, err
 	}

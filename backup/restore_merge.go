@@ -85,12 +85,25 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 		held = newHeldKeys(before)
 		defer held.close()
 	}
+	// The marker says, until the last record is written, that the
+	// database holds part of the backup (see restore_marker.go).
+	dir, sha := db.Opts().Dir, p.c.summary.SHA256
+	marked := false
+	var err error
+	if dir != "" {
+		if marked, err = beginMerge(dir, IncompleteRestore{Database: opts.Database, Source: opts.Source, SHA256: sha}); err != nil {
+			return res, fmt.Errorf("merge restore: %w", err)
+		}
+	}
 	wb, err := newMergeWriter(db, opts.Exclusive)
 	if err != nil {
+		if marked {
+			_ = ClearIncomplete(dir)
+		}
 		return res, fmt.Errorf("merge restore: %w", err)
 	}
 	now := opts.now()
-	var bytes uint64
+	var bytes, shown uint64
 	err = p.c.each(ctx, func(kv *pb.KV) error {
 		if reserved(kv.Key) {
 			return nil
@@ -108,17 +121,29 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 		}
 		res.Written++
 		bytes += uint64(len(kv.Key) + len(kv.Value))
-		if opts.Progress != nil && res.Written%4096 == 0 {
+		if opts.Progress != nil && (res.Written%4096 == 0 || bytes-shown >= 16<<20) {
 			opts.Progress(res.Written, bytes)
+			shown = bytes
 		}
 		return nil
 	})
-	if ferr := wb.finish(err != nil); err == nil {
+	// Interrupted, the merge stops at a batch boundary: what was queued is
+	// written, so Written counts exactly the records the database holds.
+	interrupted := err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err())
+	if ferr := wb.finish(err != nil && !interrupted); err == nil {
 		err = ferr
 	}
 	res.Duration = time.Since(start)
 	if err != nil {
+		if marked && res.Written == 0 {
+			_ = ClearIncomplete(dir) // nothing of the backup was written
+		}
 		return res, fmt.Errorf("merge restore: %w", err)
+	}
+	if dir != "" {
+		if err := endMerge(dir, sha); err != nil {
+			return res, fmt.Errorf("merge restore: %w", err)
+		}
 	}
 	if opts.Progress != nil {
 		opts.Progress(res.Written, bytes)
@@ -171,27 +196,38 @@ func newMergeWriter(db *badger.DB, exclusive bool) (mergeWriter, error) {
 	return newFreshWriter(db), nil
 }
 
-// freshWriter writes records in transactions of mergeTxnKeys keys, each
-// committed asynchronously at a fresh commit timestamp, a bounded number in
-// flight: the merge of a served database. Small transactions keep Badger's per-transaction bookkeeping (a
-// map of pending writes) cheap, which large WriteBatch transactions are not.
+// freshWriter writes records in transactions of up to mergeTxnKeys keys and
+// mergeTxnBytes bytes, each committed asynchronously at a fresh commit
+// timestamp, at most mergeInFlightBytes of them in flight: the merge of a
+// served database. Small transactions keep Badger's per-transaction
+// bookkeeping (a map of pending writes) cheap, which large WriteBatch
+// transactions are not. Badger counts a value over its threshold as a value
+// pointer in a transaction's size, so a transaction of 1000 values of 60 MiB
+// each was never "too big" for it: the byte bounds are ours.
 type freshWriter struct {
-	db   *badger.DB
-	txn  *badger.Txn
-	keys int
-	sem  chan struct{}
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	err  error
+	db         *badger.DB
+	txn        *badger.Txn
+	keys       int
+	bytes      int // of the open transaction
+	inFlight   int // bytes of the transactions committing
+	committing int // transactions committing
+	released   int // bytes written since the value log's pages were released
+	mu         sync.Mutex
+	cond       *sync.Cond
+	err        error
 }
 
 const (
-	mergeTxnKeys    = 1000
-	mergeTxnsAtOnce = 16
+	mergeTxnKeys       = 1000
+	mergeTxnBytes      = 8 << 20
+	mergeInFlightBytes = 64 << 20
+	mergeTxnsAtOnce    = 16
 )
 
 func newFreshWriter(db *badger.DB) *freshWriter {
-	return &freshWriter{db: db, sem: make(chan struct{}, mergeTxnsAtOnce)}
+	w := &freshWriter{db: db}
+	w.cond = sync.NewCond(&w.mu)
+	return w
 }
 
 func (w *freshWriter) set(key, value []byte, userMeta byte, expiresAt uint64) error {
@@ -212,27 +248,42 @@ func (w *freshWriter) set(key, value []byte, userMeta byte, expiresAt uint64) er
 	if err != nil {
 		return err
 	}
-	if w.keys++; w.keys >= mergeTxnKeys {
+	w.keys++
+	w.bytes += len(key) + len(value)
+	if w.keys >= mergeTxnKeys || w.bytes >= mergeTxnBytes {
 		w.commit()
 	}
 	return nil
 }
 
+// commit commits the open transaction once the transactions in flight
+// leave room for it (by count and by bytes; one always may).
 func (w *freshWriter) commit() {
-	w.sem <- struct{}{}
-	w.wg.Add(1)
+	size := w.bytes
+	w.mu.Lock()
+	for w.inFlight > 0 && (w.inFlight+size > mergeInFlightBytes || w.committing >= mergeTxnsAtOnce) {
+		w.cond.Wait()
+	}
+	w.inFlight += size
+	w.committing++
+	w.mu.Unlock()
 	w.txn.CommitWith(func(err error) {
-		if err != nil {
-			w.mu.Lock()
-			if w.err == nil {
-				w.err = err
-			}
-			w.mu.Unlock()
+		w.mu.Lock()
+		if err != nil && w.err == nil {
+			w.err = err
 		}
-		<-w.sem
-		w.wg.Done()
+		w.inFlight -= size
+		w.committing--
+		w.cond.Broadcast()
+		w.mu.Unlock()
 	})
-	w.txn, w.keys = nil, 0
+	w.txn, w.keys, w.bytes = nil, 0, 0
+	if w.released += size; w.released >= releaseBytes {
+		// See kv.ReleaseValueLogPages: large values would otherwise stay
+		// in this process's memory, mapped, until the database closes.
+		_ = kv.ReleaseValueLogPages(w.db.Opts().Dir)
+		w.released = 0
+	}
 }
 
 func (w *freshWriter) failed() error {
@@ -250,7 +301,11 @@ func (w *freshWriter) finish(failed bool) error {
 			w.commit()
 		}
 	}
-	w.wg.Wait()
+	w.mu.Lock()
+	for w.committing > 0 {
+		w.cond.Wait()
+	}
+	w.mu.Unlock()
 	return w.failed()
 }
 
@@ -268,13 +323,25 @@ func (w *freshWriter) finish(failed bool) error {
 // reader or a backup snapshot taken meanwhile would see part of them, and an
 // incremental backup on that snapshot would miss the rest for good: only a
 // database nobody else uses (RestoreOptions.Exclusive) is loaded this way.
+//
+// Badger's loader sends a batch once it holds 100 MiB of values, and keeps
+// one batch queued while the next fills: with values of 60 MiB that held
+// several hundred MiB. The loader is finished, and a new one started, every
+// loadBatchBytes instead (one batch of at most that much, plus one record,
+// in memory at once).
 type freshLoader struct {
-	db      *badger.DB
-	marker  []byte
-	version uint64
-	ldr     *badger.KVLoader
-	kv      pb.KV
+	db       *badger.DB
+	marker   []byte
+	version  uint64
+	ldr      *badger.KVLoader
+	kv       pb.KV
+	bytes    int // queued in ldr
+	released int // written since the value log's pages were released
 }
+
+// loadBatchBytes is how many bytes of records a freshLoader queues before
+// it waits for them to be written.
+const loadBatchBytes = 32 << 20
 
 // mergePendingBatches bounds the batches in Badger's write queue at once;
 // measured on 1M records, 1 (as db.Load uses) and 4 are alike, 16 is 10% slower.
@@ -313,7 +380,24 @@ func (l *freshLoader) set(key, value []byte, userMeta byte, expiresAt uint64) er
 	if userMeta != 0 {
 		l.kv.UserMeta = []byte{userMeta}
 	}
-	return l.ldr.Set(&l.kv)
+	err := l.ldr.Set(&l.kv)
+	l.kv = pb.KV{} // the loader holds the value until it is written, no longer
+	if err != nil {
+		return err
+	}
+	if l.bytes += len(key) + len(value); l.bytes < loadBatchBytes {
+		return nil
+	}
+	if err := l.ldr.Finish(); err != nil {
+		return err
+	}
+	l.ldr = l.db.NewKVLoader(mergePendingBatches)
+	if l.released += l.bytes; l.released >= releaseBytes {
+		_ = kv.ReleaseValueLogPages(l.db.Opts().Dir)
+		l.released = 0
+	}
+	l.bytes = 0
+	return nil
 }
 
 // finish writes what is queued and waits for every write, then removes the

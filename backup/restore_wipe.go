@@ -44,7 +44,7 @@ func buildWipe(ctx context.Context, staged string, open Opener, opts RestoreOpti
 		return Result{}, err
 	}
 	defer f.Close()
-	r, err := NewReader(f, ReadOptions{Size: size, Database: opts.Database, ReuseBuffers: true, Sequential: true})
+	r, err := NewReader(f, ReadOptions{Size: size, Database: opts.Database, ReuseBuffers: true, Sequential: true, MaxBytes: opts.MaxBytes})
 	if err != nil {
 		return Result{}, err
 	}
@@ -100,7 +100,7 @@ func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptio
 	buf := z.NewBuffer(8<<20, "flowg.wipe")
 	defer buf.Release()
 	var bytes uint64
-	writes := 0
+	writes, released := 0, uint64(0)
 	for {
 		kvs, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -120,9 +120,17 @@ func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptio
 				res.Expired++
 				continue
 			}
-			appendStreamRecord(buf, rec)
+			if err := appendOrWrite(sw, buf, rec); err != nil {
+				return res, err
+			}
 			res.Written++
 			bytes += uint64(len(rec.Key) + len(rec.Value))
+		}
+		if bytes-released >= releaseBytes {
+			// Nor need the values written to the value log (large ones go
+			// there, not into tables): the process would grow by the backup's size.
+			_ = kv.ReleaseValueLogPages(db.Opts().Dir)
+			released = bytes
 		}
 		if buf.LenNoPadding() >= 4<<20 {
 			if err := writeBuffer(sw, buf); err != nil {
@@ -155,6 +163,34 @@ func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptio
 	}
 	return res, nil
 }
+
+// bigRecord is the size from which a record is written through a buffer
+// of its own, let go once written: appended to the shared buffer, one
+// record of 64 MiB made it grow, for good, to 128 MiB.
+const bigRecord = 4 << 20
+
+// appendOrWrite appends rec to buf, or writes a big record at once, after
+// what buf holds (the order of the stream is kept).
+func appendOrWrite(sw *badger.StreamWriter, buf *z.Buffer, rec *pb.KV) error {
+	if len(rec.Key)+len(rec.Value) < bigRecord {
+		appendStreamRecord(buf, rec)
+		return nil
+	}
+	if err := writeBuffer(sw, buf); err != nil {
+		return err
+	}
+	own := z.NewBuffer(len(rec.Key)+len(rec.Value)+1<<10, "flowg.wipe.big")
+	defer own.Release()
+	appendStreamRecord(own, rec)
+	return writeBuffer(sw, own)
+}
+
+// releaseBytes is how many bytes a restore or a load writes (or a
+// verification reads back) between two releases of the pages it touched
+// (see kv.ReleaseValueLogPages): values over Badger's threshold go to the
+// value log, not into tables, so counting table writes (releaseEvery) alone
+// let a file of large values grow the process by its whole size.
+const releaseBytes = 64 << 20
 
 // appendStreamRecord adds rec to buf as the StreamWriter reads it: a
 // marshalled pb.KV of stream wipeStreamID, at version 1 when the file has
@@ -254,6 +290,10 @@ func WipeFrom(ctx context.Context, dir string, open Opener, opts WipeOptions) (R
 	aside, err := kv.SwapDir(dir, staged, kv.SiblingName(dir, "before-restore", stamp))
 	res.SetAside = aside
 	if err != nil {
+		return res, err
+	}
+	// The database was replaced whole: no part of an earlier merge is left.
+	if err := ClearIncomplete(dir); err != nil {
 		return res, err
 	}
 	if opts.DiscardPrevious && aside != "" {

@@ -37,7 +37,10 @@ func openScratch(dir string) (*badger.DB, error) {
 // newest live version of each key. It returns the reader's error, wrapped.
 func loadScratch(ctx context.Context, db *badger.DB, r *Reader) error {
 	wb := db.NewManagedWriteBatch()
-	defer wb.Cancel()
+	defer func() { wb.Cancel() }()
+	// Badger counts a large value as a pointer in a batch's size: the
+	// batch is flushed by bytes too, or it would hold every value.
+	batched, released := 0, 0
 	for {
 		kvs, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -61,6 +64,18 @@ func loadScratch(ctx context.Context, db *badger.DB, r *Reader) error {
 			if err != nil {
 				return fmt.Errorf("load scratch database: %w", err)
 			}
+			batched += len(rec.Key) + len(rec.Value)
+		}
+		if batched >= mergeTxnBytes {
+			if err := wb.Flush(); err != nil {
+				return fmt.Errorf("load scratch database: %w", err)
+			}
+			wb = db.NewManagedWriteBatch()
+			if released += batched; released >= releaseBytes {
+				_ = kv.ReleaseValueLogPages(db.Opts().Dir)
+				released = 0
+			}
+			batched = 0
 		}
 	}
 	if err := wb.Flush(); err != nil {

@@ -78,7 +78,7 @@ func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (Header, Summa
 	sum := br.Summary()
 	txn := db.NewTransaction(false)
 	defer txn.Discard()
-	keys, content, err := hashVersions(txn)
+	keys, content, err := hashVersions(txn, db.Opts().Dir)
 	if err != nil {
 		return br.Header(), sum, err
 	}
@@ -117,17 +117,26 @@ func drain(ctx context.Context, r *Reader) error {
 
 // hashVersions counts and hashes every version txn sees, in key order,
 // expired ones included.
-func hashVersions(txn *badger.Txn) (uint64, string, error) {
+// The pages of the scratch database in dir it reads are released as it
+// goes (see releaseBytes).
+func hashVersions(txn *badger.Txn, dir string) (uint64, string, error) {
 	it := txn.NewIterator(badger.IteratorOptions{AllVersions: true})
 	defer it.Close()
 	var h contentSum
 	var keys uint64
+	read := 0
 	for it.Rewind(); it.Valid(); it.Next() {
 		item := it.Item()
 		err := item.Value(func(v []byte) error {
 			h.add(item.Key(), v, item.UserMeta(), item.ExpiresAt())
+			read += len(v)
 			return nil
 		})
+		if read >= releaseBytes {
+			_ = kv.ReleaseValueLogPages(dir)
+			_ = kv.ReleaseTablePages(dir)
+			read = 0
+		}
 		if err != nil {
 			return 0, "", fmt.Errorf("read scratch database: %w", err)
 		}

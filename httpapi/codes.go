@@ -54,7 +54,8 @@ const (
 	CodeDatabaseUnavailable Code = "database_unavailable"   // 503: the database is being wiped and reloaded (Retry-After)
 	CodeCancelled           Code = "cancelled"              // 503: the request was cancelled (client gone, server stopping)
 	CodeInternal            Code = "internal"               // 500: see the server log for the request id
-	CodeInsufficientStorage Code = "insufficient_storage"   // 507: the backup target is full
+	CodeInsufficientStorage Code = "insufficient_storage"   // 507: the backup target or the database's disk is full
+	CodeTooManySafetyCopies Code = "too_many_safety_copies" // 507: the database already has --max-safety-copies safety copies of earlier restores
 )
 
 // CodeForStatus is the code of an answer that carries none: an apiError

@@ -135,6 +135,15 @@ func describeError(err error, reqID string) (int, errorBody) {
 		return http.StatusServiceUnavailable, errorBody{err.Error(), "retry in a few seconds", CodeDatabaseUnavailable}
 	case errors.Is(err, kv.ErrBusy):
 		return http.StatusConflict, errorBody{err.Error(), "wait for the running restore to finish, then retry", CodeRestoreBusy}
+	case errors.Is(err, backup.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge, errorBody{"restore refused: " + err.Error(),
+			"nothing was changed; restore offline with `flowg admin restore` (no limit unless --max-restore-size), or raise the server's --max-restore-size", CodeTooLarge}
+	case errors.Is(err, backup.ErrTooManySafetyCopies):
+		return http.StatusInsufficientStorage, errorBody{"restore refused: " + err.Error(),
+			"nothing was changed; each restore keeps a safety copy, and this database has as many as the server allows (--max-safety-copies)", CodeTooManySafetyCopies}
+	case errors.Is(err, backup.ErrNoSpace):
+		return http.StatusInsufficientStorage, errorBody{"restore refused: " + err.Error(),
+			"nothing was changed; free space on the disk of the database directory, then retry", CodeInsufficientStorage}
 	case backup.IsInputError(err):
 		return http.StatusBadRequest, errorBody{err.Error(), "nothing was changed; " + inputHint(err), backupCode(err)}
 	case errors.Is(err, auth.ErrNotFound), errors.Is(err, docs.ErrNotFound):

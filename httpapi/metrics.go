@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
 )
 
@@ -232,5 +233,24 @@ func (m *metrics) startAtZero() {
 				m.restoreFailures.WithLabelValues(name, mode, reason)
 			}
 		}
+	}
+}
+
+// watchIncomplete exports flowg_restore_incomplete, per database of dirs: 1
+// while a merge restore's marker says it holds part of a backup (see
+// backup.FindIncomplete), read at each scrape.
+func (m *metrics) watchIncomplete(dirs kv.Dirs) {
+	for _, n := range kv.Names {
+		dir := dirs.Of(n)
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "flowg_restore_incomplete",
+			Help:        "1 while a merge restore of the database did not finish (it holds part of a backup); run that restore again or undo it.",
+			ConstLabels: prometheus.Labels{"database": string(n)},
+		}, func() float64 {
+			if m, _ := backup.FindIncomplete(dir); m != nil {
+				return 1
+			}
+			return 0
+		}))
 	}
 }

@@ -41,13 +41,16 @@ type restoreReply struct {
 
 // fileReply describes the uploaded backup file.
 type fileReply struct {
-	Name    string     `json:"name,omitempty"` // the multipart file name
-	Format  string     `json:"format"`         // flowg, or badger for a raw Badger stream
-	Bytes   int64      `json:"bytes"`
-	Keys    uint64     `json:"keys"`
-	SHA256  string     `json:"sha256,omitempty"`
-	Created *time.Time `json:"created,omitempty"`
-	ReadTs  uint64     `json:"read_ts,omitempty"`
+	Name string `json:"name,omitempty"` // the multipart file name
+	// ServerFile names the file of the server's restore directory
+	// (flowg serve --restore-dir) that was restored instead of an upload.
+	ServerFile string     `json:"server_file,omitempty"`
+	Format     string     `json:"format"` // flowg, or badger for a raw Badger stream
+	Bytes      int64      `json:"bytes"`
+	Keys       uint64     `json:"keys"`
+	SHA256     string     `json:"sha256,omitempty"`
+	Created    *time.Time `json:"created,omitempty"`
+	ReadTs     uint64     `json:"read_ts,omitempty"`
 }
 
 // restore restores one database from an upload (POST /api/v1/restore/:db,
@@ -82,7 +85,7 @@ func (s *Server) restore(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		return &restoreSource{open: backup.FileOpener(u.path), fileName: u.fileName, size: u.size, uploaded: u.size, cleanup: u.remove}, nil
+		return &restoreSource{open: backup.FileOpener(u.path), fileName: u.fileName, size: u.size, uploaded: u.size, serverFile: u.serverFile, cleanup: u.remove}, nil
 	})
 	if err != nil {
 		return err
@@ -112,7 +115,10 @@ type restoreSource struct {
 	uploaded int64  // bytes received from the client; 0 for a set
 	sha256   string // what the file's SHA-256 must be (a set's manifest); "" for an upload
 	set      string // the catalog set the file belongs to; "" for an upload
-	cleanup  func()
+	// serverFile names the file of the server's --restore-dir restored
+	// instead of an upload ("" otherwise).
+	serverFile string
+	cleanup    func()
 }
 
 // restoreFromFile restores database name from the file stage gives: the
@@ -182,6 +188,11 @@ func (r *restoreRun) do(stage func() (*restoreSource, error)) error {
 			return err
 		}
 	}
+	if r.p.keepsSafetyCopy() {
+		if err := backup.CheckSafetyRoom(r.c.Request().Context(), r.s.catalog.cat, string(r.name), r.s.store.Dirs().Of(r.name), r.s.opts.MaxSafetyCopies); err != nil {
+			return err
+		}
+	}
 	src, err := stage()
 	if err != nil {
 		return err
@@ -193,11 +204,23 @@ func (r *restoreRun) do(stage func() (*restoreSource, error)) error {
 
 	ctx, cancel := r.s.opContext(r.c.Request().Context())
 	defer cancel()
-	hdr, sum, err := checkSource(ctx, src, r.name)
+	guard := r.s.sizeGuard(r.name)
+	if err := guard.CheckFile(ctx, src.open); err != nil {
+		return err
+	}
+	hdr, sum, err := checkSource(ctx, src, r.name, guard.MaxBytes)
+	if err == nil {
+		err = guard.Check(sum.Bytes)
+	}
 	if err != nil {
 		return refusal(r.c, src, err)
 	}
-	r.reply.File = fileReply{Name: src.fileName, Format: string(backup.FormatFlowg), Bytes: src.size, Keys: sum.Keys, SHA256: sum.SHA256}
+	r.reply.File = fileReply{Name: src.fileName, ServerFile: src.serverFile, Format: string(backup.FormatFlowg), Bytes: src.size, Keys: sum.Keys, SHA256: sum.SHA256}
+	if src.serverFile != "" {
+		r.reply.Warnings = append(r.reply.Warnings, fmt.Sprintf("the form field \"backup\" named a file, not an upload: "+
+			"this restored %s from the server's restore directory (--restore-dir), not a file of yours; to restore your own copy, "+
+			"put @ before its name: curl --form backup=@%s ...", src.serverFile, src.serverFile))
+	}
 	if hdr.Raw {
 		r.reply.File.Format = string(backup.FormatBadger)
 	} else {
@@ -216,13 +239,15 @@ func (r *restoreRun) do(stage func() (*restoreSource, error)) error {
 
 // checkSource reads the file of src whole, checking everything in it and,
 // for a set's file, its SHA-256 against the manifest. It writes nothing.
-func checkSource(ctx context.Context, src *restoreSource, n kv.Name) (backup.Header, backup.Summary, error) {
+// A file whose records add up to more than maxBytes (0: no limit) is
+// refused as soon as it is read that far.
+func checkSource(ctx context.Context, src *restoreSource, n kv.Name, maxBytes uint64) (backup.Header, backup.Summary, error) {
 	f, size, err := src.open(ctx)
 	if err != nil {
 		return backup.Header{}, backup.Summary{}, err
 	}
 	defer f.Close()
-	hdr, sum, err := backup.Verify(ctx, f, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(n), Size: size}})
+	hdr, sum, err := backup.Verify(ctx, f, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(n), Size: size, MaxBytes: maxBytes}})
 	if err == nil && src.sha256 != "" && sum.SHA256 != "" && sum.SHA256 != src.sha256 {
 		err = fmt.Errorf("%w: %s: its SHA-256 differs from the one the set's manifest records", backup.ErrChecksum, src.fileName)
 	}
@@ -231,6 +256,9 @@ func checkSource(ctx context.Context, src *restoreSource, n kv.Name) (backup.Hea
 
 // refusal is the answer for a file that failed its checks.
 func refusal(c echo.Context, src *restoreSource, err error) error {
+	if errors.Is(err, backup.ErrTooLarge) || errors.Is(err, backup.ErrNoSpace) {
+		return err // 413 / 507, see describe
+	}
 	if backup.IsInputError(err) {
 		hint := "nothing was changed; " + inputHint(err)
 		if src != nil && src.set != "" {
@@ -244,4 +272,10 @@ func refusal(c echo.Context, src *restoreSource, err error) error {
 		return err
 	}
 	return internal("the backup file could not be checked", "nothing was changed; see the server log for request "+requestID(c), err)
+}
+
+// sizeGuard is the size check of a restore of n (flowg serve
+// --max-restore-size, and the free space of n's disk).
+func (s *Server) sizeGuard(n kv.Name) backup.SizeGuard {
+	return backup.SizeGuard{MaxBytes: s.opts.MaxRestoreBytes, Dir: s.store.Dirs().Of(n)}
 }

@@ -137,7 +137,7 @@ func (s *Server) rebuildAt(c echo.Context, names []kv.Name, at time.Time, latest
 		src := &restoreSource{open: open, fileName: fmt.Sprintf("%s at %s", filepath.Base(backup.FileName(string(n))), pit.Instant.Format(time.RFC3339Nano)),
 			set: pit.BaseSet, cleanup: cleanup}
 		reply.sources = append(reply.sources, src)
-		if _, _, err := checkSource(ctx, src, n); err != nil {
+		if _, _, err := checkSource(ctx, src, n, s.sizeGuard(n).MaxBytes); err != nil {
 			return refusal(c, src, err)
 		}
 		reply.points[n] = pit.Deleted

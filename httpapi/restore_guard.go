@@ -36,6 +36,12 @@ type restoreParams struct {
 	skipCheck       bool // skip_backup_check=true: allow the two above without a restore-verified set
 }
 
+// keepsSafetyCopy reports whether a restore with p keeps a safety copy:
+// the pre_restore set, or without it a wipe's previous directory.
+func (p restoreParams) keepsSafetyCopy() bool {
+	return !p.noSnapshot || (p.wipe && !p.discardPrevious)
+}
+
 func (p restoreParams) mode() string {
 	if p.wipe {
 		return modeWipe

@@ -96,7 +96,15 @@ func (s *Server) restoreSet(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			_, _, err = checkSource(ctx, src, n)
+			guard := s.sizeGuard(n)
+			err = guard.CheckFile(ctx, src.open)
+			var sum backup.Summary
+			if err == nil {
+				_, sum, err = checkSource(ctx, src, n, guard.MaxBytes)
+			}
+			if err == nil {
+				err = guard.Check(sum.Bytes)
+			}
 			if src.cleanup != nil {
 				src.cleanup()
 			}

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -76,9 +77,13 @@ func TestRestore_WipeRemovesKeysTheBackupLacks(t *testing.T) {
 	if _, status := e.pipeline("created-after"); status != http.StatusNotFound {
 		t.Errorf("after wipe created-after answers %d, want 404", status)
 	}
-	aside, _ := got["set_aside"].(string)
-	if _, err := os.Stat(aside); aside == "" || err != nil {
-		t.Errorf("set_aside = %q (%v), want the previous database kept", aside, err)
+	// One safety copy per restore: the safety snapshot, not also the
+	// previous directory.
+	if aside, _ := got["set_aside"].(string); aside != "" || got["safety_snapshot"] == "" {
+		t.Errorf("set_aside = %q, safety_snapshot = %v; want the snapshot alone", aside, got["safety_snapshot"])
+	}
+	if left, _ := filepath.Glob(e.dirs.Config + ".before-restore*"); len(left) != 0 {
+		t.Errorf("the wipe kept the previous directory %v besides its safety snapshot", left)
 	}
 	if undo, _ := got["undo"].(string); !strings.Contains(undo, "wipe=true") {
 		t.Errorf("undo = %q, want how to restore the safety snapshot", undo)
@@ -120,6 +125,9 @@ func TestRestore_FileNamedInsteadOfUploadedComesFromTheRestoreDir(t *testing.T) 
 	if err := os.WriteFile(filepath.Join(restoreDir, ".hidden.db"), file, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Mkdir(filepath.Join(restoreDir, "subdir"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	// Not a flowg file (a raw Badger stream names no database): refused.
 	if err := os.WriteFile(filepath.Join(restoreDir, "raw.db"), []byte("\x10\x00\x00\x00\x00\x00\x00\x00raw badger stream"), 0o600); err != nil {
 		t.Fatal(err)
@@ -131,11 +139,18 @@ func TestRestore_FileNamedInsteadOfUploadedComesFromTheRestoreDir(t *testing.T) 
 		{"../config.db", "not a file", "--form backup=@"},
 		{"/etc/passwd", "not a file", "--form backup=@"},
 		{".hidden.db", "not a file", "--form backup=@"},
-		{"missing.db", "holds no such file", "--form backup=@missing.db"},
-		{"raw.db", "not a flowg backup file", "--form backup=@raw.db"},
+		// Missing, not a file or not a flowg file: one and the same
+		// answer, which names neither the directory nor what it holds.
+		{"missing.db", "is not a flowg backup file this server's restore directory can give", "--form backup=@missing.db"},
+		{"raw.db", "is not a flowg backup file this server's restore directory can give", "--form backup=@raw.db"},
+		{"subdir", "is not a flowg backup file this server's restore directory can give", "--form backup=@subdir"},
 	} {
 		body, ct := form("backup", "", []byte(tt.name))
-		e.do("POST", "/api/v1/restore/config", e.root, body, ct).wantError(t, http.StatusBadRequest, tt.msg, tt.hint)
+		r := e.do("POST", "/api/v1/restore/config", e.root, body, ct)
+		r.wantError(t, http.StatusBadRequest, tt.msg, tt.hint)
+		if strings.Contains(r.String(), restoreDir) {
+			t.Errorf("the answer to %q shows the server's restore directory %s:\n%s", tt.name, restoreDir, r)
+		}
 	}
 	sameContent(t, "config after refused names", e.content(t, kv.Config), before)
 
@@ -143,6 +158,13 @@ func TestRestore_FileNamedInsteadOfUploadedComesFromTheRestoreDir(t *testing.T) 
 	got := e.do("POST", "/api/v1/restore/config", e.root, body, ct).must(t, 200).json(t)
 	if got["mode"] != "merge" {
 		t.Fatalf("restore answer = %v, want a merge", got)
+	}
+	// The answer names the server's file it restored, and says so.
+	if f, _ := got["file"].(map[string]any); f["server_file"] != "config.db" {
+		t.Errorf("restore answer file = %v, want server_file config.db", got["file"])
+	}
+	if w := fmt.Sprint(got["warnings"]); !strings.Contains(w, "restored config.db from the server's restore directory") || !strings.Contains(w, "backup=@config.db") {
+		t.Errorf("restore answer warnings = %s, want one saying the server's config.db was restored and how to upload", w)
 	}
 	if v, _ := e.pipeline("p"); v != "v1" {
 		t.Errorf("after restoring the named file p = %q, want v1", v)

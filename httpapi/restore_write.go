@@ -23,7 +23,12 @@ import (
 
 // restoreOptions are the options of Merge and BuildWipeFrom.
 func (r *restoreRun) restoreOptions() backup.RestoreOptions {
-	return backup.RestoreOptions{Database: string(r.name), TmpDir: r.s.opts.UploadDir}
+	source := r.src.fileName
+	if r.src.set != "" {
+		source = "set " + r.src.set
+	}
+	return backup.RestoreOptions{Database: string(r.name), TmpDir: r.s.opts.UploadDir, MaxBytes: r.s.opts.MaxRestoreBytes,
+		Source: fmt.Sprintf("%s (online restore by %s)", source, r.user)}
 }
 
 // mergeRestore merges the verified file into the database.
@@ -107,12 +112,24 @@ func (r *restoreRun) wipeRestore(ctx context.Context) error {
 	})
 	r.reply.Written, r.reply.ExpiredSkipped, r.reply.SetAside = res.Written, res.Expired, aside
 	r.reply.Warnings = append(r.reply.Warnings, res.Warnings...)
-	if err == nil && aside != "" && r.p.discardPrevious {
+	if err == nil {
+		// The database was replaced whole: no part of an earlier merge is left.
+		if cerr := backup.ClearIncomplete(r.s.store.Dirs().Of(r.name)); cerr != nil {
+			r.s.log.Warn("remove restore marker", "database", r.name, "error", cerr)
+		}
+	}
+	// One safety copy per restore: the pre_restore set, when one was
+	// taken, makes the previous directory a second one, which repeated
+	// restores would pile up; without a set it is the only one, kept
+	// unless discard_previous=true.
+	if err == nil && aside != "" && (r.p.discardPrevious || r.reply.SafetySnapshot != "") {
 		if rerr := os.RemoveAll(aside); rerr != nil {
-			r.reply.Warnings = append(r.reply.Warnings, fmt.Sprintf("discard_previous=true: the previous database directory %s could not be deleted: %v", aside, rerr))
+			r.reply.Warnings = append(r.reply.Warnings, fmt.Sprintf("the previous database directory %s could not be deleted: %v", aside, rerr))
 			r.s.log.Warn("discard previous database directory", "request_id", requestID(r.c), "dir", aside, "error", rerr)
 		} else {
-			r.reply.Warnings = append(r.reply.Warnings, "the previous database directory was deleted (discard_previous=true)")
+			if r.p.discardPrevious {
+				r.reply.Warnings = append(r.reply.Warnings, "the previous database directory was deleted (discard_previous=true)")
+			}
 			r.reply.SetAside, aside = "", ""
 		}
 	}

@@ -23,6 +23,12 @@ import (
 // Options.BackupDir is empty.
 const DefaultBackupDir = "./backups"
 
+// DefaultMaxRestoreBytes is flowg serve's default --max-restore-size: the
+// largest logical size an online restore writes. Larger databases are
+// restored offline (flowg admin restore has no default limit) or with a
+// larger --max-restore-size.
+const DefaultMaxRestoreBytes = 64 << 30
+
 // DefaultMaxChain is how many sets an incremental chain holds at most when
 // Options.MaxChain is not set: the default of flowg serve
 // --backup-full-every and flowg admin backups create --full-every.
@@ -84,6 +90,18 @@ type Options struct {
 	// ImportMaxLineBytes bounds a line of POST /api/v1/import/DB; a longer
 	// one is refused with 400. 0 means export.DefaultMaxLineBytes.
 	ImportMaxLineBytes int
+	// MaxRestoreBytes caps the logical size (keys plus values) of what a
+	// restore writes, which a compressed upload under MaxUploadBytes can
+	// make a thousand times larger: larger ones get 413 and change
+	// nothing (see backup.SizeGuard). 0 means no cap; flowg serve passes
+	// DefaultMaxRestoreBytes unless told otherwise.
+	MaxRestoreBytes uint64
+	// MaxSafetyCopies is how many safety copies of earlier restores (their
+	// pre_restore sets and set-aside directories) a database may have: a
+	// restore that would keep one more gets 507 and the list of them, and
+	// changes nothing. 0 means no limit; flowg serve passes
+	// backup.DefaultMaxSafetyCopies unless told otherwise.
+	MaxSafetyCopies int
 	// Now is the clock for token expiry, JWT times and log record
 	// timestamps; time.Now when nil.
 	Now func() time.Time
@@ -156,6 +174,12 @@ func New(store *kv.Store, opts Options) *Server {
 	}
 	s := &Server{store: store, opts: opts, log: opts.Logger, now: opts.Now, metrics: newMetrics(),
 		logins: auth.NewLoginGuard(opts.Logins)}
+	s.metrics.watchIncomplete(store.Dirs())
+	for _, m := range backup.IncompleteIn(store.Dirs().Auth, store.Dirs().Config, store.Dirs().Logs) {
+		s.log.Warn("a merge restore did not finish: the database holds part of a backup", "database", m.Database, "dir", m.Dir,
+			"source", m.Source, "started", m.Started, "marker", m.Path,
+			"next", "run that restore again to its end, or undo it (restore its safety snapshot with wipe=true)")
+	}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.openCatalog()
 	s.metrics.reg.MustRegister(newDrillCollector(s.base, s.catalog.cat.LastDrill, s.log))

@@ -30,6 +30,9 @@ type upload struct {
 	path     string
 	size     int64
 	fileName string // the multipart file name; "" for a raw body
+	// serverFile is the name of the file of Options.RestoreDir restored
+	// instead of an upload ("" for an upload).
+	serverFile string
 }
 
 func (u *upload) remove() { _ = os.Remove(u.path) }
@@ -46,13 +49,17 @@ func (s *Server) stageUpload(c echo.Context, n kv.Name) (*upload, error) {
 		return nil, err
 	}
 	defer src.Close()
+	var serverFile string
+	if named, ok := src.(namedServerFile); ok {
+		serverFile = named.name
+	}
 	dir := s.opts.UploadDir
 	f, err := os.CreateTemp(dir, "flowg-upload-"+string(n)+"-*.db")
 	if err != nil {
 		return nil, internal("the upload could not be staged", fmt.Sprintf(
 			"nothing was changed; check that the upload directory %s exists, is writable and has free space (flowg serve --upload-dir)", dir), err)
 	}
-	u := &upload{path: f.Name(), fileName: fileName}
+	u := &upload{path: f.Name(), fileName: fileName, serverFile: serverFile}
 	limit := s.opts.MaxUploadBytes
 	if limit > 0 {
 		src = io.NopCloser(io.LimitReader(src, limit+1))
@@ -109,43 +116,58 @@ func (s *Server) uploadSource(r *http.Request, n kv.Name) (io.ReadCloser, string
 }
 
 // serverFile opens the backup file a restore names instead of uploading:
-// name must be a bare file name (no directory, not hidden) of a regular file
-// directly in Options.RestoreDir. Anything else is a 400 that says to
-// upload the file with @, or where the server looked.
+// name must be a bare file name (no directory, not hidden) of a regular
+// flowg backup file directly in Options.RestoreDir, which is empty (and so
+// such a restore refused) unless the server was started with --restore-dir.
+// Anything else is a 400 that says to upload the file with @: one and the
+// same for a missing, unreadable or unsuitable file, and naming neither the
+// directory nor what else it holds.
 func (s *Server) serverFile(n kv.Name, name string) (io.ReadCloser, string, error) {
 	dir := s.opts.RestoreDir
 	if dir == "" || !bareFileName(name) {
 		return nil, "", textField(n, name)
 	}
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
+	f, err := openServerFile(filepath.Join(dir, name))
+	if err != nil {
+		s.log.Info("restore names a file the restore directory cannot give", "name", name, "error", err)
+		return nil, "", badRequest(fmt.Sprintf(`the form field "backup" names %q, which is not a flowg backup file this server's restore directory can give`, name),
+			fmt.Sprintf("nothing was changed; put @ before the file name so curl uploads your copy: curl --form %s=@%s ...", formField, name))
 	}
-	path := filepath.Join(dir, name)
-	if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() {
-		return nil, "", badRequest(fmt.Sprintf(`the form field "backup" names %q, and this server's restore directory %s holds no such file`, name, dir),
-			fmt.Sprintf("nothing was changed; put @ before the file name so curl uploads your copy: curl --form %s=@%s ..., or copy the file into %s (flowg serve --restore-dir)", formField, name, dir))
-	}
+	return namedServerFile{File: f, name: name}, name, nil
+}
+
+// namedServerFile is a file of Options.RestoreDir being restored.
+type namedServerFile struct {
+	*os.File
+	name string
+}
+
+// openServerFile opens path, a regular flowg backup file (not a link),
+// positioned at its start. Only flowg files, which name their database, are
+// taken from the server's disk: a raw Badger stream names none, and would
+// let a caller with the scopes of one database load another's file into it.
+func openServerFile(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|openNoFollow, 0)
 	if err != nil {
-		return nil, "", internal(fmt.Sprintf("the backup file %s could not be opened", path),
-			"nothing was changed; check the file's permissions, or upload it with @", err)
+		return nil, err
 	}
-	// Only flowg files, which name their database, are taken from the
-	// server's disk: a raw Badger stream names none, and would let a caller
-	// with the scopes of one database load another's file into it.
 	lead := make([]byte, 8)
 	got, _ := io.ReadFull(f, lead)
-	st, serr := f.Stat()
-	if serr != nil || !st.Mode().IsRegular() || !backup.IsFlowgFile(lead[:got]) {
-		f.Close()
-		return nil, "", badRequest(fmt.Sprintf("%s in this server's restore directory is not a flowg backup file", name),
-			fmt.Sprintf("nothing was changed; only flowg backup files are restored by name: upload a raw Badger backup with curl --form %s=@%s ...", formField, name))
+	st, err := f.Stat()
+	switch {
+	case err != nil:
+	case !st.Mode().IsRegular():
+		err = errors.New("not a regular file")
+	case !backup.IsFlowgFile(lead[:got]):
+		err = errors.New("not a flowg backup file")
+	default:
+		_, err = f.Seek(0, io.SeekStart)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	if err != nil {
 		f.Close()
-		return nil, "", internal("the backup file could not be read", "nothing was changed; upload it with @", err)
+		return nil, err
 	}
-	return f, name, nil
+	return f, nil
 }
 
 // bareFileName reports whether name names a file without any directory:

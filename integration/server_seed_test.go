@@ -9,8 +9,9 @@ import (
 // The online half of the FlowG "Database Backup" page, as the page writes it.
 // The tests substitute only the placeholders (<your token>, <your username>,
 // <your password>) and the port. The page's restore calls send the file's
-// name (`--form backup=auth.db`, without @); the server finds it in its
-// --restore-dir. withAt adds the @ for the calls that upload the file.
+// name (`--form backup=auth.db`, without @): a server without --restore-dir
+// (the default) refuses them with a 400 that says to add the @. withAt adds
+// the @ for the calls that upload the file.
 const (
 	seedPATLogin = `export FLOWG_TOKEN="<your token>"
 `
@@ -134,11 +135,11 @@ func (f seedFlavour) loginBlock(t *testing.T, s *flowgServer, jwt string) string
 // page's login call: the three backups, then, after a value was changed and
 // a key added in each database, the three restores. The page's restore
 // sends the file's name (--form backup=auth.db, without @): the server,
-// started where the downloads land (--restore-dir), restores that file. The
-// merge puts the changed values back and keeps the added keys; the same
-// calls uploading the files (with @) and ?wipe=true leave exactly what was
-// backed up; the raw file as the body (curl --data-binary @auth.db)
-// restores too.
+// started without --restore-dir in the directory where the downloads land,
+// answers 400 with the @ to add and changes nothing. With the @, the merge
+// puts the changed values back and keeps the added keys; with ?wipe=true
+// they leave exactly what was backed up; the raw file as the body (curl
+// --data-binary @auth.db) restores too.
 func TestServer_SeedCurlCallsBackUpAndRestore(t *testing.T) {
 	requirePrograms(t, "curl", "jq", "bash")
 	t.Parallel()
@@ -146,7 +147,7 @@ func TestServer_SeedCurlCallsBackUpAndRestore(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
 			dirs := newServerDirs(t)
-			s := startServer(t, dirs, "--restore-dir", dirs.client)
+			s := startServer(t, dirs)
 			jwt := s.rootJWT(t)
 			login := f.loginBlock(t, s, jwt) // a PAT is created before the backup, so a wipe keeps it
 			writeBaseData(t, s, jwt)
@@ -159,7 +160,20 @@ func TestServer_SeedCurlCallsBackUpAndRestore(t *testing.T) {
 			}
 
 			changeAfterBackupAPI(t, s, jwt)
+			changed := s.readEverything(t, jwt)
 			r := runBash(t, work, seedScript(s, login, f.restore))
+			refusals := decodeAll[errorAnswer](t, r.stdout)
+			if len(refusals) != 3 {
+				t.Fatalf("the three restore calls as written (no @) printed %d answers, want 3 refusals:\n%s", len(refusals), r)
+			}
+			for i, file := range []string{"auth.db", "config.db", "logs.db"} {
+				if !strings.Contains(refusals[i].Error, "not a file") || !strings.Contains(refusals[i].Hint, "--form backup=@"+file) {
+					t.Errorf("answer to --form backup=%s = %+v, want a refusal that says to add @ (--form backup=@%s)", file, refusals[i], file)
+				}
+			}
+			requireSameData(t, "after the restores without @", changed, s.readEverything(t, jwt))
+
+			r = runBash(t, work, seedScript(s, login, withAt(f.restore)))
 			answers := decodeAll[restoreAnswer](t, r.stdout)
 			if len(answers) != 3 {
 				t.Fatalf("the three restore calls as written printed %d answers, want 3:\n%s", len(answers), r)
@@ -203,6 +217,12 @@ func TestServer_SeedCurlCallsBackUpAndRestore(t *testing.T) {
 			requireSameData(t, "after restoring the same backup again", before, s.readEverything(t, jwt))
 		})
 	}
+}
+
+// errorAnswer is an error answer of the API.
+type errorAnswer struct {
+	Error string `json:"error"`
+	Hint  string `json:"hint"`
 }
 
 // splitStatus splits what curl printed with -w '\n%{http_code}' into the

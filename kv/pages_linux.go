@@ -21,7 +21,19 @@ import (
 // touched (written once, never changed), never the logs Badger appends to.
 // Call it for a database that only this job uses, not a served one, whose
 // pages are its cache.
-func ReleaseTablePages(dir string) error {
+func ReleaseTablePages(dir string) error { return releasePages(dir, ".sst") }
+
+// ReleaseValueLogPages drops this process's resident pages of the value
+// log files of the database in dir: a restore writes every value over
+// Badger's threshold there, through a shared mapping, so without this a
+// restore of large values (a backup of many MiB of zeros each, say) grew
+// the process by the size of the backup. It is safe even while Badger
+// appends, as for tables: the pages of a shared mapping are the page
+// cache's, which keeps what was written (and writes it back); a page
+// touched again, by a write or a read, is mapped again.
+func ReleaseValueLogPages(dir string) error { return releasePages(dir, ".vlog") }
+
+func releasePages(dir, suffix string) error {
 	if dir == "" {
 		return nil // a database in memory maps no file
 	}
@@ -40,7 +52,7 @@ func ReleaseTablePages(dir string) error {
 	prefix := []byte(abs + string(filepath.Separator))
 	sc := bufio.NewScanner(maps)
 	for sc.Scan() {
-		start, end, ok := tableMapping(sc.Bytes(), prefix)
+		start, end, ok := fileMapping(sc.Bytes(), prefix, suffix)
 		if !ok {
 			continue
 		}
@@ -51,12 +63,12 @@ func ReleaseTablePages(dir string) error {
 	return sc.Err()
 }
 
-// tableMapping parses one line of /proc/self/maps ("start-end perms offset
+// fileMapping parses one line of /proc/self/maps ("start-end perms offset
 // dev inode path") and reports the address range of a shared mapping of a
-// .sst file under prefix.
-func tableMapping(line, prefix []byte) (start, end uintptr, ok bool) {
+// file named *suffix under prefix.
+func fileMapping(line, prefix []byte, suffix string) (start, end uintptr, ok bool) {
 	fields, path := mapsFields(line)
-	if len(fields) < 5 || !bytes.HasPrefix(path, prefix) || !bytes.HasSuffix(path, []byte(".sst")) {
+	if len(fields) < 5 || !bytes.HasPrefix(path, prefix) || !bytes.HasSuffix(path, []byte(suffix)) {
 		return 0, 0, false
 	}
 	if perms := fields[1]; len(perms) < 4 || perms[3] != 's' {

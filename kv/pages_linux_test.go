@@ -28,7 +28,7 @@ func TestTableMapping_OnlySharedTablesUnderTheDirectory(t *testing.T) {
 		{"7f1c2a000000-7f1c2a400000 r--s 00000000 08:01 1234    /data/logs/with space/000001.sst", true},
 		{"garbage", false},
 	} {
-		start, end, ok := tableMapping([]byte(tt.line), prefix)
+		start, end, ok := fileMapping([]byte(tt.line), prefix, ".sst")
 		if ok != tt.ok || (ok && (start != 0x7f1c2a000000 || end != 0x7f1c2a400000)) {
 			t.Errorf("%q: %x-%x %v, want ok %v", tt.line, start, end, ok, tt.ok)
 		}

@@ -75,6 +75,7 @@ func adminBackup(c *cli.Context) error {
 	}
 	backupDir := c.String("backup-dir")
 	errOut := c.App.ErrWriter
+	warnIncomplete(errOut, dirs.Auth, dirs.Config, dirs.Logs)
 	noteDefaultBackupDir(c, "writing the backup to")
 
 	var cat *backup.Catalog

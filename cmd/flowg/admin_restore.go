@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
 	"github.com/urfave/cli/v2"
@@ -54,6 +56,8 @@ Examples:
 			&cli.BoolFlag{Name: "discard-previous", Usage: "with --wipe, delete the previous database instead of keeping it aside"},
 			&cli.StringFlag{Name: "catalog-dir", Value: "./backups", Usage: "catalog the merge safety snapshot goes to, and checked for a restore-verified set before a restore without safety copy"},
 			&cli.BoolFlag{Name: "skip-backup-check", Usage: "allow --no-safety-snapshot / --discard-previous without a restore-verified set in the catalog"},
+			&cli.IntFlag{Name: "max-safety-copies", Value: backup.DefaultMaxSafetyCopies, Usage: "how many safety copies of earlier restores (pre_restore sets in --catalog-dir, set-aside directories) a database may have; a restore that would keep one more is refused with the list to remove (0: no limit)"},
+			&cli.StringFlag{Name: "max-restore-size", Usage: "refuse a backup whose records add up to more than this, e.g. 64GiB, before anything is written (default: no limit; the free disk space is always checked)"},
 			&cli.StringFlag{Name: "set", Usage: "restore this set of the catalog at --backup-dir (with an s3:// --backup-dir, default: the newest complete set)"},
 			atFlag(),
 		),
@@ -76,11 +80,18 @@ func adminRestore(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	maxBytes, err := sizeFlag(c, "max-restore-size")
+	if err != nil {
+		return err
+	}
 	jobs, cleanup, err := findJobs(c, names, ids)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
+	for _, job := range jobs {
+		warnIncomplete(c.App.ErrWriter, job.dir)
+	}
 	if c.Bool("dry-run") {
 		return planRestore(c, jobs)
 	}
@@ -88,10 +99,19 @@ func adminRestore(c *cli.Context) error {
 		return err
 	}
 	defer purgeRestoredLegacyJWTKey(c, names)
+	if err := guardSafetyCopies(c, jobs); err != nil {
+		return err
+	}
 	stamp := time.Now().UTC()
 	if c.Bool("wipe") {
-		return wipeAll(c, jobs, stamp)
+		return wipeAll(c, jobs, stamp, maxBytes)
 	}
+	if err := guardSizes(c, jobs, maxBytes); err != nil {
+		return err
+	}
+	// A merge keeps the collector on (Badger's memtables are most of its
+	// heap) but under a soft limit: large records would grow it otherwise.
+	limitMemoryForMerge()
 	return mergeAll(c, jobs, stamp)
 }
 
@@ -121,6 +141,64 @@ func guardUnprotected(c *cli.Context, names []kv.Name) error {
 			return opError{op: "restore", safe: "nothing was written",
 				err:  fmt.Errorf("%s, and the catalog %s holds no restore-verified set of the %s database to fall back on", givenUp, c.String("catalog-dir"), name),
 				next: "keep the safety copy (drop the flag), verify a set first (`flowg admin backups verify --all`), or pass --skip-backup-check to accept the risk"}
+		}
+	}
+	return nil
+}
+
+// guardSizes refuses, before anything is written, a restore whose files
+// hold more than --max-restore-size or than the databases' disks can take
+// (see backup.SizeGuard); each job keeps the limit for while it is read.
+func guardSizes(c *cli.Context, jobs []restoreJob, maxBytes uint64) error {
+	for i := range jobs {
+		jobs[i].guard = backup.SizeGuard{MaxBytes: maxBytes, Dir: jobs[i].dir}
+		if err := jobs[i].guard.CheckFile(c.Context, jobs[i].open); err != nil {
+			return sizeRefusal(jobs[i], err)
+		}
+	}
+	return nil
+}
+
+func sizeRefusal(job restoreJob, err error) error {
+	next := "free space on the disk of " + job.dir
+	if errors.Is(err, backup.ErrTooLarge) {
+		next = "raise --max-restore-size if this size is expected"
+	}
+	return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "nothing was written; every database is unchanged", next: next}
+}
+
+// sizeFlag parses a size flag such as --max-restore-size 64GiB; 0 (no
+// limit) when unset or "0".
+func sizeFlag(c *cli.Context, name string) (uint64, error) {
+	v := c.String(name)
+	if v == "" || v == "0" {
+		return 0, nil
+	}
+	n, err := humanize.ParseBytes(v)
+	if err != nil || n == 0 {
+		return 0, usagef("--%s %q: use a size such as 64GiB", name, v)
+	}
+	return n, nil
+}
+
+// guardSafetyCopies refuses a restore that would keep one more safety copy
+// of a database that has --max-safety-copies already.
+func guardSafetyCopies(c *cli.Context, jobs []restoreJob) error {
+	keeps := !c.Bool("no-safety-snapshot")
+	if c.Bool("wipe") {
+		keeps = !c.Bool("discard-previous")
+	}
+	if !keeps || c.Int("max-safety-copies") <= 0 {
+		return nil
+	}
+	cat, err := catalogFrom(c, c.String("catalog-dir"))
+	if err != nil {
+		return opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}
+	}
+	for _, job := range jobs {
+		if err := backup.CheckSafetyRoom(c.Context, cat, string(job.name), job.dir, c.Int("max-safety-copies")); err != nil {
+			return opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged",
+				next: "remove the safety copies you no longer need, then run the restore again"}
 		}
 	}
 	return nil

@@ -49,3 +49,11 @@ func warnRevived(w io.Writer, revived map[string][]string) {
 		fmt.Fprintf(w, "  delete them again (users) or check they stay revoked (tokens) if that was intended\n")
 	}
 }
+
+// warnIncomplete warns about each database of dirs that a merge restore
+// left holding part of a backup (see backup.FindIncomplete).
+func warnIncomplete(w io.Writer, dirs ...string) {
+	for _, m := range backup.IncompleteIn(dirs...) {
+		fmt.Fprintf(w, "warning: %s\n", m)
+	}
+}

@@ -20,11 +20,12 @@ import (
 
 // restoreJob is one database to restore and the file to restore it from.
 type restoreJob struct {
-	name kv.Name
-	dir  string
-	file string // as shown to the user: a path or an s3:// URL
-	open backup.Opener
-	ids  []age.Identity
+	name  kv.Name
+	dir   string
+	file  string // as shown to the user: a path or an s3:// URL
+	open  backup.Opener
+	ids   []age.Identity
+	guard backup.SizeGuard // set by guardSizes
 	// afterMerge, when set, runs once the file was merged (restore --at
 	// deletes the keys deleted before the instant); it returns a note.
 	afterMerge func(*badger.DB) (string, error)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -30,7 +32,7 @@ func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 	for _, job := range jobs {
 		// The server is stopped and Badger's lock keeps it so while we
 		// hold the database: the merge may load it in bulk.
-		opts := backup.RestoreOptions{Database: string(job.name), Identities: job.ids, Exclusive: true}
+		opts := backup.RestoreOptions{Database: string(job.name), Identities: job.ids, Exclusive: true, MaxBytes: job.guard.MaxBytes, Source: job.file}
 		if job.name == kv.Auth {
 			opts.Added = func(key []byte) {
 				if kind, name, ok := auth.DescribeKey(key); ok {
@@ -39,10 +41,16 @@ func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 			}
 		}
 		p, err := backup.Prepare(c.Context, job.open, opts)
+		if err == nil {
+			prepared = append(prepared, p)
+			err = job.guard.Check(p.Summary().Bytes)
+		}
+		if errors.Is(err, backup.ErrTooLarge) || errors.Is(err, backup.ErrNoSpace) {
+			return sizeRefusal(job, err)
+		}
 		if err != nil {
 			return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "nothing was written; every database is unchanged"}
 		}
-		prepared = append(prepared, p)
 	}
 	// Every database is held from here until the restore ends, through
 	// a bulk load's rebuild and swap (see loadEmpty).
@@ -66,12 +74,15 @@ func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 		// loadEmpty): a streaming job, which the soft limit keeps lean.
 		limitMemoryForStreaming()
 	}
-	if err := safetySnapshot(c, jobs, dbs); err != nil {
+	undo, err := safetySnapshot(c, jobs, dbs)
+	if err != nil {
 		return err
 	}
 	var done []kv.Name
 	for i, job := range jobs {
-		merge := mergeOne
+		merge := func(c *cli.Context, job restoreJob, db *badger.DB, p *backup.Prepared, done []kv.Name) error {
+			return mergeOne(c, job, db, p, done, undo)
+		}
 		if nothingToMergeWith(job.dir, dbs[i]) {
 			merge = loadEmpty(stamp, locks)
 		}
@@ -141,10 +152,11 @@ func openAll(jobs []restoreJob) ([]*badger.DB, error) {
 }
 
 // safetySnapshot writes the databases a merge is about to change, as they
-// are, into a pre_restore set of the catalog, and prints how to undo.
-func safetySnapshot(c *cli.Context, jobs []restoreJob, dbs []*badger.DB) error {
+// are, into a pre_restore set of the catalog, and prints and returns how to
+// undo.
+func safetySnapshot(c *cli.Context, jobs []restoreJob, dbs []*badger.DB) (string, error) {
 	if c.Bool("no-safety-snapshot") {
-		return nil
+		return "", nil
 	}
 	var sources []backup.Source
 	var names []kv.Name
@@ -155,11 +167,11 @@ func safetySnapshot(c *cli.Context, jobs []restoreJob, dbs []*badger.DB) error {
 		}
 	}
 	if len(sources) == 0 {
-		return nil // nothing to lose
+		return "", nil // nothing to lose
 	}
 	keys, err := keysFrom(c)
 	if err != nil {
-		return err
+		return "", err
 	}
 	catalogDir := c.String("catalog-dir")
 	fail := func(err error) error {
@@ -168,14 +180,14 @@ func safetySnapshot(c *cli.Context, jobs []restoreJob, dbs []*badger.DB) error {
 	}
 	cat, err := catalogFrom(c, catalogDir)
 	if err != nil {
-		return fail(err)
+		return "", fail(err)
 	}
 	cat.WithKeys(keys)
 	m, err := cat.Create(c.Context, sources, backup.SetOptions{
 		WriteOptions: backup.WriteOptions{ToolVersion: version}, Trigger: backup.TriggerPreRestore, By: "flowg admin restore",
 	})
 	if err != nil {
-		return fail(err)
+		return "", fail(err)
 	}
 	undo := fmt.Sprintf("flowg admin restore --backup-dir %s --set %s --only %s --wipe", catalogDir, m.ID, joinNames(names))
 	for i, job := range jobs {
@@ -185,18 +197,20 @@ func safetySnapshot(c *cli.Context, jobs []restoreJob, dbs []*badger.DB) error {
 	}
 	fmt.Fprintf(c.App.ErrWriter, "safety snapshot of %s written to %s, set %s\n", joinNames(names), catalogDir, m.ID)
 	fmt.Fprintf(c.App.ErrWriter, "  to undo this restore: %s\n", undo)
-	return nil
+	return undo, nil
 }
 
-func mergeOne(c *cli.Context, job restoreJob, db *badger.DB, p *backup.Prepared, done []kv.Name) error {
+// mergeOne merges one prepared file; undo is how to undo the restore ("":
+// no safety snapshot was taken).
+func mergeOne(c *cli.Context, job restoreJob, db *badger.DB, p *backup.Prepared, done []kv.Name, undo string) error {
 	safe := alreadyDone(done, fmt.Sprintf("%s is unchanged", job.dir))
 	bar := newProgress(c.App.ErrWriter, "restore "+string(job.name), int64(p.Summary().Bytes))
 	res, err := p.MergeWithProgress(c.Context, db, bar.update)
 	bar.finish()
+	if err != nil && res.Written > 0 {
+		return partialMerge(job, res, p.Summary().Keys, err, done, undo)
+	}
 	if err != nil {
-		if res.Written > 0 {
-			safe = alreadyDone(done, fmt.Sprintf("%s may hold part of the backup; the safety snapshot above undoes it", job.dir))
-		}
 		return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: safe}
 	}
 	var notes []string
@@ -238,7 +252,7 @@ func loadEmpty(stamp time.Time, locks *heldDirs) func(*cli.Context, restoreJob, 
 		}
 		bar := newProgress(c.App.ErrWriter, "restore "+string(job.name), 0)
 		opts := backup.WipeOptions{
-			RestoreOptions:  backup.RestoreOptions{Database: string(job.name), Progress: bar.update, Identities: job.ids},
+			RestoreOptions:  backup.RestoreOptions{Database: string(job.name), Progress: bar.update, Identities: job.ids, MaxBytes: job.guard.MaxBytes},
 			DiscardPrevious: true, // it held nothing
 			Stamp:           stamp,
 			Hold:            locks.hold,
@@ -266,7 +280,7 @@ func alreadyDone(done []kv.Name, rest string) string {
 
 // wipeAll checks every file (when there are several) and makes sure no
 // other process holds any of the databases before the first one is swapped.
-func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
+func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time, maxBytes uint64) error {
 	for _, job := range jobs {
 		if err := kv.CheckSwappable(job.dir); err != nil {
 			return opError{op: "restore", err: fmt.Errorf("the %s database cannot be wiped in place: %w", job.name, err),
@@ -274,9 +288,12 @@ func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 				next: fmt.Sprintf("restore without --wipe (a merge), or mount the volume one level above %s", job.dir)}
 		}
 	}
+	if err := guardSizes(c, jobs, maxBytes); err != nil {
+		return err
+	}
 	if len(jobs) > 1 {
 		for _, job := range jobs {
-			p, err := backup.Prepare(c.Context, job.open, backup.RestoreOptions{Database: string(job.name), Identities: job.ids})
+			p, err := backup.Prepare(c.Context, job.open, backup.RestoreOptions{Database: string(job.name), Identities: job.ids, MaxBytes: job.guard.MaxBytes})
 			if err == nil {
 				p.Close()
 			}
@@ -334,4 +351,25 @@ func dirFlagName(n kv.Name) string {
 		return "log-dir"
 	}
 	return string(n) + "-dir"
+}
+
+// partialMerge says what a merge that stopped after writing left behind:
+// how many keys, that the database holds part of the backup (its marker
+// says so until it is resolved), and the two ways out.
+func partialMerge(job restoreJob, res backup.Result, total uint64, err error, done []kv.Name, undo string) error {
+	what := fmt.Errorf("%s: %w", job.file, err)
+	if errors.Is(err, context.Canceled) {
+		what = fmt.Errorf("interrupted: the merge of %s stopped at a batch boundary", job.file)
+	}
+	safe := fmt.Sprintf("%d of the backup's %d keys were written: the %s database at %s holds part of the backup "+
+		"(the marker %s says so until the merge is run again to its end, or undone)",
+		res.Written, total, job.name, job.dir, backup.MarkerPath(job.dir))
+	if len(done) > 0 {
+		safe = fmt.Sprintf("%s were already restored; %s", joinNames(done), safe)
+	}
+	if undo == "" {
+		undo = "no safety snapshot was taken (--no-safety-snapshot): restore an earlier restore-verified set with --wipe"
+	}
+	return opError{op: "restore", err: what, safe: safe,
+		next: "either run the same command again to finish the merge, or undo it: " + undo}
 }

@@ -44,3 +44,8 @@ func setMemoryPolicy(cmds []*cli.Command, path string) {
 // limitMemoryForStreaming applies the streaming jobs' memory policy unless
 // the user's environment sets it.
 func limitMemoryForStreaming() { memlimit.ForStreaming(os.Getenv) }
+
+// limitMemoryForMerge applies an offline merge restore's memory policy
+// unless the user's environment sets it: large records would grow a merge's
+// heap without it.
+func limitMemoryForMerge() { memlimit.ForMerge(os.Getenv) }

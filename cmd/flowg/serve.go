@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,6 +22,10 @@ import (
 	"github.com/flowg-backup/flowg/kv"
 	"github.com/urfave/cli/v2"
 )
+
+// defaultStagingName is the staging directory of restore uploads, beside
+// the databases' directories, when --upload-dir is not given.
+const defaultStagingName = "restore-uploads"
 
 // How long shutdown waits for in-flight requests, then for cut ones to return.
 const (
@@ -136,10 +139,12 @@ Examples:
 			&cli.StringFlag{Name: "backup-create-rate", Value: httpapi.DefaultBackupCreateRate, Usage: "sets each user may create with POST /api/v1/backups, as COUNT/DURATION (6/h, 20/24h); 429 with Retry-After beyond it; 0 for no limit"},
 			&cli.StringFlag{Name: "backup-max-age", Usage: "retention: delete sets older than this, e.g. 720h or 30d; pre-restore sets are kept at least this long (0: no limit by age)"},
 			&cli.BoolFlag{Name: "no-online-restore", Usage: "refuse POST /api/v1/restore/... (403); restore offline with 'flowg admin restore'"},
-			&cli.StringFlag{Name: "restore-dir", Value: ".", Usage: "where a restore that names a file instead of uploading it (curl --form backup=auth.db, as the FlowG page writes it) finds that file; \"\" refuses such restores"},
-			&cli.StringFlag{Name: "upload-dir", Usage: "where restore uploads are staged while checked (default: the system temp dir)", EnvVars: []string{"FLOWG_UPLOAD_DIR"}},
+			&cli.StringFlag{Name: "restore-dir", Usage: "opt in: a restore that names a file instead of uploading it (curl --form backup=auth.db, without @) restores that file from DIR on the server; without it such a restore is refused with a 400 that says to add the @"},
+			&cli.StringFlag{Name: "upload-dir", Usage: "where restore uploads are staged while checked, a directory of this server's own (0700; what an interrupted restore left there is removed at start) (default: " + defaultStagingName + " beside the --auth-dir directory)", EnvVars: []string{"FLOWG_UPLOAD_DIR"}},
 			&cli.StringFlag{Name: "max-upload", Usage: "largest restore upload accepted, e.g. 64GiB (default: no limit)"},
 			&cli.IntFlag{Name: "import-max-line-bytes", Value: export.DefaultMaxLineBytes, Usage: "longest line POST /api/v1/import/DB accepts; a longer one is a 400"},
+			&cli.IntFlag{Name: "max-safety-copies", Value: backup.DefaultMaxSafetyCopies, Usage: "how many safety copies of earlier restores (pre_restore sets, set-aside directories) a database may have; a restore that would keep one more is refused (507) with the list to remove (0: no limit)"},
+			&cli.StringFlag{Name: "max-restore-size", Value: "64GiB", Usage: "largest logical size (keys plus values) an online restore writes: a compressed upload can hold a thousand times its size; larger ones get 413, restore them offline"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "server log format on stderr: text or json"},
 			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file to decrypt encrypted sets for verification and restore"},
 			&cli.IntFlag{Name: "max-backup-streams", Value: kv.DefaultMaxStreams, Usage: "online backups (GET /api/v1/backup/DB) that may run at once per database; more get 429 with Retry-After"},
@@ -173,11 +178,9 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	uploadDir := c.String("upload-dir")
-	if uploadDir != "" {
-		if err := os.MkdirAll(uploadDir, 0o700); err != nil {
-			return opError{op: "serve", err: fmt.Errorf("create --upload-dir: %w", err), safe: "nothing was opened or written"}
-		}
+	maxRestore, err := sizeFlag(c, "max-restore-size")
+	if err != nil {
+		return err
 	}
 
 	backupDir := c.String("backup-dir")
@@ -258,6 +261,25 @@ func serve(c *cli.Context) error {
 	if err := purgeLegacyJWTKey(store, logger); err != nil {
 		return opError{op: "serve", err: err, safe: "the databases were opened and closed"}
 	}
+	// Uploads are staged in a directory of this server's own, beside the
+	// databases: what a crash left there (for auth, copies of its secrets)
+	// is removed now, with the wipe restores' unfinished databases.
+	uploadDir := c.String("upload-dir")
+	if uploadDir == "" {
+		uploadDir = filepath.Join(filepath.Dir(filepath.Clean(dirs.Auth)), defaultStagingName)
+	}
+	removed, release, err := backup.ClaimStaging(uploadDir, dirs.Auth, dirs.Config, dirs.Logs)
+	if release == nil {
+		return opError{op: "serve", err: fmt.Errorf("--upload-dir: %w", err), safe: "nothing was written",
+			next: "give each server a staging directory of its own (--upload-dir)"}
+	}
+	defer release()
+	for _, path := range removed {
+		logger.Info("removed what an interrupted restore left behind", "path", path)
+	}
+	if err != nil {
+		logger.Warn("leftovers of interrupted restores could not all be removed", "error", err)
+	}
 	if err := bootstrapRoot(store, rootPassword, errOut, logger); err != nil {
 		return opError{op: "serve", err: fmt.Errorf("bootstrap root user: %w", err), safe: "the databases were opened and closed"}
 	}
@@ -282,6 +304,8 @@ func serve(c *cli.Context) error {
 		Logins:           logins,
 		TrustedProxies:   trustedProxies,
 		JWTKey:           jwtKey,
+		MaxRestoreBytes:  maxRestore,
+		MaxSafetyCopies:  c.Int("max-safety-copies"),
 
 		ImportMaxLineBytes: c.Int("import-max-line-bytes"),
 	})

@@ -26,3 +26,15 @@ func ForStreaming(getenv func(string) string) bool {
 	}
 	return true
 }
+
+// ForMerge sets backup.MergeMemoryLimit, unless the user's environment
+// (read with getenv) sets GOMEMLIMIT; it leaves the collector on, since a
+// merge's heap is mostly Badger's memtables. It reports whether it changed
+// anything.
+func ForMerge(getenv func(string) string) bool {
+	if getenv("GOMEMLIMIT") != "" {
+		return false
+	}
+	debug.SetMemoryLimit(backup.MergeMemoryLimit)
+	return true
+}
