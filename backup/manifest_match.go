@@ -5,12 +5,10 @@ import "fmt"
 // Match checks a backup file against its manifest entry e: storedSHA256 is
 // the SHA-256 of the file as stored (encrypted or not, as e.SHA256 is),
 // got what Verify found in it. The SHA-256, the key count and the content
-// hash must all be the manifest's (see MatchContent). A raw Badger stream
-// carries no key count or content hash and is not compared.
+// hash must all be the manifest's (see MatchContent). Of a raw Badger
+// stream, which carries no key count or content hash, only the SHA-256 is
+// compared: it is the one check such a file gets.
 func (e DBEntry) Match(storedSHA256 string, got Summary) error {
-	if e.Format == FormatBadger {
-		return nil
-	}
 	if storedSHA256 != e.SHA256 {
 		return fmt.Errorf("%w: SHA-256 %s differs from the manifest's %s", ErrChecksum, short(storedSHA256), short(e.SHA256))
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/flowg-backup/flowg/backup"
@@ -13,18 +12,24 @@ func adminInspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
 		Usage:     "show what backup files hold: header, counts, sizes, checksum status",
-		UsageText: "flowg admin inspect FILE|DIR [--json]",
+		UsageText: "flowg admin inspect FILE|DIR [--json] | flowg admin inspect --backup-dir DIR|s3://BUCKET/PREFIX [--set ID] [--json]",
 		Description: `Reads each file to its end and prints its header (database, time, read
 timestamp, tool version, compression), its key and byte counts and whether its
 checksums hold. Writes nothing. --json prints one object per file; the shape
 only ever gains fields.
 
+With an s3://bucket/prefix --backup-dir, or with --set, it reads a set of the
+catalog there: set ID, or the newest complete set.
+
 Examples:
    flowg admin inspect ./backup
-   flowg admin inspect ./backup/log.db --json`,
-		Flags: []cli.Flag{
+   flowg admin inspect ./backup/log.db --json
+   flowg admin inspect --backup-dir s3://backups/flowg --s3-endpoint 127.0.0.1:9000 --s3-insecure`,
+		Flags: append(s3Flags(),
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
-		},
+			&cli.StringFlag{Name: "backup-dir", Usage: "directory of backup files (or a single file), or an s3://bucket/prefix catalog"},
+			setFlag(),
+		),
 		Action: adminInspect,
 	}
 }
@@ -51,18 +56,17 @@ func adminInspect(c *cli.Context) error {
 		}
 		args = append(args, a)
 	}
-	files, _, err := targetFiles(c, args)
+	files, err := storedFiles(c, "inspect", args)
 	if err != nil {
 		return err
 	}
 	var all []inspection
 	bad := 0
-	for _, f := range files {
-		hdr, sum, err := backup.VerifyFile(c.Context, f.path, backup.VerifyOptions{})
-		in := inspection{File: f.path, Format: "flowg", Summary: sum, Checksum: "ok"}
-		if st, err := os.Stat(f.path); err == nil {
-			in.Summary.FileBytes = st.Size() // the reader counts only what it read before a defect
-		}
+	for _, f := range files.Files {
+		// Summary.FileBytes is the stored size: the reader counts only what
+		// it read before a defect.
+		hdr, sum, err := f.Check(c.Context, backup.VerifyOptions{})
+		in := inspection{File: f.Name, Format: "flowg", Summary: sum, Checksum: "ok"}
 		if hdr.Raw {
 			in.Format, in.Checksum = "badger", "none"
 		} else if hdr.Database != "" {

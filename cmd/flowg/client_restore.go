@@ -113,7 +113,7 @@ func clientRestore(c *cli.Context) error {
 		hdr, sum, err := backup.VerifyFile(c.Context, path, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(name)}})
 		if err == nil {
 			if m, merr := backup.ReadManifest(dir); merr == nil {
-				err = matchManifest(backupFile{name: name, path: path}, &m)
+				err = m.MatchFile(string(name), path)
 			}
 		}
 		if err != nil {
