@@ -48,6 +48,7 @@ func (f StoredFile) Check(ctx context.Context, opts VerifyOptions) (Header, Summ
 		opts.Database = f.Database
 	}
 	opts.Size = plainSize
+	opts.ContentSum = opts.ContentSum || f.Entry != nil // Match compares it, with or without a load
 	hdr, got, err := Verify(ctx, r, opts)
 	if size > 0 {
 		got.FileBytes = size
