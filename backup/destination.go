@@ -36,10 +36,6 @@ func OpenDestination(ctx context.Context, target string, s3 S3Options, keys Keys
 	return d, nil
 }
 
-// IsSet reports whether Write makes a set of a catalog rather than a flat
-// directory.
-func (d *Destination) IsSet() bool { return d.catalog != nil }
-
 // Written is what Destination.Write wrote.
 type Written struct {
 	Manifest Manifest

@@ -30,9 +30,6 @@ func (c dbContent) withoutVersions() dbContent {
 	return dbContent(dbtest.Content(c).WithoutVersions())
 }
 
-// diffContent describes how got differs from want, or returns "".
-func diffContent(want, got dbContent) string { return dbtest.Diff(want, got) }
-
 // requireContent fails t unless got equals want.
 func requireContent(t testing.TB, what string, want, got dbContent) {
 	t.Helper()
