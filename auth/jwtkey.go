@@ -61,7 +61,7 @@ func LoadOrCreateJWTKey(path string) (key []byte, created bool, err error) {
 // readJWTKeyFile reads and checks the key file; os.ErrNotExist if there is
 // none.
 func readJWTKeyFile(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|openNoFollow, 0)
 	if errors.Is(err, syscall.ELOOP) {
 		return nil, fmt.Errorf("%w: %s is a symbolic link; give the real file with --jwt-key-file", ErrBadKeyFile, path)
 	}

@@ -52,10 +52,27 @@ func (r Routine) Run(ctx context.Context) (RunResult, error) {
 	if err != nil {
 		return RunResult{}, err
 	}
+	res, err := r.writeAndVerify(ctx, sources, now)
+	release()
+	if err != nil {
+		return res, err
+	}
+	res.Pruned, res.PruneErr = r.Catalog.Prune(ctx, r.Retention, now())
+	return res, nil
+}
+
+// writeAndVerify writes the set and verifies it if asked, holding the
+// catalog's sets meanwhile, so that the prune of a run beside it cannot
+// delete the new set between its writing and its verification.
+func (r Routine) writeAndVerify(ctx context.Context, sources []Source, now func() time.Time) (RunResult, error) {
+	hold, err := r.Catalog.HoldSets(ctx)
+	if err != nil {
+		return RunResult{}, err
+	}
+	defer hold()
 	opts := r.Options
 	opts.Now = now()
 	m, err := r.Catalog.Create(ctx, sources, opts)
-	release()
 	if err != nil {
 		return RunResult{Set: SetInfo{Manifest: m, Label: LabelFailed, Problem: err.Error()}}, err
 	}
@@ -64,11 +81,10 @@ func (r Routine) Run(ctx context.Context) (RunResult, error) {
 		return res, err
 	}
 	if r.Verify {
-		if res.Set, err = r.Catalog.Verify(ctx, m.ID, now()); err != nil {
+		if res.Set, err = r.Catalog.verify(ctx, m.ID, now()); err != nil { // under the hold already
 			return res, err
 		}
 	}
-	res.Pruned, res.PruneErr = r.Catalog.Prune(ctx, r.Retention, now())
 	return res, nil
 }
 

@@ -127,7 +127,7 @@ func TestOfflineRestore_SeedCommandMerges(t *testing.T) {
 		logs:   union(data.logs, content{"log/app/999999": {Value: "written after the backup"}}),
 	}
 	requireDataset(t, "after the merge", root, want)
-	requireContains(t, "stderr", r.stderr, "brought back 1 user(s)", "alice")
+	requireContains(t, "stderr", r.stderr, "brought back 1 user ", "alice")
 	if strings.Contains(r.stderr, "held nothing to merge with") {
 		t.Fatalf("a merge into databases holding data took the bulk path of empty ones:\n%s", r.stderr)
 	}
