@@ -2,6 +2,7 @@ package backup
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -224,5 +225,23 @@ func TestDirWriter_CommitKeepsTheEntriesOfOtherDatabases(t *testing.T) {
 	}
 	if m.Verification != nil {
 		t.Errorf("verification %+v recorded, though auth.db was not loaded back in this run", m.Verification)
+	}
+}
+
+// TestWriteDir_AFailedRunRemovesTheDirectoryItCreated: `flowg admin
+// backup` into a new directory that fails (here: cancelled) leaves no
+// directory behind, and its error names the directory it removed.
+func TestWriteDir_AFailedRunRemovesTheDirectoryItCreated(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "new", "backup")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := WriteDir(ctx, dir, []Source{{Name: "auth", DB: testDB(t, 3)}}, WriteOptions{})
+	var de *DirError
+	if !errors.As(err, &de) || !errors.Is(err, context.Canceled) || de.Removed != filepath.Join(root, "new") {
+		t.Fatalf("want a cancelled DirError that removed %s, got %#v", filepath.Join(root, "new"), err)
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("%s holds %v after the failed run, want nothing", root, entries)
 	}
 }
