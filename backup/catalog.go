@@ -246,7 +246,7 @@ func (c *Catalog) describe(ctx context.Context, id string) SetInfo {
 		case err != nil:
 			info.Label, info.Problem = LabelIncomplete, fmt.Sprintf("%s cannot be read: %v", entry.File, err)
 			return info
-		case size != entry.Bytes:
+		case size != entry.Bytes && !c.reencrypted(ctx, id, entry):
 			info.Label, info.Problem = LabelIncomplete, fmt.Sprintf("%s is %d bytes, the manifest says %d", entry.File, size, entry.Bytes)
 			return info
 		}

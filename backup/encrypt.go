@@ -11,10 +11,53 @@ import (
 	"strings"
 
 	"filippo.io/age"
+	"filippo.io/age/armor"
 )
 
-// ageMagic starts every age-encrypted file.
-const ageMagic = "age-encryption.org/v1"
+// ageMagic starts every age-encrypted file; an armored one (`age -a`)
+// starts with armor.Header instead, after at most maxArmorSpace bytes of
+// white space, as the age CLI reads it.
+const (
+	ageMagic      = "age-encryption.org/v1"
+	maxArmorSpace = 1024
+)
+
+// Encryption of a backup file as stored.
+const (
+	EncryptionNone       = ""
+	EncryptionAgeArmored = "age-armored" // `age -a`: PEM-style text
+)
+
+// encryptionOf tells how the file br starts is encrypted, peeking only:
+// EncryptionAge, EncryptionAgeArmored or EncryptionNone.
+func encryptionOf(br *bufio.Reader) string {
+	lead, _ := br.Peek(len(ageMagic))
+	if bytes.Equal(lead, []byte(ageMagic)) {
+		return EncryptionAge
+	}
+	lead, _ = br.Peek(maxArmorSpace + len(armor.Header))
+	if bytes.HasPrefix(bytes.TrimSpace(lead), []byte(armor.Header)) {
+		return EncryptionAgeArmored
+	}
+	return EncryptionNone
+}
+
+// errEncrypted is the door-neutral error of an encrypted file read without
+// a key: each door says how to give one.
+func errEncrypted(how string) error {
+	return fmt.Errorf("%w (%s): only the identity or passphrase it was encrypted to opens it", ErrEncrypted, how)
+}
+
+// FileEncryption tells how the file at path is encrypted as stored:
+// EncryptionAge, EncryptionAgeArmored or EncryptionNone.
+func FileEncryption(path string) (string, error) {
+	f, _, err := openFile(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return encryptionOf(bufio.NewReaderSize(f, maxArmorSpace+len(armor.Header))), nil
+}
 
 // Errors of encrypted backups.
 var (
@@ -86,20 +129,24 @@ func LoadIdentities(path string) ([]age.Identity, error) {
 	return ids, nil
 }
 
-// plain wraps a file reader so that an age-encrypted file is decrypted with
-// ids; any other file passes through unchanged. The plain size is unknown
-// (0) for an encrypted file.
+// plain wraps a file reader so that an age-encrypted file, binary or
+// armored, is decrypted with ids; any other file passes through unchanged.
+// The plain size is unknown (0) for an encrypted file.
 func plain(r io.ReadCloser, size int64, ids []age.Identity) (io.ReadCloser, int64, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	lead, _ := br.Peek(len(ageMagic))
-	if !bytes.Equal(lead, []byte(ageMagic)) {
+	how := encryptionOf(br)
+	if how == EncryptionNone {
 		return readCloser{br, r}, size, nil
 	}
 	if len(ids) == 0 {
 		r.Close()
-		return nil, 0, fmt.Errorf("%w with age; give the identity (--identity FILE) or the passphrase file it was encrypted with", ErrEncrypted)
+		return nil, 0, errEncrypted(how)
 	}
-	dec, err := age.Decrypt(br, ids...)
+	var in io.Reader = br
+	if how == EncryptionAgeArmored {
+		in = armor.NewReader(br)
+	}
+	dec, err := age.Decrypt(in, ids...)
 	if err != nil {
 		r.Close()
 		var noMatch *age.NoIdentityMatchError

@@ -95,7 +95,9 @@ func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
 	case bytes.HasPrefix([]byte(magic), lead):
 		return nil, fmt.Errorf("%w: ends inside the header (%d bytes)", ErrTruncated, len(lead))
 	case bytes.HasPrefix([]byte(ageMagic), lead) || bytes.HasPrefix(lead, []byte(ageMagic[:len(magic)])):
-		return nil, fmt.Errorf("%w with age; give the identity (--identity FILE) or the passphrase file it was encrypted with", ErrEncrypted)
+		return nil, errEncrypted(EncryptionAge)
+	case encryptionOf(br.in) == EncryptionAgeArmored:
+		return nil, errEncrypted(EncryptionAgeArmored)
 	case lead[0] == '{' || lead[0] == '<':
 		if answer, ok := savedErrorAnswer(br.in); ok {
 			return nil, fmt.Errorf("%w: it holds a server's error answer, %s: the download failed (curl saves error answers too; add --fail so it stops instead), take the backup again", ErrNotBackup, answer)

@@ -40,6 +40,7 @@ type Scheduler struct {
 	running  sync.Mutex
 	ctx      context.Context
 	cancel   context.CancelFunc
+	what     string // names the job in log messages: "backup" unless Named
 }
 
 // NewScheduler prepares a scheduler; nothing runs before Start.
@@ -52,10 +53,17 @@ func NewScheduler(spec string, job func(ctx context.Context) error, logger *slog
 		logger = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Scheduler{schedule: sched, job: job, logger: logger, ctx: ctx, cancel: cancel}
+	s := &Scheduler{schedule: sched, job: job, logger: logger, ctx: ctx, cancel: cancel, what: "backup"}
 	s.cron = cron.New()
 	s.cron.Schedule(sched, cron.FuncJob(func() { _ = s.Tick() }))
 	return s, nil
+}
+
+// Named makes the log messages call the job what ("scheduled drill done")
+// instead of "backup"; call it before Start.
+func (s *Scheduler) Named(what string) *Scheduler {
+	s.what = what
+	return s
 }
 
 // Next returns the first run time after t.
@@ -78,7 +86,7 @@ func (s *Scheduler) Stop() {
 // ErrSkipped at once.
 func (s *Scheduler) Tick() error {
 	if !s.running.TryLock() {
-		s.logger.Warn("scheduled backup skipped: the previous run is still going")
+		s.logger.Warn("scheduled " + s.what + " skipped: the previous run is still going")
 		return ErrSkipped
 	}
 	defer s.running.Unlock()
@@ -88,9 +96,9 @@ func (s *Scheduler) Tick() error {
 	start := time.Now()
 	err := s.job(s.ctx)
 	if err != nil {
-		s.logger.Error("scheduled backup failed", "err", err, "duration", time.Since(start))
+		s.logger.Error("scheduled "+s.what+" failed", "err", err, "duration", time.Since(start))
 	} else {
-		s.logger.Info("scheduled backup done", "duration", time.Since(start))
+		s.logger.Info("scheduled "+s.what+" done", "duration", time.Since(start))
 	}
 	return err
 }

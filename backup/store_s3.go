@@ -17,16 +17,18 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // S3Options locate an S3-compatible service. Credentials never come from
-// here: they are read from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and
-// AWS_SESSION_TOKEN) in the environment.
+// here: they come from the standard AWS chain (see s3Credentials).
 type S3Options struct {
 	Endpoint string // host[:port]; s3.amazonaws.com when empty
 	Region   string
 	Insecure bool // plain HTTP, for a loopback MinIO
+	// CreateBucket creates the bucket when it does not exist, instead of
+	// failing; Created, when set, is told its name.
+	CreateBucket bool
+	Created      func(bucket string)
 }
 
 // ErrTarget is wrapped by every error reaching an object store: a missing
@@ -76,9 +78,6 @@ func openS3(ctx context.Context, dir string, o S3Options) (*s3Store, error) {
 		endpoint = "s3.amazonaws.com"
 	}
 	endpoint = strings.TrimPrefix(strings.TrimPrefix(endpoint, "https://"), "http://")
-	if os.Getenv("AWS_ACCESS_KEY_ID") == "" || os.Getenv("AWS_SECRET_ACCESS_KEY") == "" {
-		return nil, fmt.Errorf("%w: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment", ErrTarget)
-	}
 	transport, err := minio.DefaultTransport(!o.Insecure)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTarget, err)
@@ -88,8 +87,12 @@ func openS3(ctx context.Context, dir string, o S3Options) (*s3Store, error) {
 	// cleans up.
 	transport.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	transport.ResponseHeaderTimeout = time.Minute
+	creds, err := s3Credentials(ctx, transport)
+	if err != nil {
+		return nil, err
+	}
 	client, err := minio.New(endpoint, &minio.Options{
-		Creds:      credentials.NewEnvAWS(),
+		Creds:      creds,
 		Secure:     !o.Insecure,
 		Region:     o.Region,
 		Transport:  transport,
@@ -103,10 +106,37 @@ func openS3(ctx context.Context, dir string, o S3Options) (*s3Store, error) {
 	if err != nil {
 		return nil, s.explain(err)
 	}
+	if !ok && o.CreateBucket {
+		if err := client.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{Region: o.Region}); err != nil {
+			return nil, fmt.Errorf("create bucket %q: %w", s.bucket, s.explain(err))
+		}
+		if o.Created != nil {
+			o.Created(s.bucket)
+		}
+		return s, nil
+	}
 	if !ok {
-		return nil, fmt.Errorf("%w: bucket %q does not exist at %s; create it first (e.g. `mc mb ALIAS/%s`)", ErrTarget, s.bucket, endpoint, s.bucket)
+		return nil, fmt.Errorf("%w: bucket %q does not exist at %s; %s", ErrTarget, s.bucket, endpoint, createBucketAdvice(s.bucket, endpoint, o))
 	}
 	return s, nil
+}
+
+// createBucketAdvice gives the exact commands that create bucket at
+// endpoint, with the AWS CLI and with MinIO's mc, and the flag that makes
+// flowg create it.
+func createBucketAdvice(bucket, endpoint string, o S3Options) string {
+	aws := "aws s3 mb s3://" + bucket
+	if o.Endpoint != "" {
+		scheme := "https://"
+		if o.Insecure {
+			scheme = "http://"
+		}
+		aws += " --endpoint-url " + scheme + endpoint
+	}
+	if o.Region != "" {
+		aws += " --region " + o.Region
+	}
+	return fmt.Sprintf("create it with `%s` (or `mc mb ALIAS/%s` with MinIO's client), or run again with --s3-create-bucket", aws, bucket)
 }
 
 // explain turns an object store error into one a user can act on.
@@ -115,7 +145,7 @@ func (s *s3Store) explain(err error) error {
 	var netErr net.Error
 	switch {
 	case errors.As(err, &resp) && (resp.Code == "InvalidAccessKeyId" || resp.Code == "SignatureDoesNotMatch" || resp.Code == "AccessDenied"):
-		return fmt.Errorf("%w: %s refused the credentials (%s); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", ErrTarget, s.url, resp.Code)
+		return fmt.Errorf("%w: %s refused the credentials (%s); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile AWS_PROFILE of the shared credentials file", ErrTarget, s.url, resp.Code)
 	case errors.As(err, &resp) && resp.Code == "NoSuchBucket":
 		return fmt.Errorf("%w: bucket %q does not exist; create it first", ErrTarget, s.bucket)
 	case errors.As(err, &netErr), errors.Is(err, syscall.ECONNREFUSED):

@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"filippo.io/age"
+	"filippo.io/age/armor"
 )
 
 // StoredFile is one backup file as it is stored: in a flat backup
@@ -70,27 +74,40 @@ func (f StoredFile) Check(ctx context.Context, opts VerifyOptions) (Header, Summ
 	return hdr, got, nil
 }
 
+// Encryption tells how the file is encrypted as stored, reading only its
+// start: EncryptionAge, EncryptionAgeArmored or EncryptionNone.
+func (f StoredFile) Encryption(ctx context.Context) (string, error) {
+	r, _, err := f.open(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	return encryptionOf(bufio.NewReaderSize(r, maxArmorSpace+len(armor.Header))), nil
+}
+
 // dirMismatchHint says why a file of a flat directory can differ from its
 // manifest entry, and what to do.
 const dirMismatchHint = "manifest.json was edited, or the file was damaged or another backup's put in its place after manifest.json was written; " +
 	"if the files are the ones you want, move manifest.json aside to use them as they are"
 
 // MatchFile compares path, database db's file in a flat directory whose
-// manifest is m, with m's entry for it, by its SHA-256 as stored and
-// without reading its records: the check a restore makes before it reads
-// the file. A file m does not describe passes. The error wraps ErrChecksum
-// and says what may have caused it.
-func (m Manifest) MatchFile(db, path string) error {
+// manifest is m, with m's entry for it by digest, without reading its
+// records: the check a restore makes before it reads the file. The file
+// matches as stored, or by the flowg file inside it once decrypted with
+// ids (DBEntry.MatchFile), so a directory decrypted or encrypted with the
+// age CLI since it was written still matches. A file m does not describe
+// passes. A difference wraps ErrChecksum and says what may have caused
+// it; an encrypted file no key opens wraps ErrEncrypted or ErrWrongKey.
+func (m Manifest) MatchFile(ctx context.Context, db, path string, ids []age.Identity) error {
 	e, ok := m.Databases[db]
 	if !ok || e.File != filepath.Base(path) {
 		return nil // not described by this manifest (e.g. a logs.db saved by hand)
 	}
-	digest, err := FileSHA256(path)
-	if err != nil {
+	if err := e.MatchFile(ctx, path, ids); err != nil {
+		if errors.Is(err, ErrChecksum) {
+			return fmt.Errorf("%w (%s)", err, dirMismatchHint)
+		}
 		return err
-	}
-	if digest != e.SHA256 {
-		return fmt.Errorf("%w: SHA-256 %s differs from the manifest's %s (%s)", ErrChecksum, short(digest), short(e.SHA256), dirMismatchHint)
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 // Code is the stable, machine-readable "code" of every JSON error answer,
 // beside its "error" (for people, may change) and "hint". Clients and
 // scripts classify answers by Code only; the table is in the docs
-// (docs/_incoming/portable.md).
+// (docs/api.md).
 type Code string
 
 // The codes of error answers. A code, once published, keeps its meaning.

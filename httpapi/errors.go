@@ -88,6 +88,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 // carries a code.
 func describe(err error, reqID string) (int, errorBody) {
 	status, body := describeError(err, reqID)
+	if body.Code == "" && status == http.StatusBadRequest && backup.IsInputError(err) {
+		body.Code = backupCode(err) // a refused file: say which refusal
+	}
 	if body.Code == "" {
 		body.Code = CodeForStatus(status)
 	}
@@ -171,6 +174,9 @@ func inputHint(err error) string {
 		return "decompress the file first (e.g. gunzip), then upload it"
 	case errors.Is(err, backup.ErrVersion):
 		return "restore with the flowg version that wrote the file, or a newer one"
+	case errors.Is(err, backup.ErrEncrypted), errors.Is(err, backup.ErrWrongKey):
+		return "the server restores plain backup files only: decrypt it first with `age -d -i KEYFILE -o FILE.plain FILE` " +
+			"(or `age -d` and the passphrase) and upload that, or restore it offline with `flowg admin restore --identity KEYFILE`"
 	case errors.Is(err, backup.ErrEmpty), errors.Is(err, backup.ErrNotBackup):
 		return "upload a file written by GET /api/v1/backup/{db}, `flowg admin backup` or `badger backup`, " +
 			"e.g. curl --form backup=@auth.db ... or --data-binary @auth.db"

@@ -155,6 +155,7 @@ func New(store *kv.Store, opts Options) *Server {
 		logins: auth.NewLoginGuard(opts.Logins)}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.openCatalog()
+	s.metrics.reg.MustRegister(newDrillCollector(s.base, s.catalog.cat.LastDrill, s.log))
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

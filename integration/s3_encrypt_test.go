@@ -132,7 +132,7 @@ func TestS3Encryption(t *testing.T) {
 
 			verify := []string{"admin", "verify", "--backup-dir", "./backup"}
 			r := flowg(t, root, verify...)
-			requireExit1Saying(t, r, "--identity")
+			requireExitSaying(t, r, 3, "encrypted: give --identity")
 			r = flowg(t, root, with(verify, keys.wrong...)...)
 			requireExit1Saying(t, r, "no given identity decrypts")
 			r = mustFlowg(t, root, with(verify, keys.decrypt...)...)
@@ -144,8 +144,8 @@ func TestS3Encryption(t *testing.T) {
 
 			changed := changeAfterBackup(t, root, data)
 			for _, args := range [][]string{restore, with(restore, "--wipe")} {
-				requireRestoreRefused(t, root, args, "--identity", changed, runLocalFlowg)
-				requireRestoreRefused(t, root, with(args, keys.wrong...), "no given identity decrypts", changed, runLocalFlowg)
+				requireRestoreRefused(t, root, args, 3, "--identity", changed, runLocalFlowg)
+				requireRestoreRefused(t, root, with(args, keys.wrong...), 1, "no given identity decrypts", changed, runLocalFlowg)
 			}
 			mustFlowg(t, root, with(restore, keys.decrypt...)...)
 			merged := restoredOnly(changed, dataset{
@@ -181,14 +181,15 @@ func TestS3Encryption(t *testing.T) {
 			for _, bad := range []struct {
 				name  string
 				flags []string
+				code  int
 				says  string
 			}{
-				{"no key", nil, "--identity"},
-				{"a wrong key", keys.wrong, "no given identity decrypts"},
+				{"no key", nil, 3, id + "  encrypted: give --identity"},
+				{"a wrong key", keys.wrong, 1, "no given identity decrypts"},
 			} {
 				before := m.objects(t, bucket, "")
 				r := s3Flowg(t, root, rootCreds, with(with(verify, bad.flags...), id)...)
-				requireExit1Saying(t, r, bad.says)
+				requireExitSaying(t, r, bad.code, bad.says)
 				if l := labelsByID(m.listSets(t, bucket))[id]; l != "created, not restore-verified" {
 					t.Errorf("verify with %s relabelled the set %q: a missing or wrong key says nothing about the set and must change nothing", bad.name, l)
 				}
@@ -208,8 +209,8 @@ func TestS3Encryption(t *testing.T) {
 			changed := changeAfterBackup(t, root, data)
 			restore := with(with(with([]string{"admin", "restore", "--wipe"}, s3DataFlags...), keys.only...), m.target(bucket)...)
 			s3run := func(t testing.TB, dir string, args ...string) result { return s3Flowg(t, dir, rootCreds, args...) }
-			requireRestoreRefused(t, root, restore, "--identity", changed, s3run)
-			requireRestoreRefused(t, root, with(restore, keys.wrong...), "no given identity decrypts", changed, s3run)
+			requireRestoreRefused(t, root, restore, 3, "--identity", changed, s3run)
+			requireRestoreRefused(t, root, with(restore, keys.wrong...), 1, "no given identity decrypts", changed, s3run)
 			mustS3Flowg(t, root, with(restore, keys.decrypt...)...)
 			requireDataset(t, "restored with the key", root, restoredOnly(changed, data, keys.dbs))
 		})
@@ -266,21 +267,28 @@ func requireEncryptedManifest(t testing.TB, what string, b []byte, dbs []string)
 // a wrong message, so that later steps still run.
 func requireExit1Saying(t testing.TB, r result, says string) {
 	t.Helper()
-	if r.code != 1 {
-		t.Fatalf("want exit code 1:\n%s", r)
+	requireExitSaying(t, r, 1, says)
+}
+
+// requireExitSaying fails t unless r exited code and said says (see
+// requireExit1Saying); 3 is the exit code of a key that is needed.
+func requireExitSaying(t testing.TB, r result, code int, says string) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("want exit code %d:\n%s", code, r)
 	}
 	if !strings.Contains(r.stdout+r.stderr, says) {
 		t.Errorf("the output does not say %q:\n%s", says, r)
 	}
 }
 
-// requireRestoreRefused runs a restore that must fail (exit 1, saying says
-// and that nothing was written) and change no database: the same records,
-// and no safety snapshot nor set-aside database beside them.
-func requireRestoreRefused(t testing.TB, root string, args []string, says string, want dataset, run func(testing.TB, string, ...string) result) {
+// requireRestoreRefused runs a restore that must fail (exit code, saying
+// says and that nothing was written) and change no database: the same
+// records, and no safety snapshot nor set-aside database beside them.
+func requireRestoreRefused(t testing.TB, root string, args []string, code int, says string, want dataset, run func(testing.TB, string, ...string) result) {
 	t.Helper()
 	r := run(t, root, args...)
-	requireExit1Saying(t, r, says)
+	requireExitSaying(t, r, code, says)
 	if !strings.Contains(r.stderr, "nothing was written") {
 		t.Errorf("stderr does not say that nothing was written:\n%s", r)
 	}

@@ -33,7 +33,8 @@ func TestS3Target_ErrorsSayWhatToCheckAndChangeNothing(t *testing.T) {
 		says     []string
 	}{
 		{name: "bucket missing", creds: rootCreds, bucket: "no-such-bucket",
-			says: []string{`bucket "no-such-bucket" does not exist`, "create it first"}},
+			says: []string{`bucket "no-such-bucket" does not exist`, "create it with `aws s3 mb s3://no-such-bucket --endpoint-url http://" + m.addr + "`",
+				"`mc mb ALIAS/no-such-bucket`", "--s3-create-bucket"}},
 		{name: "secret key refused", creds: s3Creds{minioUser, wrongSecret},
 			says: []string{"refused the credentials", "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"}},
 		{name: "access key unknown", creds: s3Creds{"no-such-access-key", minioPassword},

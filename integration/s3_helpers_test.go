@@ -223,7 +223,13 @@ var rootCreds = s3Creds{minioUser, minioPassword}
 // helpers of main_test.go run it.
 func s3Flowg(t testing.TB, dir string, creds s3Creds, args ...string) result {
 	t.Helper()
-	return command(t, dir, 2*time.Minute, "env", append(s3EnvArgs(creds), append([]string{flowgBin}, args...)...)...)
+	return s3FlowgEnv(t, dir, creds, nil, args...)
+}
+
+// s3FlowgEnv is s3Flowg with the variables env (NAME=VALUE) set besides.
+func s3FlowgEnv(t testing.TB, dir string, creds s3Creds, env []string, args ...string) result {
+	t.Helper()
+	return command(t, dir, 2*time.Minute, "env", append(append(s3EnvArgs(creds), env...), append([]string{flowgBin}, args...)...)...)
 }
 
 // mustS3Flowg is s3Flowg with the root credentials, failing t unless the
@@ -237,9 +243,18 @@ func mustS3Flowg(t testing.TB, dir string, args ...string) result {
 	return r
 }
 
+// s3EnvArgs are env(1)'s arguments for creds. Every other source of the
+// AWS credential chain is shut: no profile, shared files that do not exist,
+// no web identity nor container credentials, and the EC2 metadata service
+// never asked (no test sends traffic beyond the loopback).
 func s3EnvArgs(creds s3Creds) []string {
-	var unset, set []string
-	for _, v := range []string{"AWS_SESSION_TOKEN", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_REGION", "FLOWG_S3_ENDPOINT", "FLOWG_S3_REGION", "FLOWG_S3_INSECURE"} {
+	var unset []string
+	set := []string{"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_SHARED_CREDENTIALS_FILE=/nonexistent/flowg-tests/aws-credentials", "AWS_CONFIG_FILE=/nonexistent/flowg-tests/aws-config"}
+	for _, v := range []string{"AWS_SESSION_TOKEN", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_REGION", "FLOWG_S3_ENDPOINT", "FLOWG_S3_REGION", "FLOWG_S3_INSECURE",
+		"FLOWG_S3_CREATE_BUCKET", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_SERVICE_ENDPOINT"} {
 		unset = append(unset, "-u", v)
 	}
 	for _, kv := range [][2]string{{"AWS_ACCESS_KEY_ID", creds.id}, {"AWS_SECRET_ACCESS_KEY", creds.secret}} {

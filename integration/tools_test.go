@@ -6,7 +6,7 @@ import (
 )
 
 // pinnedTool returns the path of name, one of the tools pinned in
-// tools/go.mod (the badger CLI, minio, age), found on PATH. A missing tool
+// tools/go.mod (the badger CLI, minio, age, age-keygen), found on PATH. A missing tool
 // fails the test, never skips it: `make test` builds the tools into
 // .tools/bin and puts that first on PATH.
 func pinnedTool(t testing.TB, name string) string {

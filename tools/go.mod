@@ -7,6 +7,7 @@ go 1.26.0
 
 tool (
 	filippo.io/age/cmd/age
+	filippo.io/age/cmd/age-keygen
 	github.com/dgraph-io/badger/v4/badger
 	github.com/minio/minio
 	gotest.tools/gotestsum

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests run, for `make tools`:
 #   - the Go tools pinned in tools/go.mod (its `tool` block: the badger CLI,
-#     MinIO, the age CLI, gotestsum), built into BIN once per version: the
+#     MinIO, the age CLI and age-keygen, gotestsum), built into BIN once per version: the
 #     stamp STAMPS/NAME@VERSION marks one built, so a rerun does nothing;
 #   - the system programs the tests call (curl, jq, bash), from the system's
 #     packages when this runs as root with apt-get, else a failure naming them.

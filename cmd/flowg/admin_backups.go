@@ -255,9 +255,15 @@ func adminBackupsVerify(c *cli.Context) error {
 	case len(ids) == 0:
 		return usagef("name the sets to verify (see `flowg admin backups list`), or use --all")
 	}
-	failed := 0
+	failed, needKey := 0, 0
 	for _, id := range ids {
 		info, err := cat.Verify(c.Context, id, time.Now())
+		if errors.Is(err, backup.ErrEncrypted) {
+			// Not a verdict on the set: it is unread, and its label unchanged.
+			needKey++
+			fmt.Fprintf(c.App.Writer, "%s  %s\n", id, encryptedAdvice)
+			continue
+		}
 		if err != nil {
 			return opError{op: "verify", err: err, safe: "no backup file was changed"}
 		}
@@ -272,6 +278,11 @@ func adminBackupsVerify(c *cli.Context) error {
 		return opError{op: "verify", err: fmt.Errorf("%d of %d sets are bad (see above)", failed, len(ids)),
 			safe: "no backup file was changed; each set's label is recorded in its manifest",
 			next: "take a new set (`flowg admin backups create`, or `flowg backups create` while the server runs); remove bad ones with `flowg admin backups prune` once a good one exists"}
+	}
+	if needKey > 0 {
+		return opError{op: "verify", err: fmt.Errorf("%w: %d of %d sets were not read (see above)", backup.ErrEncrypted, needKey, len(ids)),
+			safe: "no backup file was changed, nor any set's label",
+			next: "run it again with --identity FILE or --encrypt-passphrase-file FILE"}
 	}
 	return nil
 }

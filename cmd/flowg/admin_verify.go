@@ -63,7 +63,9 @@ func storedFiles(c *cli.Context, op string, args []string) (backup.Files, error)
 	for i, n := range kv.Names {
 		names[i] = string(n)
 	}
-	files, err := backup.OpenFiles(c.Context, target, c.String("set"), s3OptionsFrom(c), names)
+	s3 := s3OptionsFrom(c)
+	s3.CreateBucket = false // a reading command writes nothing, not even a bucket
+	files, err := backup.OpenFiles(c.Context, target, c.String("set"), s3, names)
 	if err != nil {
 		return files, opError{op: op, err: err}
 	}
@@ -86,13 +88,26 @@ func adminVerify(c *cli.Context) error {
 		return err
 	}
 	var failed []error
+	needKey := 0
 	for _, f := range files.Files {
-		if err := verifyOne(c, f, ids); err != nil {
+		err := verifyOne(c, f, ids)
+		switch {
+		case errors.Is(err, backup.ErrEncrypted):
+			// Not a verdict on the file: it is unread.
+			needKey++
+			fmt.Fprintf(c.App.Writer, "%-10s %s\n", path.Base(f.Name), encryptedAdvice)
+		case err != nil:
 			failed = append(failed, err)
 			fmt.Fprintf(c.App.Writer, "%-10s FAILED  %v\n", path.Base(f.Name), err)
 		}
 	}
 	n := len(files.Files)
+	if len(failed) == 0 && needKey > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "flowg: verify needs a key: %d of %d files are encrypted and were not read (see above)\n", needKey, n)
+		fmt.Fprintf(c.App.ErrWriter, "safe:  verify only reads; nothing was written\n")
+		fmt.Fprintf(c.App.ErrWriter, "next:  run it again with --identity FILE or --encrypt-passphrase-file FILE\n")
+		return errors.Join(errSilent, backup.ErrEncrypted)
+	}
 	if len(failed) > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "flowg: verify failed: %d of %d files are bad (see above)\n", len(failed), n)
 		fmt.Fprintf(c.App.ErrWriter, "safe:  verify only reads; nothing was written\n")

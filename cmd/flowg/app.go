@@ -14,11 +14,13 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// Exit codes: 0 full success, 1 the operation failed, 2 bad usage.
+// Exit codes: 0 full success, 1 the operation failed, 2 bad usage, 3 a
+// backup file is encrypted and no key was given (see exitCodeFor).
 const (
 	exitOK      = 0
 	exitFailed  = 1
 	exitUsage   = 2
+	exitNeedKey = 3
 	programName = "flowg"
 )
 
@@ -108,6 +110,7 @@ func adminCommand() *cli.Command {
 			adminVerifyCommand(),
 			adminInspectCommand(),
 			adminBackupsCommand(),
+			adminDrillCommand(),
 			adminUserCommand(),
 			adminTokenCommand(),
 		},

@@ -113,11 +113,11 @@ func clientRestore(c *cli.Context) error {
 		hdr, sum, err := backup.VerifyFile(c.Context, path, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(name)}})
 		if err == nil {
 			if m, merr := backup.ReadManifest(dir); merr == nil {
-				err = m.MatchFile(string(name), path)
+				err = m.MatchFile(c.Context, string(name), path, nil)
 			}
 		}
 		if err != nil {
-			return opError{op: "restore", err: fmt.Errorf("%s: %w", path, err), safe: nothingSent}
+			return opError{op: "restore", err: fmt.Errorf("%s: %w", path, err), safe: nothingSent, next: uploadNext(err)}
 		}
 		if hdr.Raw {
 			fmt.Fprintf(errOut, "warning: %s: %s\n", path, backup.RawWarning)
@@ -267,4 +267,15 @@ func (p *uploadProgress) Read(b []byte) (int, error) {
 	}
 	p.bar.update(keys, uint64(p.sent))
 	return n, err
+}
+
+// uploadNext advises on a file refused before upload: the server restores
+// plain files only, so an encrypted one is decrypted first or restored
+// offline (empty for other causes: nextFor's advice applies).
+func uploadNext(err error) string {
+	if errors.Is(err, backup.ErrEncrypted) {
+		return "the server restores plain files only: decrypt it first (age -d -i KEYFILE -o FILE.plain FILE), " +
+			"or restore it offline with `flowg admin restore --identity KEYFILE`"
+	}
+	return ""
 }

@@ -45,7 +45,7 @@ func reportError(w io.Writer, err error) int {
 		return exitUsage
 	}
 	if errors.Is(err, errSilent) {
-		return exitFailed
+		return exitCodeFor(err)
 	}
 	var open openError
 	if errors.As(err, &open) {
@@ -61,7 +61,9 @@ func reportError(w io.Writer, err error) int {
 	var op opError
 	if errors.As(err, &op) {
 		verb := "failed"
-		if backup.IsInputError(op.err) {
+		if errors.Is(op.err, backup.ErrEncrypted) {
+			verb = "needs a key"
+		} else if backup.IsInputError(op.err) {
 			verb = "refused"
 		}
 		fmt.Fprintf(w, "flowg: %s %s: %v\n", op.op, verb, op.err)
@@ -74,9 +76,19 @@ func reportError(w io.Writer, err error) int {
 			}
 			fmt.Fprintf(w, "next:  %s\n", next)
 		}
-		return exitFailed
+		return exitCodeFor(op.err)
 	}
 	fmt.Fprintf(w, "flowg: %v\n", err)
+	return exitCodeFor(err)
+}
+
+// exitCodeFor is the exit code of a failed command: exitNeedKey when it
+// failed only because a backup file is encrypted and no key was given (a
+// script can then ask for one), else exitFailed.
+func exitCodeFor(err error) int {
+	if errors.Is(err, backup.ErrEncrypted) {
+		return exitNeedKey
+	}
 	return exitFailed
 }
 
@@ -102,6 +114,10 @@ func nextForOpen(e openError) string {
 	return "check the directory's permissions and free space"
 }
 
+// encryptedAdvice is what every command says about an encrypted backup
+// file read without a key.
+const encryptedAdvice = "encrypted: give --identity FILE (the age identity it was encrypted to, as age-keygen writes it) or --encrypt-passphrase-file FILE"
+
 // nextFor suggests what to do after an error with the given cause.
 func nextFor(err error) string {
 	switch {
@@ -120,13 +136,13 @@ func nextFor(err error) string {
 	case errors.Is(err, backup.ErrVersion):
 		return "restore with the flowg version that wrote the file, or a newer one"
 	case errors.Is(err, backup.ErrEncrypted):
-		return "give the key it was encrypted to: --identity FILE (age-keygen's key file) or --encrypt-passphrase-file FILE"
+		return encryptedAdvice
 	case errors.Is(err, backup.ErrWrongKey):
 		return "this key does not open the file: give the identity or passphrase file the backup was encrypted with"
 	case errors.Is(err, backup.ErrIncremental):
 		return "restore the set it belongs to: flowg admin restore --backup-dir CATALOG --set ID (the whole chain is restored)"
 	case errors.Is(err, backup.ErrTarget):
-		return "check --backup-dir, --s3-endpoint, --s3-insecure and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
+		return "check --backup-dir, --s3-endpoint, --s3-insecure and the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or the profile AWS_PROFILE)"
 	case errors.Is(err, backup.ErrEmpty), errors.Is(err, backup.ErrNotBackup):
 		return "check that the path names a file written by `flowg admin backup`, the online backup endpoint or `badger backup`"
 	case backup.IsInputError(err):

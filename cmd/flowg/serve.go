@@ -87,6 +87,13 @@ usable set of each database are never deleted ('flowg admin backups prune
 --backup-create-rate sets with POST /api/v1/backups (default 6/h). See the sets with
 'flowg backups list' (running server) or 'flowg admin backups list'.
 
+Restore drills: with --backup-drill SCHEDULE (cron, as --backup-schedule)
+the server runs 'flowg admin drill' on its catalog: the newest
+restore-verified set is restored into a scratch directory under
+--backup-drill-work-dir, served by a child flowg on a loopback port,
+checked, removed, and recorded in the catalog (drills/<time>.json). The
+last drill's time, RTO, RPO and result are in /metrics (flowg_drill_last_*).
+
 TLS: with --tls-cert and --tls-key the server speaks HTTPS only (TLS 1.2
 and later) and reads the pair again on SIGHUP (a pair that does not load is
 logged and the previous one stays). Without them it speaks plain HTTP, which
@@ -135,7 +142,7 @@ Examples:
 			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file to decrypt encrypted sets for verification and restore"},
 			&cli.IntFlag{Name: "max-backup-streams", Value: kv.DefaultMaxStreams, Usage: "online backups (GET /api/v1/backup/DB) that may run at once per database; more get 429 with Retry-After"},
 			&cli.StringFlag{Name: "wipe-grace", Value: kv.DefaultWipeGrace.String(), Usage: "how long a wipe restore waits for the online backups of its database before it cuts them"},
-		), append(append(append(append(s3Flags(), encryptFlags()...), tlsFlags()...), loginFlags()...), secretFlags()...)...),
+		), append(append(append(append(append(s3Flags(), encryptFlags()...), tlsFlags()...), loginFlags()...), secretFlags()...), drillFlags()...)...),
 		Action: serve,
 	}
 }
@@ -188,6 +195,10 @@ func serve(c *cli.Context) error {
 	}
 	cat.WithKeys(keys)
 	plan, err := backupPlanFrom(c)
+	if err != nil {
+		return err
+	}
+	drills, err := drillPlanFrom(c)
 	if err != nil {
 		return err
 	}
@@ -274,6 +285,15 @@ func serve(c *cli.Context) error {
 			})
 		}
 		defer stopSchedule()
+	}
+	drillSched, err := startDrillSchedule(cat, drills, logger)
+	if err != nil {
+		return opError{op: "serve", err: err, safe: "nothing was written"}
+	}
+	if drillSched != nil {
+		stopBackups := stopSchedule
+		stopSchedule = func() { drillSched.Stop(); stopBackups() }
+		defer drillSched.Stop()
 	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),

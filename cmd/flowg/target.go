@@ -9,12 +9,15 @@ import (
 )
 
 // s3Flags locate an S3-compatible service for an s3:// --backup-dir.
-// Credentials come only from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+// Credentials come from the standard AWS chain (environment, shared
+// credentials and config files with AWS_PROFILE, web identity, instance
+// role), never from a flag.
 func s3Flags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "s3-endpoint", Usage: "S3-compatible endpoint host[:port] for s3:// targets (default s3.amazonaws.com)", EnvVars: []string{"FLOWG_S3_ENDPOINT"}},
 		&cli.StringFlag{Name: "s3-region", Usage: "S3 region", EnvVars: []string{"FLOWG_S3_REGION", "AWS_REGION"}},
 		&cli.BoolFlag{Name: "s3-insecure", Usage: "talk plain HTTP to the endpoint (a loopback MinIO)", EnvVars: []string{"FLOWG_S3_INSECURE"}},
+		&cli.BoolFlag{Name: "s3-create-bucket", Usage: "create the bucket of an s3:// --backup-dir when it does not exist (default: fail, naming the command that creates it)", EnvVars: []string{"FLOWG_S3_CREATE_BUCKET"}},
 	}
 }
 
@@ -111,7 +114,14 @@ func catalogFrom(c *cli.Context, dir string) (*backup.Catalog, error) {
 	return cat, nil
 }
 
-// s3OptionsFrom reads the --s3-* flags (s3Flags).
+// s3OptionsFrom reads the --s3-* flags (s3Flags). A bucket created because
+// of --s3-create-bucket is said on the error stream.
 func s3OptionsFrom(c *cli.Context) backup.S3Options {
-	return backup.S3Options{Endpoint: c.String("s3-endpoint"), Region: c.String("s3-region"), Insecure: c.Bool("s3-insecure")}
+	return backup.S3Options{
+		Endpoint: c.String("s3-endpoint"), Region: c.String("s3-region"), Insecure: c.Bool("s3-insecure"),
+		CreateBucket: c.Bool("s3-create-bucket"),
+		Created: func(bucket string) {
+			fmt.Fprintf(c.App.ErrWriter, "created the bucket %s (--s3-create-bucket)\n", bucket)
+		},
+	}
 }
