@@ -37,6 +37,7 @@ const (
 	CodeBackupSetUnusable   Code = "backup_set_unusable"    // 400: the set asked for failed, is running, or failed its verification
 	CodeBackupNoCompleteSet Code = "backup_no_complete_set" // 400: no complete set holds every database asked for
 	CodeBackupDamaged       Code = "backup_damaged"         // 400: truncated, checksum mismatch, malformed frame
+	CodeJournalNotCovered   Code = "journal_not_covered"    // 400: a restore to an instant outside the continuous journal's window, or past a gap
 	CodeNotFound            Code = "not_found"              // 404: the named user, role, token, document or set does not exist
 	CodeNoRoute             Code = "no_route"               // 404: no such API route
 	CodeMethodNotAllowed    Code = "method_not_allowed"     // 405

@@ -239,6 +239,8 @@ func (s *Server) routes() {
 	e.HEAD("/api/v1/backups/:id/:db", s.downloadSetFile, authn)
 	e.POST("/api/v1/backups/:id/verify", s.verifySet, authn)
 	e.POST("/api/v1/backups/:id/restore", s.restoreSet, authn)
+	e.POST("/api/v1/backups/restore", s.restoreAt, authn)
+	e.GET("/api/v1/backups/journal", s.listJournal, authn)
 }
 
 // acquire holds database n for the caller until release is called. While n

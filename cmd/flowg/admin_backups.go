@@ -57,6 +57,7 @@ Examples:
 				),
 				Action: adminBackupsCreate,
 			},
+			adminBackupsJournalCommand(catalogFlags()),
 			{
 				Name:      "list",
 				Usage:     "list the sets, newest first, with their trust label",

@@ -25,6 +25,9 @@ type restoreJob struct {
 	file string // as shown to the user: a path or an s3:// URL
 	open backup.Opener
 	ids  []age.Identity
+	// afterMerge, when set, runs once the file was merged (restore --at
+	// deletes the keys deleted before the instant); it returns a note.
+	afterMerge func(*badger.DB) (string, error)
 }
 
 // findJobs locates every database's file before anything else happens: in
@@ -35,6 +38,9 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 	dirs, err := dirsFrom(c)
 	if err != nil {
 		return nil, nil, err
+	}
+	if c.IsSet("at") {
+		return findJobsAt(c, names, dirs)
 	}
 	backupDir := c.String("backup-dir")
 	noteDefaultBackupDir(c, "restoring from")

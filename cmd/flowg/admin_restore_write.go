@@ -199,8 +199,16 @@ func mergeOne(c *cli.Context, job restoreJob, db *badger.DB, p *backup.Prepared,
 		}
 		return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: safe}
 	}
+	var notes []string
+	if job.afterMerge != nil {
+		note, err := job.afterMerge(db)
+		if err != nil {
+			return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: alreadyDone(done, fmt.Sprintf("%s holds the merged keys; the safety snapshot above undoes it", job.dir))}
+		}
+		notes = append(notes, note)
+	}
 	printWarnings(c.App.ErrWriter, res.Warnings)
-	printRestored(c.App.Writer, job, res, "merged")
+	printRestored(c.App.Writer, job, res, "merged", notes...)
 	return nil
 }
 

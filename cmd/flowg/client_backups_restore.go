@@ -37,10 +37,6 @@ func clientBackupsRestore(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	set, names, err := chooseVerifiedSet(c, api, "restore", only)
-	if err != nil {
-		return err
-	}
 	query := url.Values{}
 	if only != nil {
 		query.Set("only", joinNames(only))
@@ -52,6 +48,13 @@ func clientBackupsRestore(c *cli.Context) error {
 		if c.Bool(flag.name) {
 			query.Set(flag.param, "true")
 		}
+	}
+	if c.IsSet("at") {
+		return clientBackupsRestoreAt(c, api, only, query)
+	}
+	set, names, err := chooseVerifiedSet(c, api, "restore", only)
+	if err != nil {
+		return err
 	}
 	errOut := c.App.ErrWriter
 	mode := "merge"

@@ -142,7 +142,7 @@ Examples:
 			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file to decrypt encrypted sets for verification and restore"},
 			&cli.IntFlag{Name: "max-backup-streams", Value: kv.DefaultMaxStreams, Usage: "online backups (GET /api/v1/backup/DB) that may run at once per database; more get 429 with Retry-After"},
 			&cli.StringFlag{Name: "wipe-grace", Value: kv.DefaultWipeGrace.String(), Usage: "how long a wipe restore waits for the online backups of its database before it cuts them"},
-		), append(append(append(append(append(s3Flags(), encryptFlags()...), tlsFlags()...), loginFlags()...), secretFlags()...), drillFlags()...)...),
+		), append(append(append(append(append(append(s3Flags(), encryptFlags()...), tlsFlags()...), loginFlags()...), secretFlags()...), drillFlags()...), continuousFlags()...)...),
 		Action: serve,
 	}
 }
@@ -187,6 +187,10 @@ func serve(c *cli.Context) error {
 	}
 	if keys.Encrypts() && len(keys.Identities) == 0 && c.Bool("backup-verify") {
 		return usagef("--backup-verify of sets encrypted with --encrypt-to needs --identity (the matching private key)")
+	}
+	continuous, err := continuousFrom(c)
+	if err != nil {
+		return err
 	}
 	cat, err := catalogFrom(c, backupDir)
 	if err != nil {
@@ -252,6 +256,11 @@ func serve(c *cli.Context) error {
 	if err := bootstrapRoot(store, rootPassword, errOut, logger); err != nil {
 		return opError{op: "serve", err: fmt.Errorf("bootstrap root user: %w", err), safe: "the databases were opened and closed"}
 	}
+	cont, stopContinuous, err := startContinuous(c, continuous, cat, store, logger)
+	if err != nil {
+		return err
+	}
+	defer stopContinuous()
 
 	srv := httpapi.New(store, httpapi.Options{
 		BackupDir:        backupDir,
@@ -269,6 +278,9 @@ func serve(c *cli.Context) error {
 		TrustedProxies:   trustedProxies,
 		JWTKey:           jwtKey,
 	})
+	if err := exposeContinuous(srv, cont); err != nil {
+		return opError{op: "serve", err: err, safe: "nothing was served"}
+	}
 	sched, err := startBackupSchedule(srv, plan, logger)
 	if err != nil {
 		return opError{op: "serve", err: err, safe: "nothing was written"}

@@ -1,0 +1,92 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/flowg-backup/flowg/kv"
+)
+
+// JournalWindow is what one chain of a database's journal can restore.
+type JournalWindow struct {
+	Database string    `json:"database"`
+	Chain    string    `json:"chain"`
+	BaseSet  string    `json:"base_set"`
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
+	Segments int       `json:"segments"`
+	Bytes    int64     `json:"bytes"`
+	// Reason says why the chain started.
+	Reason string `json:"reason"`
+	// Problem says why the window ends before the chain's last file: a
+	// gap, a damaged segment (with verify), a base set that is gone.
+	Problem string `json:"problem,omitempty"`
+	// Verified is set when every segment of the window was read whole and
+	// every checksum held.
+	Verified bool `json:"verified,omitempty"`
+}
+
+// JournalWindows lists the chains of every database's journal, oldest
+// first per database. With verify, every segment is read to its end (every
+// frame checksum, the trailer's SHA-256), and the window of a chain ends
+// before the first one that fails. Nothing is written.
+func (c *Catalog) JournalWindows(ctx context.Context, verify bool) ([]JournalWindow, error) {
+	dir, ok := c.localDir()
+	if !ok {
+		return nil, fmt.Errorf("%w: the journal of %s cannot be listed yet", ErrContinuousTarget, c.Dir())
+	}
+	var out []JournalWindow
+	for _, name := range kv.Names {
+		chains, err := readChains(dir, string(name))
+		if err != nil {
+			return nil, err
+		}
+		for _, ch := range chains {
+			w, err := c.window(ctx, ch, verify)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
+func (c *Catalog) window(ctx context.Context, ch chainState, verify bool) (JournalWindow, error) {
+	w := JournalWindow{Database: ch.Database, Chain: ch.ID, BaseSet: ch.BaseSet, From: ch.start(), Reason: ch.Reason, Problem: ch.problem}
+	if info, err := c.Get(ctx, ch.BaseSet); err != nil || !usable(info) {
+		problem := "its base set " + ch.BaseSet + " is gone"
+		if err == nil {
+			problem = fmt.Sprintf("its base set %s is %s", ch.BaseSet, info.Label)
+		}
+		w.Problem, w.To = problem, w.From
+		return w, nil
+	}
+	w.To = ch.start()
+	for _, seg := range ch.segs {
+		path := filepath.Join(ch.dir, seg.String())
+		st, err := os.Stat(path)
+		if err != nil {
+			w.Problem = fmt.Sprintf("segment %s: %v", seg, err)
+			return w, nil
+		}
+		if verify {
+			err := eachInSegment(ctx, path, ch.Database, seg, c.keys.Identities, func(*op, *mark) error { return nil })
+			if ctx.Err() != nil {
+				return w, ctx.Err()
+			}
+			if err != nil {
+				w.Problem = fmt.Sprintf("segment %s: %v", seg, err)
+				return w, nil
+			}
+		}
+		w.Segments++
+		w.Bytes += st.Size()
+		w.To = seg.to
+	}
+	w.Verified = verify && w.Problem == ""
+	return w, nil
+}

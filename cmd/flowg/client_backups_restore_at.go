@@ -1,0 +1,86 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/flowg-backup/flowg/auth"
+	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/kv"
+	"github.com/urfave/cli/v2"
+)
+
+// `flowg backups restore --at TIME`: the server restores its databases to
+// an instant of its catalog's journal (POST /api/v1/backups/restore?at=).
+
+func backupsAtFlag() cli.Flag {
+	return &cli.StringFlag{Name: "at", Usage: "restore each database to its state at this instant of the server's journal (RFC 3339, or latest); instead of a set ID"}
+}
+
+// atRestoreAnswer is the answer of POST /api/v1/backups/restore.
+type atRestoreAnswer struct {
+	Mode     string               `json:"mode"`
+	Instants []backup.PointInTime `json:"instants"`
+	Restores []restoreAnswer      `json:"restores"`
+	Deleted  map[string]int       `json:"deleted"`
+	Warnings []string             `json:"warnings"`
+}
+
+// clientBackupsRestoreAt asks the server for a restore to --at; query
+// holds the other restore parameters.
+func clientBackupsRestoreAt(c *cli.Context, api *apiClient, only []kv.Name, query url.Values) error {
+	if c.Bool("latest") || c.Args().Len() > 0 {
+		return usagef("--at restores an instant of the journal: give no set ID and no --latest")
+	}
+	if _, _, err := backup.ParseAt(c.String("at")); err != nil {
+		return usagef("--at: %v", err)
+	}
+	query.Set("at", c.String("at"))
+	names := only
+	if names == nil {
+		names = kv.Names
+	}
+	var ans atRestoreAnswer
+	start := time.Now()
+	if err := api.callJSON(c, http.MethodPost, "/api/v1/backups/restore", query, &ans); err != nil {
+		var scopes []auth.Scope
+		for _, n := range names {
+			scopes = append(scopes, auth.RestoreScopes(string(n))...)
+		}
+		safe := "the server rebuilds and checks every database before it changes one"
+		var apiErr *apiError
+		if errors.As(err, &apiErr) && apiErr.Status < 500 {
+			safe = "nothing was changed on the server"
+		}
+		return api.clientError("restore", err, safe, scopes)
+	}
+	errOut := c.App.ErrWriter
+	printWarnings(errOut, ans.Warnings)
+	for _, p := range ans.Instants {
+		fmt.Fprintf(errOut, "%s restored to its state at %s: set %s and %d journal segments (%d changes)\n",
+			p.Database, p.Instant.Format(time.RFC3339Nano), p.BaseSet, p.Segments, p.Changes)
+	}
+	for i, r := range ans.Restores {
+		printWarnings(errOut, r.Warnings)
+		how := "merged into"
+		if r.Mode == modeWipeAnswer {
+			how = "wiped and restored on"
+		}
+		fmt.Fprintf(c.App.Writer, "%s  %s %s", fileFigures(r.Database, r.Written, uint64(r.File.Bytes), orDash(r.Duration), r.File.SHA256), how, api.server)
+		if i < len(ans.Instants) {
+			fmt.Fprintf(c.App.Writer, " at %s", ans.Instants[i].Instant.Format(time.RFC3339Nano))
+		}
+		if n, ok := ans.Deleted[r.Database]; ok {
+			fmt.Fprintf(c.App.Writer, " (%d keys deleted before the instant removed)", n)
+		}
+		fmt.Fprintln(c.App.Writer)
+		if r.Undo != "" {
+			fmt.Fprintf(errOut, "  to undo %s: %s\n", r.Database, r.Undo)
+		}
+	}
+	fmt.Fprintf(errOut, "restore of %s into %s complete in %s\n", joinNames(names), api.server, shortDuration(time.Since(start)))
+	return nil
+}
