@@ -432,23 +432,6 @@ func (c *Catalog) verifySet(ctx context.Context, m Manifest) error {
 }
 
 func (c *Catalog) verifyFile(ctx context.Context, id, db string, entry DBEntry) error {
-	stored, size, err := c.store.open(ctx, id, entry.File)
-	if err != nil {
-		return err
-	}
-	defer stored.Close()
-	sum := &countingHash{w: io.Discard, h: newSHA256()}
-	r, plainSize, err := plain(readCloser{io.TeeReader(stored, sum), stored}, size, c.keys.Identities)
-	if err != nil {
-		return err
-	}
-	opts := VerifyOptions{ReadOptions: ReadOptions{Database: db, Size: plainSize}, Load: true}
-	_, got, err := Verify(ctx, r, opts)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(io.Discard, r); err != nil { // the rest of an encrypted stream
-		return err
-	}
-	return entry.Match(hexSum(sum), got)
+	_, _, err := c.setFile(id, db, entry).Check(ctx, VerifyOptions{Load: true, Identities: c.keys.Identities})
+	return err
 }

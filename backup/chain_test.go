@@ -11,29 +11,14 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/flowg-backup/flowg/internal/dbtest"
 	"github.com/flowg-backup/flowg/kv"
 )
 
 // liveContent reads every live key and value of db.
 func liveContent(t *testing.T, db *badger.DB) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	err := db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.DefaultIteratorOptions)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			v, err := it.Item().ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			out[string(it.Item().Key())] = string(v)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return dbtest.Of(t, db).Values()
 }
 
 func update(t *testing.T, db *badger.DB, fn func(txn *badger.Txn) error) {
@@ -67,14 +52,7 @@ func restoreSet(t *testing.T, cat *Catalog, id, db string) map[string]string {
 
 func equalContent(t *testing.T, what string, got, want map[string]string) {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d keys, want %d", what, len(got), len(want))
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Fatalf("%s: key %q = %q, want %q", what, k, got[k], v)
-		}
-	}
+	dbtest.Require(t, what, want, got)
 }
 
 func TestIncremental_ChainRestoresExactlyTheLastState(t *testing.T) {

@@ -8,92 +8,32 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/flowg-backup/flowg/internal/dbtest"
 	"github.com/flowg-backup/flowg/kv"
 )
 
 // Helpers for the restore tests, which run on real Badger databases on disk.
 
-// storedRecord is what a database holds for one key and what a restore must
-// carry over. Version is compared only by the tests that require nothing to
-// be written at all.
-type storedRecord struct {
-	Value     string
-	UserMeta  byte
-	ExpiresAt uint64
-	Version   uint64
-}
-
-func (r storedRecord) String() string {
-	v := r.Value
-	if len(v) > 24 {
-		v = fmt.Sprintf("%q... (%d bytes)", v[:24], len(v))
-	} else {
-		v = fmt.Sprintf("%q", v)
-	}
-	return fmt.Sprintf("{value %s, user meta %#x, expires %d, version %d}", v, r.UserMeta, r.ExpiresAt, r.Version)
-}
+// storedRecord is what a database holds for one key (see dbtest.Record).
+type storedRecord = dbtest.Record
 
 // dbContent maps each live key of a database to what it holds.
 type dbContent map[string]storedRecord
 
-// withoutVersions returns c with every Version zeroed, for comparisons of
-// content only (a merge writes at fresh versions, a wipe keeps the file's).
+// withoutVersions returns c with every Version zeroed (see
+// dbtest.Content.WithoutVersions).
 func (c dbContent) withoutVersions() dbContent {
-	out := make(dbContent, len(c))
-	for k, r := range c {
-		r.Version = 0
-		out[k] = r
-	}
-	return out
-}
-
-// diffContent describes how got differs from want, or returns "".
-func diffContent(want, got dbContent) string {
-	var lines []string
-	keys := map[string]bool{}
-	for k := range want {
-		keys[k] = true
-	}
-	for k := range got {
-		keys[k] = true
-	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	sort.Strings(sorted)
-	for _, k := range sorted {
-		w, inWant := want[k]
-		g, inGot := got[k]
-		switch {
-		case !inGot:
-			lines = append(lines, fmt.Sprintf("  missing %q: want %v", k, w))
-		case !inWant:
-			lines = append(lines, fmt.Sprintf("  extra   %q: got %v", k, g))
-		case w != g:
-			lines = append(lines, fmt.Sprintf("  changed %q:\n    want %v\n    got  %v", k, w, g))
-		}
-	}
-	if len(lines) == 0 {
-		return ""
-	}
-	if len(lines) > 20 {
-		lines = append(lines[:20], fmt.Sprintf("  ... and %d more differences", len(lines)-20))
-	}
-	return fmt.Sprintf("%d keys wanted, %d found:\n%s", len(want), len(got), strings.Join(lines, "\n"))
+	return dbContent(dbtest.Content(c).WithoutVersions())
 }
 
 // requireContent fails t unless got equals want.
 func requireContent(t testing.TB, what string, want, got dbContent) {
 	t.Helper()
-	if d := diffContent(want, got); d != "" {
-		t.Fatalf("%s differs: %s", what, d)
-	}
+	dbtest.Require(t, what, want, got)
 }
 
 // openDiskDB opens (creating) the flowg database in dir; the caller closes it.
@@ -115,34 +55,12 @@ func closeDB(t testing.TB, db *badger.DB) {
 }
 
 // contentOf reads the newest live version of every key of db.
-func contentOf(t testing.TB, db *badger.DB) dbContent {
-	t.Helper()
-	c := dbContent{}
-	err := db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.DefaultIteratorOptions)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			v, err := item.ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			c[string(item.KeyCopy(nil))] = storedRecord{Value: string(v), UserMeta: item.UserMeta(), ExpiresAt: item.ExpiresAt(), Version: item.Version()}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("read database: %v", err)
-	}
-	return c
-}
+func contentOf(t testing.TB, db *badger.DB) dbContent { t.Helper(); return dbContent(dbtest.Of(t, db)) }
 
 // contentOfDir opens the database in dir, reads it and closes it again.
 func contentOfDir(t testing.TB, dir string) dbContent {
 	t.Helper()
-	db := openDiskDB(t, dir)
-	defer closeDB(t, db)
-	return contentOf(t, db)
+	return dbContent(dbtest.OfDir(t, dir))
 }
 
 // everyVersion lists every version Badger holds in db, delete markers and

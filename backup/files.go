@@ -124,3 +124,6 @@ func FileSHA256(path string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// hexDigest is the SHA-256 of what was written to h so far, in hex.
+func hexDigest(h *hashingFile) string { return hex.EncodeToString(h.sum.Sum(nil)) }

@@ -7,8 +7,8 @@ import (
 )
 
 // TestDBEntryMatch_NamesWhatDiffers: each field a manifest records is
-// compared, and the error says which one differs; a raw Badger entry is
-// not compared.
+// compared, and the error says which one differs; of a raw Badger entry,
+// which records no key count a reader can check, only the SHA-256 is.
 func TestDBEntryMatch_NamesWhatDiffers(t *testing.T) {
 	entry := DBEntry{File: "log.db", Format: FormatFlowg, Keys: 3, SHA256: "aaaa", ContentSum: "cccc"}
 	got := Summary{Keys: 3, ContentSum: "cccc"}
@@ -24,7 +24,8 @@ func TestDBEntryMatch_NamesWhatDiffers(t *testing.T) {
 		{"content hash", entry, "aaaa", Summary{Keys: 3, ContentSum: "dddd"}, "content hash dddd differs from the manifest's cccc"},
 		{"sha256", entry, "bbbb", got, "SHA-256 bbbb differs from the manifest's aaaa"},
 		{"no content hash recorded", DBEntry{Format: FormatFlowg, Keys: 3, SHA256: "aaaa"}, "aaaa", got, ""},
-		{"raw badger", DBEntry{Format: FormatBadger, Keys: 9, SHA256: "zz"}, "aaaa", got, ""},
+		{"raw badger", DBEntry{Format: FormatBadger, Keys: 9, SHA256: "aaaa"}, "aaaa", got, ""},
+		{"raw badger sha256", DBEntry{Format: FormatBadger, Keys: 9, SHA256: "zz"}, "aaaa", got, "SHA-256 aaaa differs from the manifest's zz"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.entry.Match(tt.stored, tt.got)

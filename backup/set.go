@@ -10,8 +10,6 @@ import (
 	"io"
 	"regexp"
 	"time"
-
-	"github.com/flowg-backup/flowg/kv"
 )
 
 // Set triggers, recorded in a set's manifest.
@@ -117,26 +115,7 @@ func writeSetFile(ctx context.Context, sw setWriter, src Source, opts SetOptions
 		return DBEntry{}, err
 	}
 	stored := &countingHash{w: fw, h: sha256.New()}
-	out, finish, err := encrypting(stored, opts.Keys)
-	if err != nil {
-		fw.discard()
-		return DBEntry{}, err
-	}
-	start := time.Now()
-	epoch, err := kv.Epoch(src.DB)
-	if err != nil {
-		fw.discard()
-		return DBEntry{}, err
-	}
-	dump := DumpOptions{Database: src.Name, Format: opts.Format, Compression: opts.Compression, ToolVersion: opts.ToolVersion,
-		SinceTs: opts.SinceTs[src.Name]}
-	if opts.Progress != nil {
-		dump.Progress = func(keys, bytes uint64) { opts.Progress(src.Name, keys, bytes) }
-	}
-	hdr, sum, err := Dump(ctx, src.DB, out, dump)
-	if err == nil {
-		err = finish()
-	}
+	entry, err := dumpSource(ctx, stored, src, opts.WriteOptions, opts.SinceTs[src.Name])
 	digest := hex.EncodeToString(stored.h.Sum(nil))
 	if err == nil {
 		err = fw.close(ctx, digest)
@@ -145,20 +124,7 @@ func writeSetFile(ctx context.Context, sw setWriter, src Source, opts SetOptions
 		fw.discard()
 		return DBEntry{}, err
 	}
-	format := opts.Format
-	if format == "" {
-		format = FormatFlowg
-	}
-	entry := DBEntry{
-		File: name, Format: format, Compression: hdr.Compression, Created: hdr.Created,
-		Bytes: stored.n, Keys: sum.Keys, LogicalBytes: sum.Bytes, ReadTs: hdr.ReadTs,
-		SHA256: digest, ContentSum: sum.ContentSum, Duration: time.Since(start), Note: src.Note,
-		SinceTs: hdr.SinceTs, InventoryKeys: sum.Inventory, Epoch: epoch,
-	}
-	if opts.Keys.Encrypts() {
-		entry.Encrypted = true
-		entry.PlainSHA256 = sum.SHA256
-	}
+	entry.File, entry.Bytes, entry.SHA256 = name, stored.n, digest
 	return entry, nil
 }
 

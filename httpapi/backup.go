@@ -20,7 +20,7 @@ import (
 // check what they received without reading the file again.
 const (
 	trailerKeys   = "X-Flowg-Backup-Keys"
-	trailerSHA256 = "X-Flowg-Backup-Sha256"
+	trailerSHA256 = backup.TrailerSHA256
 )
 
 // downloadName is the file name an online backup is offered under:

@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/internal/dbtest"
 	"github.com/flowg-backup/flowg/kv"
 )
 
@@ -139,7 +139,7 @@ func fileContent(t *testing.T, file []byte) map[string]string {
 			if len(rec.UserMeta) > 0 {
 				meta = rec.UserMeta[0]
 			}
-			out[string(rec.Key)] = fmt.Sprintf("%q meta=%d expires=%d", rec.Value, meta, rec.ExpiresAt)
+			out[string(rec.Key)] = dbtest.Record{Value: string(rec.Value), UserMeta: meta, ExpiresAt: rec.ExpiresAt}.Brief()
 		}
 	}
 }

@@ -15,10 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/httpapi"
+	"github.com/flowg-backup/flowg/internal/dbtest"
 	"github.com/flowg-backup/flowg/kv"
 )
 
@@ -270,37 +269,11 @@ func (e *env) content(t testing.TB, n kv.Name) map[string]string {
 		t.Fatalf("acquire %s: %v", n, err)
 	}
 	defer release()
-	out := map[string]string{}
-	err = db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.DefaultIteratorOptions)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			v, err := item.ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			out[string(item.KeyCopy(nil))] = fmt.Sprintf("%q meta=%d expires=%d", v, item.UserMeta(), item.ExpiresAt())
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("read %s: %v", n, err)
-	}
-	return out
+	return dbtest.Of(t, db).Briefs()
 }
 
 // sameContent fails unless two contents are equal, naming a difference.
 func sameContent(t testing.TB, what string, got, want map[string]string) {
 	t.Helper()
-	for k, v := range want {
-		if got[k] != v {
-			t.Fatalf("%s: key %q = %s, want %s", what, k, got[k], v)
-		}
-	}
-	for k, v := range got {
-		if _, ok := want[k]; !ok {
-			t.Fatalf("%s: unexpected key %q = %s", what, k, v)
-		}
-	}
+	dbtest.Require(t, what, want, got)
 }

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/flowg-backup/flowg/backup"
@@ -78,11 +78,9 @@ func adminBackup(c *cli.Context) error {
 	warnIncomplete(errOut, dirs.Auth, dirs.Config, dirs.Logs)
 	noteDefaultBackupDir(c, "writing the backup to")
 
-	var cat *backup.Catalog
-	if backup.IsS3URL(backupDir) {
-		if cat, err = openBackupCatalog(c, backupDir, keys); err != nil {
-			return err
-		}
+	dest, err := backup.OpenDestination(c.Context, backupDir, s3OptionsFrom(c), keys)
+	if err != nil {
+		return opError{op: "backup", err: err, safe: "nothing was read or written"}
 	}
 	sources, closeAll, err := openSnapshots(dirs, names)
 	if err != nil {
@@ -109,36 +107,40 @@ func adminBackup(c *cli.Context) error {
 		},
 	}
 	start := time.Now()
-	var m backup.Manifest
-	where := backupDir
-	if cat != nil {
-		m, err = cat.Create(c.Context, sources, backup.SetOptions{WriteOptions: opts, Trigger: backup.TriggerManual, By: "flowg admin backup"})
-		where = strings.TrimSuffix(backupDir, "/") + "/" + m.ID
-	} else {
-		m, err = backup.WriteDir(c.Context, backupDir, sources, opts)
-	}
+	written, err := dest.Write(c.Context, sources, opts, "flowg admin backup")
 	for _, b := range bars {
 		b.finish()
 	}
 	if err != nil {
-		return opError{op: "backup", err: err, safe: fmt.Sprintf("the databases were only read; earlier backups in %s are unchanged", backupDir)}
+		return backupFailure(backupDir, err)
 	}
 	for _, name := range names {
-		e := m.Databases[string(name)]
-		fmt.Fprintf(c.App.Writer, "%s  -> %s\n", entryFigures(string(name), e), where+"/"+e.File)
+		e := written.Manifest.Databases[string(name)]
+		fmt.Fprintf(c.App.Writer, "%s  -> %s\n", entryFigures(string(name), e), written.Where+"/"+e.File)
 	}
 	if c.Bool("verify") {
-		if cat != nil {
-			err = verifySetNow(c, cat, m.ID)
-		} else {
-			err = verifyWritten(c, backupDir, names, keys)
-		}
+		got, err := dest.Verify(c.Context, written, keys)
 		if err != nil {
-			return err
+			return opError{op: "verify", err: err, safe: "the databases were only read"}
+		}
+		for _, name := range names {
+			fmt.Fprintf(c.App.Writer, "%-6s verified: %s load back, checksums hold\n", name, countText(got[string(name)].Keys, "key"))
 		}
 	}
 	fmt.Fprintf(errOut, "backup of %s complete in %s\n", joinNames(names), shortDuration(time.Since(start)))
 	return nil
+}
+
+// backupFailure words a failed `flowg admin backup` of backupDir: the
+// databases were only read, earlier backups are as they were, and a
+// directory the run created is gone again.
+func backupFailure(backupDir string, err error) error {
+	safe := fmt.Sprintf("the databases were only read; earlier backups in %s are unchanged", backupDir)
+	var de *backup.DirError
+	if errors.As(err, &de) && de.Removed != "" {
+		safe = fmt.Sprintf("the databases were only read; %s, which this run had created, was removed again", de.Removed)
+	}
+	return opError{op: "backup", err: err, safe: safe}
 }
 
 // verifySetNow verifies a catalog set just written and records the result.
@@ -174,20 +176,4 @@ func openSnapshots(dirs kv.Dirs, names []kv.Name) ([]backup.Source, func(), erro
 		sources = append(sources, backup.Source{Name: string(name), DB: s.DB, Note: s.Note})
 	}
 	return sources, closeAll, nil
-}
-
-// verifyWritten verifies the files just written, loading each into a scratch database.
-func verifyWritten(c *cli.Context, dir string, names []kv.Name, keys backup.Keys) error {
-	for _, name := range names {
-		path, err := backup.FindFile(dir, string(name))
-		if err != nil {
-			return err
-		}
-		_, sum, err := backup.VerifyFile(c.Context, path, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(name)}, Load: true, Identities: keys.Identities})
-		if err != nil {
-			return opError{op: "verify", err: fmt.Errorf("%s: %w", path, err), safe: "the databases were only read"}
-		}
-		fmt.Fprintf(c.App.Writer, "%-6s verified: %s load back, checksums hold\n", name, countText(sum.Keys, "key"))
-	}
-	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/flowg-backup/flowg/backup"
@@ -14,7 +13,7 @@ func adminInspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
 		Usage:     "show what backup files hold: header, counts, sizes, checksum status",
-		UsageText: "flowg admin inspect FILE|DIR [--json] [--identity FILE | --encrypt-passphrase-file FILE]",
+		UsageText: "flowg admin inspect FILE|DIR [--json] [--identity FILE | --encrypt-passphrase-file FILE] | flowg admin inspect --backup-dir DIR|s3://BUCKET/PREFIX [--set ID] [--json]",
 		Description: `Reads each file to its end and prints its header (database, time, read
 timestamp, tool version, compression), its key and byte counts and whether its
 checksums hold. Writes nothing. --json prints one object per file; the shape
@@ -22,12 +21,18 @@ only ever gains fields. An age-encrypted file (binary or armored, age -a) is
 read with --identity or --encrypt-passphrase-file; without a key it is shown
 as encrypted, unchecked, and the exit status is 3.
 
+With an s3://bucket/prefix --backup-dir, or with --set, it reads a set of the
+catalog there: set ID, or the newest complete set.
+
 Examples:
    flowg admin inspect ./backup
    flowg admin inspect ./backup/log.db --json
-   flowg admin inspect ./backup/auth.db --identity key.txt`,
-		Flags: append(decryptFlags(),
+   flowg admin inspect ./backup/auth.db --identity key.txt
+   flowg admin inspect --backup-dir s3://backups/flowg --s3-endpoint 127.0.0.1:9000 --s3-insecure`,
+		Flags: append(append(decryptFlags(), s3Flags()...),
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+			&cli.StringFlag{Name: "backup-dir", Usage: "directory of backup files (or a single file), or an s3://bucket/prefix catalog"},
+			setFlag(),
 		),
 		Action: adminInspect,
 	}
@@ -57,7 +62,7 @@ func adminInspect(c *cli.Context) error {
 		}
 		args = append(args, a)
 	}
-	files, _, err := targetFiles(c, args)
+	files, err := storedFiles(c, "inspect", args)
 	if err != nil {
 		return err
 	}
@@ -67,13 +72,12 @@ func adminInspect(c *cli.Context) error {
 	}
 	var all []inspection
 	bad, needKey := 0, 0
-	for _, f := range files {
-		hdr, sum, err := backup.VerifyFile(c.Context, f.path, backup.VerifyOptions{Identities: ids})
-		in := inspection{File: f.path, Format: "flowg", Summary: sum, Checksum: "ok"}
-		in.Encryption, _ = backup.FileEncryption(f.path)
-		if st, err := os.Stat(f.path); err == nil {
-			in.Summary.FileBytes = st.Size() // the reader counts only what it read before a defect
-		}
+	for _, f := range files.Files {
+		// Summary.FileBytes is the stored size: the reader counts only what
+		// it read before a defect.
+		hdr, sum, err := f.Check(c.Context, backup.VerifyOptions{Identities: ids})
+		in := inspection{File: f.Name, Format: "flowg", Summary: sum, Checksum: "ok"}
+		in.Encryption, _ = f.Encryption(c.Context)
 		if hdr.Raw {
 			in.Format, in.Checksum = "badger", "none"
 		} else if hdr.Database != "" {

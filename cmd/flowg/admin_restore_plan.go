@@ -67,7 +67,7 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 			// The manifest's SHA-256 catches a file swapped for another
 			// backup's, and is the only check a raw Badger file gets.
 			if manifest.Databases != nil {
-				if err := matchManifest(c.Context, backupFile{name: name, path: file}, &manifest, ids); err != nil {
+				if err := manifest.MatchFile(c.Context, string(name), file, ids); err != nil {
 					// Say what is wrong with the file itself, when something is.
 					opts := backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(name)}, Identities: ids}
 					if _, _, verr := backup.VerifyFile(c.Context, file, opts); verr != nil {

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"path"
 
 	"filippo.io/age"
 	"github.com/flowg-backup/flowg/backup"
@@ -17,64 +15,71 @@ func adminVerifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "prove that backup files restore: every checksum, and a load into a scratch database",
-		UsageText: "flowg admin verify --backup-dir DIR | flowg admin verify FILE",
+		UsageText: "flowg admin verify --backup-dir DIR|s3://BUCKET/PREFIX [--set ID] | flowg admin verify FILE",
 		Description: `Reads every backup file in DIR (auth.db, config.db, log.db or logs.db), checks
 every checksum and the trailer, compares each file with DIR/manifest.json when
 there is one, and loads it into a scratch in-memory Badger database to check it
 restores to exactly its records. Writes nothing. Exit status 0 only if every
 file holds.
 
+With an s3://bucket/prefix --backup-dir, or with --set, it reads a set of the
+catalog there instead: set ID, or the newest complete set, each file compared
+with the set's manifest. Unlike 'flowg admin backups verify', it records
+nothing in the set.
+
 Examples:
    flowg admin verify --backup-dir ./backup
-   flowg admin verify ./backup/config.db`,
-		Flags: append(decryptFlags(),
-			&cli.StringFlag{Name: "backup-dir", Usage: "directory of backup files (or a single file)"},
+   flowg admin verify ./backup/config.db
+   flowg admin verify --backup-dir s3://backups/flowg --s3-endpoint 127.0.0.1:9000 --s3-insecure
+   flowg admin verify --backup-dir ./catalog --set 20250101T020000Z-0a1b2c`,
+		Flags: append(append(decryptFlags(), s3Flags()...),
+			&cli.StringFlag{Name: "backup-dir", Usage: "directory of backup files (or a single file), or an s3://bucket/prefix catalog"},
+			setFlag(),
 		),
 		Action: adminVerify,
 	}
 }
 
-// backupFile is one database's file found in a backup directory.
-type backupFile struct {
-	name kv.Name // empty for a lone file given by path
-	path string
+// setFlag names the set of a catalog a reading command reads.
+func setFlag() cli.Flag {
+	return &cli.StringFlag{Name: "set", Usage: "read this set of the catalog at --backup-dir (default with an s3:// --backup-dir: the newest complete set)"}
 }
 
-// targetFiles resolves a FILE|DIR argument (or --backup-dir) into the backup
-// files to look at.
-func targetFiles(c *cli.Context, args []string) ([]backupFile, string, error) {
+// storedFiles resolves the FILE|DIR argument (or --backup-dir, --set) of
+// a reading command into the backup files to read (backup.OpenFiles),
+// printing what could not be read beside them.
+func storedFiles(c *cli.Context, op string, args []string) (backup.Files, error) {
 	target := c.String("backup-dir")
 	if len(args) > 1 || (target != "" && len(args) > 0) {
-		return nil, "", usagef("give one backup directory or file")
+		return backup.Files{}, usagef("give one backup directory or file")
 	}
 	if target == "" && len(args) == 1 {
 		target = args[0]
 	}
 	if target == "" {
-		return nil, "", usagef("name a backup directory (--backup-dir DIR) or a file")
+		return backup.Files{}, usagef("name a backup directory (--backup-dir DIR) or a file")
 	}
-	st, err := os.Stat(target)
+	names := make([]string, len(kv.Names))
+	for i, n := range kv.Names {
+		names[i] = string(n)
+	}
+	s3 := s3OptionsFrom(c)
+	s3.CreateBucket = false // a reading command writes nothing, not even a bucket
+	files, err := backup.OpenFiles(c.Context, target, c.String("set"), s3, names)
 	if err != nil {
-		return nil, "", opError{op: "verify", err: fmt.Errorf("%w: %s", backup.ErrMissingFile, target)}
+		return files, opError{op: op, err: err}
 	}
-	if !st.IsDir() {
-		return []backupFile{{path: target}}, "", nil
+	for _, w := range files.Warnings {
+		fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
 	}
-	var files []backupFile
-	for _, name := range kv.Names {
-		// Every file that may hold the database: log.db and logs.db both.
-		for _, path := range backup.FoundFiles(target, string(name)) {
-			files = append(files, backupFile{name: name, path: path})
-		}
+	if files.Set != "" {
+		fmt.Fprintf(c.App.ErrWriter, "reading set %s of %s\n", files.Set, target)
 	}
-	if len(files) == 0 {
-		return nil, "", opError{op: "verify", err: fmt.Errorf("%w: %s holds no auth.db, config.db, log.db or logs.db", backup.ErrMissingFile, target)}
-	}
-	return files, target, nil
+	return files, nil
 }
 
 func adminVerify(c *cli.Context) error {
-	files, dir, err := targetFiles(c, c.Args().Slice())
+	files, err := storedFiles(c, "verify", c.Args().Slice())
 	if err != nil {
 		return err
 	}
@@ -82,70 +87,57 @@ func adminVerify(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var manifest *backup.Manifest
-	if dir != "" {
-		if m, err := backup.ReadManifest(dir); err == nil {
-			manifest = &m
-		} else if !errors.Is(err, os.ErrNotExist) {
-			fmt.Fprintf(c.App.ErrWriter, "warning: %v\n", err)
-		}
-	}
 	var failed []error
 	needKey := 0
-	for _, f := range files {
-		err := verifyOne(c, f, manifest, ids)
+	for _, f := range files.Files {
+		err := verifyOne(c, f, ids)
 		switch {
 		case errors.Is(err, backup.ErrEncrypted):
 			// Not a verdict on the file: it is unread.
 			needKey++
-			fmt.Fprintf(c.App.Writer, "%-10s %s\n", filepath.Base(f.path), encryptedAdvice)
+			fmt.Fprintf(c.App.Writer, "%-10s %s\n", path.Base(f.Name), encryptedAdvice)
 		case err != nil:
 			failed = append(failed, err)
-			fmt.Fprintf(c.App.Writer, "%-10s FAILED  %v\n", filepath.Base(f.path), err)
+			fmt.Fprintf(c.App.Writer, "%-10s FAILED  %v\n", path.Base(f.Name), err)
 		}
 	}
+	n := len(files.Files)
 	if len(failed) == 0 && needKey > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "flowg: verify needs a key: %d of %d files are encrypted and were not read (see above)\n", needKey, len(files))
+		fmt.Fprintf(c.App.ErrWriter, "flowg: verify needs a key: %d of %d files are encrypted and were not read (see above)\n", needKey, n)
 		fmt.Fprintf(c.App.ErrWriter, "safe:  verify only reads; nothing was written\n")
 		fmt.Fprintf(c.App.ErrWriter, "next:  run it again with --identity FILE or --encrypt-passphrase-file FILE\n")
 		return errors.Join(errSilent, backup.ErrEncrypted)
 	}
 	if len(failed) > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "flowg: verify failed: %d of %d files are bad (see above)\n", len(failed), len(files))
+		fmt.Fprintf(c.App.ErrWriter, "flowg: verify failed: %d of %d files are bad (see above)\n", len(failed), n)
 		fmt.Fprintf(c.App.ErrWriter, "safe:  verify only reads; nothing was written\n")
 		if next := verifyNext(failed[0]); next != "" {
 			fmt.Fprintf(c.App.ErrWriter, "next:  %s\n", next)
 		}
 		return errSilent
 	}
-	if len(files) == 1 {
+	if n == 1 {
 		fmt.Fprintln(c.App.ErrWriter, "the file verified")
 	} else {
-		fmt.Fprintf(c.App.ErrWriter, "all %d files verified\n", len(files))
+		fmt.Fprintf(c.App.ErrWriter, "all %d files verified\n", n)
 	}
 	return nil
 }
 
-func verifyOne(c *cli.Context, f backupFile, m *backup.Manifest, ids []age.Identity) error {
-	opts := backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(f.name)}, Load: true, Identities: ids}
-	hdr, sum, err := backup.VerifyFile(c.Context, f.path, opts)
+// verifyOne checks one file whole, loading it into a scratch database and
+// comparing it with its manifest entry (backup.StoredFile.Check).
+func verifyOne(c *cli.Context, f backup.StoredFile, ids []age.Identity) error {
+	hdr, sum, err := f.Check(c.Context, backup.VerifyOptions{Load: true, Identities: ids})
 	if err != nil {
 		return err
 	}
-	if m != nil {
-		if err := matchManifestDigest(f, m, sum); err != nil {
-			return err
-		}
-		if err := matchManifestContent(f, m, sum); err != nil {
-			return err
-		}
-	}
+	name := path.Base(f.Name)
 	if hdr.Raw {
-		fmt.Fprintf(c.App.Writer, "%-10s ok      %s decode and load (raw Badger stream: no checksums to check)\n", filepath.Base(f.path), countText(sum.Keys, "record"))
+		fmt.Fprintf(c.App.Writer, "%-10s ok      %s decode and load (raw Badger stream: no checksums to check)\n", name, countText(sum.Keys, "record"))
 		return nil
 	}
 	fmt.Fprintf(c.App.Writer, "%-10s ok      %s, %s, read ts %d, sha256 %s; checksums hold and it loads back whole\n",
-		filepath.Base(f.path), hdr.Database, countText(sum.Keys, "key"), hdr.ReadTs, shortSum(sum.SHA256))
+		name, hdr.Database, countText(sum.Keys, "key"), hdr.ReadTs, shortSum(sum.SHA256))
 	return nil
 }
 
@@ -156,58 +148,4 @@ func verifyNext(err error) string {
 		return nextFor(err)
 	}
 	return "do not restore from the bad file(s): take a new backup, or restore an older one that verifies"
-}
-
-// digestAdvice follows a SHA-256 that differs from the manifest's.
-const digestAdvice = " (the file was damaged, or another backup was saved over it after manifest.json was written; " +
-	"if so, move manifest.json aside to restore the files as they are)"
-
-// matchManifest checks a file against its manifest entry by digest, before
-// it is read: as stored, or once decrypted with ids (backup.DBEntry.MatchFile).
-func matchManifest(ctx context.Context, f backupFile, m *backup.Manifest, ids []age.Identity) error {
-	entry, ok := m.Databases[string(f.name)]
-	if !ok || entry.File != filepath.Base(f.path) {
-		return nil // not described by this manifest (e.g. a logs.db saved by hand)
-	}
-	if err := entry.MatchFile(ctx, f.path, ids); err != nil {
-		if errors.Is(err, backup.ErrChecksum) {
-			return fmt.Errorf("%w%s", err, digestAdvice)
-		}
-		return err
-	}
-	return nil
-}
-
-// matchManifestDigest checks the file verifying f read whole (got) against
-// its manifest entry by digest: as stored, or the flowg file inside
-// (backup.DBEntry.MatchDigest), so a set decrypted or encrypted with the
-// age CLI since it was written still matches.
-func matchManifestDigest(f backupFile, m *backup.Manifest, got backup.Summary) error {
-	entry, ok := m.Databases[string(f.name)]
-	if !ok || entry.File != filepath.Base(f.path) {
-		return nil
-	}
-	digest, err := backup.FileSHA256(f.path)
-	if err != nil {
-		return err
-	}
-	if err := entry.MatchDigest(digest, got.SHA256); err != nil {
-		return fmt.Errorf("%w%s", err, digestAdvice)
-	}
-	return nil
-}
-
-// matchManifestContent checks the key count and content hash verifying f
-// found (got) against its manifest entry, as a catalog set's files are
-// checked (backup.DBEntry.MatchContent).
-func matchManifestContent(f backupFile, m *backup.Manifest, got backup.Summary) error {
-	entry, ok := m.Databases[string(f.name)]
-	if !ok || entry.File != filepath.Base(f.path) {
-		return nil
-	}
-	if err := entry.MatchContent(got); err != nil {
-		return fmt.Errorf("%w (manifest.json was edited, or the file was put in another's place after it was written; "+
-			"if so, move manifest.json aside to restore the files as they are)", err)
-	}
-	return nil
 }

@@ -4,10 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"slices"
-	"time"
 
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
@@ -17,14 +14,13 @@ import (
 // Downloading backup files from a running server into a directory, each
 // verified before any of them replaces a file there: `flowg backup` (the
 // backups the server streams now) and `flowg backups download` (the files of
-// a set of its catalog) both go through downloadAll. One file's download and
-// its checks are in client_download_file.go.
+// a set of its catalog) both go through downloadAll, which writes the
+// directory with backup.DirWriter, as `flowg admin backup` does. One file's
+// request is in client_download_file.go.
 
-// backupDownload is one database's backup fetched into a temporary file and
-// verified, not yet moved into place.
+// backupDownload is one database's backup downloaded into the directory.
 type backupDownload struct {
 	name  kv.Name
-	tmp   string
 	entry backup.DBEntry
 }
 
@@ -33,150 +29,75 @@ func downloadSafe(dir string) string {
 	return fmt.Sprintf("nothing on the server was changed; earlier files in %s are unchanged", dir)
 }
 
-// downloadAll fetches every source into a temporary 0600 file in dir
-// (created 0700), and only when every one verified moves them into place,
-// syncs dir and records them in dir's manifest, so a failed run leaves the
-// earlier files of dir intact. A failed run that created dir (and missing
-// parents) removes what it created and left empty; a directory that existed
-// before is never removed. op names the command in errors ("backup").
-// The downloads are returned in the order of sources.
+// downloadAll fetches every source into dir (created 0700) through a
+// backup.DirWriter: only when every file verified are they moved into place
+// and recorded in dir's manifest, so a failed run leaves the earlier files
+// of dir intact, and removes dir (and missing parents) again if it created
+// them and they are empty. op names the command in errors ("backup"). The
+// downloads are returned in the order of sources.
 func downloadAll(c *cli.Context, api *apiClient, op, dir string, sources []downloadSource) (_ []backupDownload, err error) {
-	m, created, err := openDownloadDir(op, dir)
+	w, err := backup.OpenDir(dir)
 	if err != nil {
-		return nil, err
+		return nil, dirFailure(c, op, dir, err)
 	}
-	// Registered first, so it runs after the temporary files are removed.
 	defer func() {
 		if err != nil {
-			err = removeCreatedDirs(dir, created, err)
+			err = withRemoved(dir, err, w.Abort())
 		}
 	}()
 	var done []backupDownload
-	defer func() {
-		for _, d := range done {
-			os.Remove(d.tmp) // a no-op once moved into place
-		}
-	}()
 	for _, src := range sources {
-		d, err := fetchDownload(c, api, dir, src)
+		entry, err := fetchDownload(c, api, w, src)
 		if err != nil {
 			return nil, err
 		}
-		done = append(done, d)
+		done = append(done, backupDownload{name: src.name, entry: entry})
 	}
-	if err := moveDownloads(op, dir, done); err != nil {
-		return nil, err
-	}
-	if err := recordDownloads(op, dir, m, done); err != nil {
-		return nil, err
+	if _, err := w.Commit(version); err != nil {
+		return nil, dirFailure(c, op, dir, err)
 	}
 	return done, nil
 }
 
-// openDownloadDir creates dir when it is missing and reads its manifest, an
-// empty one when it has none. It returns the directories it created,
-// deepest first (none when dir existed).
-func openDownloadDir(op, dir string) (backup.Manifest, []string, error) {
-	created, err := kv.MakeDirs(dir)
-	if err != nil {
-		err = opError{op: op, err: fmt.Errorf("create backup directory: %w", err), safe: downloadSafe(dir),
-			next: "choose a --backup-dir you can write to"}
-		return backup.Manifest{}, nil, removeCreatedDirs(dir, created, err)
+// dirFailure words an error of backup.DirWriter for the user of op: what
+// is safe in dir and what to do next, by the step that failed.
+func dirFailure(c *cli.Context, op, dir string, err error) error {
+	var de *backup.DirError
+	if !errors.As(err, &de) {
+		return opError{op: op, err: err, safe: downloadSafe(dir)}
 	}
-	m, err := backup.ReadManifest(dir)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		m = backup.Manifest{}
-	case err != nil:
-		return m, nil, opError{op: op, err: err, safe: downloadSafe(dir),
-			next: fmt.Sprintf("move %s aside, or choose another --backup-dir", filepath.Join(dir, backup.ManifestName))}
+	e := opError{op: op, err: err, safe: downloadSafe(dir)}
+	switch de.Step {
+	case backup.StepOpen, backup.StepCreate:
+		e.next = "choose a --backup-dir you can write to"
+	case backup.StepReadManifest:
+		e.next = fmt.Sprintf("move %s aside, or choose another --backup-dir", filepath.Join(dir, backup.ManifestName))
+	case backup.StepWrite:
+		e.next = "free some space or choose another --backup-dir"
+	case backup.StepMove:
+		e.safe = "every download was verified, but some files in " + dir + " may be of this run and others older"
+	case backup.StepManifest:
+		e.safe = fmt.Sprintf("the verified files are in %s; only its manifest is stale", dir)
+		e.next = "free some space and run the command again"
 	}
-	if m.Databases == nil {
-		m.Databases = map[string]backup.DBEntry{}
+	if c.Context.Err() != nil {
+		e.err = c.Context.Err()
 	}
-	return m, created, nil
+	return withRemoved(dir, e, de.Removed)
 }
 
-// removeCreatedDirs removes, deepest first, the directories a failed run
-// created for dir (see kv.MakeDirs) and left empty, and says so in err's safe
-// line. It stops at the first one that is not empty: what it holds, and
-// every parent, stays.
-func removeCreatedDirs(dir string, created []string, err error) error {
-	var removed []string
-	for _, d := range created {
-		entries, rerr := os.ReadDir(d)
-		if rerr != nil || len(entries) > 0 {
-			break
-		}
-		if os.Remove(d) != nil { // only ever an empty directory
-			break
-		}
-		removed = append(removed, d)
-	}
+// withRemoved says in err's safe line that the failed run removed removed,
+// the directory it had created for dir ("" when it removed none).
+func withRemoved(dir string, err error, removed string) error {
 	op, ok := err.(opError)
-	if len(removed) == 0 || !ok {
+	if removed == "" || !ok {
 		return err
 	}
 	if op.safe == downloadSafe(dir) {
 		op.safe = "nothing on the server was changed" // and dir held no earlier files
 	}
-	op.safe += fmt.Sprintf("; %s, which this run had created, was removed again", removed[len(removed)-1])
+	op.safe += fmt.Sprintf("; %s, which this run had created, was removed again", removed)
 	return op
-}
-
-// moveDownloads renames the verified downloads into place and syncs dir.
-func moveDownloads(op, dir string, done []backupDownload) error {
-	for _, d := range done {
-		if err := os.Rename(d.tmp, filepath.Join(dir, d.entry.File)); err != nil {
-			return opError{op: op, err: fmt.Errorf("move %s into place: %w", d.entry.File, err),
-				safe: "every download was verified, but some files in " + dir + " may be of this run and others older"}
-		}
-	}
-	if err := kv.SyncDir(dir); err != nil {
-		return opError{op: op, err: err, safe: "the files are in place but may not be on disk yet"}
-	}
-	return nil
-}
-
-// recordDownloads writes dir's manifest m with the downloads' entries. It
-// records a successful verification only when every database m lists was
-// verified in this run.
-func recordDownloads(op, dir string, m backup.Manifest, done []backupDownload) error {
-	for _, d := range done {
-		m.Databases[string(d.name)] = d.entry
-	}
-	m.Created = time.Now().UTC()
-	m.Status = backup.StatusComplete
-	m.Error = ""
-	m.ToolVersion = version
-	m.Verification = nil
-	if allDownloadsVerified(m, done) {
-		m.Verification = &backup.Verification{Time: m.Created, OK: true}
-	}
-	if err := backup.WriteManifest(dir, m); err != nil {
-		return opError{op: op, err: err, safe: fmt.Sprintf("the verified files are in %s; only its manifest is stale", dir),
-			next: "free some space and run the command again"}
-	}
-	return nil
-}
-
-// allDownloadsVerified reports whether every database the manifest lists was
-// downloaded and verified in this run: loaded, not only hashed as an
-// encrypted file is.
-func allDownloadsVerified(m backup.Manifest, done []backupDownload) bool {
-	if slices.ContainsFunc(done, func(d backupDownload) bool { return d.entry.Encrypted }) {
-		return false
-	}
-	fresh := map[string]bool{}
-	for _, d := range done {
-		fresh[string(d.name)] = true
-	}
-	for name := range m.Databases {
-		if !fresh[name] {
-			return false
-		}
-	}
-	return true
 }
 
 // printDownloads prints one line per file downloaded into dir, saying how it

@@ -113,7 +113,7 @@ func clientRestore(c *cli.Context) error {
 		hdr, sum, err := backup.VerifyFile(c.Context, path, backup.VerifyOptions{ReadOptions: backup.ReadOptions{Database: string(name)}})
 		if err == nil {
 			if m, merr := backup.ReadManifest(dir); merr == nil {
-				err = matchManifest(c.Context, backupFile{name: name, path: path}, &m, nil)
+				err = m.MatchFile(c.Context, string(name), path, nil)
 			}
 		}
 		if err != nil {

@@ -98,7 +98,7 @@ func newFakeServer(t *testing.T, files map[string][]byte) *fakeServer {
 			return
 		}
 		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Trailer", trailerSHA256)
+		w.Header().Set("Trailer", backup.TrailerSHA256)
 		w.Write(body)
 		f.mu.Lock()
 		sum := f.trailer
@@ -106,7 +106,7 @@ func newFakeServer(t *testing.T, files map[string][]byte) *fakeServer {
 		if sum == "" {
 			sum = sha256Hex(body)
 		}
-		w.Header().Set(trailerSHA256, sum)
+		w.Header().Set(backup.TrailerSHA256, sum)
 	})
 	mux.HandleFunc("POST /api/v1/restore/{db}", func(w http.ResponseWriter, r *http.Request) {
 		if !f.admit(w, r, "POST "+r.PathValue("db")) {

@@ -107,15 +107,21 @@ func openBackupCatalog(c *cli.Context, dir string, keys backup.Keys) (*backup.Ca
 
 // catalogFrom opens the catalog at dir (a directory or s3://bucket/prefix).
 func catalogFrom(c *cli.Context, dir string) (*backup.Catalog, error) {
-	cat, err := backup.OpenTarget(c.Context, dir, backup.S3Options{
+	cat, err := backup.OpenTarget(c.Context, dir, s3OptionsFrom(c))
+	if err != nil {
+		return nil, fmt.Errorf("open backup target: %w", err)
+	}
+	return cat, nil
+}
+
+// s3OptionsFrom reads the --s3-* flags (s3Flags). A bucket created because
+// of --s3-create-bucket is said on the error stream.
+func s3OptionsFrom(c *cli.Context) backup.S3Options {
+	return backup.S3Options{
 		Endpoint: c.String("s3-endpoint"), Region: c.String("s3-region"), Insecure: c.Bool("s3-insecure"),
 		CreateBucket: c.Bool("s3-create-bucket"),
 		Created: func(bucket string) {
 			fmt.Fprintf(c.App.ErrWriter, "created the bucket %s (--s3-create-bucket)\n", bucket)
 		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open backup target: %w", err)
 	}
-	return cat, nil
 }
