@@ -222,7 +222,8 @@ func TestOfflineRestore_WipeWhenItsDirectoryNamesAreTaken(t *testing.T) {
 				earlier = append(earlier, dir)
 			}
 
-			r := flowg(t, root, with(seedRestore, "--wipe", "--only", "config")...)
+			// The planted directories read as safety copies: no limit here.
+			r := flowg(t, root, with(seedRestore, "--wipe", "--only", "config", "--max-safety-copies", "0")...)
 			if r.code != 0 {
 				t.Fatalf("want exit code 0:\n%s", r)
 			}

@@ -143,8 +143,8 @@ func TestServer_JWTKeyFileSurvivesAWipeRestoreOfAuth(t *testing.T) {
 	var a restoreAnswer
 	curlJSON(t, dirs.client, root, "200", &a, "--form", "backup=@auth.db", s.url+"/api/v1/restore/auth?wipe=true")
 	checkRestoreAnswer(t, a, "auth", true)
-	if a.SetAside == "" {
-		t.Fatalf("the wipe set no directory aside: %+v", a)
+	if a.SafetySnapshot == "" {
+		t.Fatalf("the wipe kept no safety copy: %+v", a)
 	}
 
 	_, after := jwtKeyFile(t, dirs)
@@ -211,7 +211,7 @@ func TestServer_ALegacyJWTKeyIsDeletedAtStartAndAfterEveryRestore(t *testing.T) 
 		{"online set merge", func(s *flowgServer) { curlRestoreSet(t, s, root, setID, "only=auth", "auth") }},
 		{"online set wipe", func(s *flowgServer) { curlRestoreSet(t, s, root, setID, "only=auth&wipe=true", "auth") }},
 	} {
-		s := startServer(t, dirs)
+		s := startServer(t, dirs, "--max-safety-copies", "0") // every case keeps one more
 		tc.restore(s)
 		// Never adopted: a root JWT signed with the old key is refused,
 		// and the JWT signed with the key file still works.
@@ -235,7 +235,7 @@ func TestServer_ALegacyJWTKeyIsDeletedAtStartAndAfterEveryRestore(t *testing.T) 
 		{"offline wipe", append([]string{"--wipe"}, dbFlags...)},
 		{"offline restore into an empty directory", []string{"--auth-dir", scratch}},
 	} {
-		r := mustFlowg(t, dirs.root, with([]string{"admin", "restore", "--only", "auth", "--backup-dir", old, "--catalog-dir", dirs.backups}, tc.args...)...)
+		r := mustFlowg(t, dirs.root, with([]string{"admin", "restore", "--only", "auth", "--backup-dir", old, "--catalog-dir", dirs.backups, "--max-safety-copies", "0"}, tc.args...)...)
 		dir := dirs.auth
 		if tc.args[0] == "--auth-dir" {
 			dir = scratch
