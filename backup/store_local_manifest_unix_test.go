@@ -63,3 +63,40 @@ func TestCatalog_ManifestLinkOrFIFOIsIncomplete(t *testing.T) {
 		})
 	}
 }
+
+// ReadManifest, which the CLI uses on a backup directory it is given, also
+// refuses a link or a FIFO at once and still reports a missing manifest as
+// os.ErrNotExist.
+func TestReadManifest_RefusesALinkOrFIFOAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := ReadManifest(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("no manifest: %v, want os.ErrNotExist", err)
+	}
+	outside := filepath.Join(t.TempDir(), "evil.json")
+	if err := os.WriteFile(outside, []byte(`{"status":"complete","databases":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, ManifestName)
+	if err := os.Symlink(outside, path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadManifest(dir); !errors.Is(err, ErrNotRegularFile) {
+		t.Fatalf("a link for manifest: %v, want ErrNotRegularFile", err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := ReadManifest(dir); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrNotRegularFile) {
+			t.Fatalf("a FIFO for manifest: %v, want ErrNotRegularFile", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ReadManifest still waits on a FIFO after 5s")
+	}
+}
