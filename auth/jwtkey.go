@@ -32,14 +32,19 @@ func DefaultJWTKeyFile(authDir string) string {
 
 // ErrBadKeyFile is returned by LoadOrCreateJWTKey for a key file that
 // exists but cannot be used: not a regular file, readable by group or
-// others, or not 64 hex digits. The message says what to do.
+// others, not 64 hex digits, or (on unix) owned by another user, with more
+// than one hard link, or in a directory group or others may write. The
+// message says what to do.
 var ErrBadKeyFile = errors.New("unusable jwt key file")
 
 // LoadOrCreateJWTKey returns the signing key kept in path. If there is no
 // file, it creates one (0600, its missing parent directories 0700) holding
 // a new random key, written crash-safely, and returns created true. A file
 // that exists but is a symbolic link, is readable or writable by group or
-// others, or does not hold exactly one key gives an error wrapping
+// others, does not hold exactly one key, or (on unix) is owned by another
+// user than the server's effective one, has more than one hard link, or
+// sits in a directory writable by group or others without the sticky bit
+// gives an error wrapping
 // ErrBadKeyFile and is left as it is. The key itself is never part of an
 // error.
 func LoadOrCreateJWTKey(path string) (key []byte, created bool, err error) {
@@ -61,7 +66,7 @@ func LoadOrCreateJWTKey(path string) (key []byte, created bool, err error) {
 // readJWTKeyFile reads and checks the key file; os.ErrNotExist if there is
 // none.
 func readJWTKeyFile(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|openNoFollow, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|openNoFollow|openNonBlock, 0)
 	if errors.Is(err, syscall.ELOOP) {
 		return nil, fmt.Errorf("%w: %s is a symbolic link; give the real file with --jwt-key-file", ErrBadKeyFile, path)
 	}
@@ -79,6 +84,9 @@ func readJWTKeyFile(path string) ([]byte, error) {
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
 		return nil, fmt.Errorf("%w: %s is accessible to group or others (mode %04o); whoever reads it can sign tokens as any user: run `chmod 600 %s`",
 			ErrBadKeyFile, path, perm, path)
+	}
+	if err := checkKeyFileHolder(path, st, os.Geteuid()); err != nil {
+		return nil, err
 	}
 	raw, err := io.ReadAll(io.LimitReader(f, 4*JWTKeySize))
 	if err != nil {
@@ -122,6 +130,10 @@ func createJWTKeyFile(path string) error {
 		return fmt.Errorf("write jwt key file: %w", err)
 	}
 	if err := os.Link(tmp.Name(), path); err != nil {
+		return fmt.Errorf("create jwt key file: %w", err)
+	}
+	// Drop the temporary name at once: a key file with a second link is refused.
+	if err := os.Remove(tmp.Name()); err != nil {
 		return fmt.Errorf("create jwt key file: %w", err)
 	}
 	if err := kv.SyncDir(dir); err != nil {

@@ -79,9 +79,10 @@ type Verification struct {
 }
 
 // ReadManifest reads dir's manifest. A directory without one returns an
-// error wrapping os.ErrNotExist.
+// error wrapping os.ErrNotExist; a symbolic link or a special file (a FIFO)
+// in its place one wrapping ErrNotRegularFile, at once.
 func ReadManifest(dir string) (Manifest, error) {
-	f, err := os.Open(filepath.Join(dir, ManifestName))
+	f, err := openRegularFile(filepath.Join(dir, ManifestName))
 	if err != nil {
 		return Manifest{}, fmt.Errorf("read manifest: %w", err)
 	}

@@ -60,20 +60,24 @@ func (p Retention) Select(sets []SetInfo, now time.Time) []string {
 //     (forever without MaxAge); it protects no other set from Keep.
 //   - Whatever the policy, it keeps, per database: the newest
 //     restore-verified manual or scheduled set, the newest restore-verified
-//     set of any kind, and the newest usable set; and every set a kept set
-//     builds on (its incremental chain).
-//   - A failed run is deleted once a newer run completed, or past MaxAge.
+//     set of any kind, the newest usable manual or scheduled set, and the
+//     newest usable set of any kind; and every set a kept set builds on
+//     (its incremental chain). So a set of one database never removes
+//     another database's last real backup, even when only pre-restore
+//     safety sets of that database are newer.
+//   - A failed run is deleted once a newer manual or scheduled run
+//     completed for each database the catalog holds (a failed manifest
+//     records none, so it may have been for any), or past MaxAge. A
+//     complete set holding no database goes by the same rule.
 //   - A running or unfinished set (no complete manifest) is never deleted.
 func (p Retention) Decide(sets []SetInfo, now time.Time) []Decision {
 	guards := newestPerDatabase(sets)
 	newer := map[string]int{} // per database: usable counted sets seen so far
-	sawComplete := false
+	completed := newerRuns(sets)
 	out := make([]Decision, len(sets))
 	for i, s := range sets {
-		out[i] = p.decide(s, now, guards, newer, sawComplete)
-		if s.Status == StatusComplete && len(s.Databases) > 0 {
-			sawComplete = true
-		}
+		out[i] = p.decide(s, now, guards, newer, completed.coversAll())
+		completed.add(s)
 		if s.Trigger != TriggerPreRestore && usable(s) {
 			for db := range s.Databases {
 				newer[db]++
@@ -85,7 +89,8 @@ func (p Retention) Decide(sets []SetInfo, now time.Time) []Decision {
 }
 
 // decide judges one set; newer counts, per database, the usable manual and
-// scheduled sets newer than s.
+// scheduled sets newer than s; sawComplete says a newer manual or
+// scheduled run completed for every database of the catalog.
 func (p Retention) decide(s SetInfo, now time.Time, guards map[string]string, newer map[string]int, sawComplete bool) Decision {
 	keep := func(reason string) Decision { return Decision{ID: s.ID, Reason: reason} }
 	drop := func(reason string) Decision { return Decision{ID: s.ID, Delete: true, Reason: reason} }
@@ -100,9 +105,9 @@ func (p Retention) decide(s SetInfo, now time.Time, guards map[string]string, ne
 	case s.Status == StatusFailed && tooOld:
 		return drop(fmt.Sprintf("a failed run older than the maximum age %s", p.MaxAge))
 	case s.Status == StatusFailed && sawComplete:
-		return drop("a failed run, and a newer run completed")
+		return drop("a failed run, and a newer run completed for each database")
 	case s.Status == StatusFailed:
-		return keep("a failed run, and no newer run completed yet")
+		return keep("a failed run, and no newer run completed yet for each database")
 	}
 	if why := guards[s.ID]; why != "" {
 		return keep(why)
@@ -111,7 +116,7 @@ func (p Retention) decide(s SetInfo, now time.Time, guards map[string]string, ne
 		if sawComplete || tooOld {
 			return drop("it holds no database")
 		}
-		return keep("it holds no database, but no newer set completed yet")
+		return keep("it holds no database, but no newer set completed yet for each database")
 	}
 	if s.Trigger == TriggerPreRestore {
 		switch {
@@ -144,8 +149,9 @@ func (p Retention) decide(s SetInfo, now time.Time, guards map[string]string, ne
 
 // newestPerDatabase returns, for the sets that retention keeps whatever
 // the policy, why: per database, the newest restore-verified manual or
-// scheduled set, the newest restore-verified set of any kind, and the
-// newest usable set.
+// scheduled set, the newest restore-verified set of any kind, the newest
+// usable set, and the newest usable manual or scheduled set (a pre-restore
+// safety set never stands in for a database's last real backup).
 func newestPerDatabase(sets []SetInfo) map[string]string {
 	why := map[string]string{}
 	seen := map[string]bool{}
@@ -171,9 +177,55 @@ func newestPerDatabase(sets []SetInfo) map[string]string {
 				guard("verified-any/"+db, "the newest restore-verified set of "+db+" (counting pre-restore sets)", s)
 			}
 			guard("usable/"+db, "the newest usable set of "+db, s)
+			if s.Trigger != TriggerPreRestore {
+				guard("usable-counted/"+db, "the newest usable manual or scheduled set of "+db, s)
+			}
 		}
 	}
 	return why
+}
+
+// runsSeen tracks, walking sets newest first, which databases of the
+// catalog a manual or scheduled run has completed for so far.
+type runsSeen struct {
+	all  map[string]bool // every database a complete set of the catalog holds
+	done map[string]bool
+}
+
+func newerRuns(sets []SetInfo) *runsSeen {
+	r := &runsSeen{all: map[string]bool{}, done: map[string]bool{}}
+	for _, s := range sets {
+		if s.Status == StatusComplete {
+			for db := range s.Databases {
+				r.all[db] = true
+			}
+		}
+	}
+	return r
+}
+
+// add records s, a set older than every one added before.
+func (r *runsSeen) add(s SetInfo) {
+	if s.Status != StatusComplete || s.Trigger == TriggerPreRestore {
+		return
+	}
+	for db := range s.Databases {
+		r.done[db] = true
+	}
+}
+
+// coversAll reports whether the runs added so far completed for every
+// database of the catalog (and for at least one).
+func (r *runsSeen) coversAll() bool {
+	if len(r.done) == 0 {
+		return false
+	}
+	for db := range r.all {
+		if !r.done[db] {
+			return false
+		}
+	}
+	return true
 }
 
 // keepChains keeps every set a kept set builds on, so pruning never breaks

@@ -99,7 +99,7 @@ func TestRetention_Decide(t *testing.T) {
 			set(2, TriggerPreRestore, LabelCreated, all...),
 			set(3, TriggerScheduled, LabelCreated, all...),
 			set(4, TriggerScheduled, LabelCreated, all...),
-		}, []int{3}, []string{"", "kept until the maximum age, and none is set", "one of the 1 newest sets of auth", ""}},
+		}, []int{3}, []string{"", "kept until the maximum age, and none is set", "the newest usable manual or scheduled set of auth", ""}},
 		{"pre-restore dropped after the max age", Retention{MaxAge: 24 * time.Hour}, []SetInfo{
 			set(1, TriggerScheduled, LabelCreated, all...),
 			set(30, TriggerPreRestore, LabelCreated, "auth"),
@@ -129,6 +129,35 @@ func TestRetention_Decide(t *testing.T) {
 			set(2, TriggerScheduled, LabelCreated, all...),
 			set(3, TriggerScheduled, LabelFailed),
 		}, []int{2}, []string{"no newer run completed", "", "a newer run completed"}},
+		{"a logs-only set never ages out the only scheduled auth and config set", Retention{MaxAge: 30 * 24 * time.Hour}, []SetInfo{
+			set(1, TriggerManual, LabelCreated, "logs"),
+			set(48, TriggerPreRestore, LabelCreated, "auth"),
+			set(48, TriggerPreRestore, LabelCreated, "config"),
+			set(47*24, TriggerScheduled, LabelCreated, all...),
+		}, nil, []string{"the newest usable set of logs", "the newest usable set of auth", "the newest usable set of config",
+			"the newest usable manual or scheduled set of auth"}},
+		{"an old full set ages out once each database has a newer real set", Retention{MaxAge: 30 * 24 * time.Hour}, []SetInfo{
+			set(1, TriggerManual, LabelCreated, "logs"),
+			set(24, TriggerScheduled, LabelCreated, all...),
+			set(48, TriggerPreRestore, LabelCreated, "auth"),
+			set(47*24, TriggerScheduled, LabelCreated, all...),
+		}, []int{3}, []string{"", "the newest usable set of auth", "", "older than the maximum age"}},
+		{"a logs-only set never erases a failed scheduled run", Retention{Keep: 3}, []SetInfo{
+			set(1, TriggerManual, LabelCreated, "logs"),
+			set(2, TriggerScheduled, LabelFailed),
+			set(10, TriggerScheduled, LabelCreated, all...),
+		}, nil, []string{"", "no newer run completed yet for each database", ""}},
+		{"a failed run goes once newer runs completed for each database", Retention{Keep: 3}, []SetInfo{
+			set(1, TriggerManual, LabelCreated, "logs"),
+			set(2, TriggerManual, LabelCreated, "auth", "config"),
+			set(3, TriggerScheduled, LabelFailed),
+			set(10, TriggerScheduled, LabelCreated, all...),
+		}, []int{2}, []string{"", "", "a newer run completed for each database", ""}},
+		{"a pre-restore set is no newer run for a failed one", Retention{Keep: 3}, []SetInfo{
+			set(1, TriggerPreRestore, LabelCreated, all...),
+			set(2, TriggerScheduled, LabelFailed),
+			set(10, TriggerScheduled, LabelCreated, all...),
+		}, nil, []string{"", "no newer run completed yet", ""}},
 		{"running sets never dropped", Retention{Keep: 1, MaxAge: time.Hour}, []SetInfo{
 			{Manifest: Manifest{ID: NewSetID(now.Add(-5 * time.Hour)), Created: now.Add(-5 * time.Hour)}, Label: LabelRunning},
 		}, nil, nil},

@@ -108,8 +108,16 @@ func (s localStore) ids(context.Context) (complete, unfinished []string, err err
 	return complete, unfinished, nil
 }
 
+// manifest reads set id's manifest through openInSet, so a link or a
+// special file (a FIFO) in its place is refused at once with
+// ErrNotRegularFile, never followed outside the catalog nor waited on.
 func (s localStore) manifest(_ context.Context, id string) (Manifest, error) {
-	return ReadManifest(filepath.Join(s.dir, id))
+	f, _, err := s.openInSet(id, ManifestName)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("read manifest: %w", err)
+	}
+	defer f.Close()
+	return decodeManifest(io.LimitReader(f, 16<<20), filepath.Join(s.dir, id, ManifestName))
 }
 
 func (s localStore) putManifest(_ context.Context, id string, m Manifest) error {

@@ -50,3 +50,23 @@ func notFollowed(path string, err error) error {
 	}
 	return &os.PathError{Op: "open", Path: path, Err: err}
 }
+
+// openRegularFile opens path for reading without following a symbolic
+// link in its last element and without blocking on a FIFO; anything but a
+// regular file is ErrNotRegularFile, a missing file os.ErrNotExist.
+func openRegularFile(path string) (*os.File, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, notFollowed(path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s: %w", path, ErrNotRegularFile)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}

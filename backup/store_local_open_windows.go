@@ -20,16 +20,32 @@ func (s localStore) openInSet(id, file string) (*os.File, os.FileInfo, error) {
 	} else if !st.IsDir() {
 		return nil, nil, fmt.Errorf("%s: %w", dir, ErrNotRegularFile)
 	}
-	before, err := os.Lstat(path)
+	f, err := openRegularFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
+}
+
+// openRegularFile opens path for reading; a link or special file in its
+// place, or swapped in between the Lstat and the open (os.SameFile), is
+// ErrNotRegularFile, a missing file os.ErrNotExist.
+func openRegularFile(path string) (*os.File, error) {
+	before, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
 	if !before.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s: %w", path, ErrNotRegularFile)
+		return nil, fmt.Errorf("%s: %w", path, ErrNotRegularFile)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	st, err := f.Stat()
 	if err == nil && (!st.Mode().IsRegular() || !os.SameFile(before, st)) {
@@ -37,7 +53,7 @@ func (s localStore) openInSet(id, file string) (*os.File, os.FileInfo, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return f, st, nil
+	return f, nil
 }

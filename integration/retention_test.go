@@ -123,7 +123,7 @@ func TestRetention_ReadStreamsSetsNeverPruneTheFullSet(t *testing.T) {
 	}
 	requireContains(t, "prune --dry-run --verbose", dry.stdout,
 		"would delete "+logsSets[2]+": each of its databases keeps 1 newer sets (logs ",
-		"would keep "+full.ID+": one of the 1 newest sets of config (1st)")
+		"would keep "+full.ID+": the newest usable manual or scheduled set of config")
 
 	// A process holding the catalog (as a server reading a set does) makes
 	// prune wait for it.

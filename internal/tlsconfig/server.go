@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -103,8 +104,18 @@ func (r *Reloader) ReloadOnSignal(ctx context.Context, sigs ...os.Signal) {
 }
 
 // loadPair reads and parses a PEM certificate chain and its private key.
+// Each must be a regular file (a link to one is followed); a FIFO or a
+// device in place of either is refused at once, never waited on.
 func loadPair(certFile, keyFile string) (*tls.Certificate, error) {
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	certPEM, err := readRegularFile(certFile)
+	if err != nil {
+		return nil, fmt.Errorf("load the tls certificate %s: %w", certFile, err)
+	}
+	keyPEM, err := readRegularFile(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("load the tls key %s: %w", keyFile, err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("load the tls certificate %s and key %s: %w", certFile, keyFile, err)
 	}
@@ -114,4 +125,22 @@ func loadPair(certFile, keyFile string) (*tls.Certificate, error) {
 		}
 	}
 	return &cert, nil
+}
+
+// readRegularFile reads path, which must be a regular file: it is opened
+// without blocking (unix), so a FIFO in its place gives an error at once.
+func readRegularFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonBlock, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (mode %s): replace it with the PEM file itself", st.Mode().Type())
+	}
+	return io.ReadAll(f)
 }
