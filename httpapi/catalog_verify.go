@@ -74,11 +74,13 @@ func (s *Server) verifySet(c echo.Context) error {
 
 // requireChainScopes refuses, with 403, a verification of info that would
 // also verify (and relabel) a set it builds on whose databases the caller
-// has no backup scopes for.
+// has no backup scopes for; and with 409 one whose chain cannot be read.
 func (s *Server) requireChainScopes(c echo.Context, info backup.SetInfo) error {
 	plan, err := s.catalog.cat.VerifyPlan(c.Request().Context(), info.ID)
 	if err != nil {
-		return nil // a broken chain: Verify reports it, verifying nothing
+		return &apiError{status: http.StatusConflict, cause: err,
+			msg:  fmt.Sprintf("backup set %s cannot be verified: %v", info.ID, err),
+			hint: "nothing was verified; its chain is broken: pick another set from GET /api/v1/backups, or take a new full set"}
 	}
 	for _, link := range plan {
 		if link.ID == info.ID {

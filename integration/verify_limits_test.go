@@ -106,6 +106,7 @@ func serverMemory(t testing.TB, pid int) (rss, peak int) {
 // too_many_verifies with Retry-After and verify nothing; with
 // --backup-create-rate 5/h she verifies at most 5 sets in all, the next
 // refused 429 rate_limited, while her set creations keep their own budget.
+// A create with ?verify=true while the slot is taken is refused too.
 // Not parallel: the server's TMPDIR shows when a verification runs.
 func TestVerify_ConcurrentVerifiesAreBounded(t *testing.T) {
 	requirePrograms(t, "curl", "bash")
@@ -139,10 +140,13 @@ func TestVerify_ConcurrentVerifiesAreBounded(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	burst := runBash(t, dirs.client, fmt.Sprintf(`for i in $(seq 11); do
-  curl -sS -D - -X POST -H %q %s/api/v1/backups/%s/verify >out.$i &
-done; wait
+  curl -sS -D - -X POST -H %[1]q %[2]s/api/v1/backups/%[3]s/verify >out.$i &
+done
+curl -sS -D - -X POST -H %[1]q '%[2]s/api/v1/backups?only=logs&verify=true' >create.out &
+wait
 for i in $(seq 11); do cat out.$i; echo '@@'; done`,
 		"Authorization: "+alice.authz(), s.url, set.ID))
+	created := readFile(t, filepath.Join(dirs.client, "create.out"))
 	if err := first.Wait(); err != nil {
 		t.Fatalf("the first verification: %v\n%s", err, firstOut.String())
 	}
@@ -173,6 +177,14 @@ for i in $(seq 11); do cat out.$i; echo '@@'; done`,
 	t.Logf("12 verifications at once: %d verified, %d too_many_verifies; server RSS %d MiB before, peak %d MiB", ok, busy, rss0, peak)
 	if ok < 1 || busy < 1 || ok > 5 {
 		t.Fatalf("12 verifications at once: %d verified, %d too_many_verifies; want the first verified, those that found it busy refused, at most 5 in all", ok, busy)
+	}
+	// A create with ?verify=true meanwhile is refused before writing.
+	if c := parseVerifyAnswer(t, string(created)); c.status != "429" || c.code != "too_many_verifies" {
+		t.Fatalf("POST /api/v1/backups?only=logs&verify=true while a verification ran: %s %q, want 429 too_many_verifies:\n%s",
+			c.status, c.code, c.body)
+	}
+	if n := len(catSets(t, s, root)); n != 1 {
+		t.Fatalf("the catalog lists %d sets after the refused create, want 1", n)
 	}
 
 	// Sequentially, alice's fifth verification is the last of her 5/h.
