@@ -30,6 +30,13 @@ type catalogState struct {
 	retention backup.Retention
 	// creates limits the sets each user creates through POST /api/v1/backups.
 	creates *quota.Limiter
+	// verifies limits the sets each user verifies through
+	// POST /api/v1/backups/:id/verify, at the rate of creates, apart.
+	verifies *quota.Limiter
+	// verifySlots holds one token per verification running for a request
+	// (a verify, or a create with ?verify=true); its capacity is
+	// Options.MaxConcurrentVerifies.
+	verifySlots chan struct{}
 }
 
 // openCatalog sets up the catalog of s and sets the backup timestamps of
@@ -39,7 +46,12 @@ func (s *Server) openCatalog() {
 	if cat == nil {
 		cat = backup.OpenCatalog(s.opts.BackupDir)
 	}
-	s.catalog = &catalogState{cat: cat, retention: s.opts.Retention, creates: quota.NewLimiter(s.opts.BackupCreateRate)}
+	slots := s.opts.MaxConcurrentVerifies
+	if slots <= 0 {
+		slots = DefaultMaxConcurrentVerifies
+	}
+	s.catalog = &catalogState{cat: cat, retention: s.opts.Retention, creates: quota.NewLimiter(s.opts.BackupCreateRate),
+		verifies: quota.NewLimiter(s.opts.BackupCreateRate), verifySlots: make(chan struct{}, slots)}
 	s.refreshCatalogMetrics()
 }
 
@@ -229,8 +241,10 @@ func (s *Server) getSet(c echo.Context) error {
 // &verify=true&incremental=true), then applies retention. An incremental
 // set is capped as scheduled ones are: once the newest chain holds
 // Options.MaxChain sets, the set is full and the answer's full_reason says
-// so. It needs the backup scopes of every database it backs up. The run
-// goes on if the client goes away.
+// so. It needs the backup scopes of every database it backs up. With
+// ?verify=true it takes one of the server's --max-concurrent-verifies
+// slots, or answers 429 before writing anything. The run goes on if the
+// client goes away.
 func (s *Server) createSet(c echo.Context) error {
 	names, err := onlyParam(c)
 	if err != nil {
@@ -246,6 +260,13 @@ func (s *Server) createSet(c echo.Context) error {
 	}
 	if err := require(c, backupScopes(names)...); err != nil {
 		return err
+	}
+	if verify {
+		release, err := s.takeVerifySlot()
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	if err := s.allowCreate(c); err != nil {
 		return err
@@ -347,47 +368,6 @@ func (s *Server) downloadSetFile(c echo.Context) error {
 		return &abortError{cause: fmt.Errorf("send %s of set %s (%d of %d bytes sent): %w", entry.File, info.ID, n, size, err)}
 	}
 	return nil
-}
-
-// verifySet verifies a set now (POST /api/v1/backups/:id/verify): every
-// checksum and a load of every file into a scratch database. The result is
-// recorded in the set's manifest and the set answered with its new label;
-// a set that fails is answered 200 with the label "verify failed". It needs
-// the backup scopes of every database of the set.
-func (s *Server) verifySet(c echo.Context) error {
-	info, err := s.lookupSet(c)
-	if err != nil {
-		return err
-	}
-	if err := require(c, backupScopes(setKVNames(info))...); err != nil {
-		return err
-	}
-	if info.Label == backup.LabelRunning || info.Label == backup.LabelFailed || info.Status == "" {
-		return setUnusable(info, "verified")
-	}
-	ctx, cancel := s.opContext(c.Request().Context())
-	defer cancel()
-	verified, err := s.catalog.cat.Verify(ctx, info.ID, time.Now())
-	s.refreshCatalogMetrics()
-	if errors.Is(err, backup.ErrSetNotFound) {
-		return setNotFound(info.ID)
-	}
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return err
-		}
-		return internal("the verification could not be recorded", fmt.Sprintf(
-			"the set was not changed; check that the backup catalog %s is writable; see the server log for request %s",
-			s.catalog.cat.Dir(), requestID(c)), err)
-	}
-	result := "ok"
-	if verified.Label != backup.LabelRestoreVerified {
-		result = "failed"
-	}
-	s.metrics.catalogVerify(result)
-	s.log.Info("backup set verified", "request_id", requestID(c), "id", verified.ID, "label", verified.Label,
-		"problem", verified.Problem, "user", principalOf(c).User)
-	return c.JSON(http.StatusOK, verified)
 }
 
 // deleteSet deletes a set, files and manifest together

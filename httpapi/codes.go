@@ -48,6 +48,7 @@ const (
 	CodeTooManyLogins       Code = "too_many_logins"        // 429: failed logins of this user or address over --login-rate (Retry-After)
 	CodeRateLimited         Code = "rate_limited"           // 429: over a per-user rate such as --backup-create-rate (Retry-After)
 	CodeTooManyStreams      Code = "too_many_streams"       // 429: the database's --max-backup-streams online backups already run (Retry-After)
+	CodeTooManyVerifies     Code = "too_many_verifies"      // 429: the server's --max-concurrent-verifies verifications already run (Retry-After)
 	CodeUnavailable         Code = "unavailable"            // 503: retry later (Retry-After)
 	CodeLoginsBusy          Code = "logins_busy"            // 503: no password check free within --login-wait (Retry-After)
 	CodeCatalogBusy         Code = "catalog_busy"           // 503: another process holds the catalog's set lock (Retry-After)

@@ -58,6 +58,13 @@ type Options struct {
 	// POST /api/v1/backups (429 with Retry-After beyond it); the zero value
 	// sets no limit.
 	BackupCreateRate quota.Rate
+	// MaxConcurrentVerifies bounds the verifications asked for over the API
+	// (POST /api/v1/backups/:id/verify, POST /api/v1/backups?verify=true)
+	// that run at once on the server; more get 429 too_many_verifies with
+	// Retry-After. Each user's verifications also follow BackupCreateRate,
+	// counted apart from their sets. DefaultMaxConcurrentVerifies when 0 or
+	// less.
+	MaxConcurrentVerifies int
 	// MaxChain is how many sets an incremental chain may hold (flowg serve
 	// --backup-full-every): an incremental set asked for with RunBackup or
 	// POST /api/v1/backups?incremental=true when the newest chain already

@@ -147,6 +147,7 @@ Examples:
 			&cli.StringFlag{Name: "max-restore-size", Value: "64GiB", Usage: "largest logical size (keys plus values) an online restore writes: a compressed upload can hold a thousand times its size; larger ones get 413, restore them offline"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "server log format on stderr: text or json"},
 			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file to decrypt encrypted sets for verification and restore"},
+			&cli.IntFlag{Name: "max-concurrent-verifies", Value: httpapi.DefaultMaxConcurrentVerifies, Usage: "verifications asked for over the API (POST /api/v1/backups/ID/verify, POST /api/v1/backups?verify=true) that may run at once on the server; more get 429 with Retry-After. Each user also verifies at most --backup-create-rate sets, counted apart"},
 			&cli.IntFlag{Name: "max-backup-streams", Value: kv.DefaultMaxStreams, Usage: "online backups (GET /api/v1/backup/DB) that may run at once per database; more get 429 with Retry-After"},
 			&cli.StringFlag{Name: "wipe-grace", Value: kv.DefaultWipeGrace.String(), Usage: "how long a wipe restore waits for the online backups of its database before it cuts them"},
 		), append(append(append(append(append(append(s3Flags(), encryptFlags()...), tlsFlags()...), loginFlags()...), secretFlags()...), drillFlags()...), continuousFlags()...)...),
@@ -221,6 +222,10 @@ func serve(c *cli.Context) error {
 	streams, err := streamLimitsFrom(c)
 	if err != nil {
 		return err
+	}
+	maxVerifies := c.Int("max-concurrent-verifies")
+	if maxVerifies < 1 {
+		return usagef("--max-concurrent-verifies %d: give how many verifications asked for over the API may run at once on the server, at least 1", maxVerifies)
 	}
 	// Listen first, so a taken address changes nothing; connections wait
 	// in the backlog until Serve.
@@ -308,6 +313,8 @@ func serve(c *cli.Context) error {
 		MaxSafetyCopies:  c.Int("max-safety-copies"),
 
 		ImportMaxLineBytes: c.Int("import-max-line-bytes"),
+
+		MaxConcurrentVerifies: maxVerifies,
 	})
 	if err := exposeContinuous(srv, cont); err != nil {
 		return opError{op: "serve", err: err, safe: "nothing was served"}
