@@ -302,7 +302,7 @@ func nextForAPI(api *apiError, scopes []auth.Scope, server string) string {
 		next = fmt.Sprintf("the server speaks HTTPS: use --server https://%s", strings.TrimPrefix(server, "http://"))
 	case code == httpapi.CodeBadRequest || code == httpapi.CodeInvalidRequest || strings.HasPrefix(string(code), "backup_"):
 		orElse("check the file with `flowg admin verify`, or take a new backup")
-	case code == httpapi.CodeTooManyLogins || code == httpapi.CodeRateLimited || code == httpapi.CodeTooManyStreams:
+	case code == httpapi.CodeTooManyLogins || code == httpapi.CodeRateLimited || code == httpapi.CodeTooManyStreams || code == httpapi.CodeTooManyVerifies:
 		if api.RetryAfter != "" {
 			next = strings.TrimSuffix(next, ".") + fmt.Sprintf(" (the server asks to retry in %s seconds: Retry-After)", api.RetryAfter)
 		}
