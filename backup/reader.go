@@ -80,6 +80,8 @@ type Reader struct {
 	// compressor names the compressor whose magic number a raw stream starts with.
 	compressor string
 	raw        rawList // where a raw stream's reading is
+	// collectedAt is Summary.Bytes at the last collection (collectGarbage).
+	collectedAt uint64
 }
 
 func (r *Reader) compressedError() error {
@@ -268,9 +270,11 @@ func (r *Reader) next() ([]*pb.KV, error) {
 		return nil, io.EOF
 	}
 	if r.hdr.Raw {
+		r.collectGarbage()
 		return r.nextRaw()
 	}
 	r.ahead.release()
+	r.collectGarbage()
 	for {
 		r.fillAhead()
 		// Frames read before whatever stopped the reading come first, so

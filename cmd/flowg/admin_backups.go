@@ -92,6 +92,10 @@ On a local catalog, prune takes a lock on the catalog directory: it waits
 server waits for it. On s3:// there is no such lock: prune where the server
 runs, or while it is stopped.
 
+On a local catalog it also removes (and prints) what interrupted runs left:
+unfinished sets (.tmp-<id>, .deleting-<id>) untouched for over an hour, as
+the server does at start; not with --dry-run.
+
 Examples:
    flowg admin backups prune --backup-dir ./backups --dry-run --verbose
    flowg admin backups prune --backup-dir ./backups --max-age 30d --dry-run
@@ -321,6 +325,13 @@ func adminBackupsPrune(c *cli.Context) error {
 		}
 		fmt.Fprintln(c.App.ErrWriter, "dry run: nothing was deleted")
 		return nil
+	}
+	leftovers, err := cat.RemoveUnfinishedSets(time.Now())
+	for _, path := range leftovers {
+		fmt.Fprintf(c.App.Writer, "removed %s: an unfinished set an interrupted run left behind (untouched for over %s)\n", path, backup.UnfinishedSetAge)
+	}
+	if err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "warning: unfinished sets could not all be removed: %v\n", err)
 	}
 	deleted, err := cat.Prune(c.Context, policy, time.Now())
 	for _, d := range deleted {

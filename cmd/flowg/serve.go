@@ -285,6 +285,15 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		logger.Warn("leftovers of interrupted restores could not all be removed", "error", err)
 	}
+	// The catalog's own leftovers: sets a crash cut short while writing
+	// (for auth, copies of its secrets) or deleting them.
+	removed, err = cat.RemoveUnfinishedSets(time.Now())
+	for _, path := range removed {
+		logger.Info("removed an unfinished backup set an interrupted run left behind", "path", path, "untouched_for_over", backup.UnfinishedSetAge)
+	}
+	if err != nil {
+		logger.Warn("unfinished backup sets could not all be removed", "error", err)
+	}
 	if err := bootstrapRoot(store, rootPassword, errOut, logger); err != nil {
 		return opError{op: "serve", err: fmt.Errorf("bootstrap root user: %w", err), safe: "the databases were opened and closed"}
 	}
