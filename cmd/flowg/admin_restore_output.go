@@ -57,3 +57,47 @@ func warnIncomplete(w io.Writer, dirs ...string) {
 		fmt.Fprintf(w, "warning: %s\n", m)
 	}
 }
+
+// setAside is a wiped database's directory and where its previous one was
+// kept.
+type setAside struct{ dir, aside string }
+
+// printUndoWipe prints the one command that puts back every previous
+// database a wipe kept aside: a loop over the directories when every one
+// was kept under the same suffix (a restore's), else the moves one after
+// the other.
+func printUndoWipe(w io.Writer, asides []setAside) {
+	if len(asides) == 0 {
+		return
+	}
+	if len(asides) == 1 {
+		a := asides[0]
+		fmt.Fprintf(w, "  to undo: mv %s %s.undone && mv %s %s\n", a.dir, a.dir, a.aside, a.dir)
+		return
+	}
+	suffix := strings.TrimPrefix(asides[0].aside, asides[0].dir)
+	dirs := make([]string, len(asides))
+	same := strings.HasPrefix(asides[0].aside, asides[0].dir)
+	for i, a := range asides {
+		dirs[i] = shellQuote(a.dir)
+		same = same && a.aside == a.dir+suffix
+	}
+	if same {
+		fmt.Fprintf(w, "  to undo this restore: for d in %s; do mv \"$d\" \"$d.undone\" && mv \"$d%s\" \"$d\"; done\n", strings.Join(dirs, " "), suffix)
+		return
+	}
+	moves := make([]string, len(asides))
+	for i, a := range asides {
+		moves[i] = fmt.Sprintf("mv %s %s.undone && mv %s %s", shellQuote(a.dir), shellQuote(a.dir), shellQuote(a.aside), shellQuote(a.dir))
+	}
+	fmt.Fprintf(w, "  to undo this restore: %s\n", strings.Join(moves, " && "))
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but
+// letters, digits and /._-+:@,=.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@,=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

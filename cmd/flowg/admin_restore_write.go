@@ -311,8 +311,14 @@ func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time, maxBytes uint64
 	}
 	defer locks.release()
 	var done []kv.Name
+	var asides []setAside
+	defer func() { printUndoWipe(c.App.ErrWriter, asides) }()
 	for _, job := range jobs {
-		if err := wipeOne(c, job, stamp, done, locks); err != nil {
+		aside, err := wipeOne(c, job, stamp, done, locks)
+		if aside != "" {
+			asides = append(asides, setAside{dir: job.dir, aside: aside})
+		}
+		if err != nil {
 			return err
 		}
 		done = append(done, job.name)
@@ -320,7 +326,9 @@ func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time, maxBytes uint64
 	return nil
 }
 
-func wipeOne(c *cli.Context, job restoreJob, stamp time.Time, done []kv.Name, locks *heldDirs) error {
+// wipeOne wipes and restores one database; it returns where the previous
+// one was set aside ("" when it was discarded or nothing was swapped).
+func wipeOne(c *cli.Context, job restoreJob, stamp time.Time, done []kv.Name, locks *heldDirs) (string, error) {
 	bar := newProgress(c.App.ErrWriter, "restore "+string(job.name), 0)
 	opts := backup.WipeOptions{
 		RestoreOptions:  backup.RestoreOptions{Database: string(job.name), Progress: bar.update, Identities: job.ids},
@@ -335,15 +343,14 @@ func wipeOne(c *cli.Context, job restoreJob, stamp time.Time, done []kv.Name, lo
 		if res.SetAside != "" {
 			safe = alreadyDone(done, fmt.Sprintf("the previous %s database is at %s", job.name, res.SetAside))
 		}
-		return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: safe}
+		return "", opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: safe}
 	}
 	printWarnings(c.App.ErrWriter, res.Warnings)
 	printRestored(c.App.Writer, job, res, "wiped and restored")
 	if res.SetAside != "" {
 		fmt.Fprintf(c.App.ErrWriter, "previous %s database kept at %s\n", job.name, res.SetAside)
-		fmt.Fprintf(c.App.ErrWriter, "  to undo: mv %s %s.undone && mv %s %s\n", job.dir, job.dir, res.SetAside, job.dir)
 	}
-	return nil
+	return res.SetAside, nil
 }
 
 func dirFlagName(n kv.Name) string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/flowg-backup/flowg/auth"
@@ -99,9 +100,9 @@ func clientBackupsRestore(c *cli.Context) error {
 			fmt.Fprintf(c.App.Writer, " (%s skipped)", countText(r.ExpiredSkipped, "expired record"))
 		}
 		fmt.Fprintln(c.App.Writer)
-		if r.Undo != "" {
-			fmt.Fprintf(errOut, "  to undo %s: %s\n", r.Database, r.Undo)
-		}
+	}
+	if undo := undoSetRestore(ans.Restores); undo != "" {
+		fmt.Fprintf(errOut, "  to undo this restore: %s\n", undo)
 	}
 	fmt.Fprintf(errOut, "restore of %s from set %s into %s complete in %s\n", joinNames(names), ans.Set, api.server, shortDuration(time.Since(start)))
 	return nil
@@ -109,3 +110,33 @@ func clientBackupsRestore(c *cli.Context) error {
 
 // modeWipeAnswer is how a restore answer names a wipe.
 const modeWipeAnswer = "wipe"
+
+// undoSetRestore is one line saying how to undo every database of a set
+// restore: the safety snapshots to restore with --wipe, in one command
+// line, and the directories the server kept aside; a lone database's undo
+// as the server said it.
+func undoSetRestore(restores []restoreAnswer) string {
+	if len(restores) == 1 {
+		return restores[0].Undo
+	}
+	var cmds, asides []string
+	for _, r := range restores {
+		switch {
+		case r.SafetySnapshot != "":
+			cmds = append(cmds, fmt.Sprintf("flowg backups restore --wipe --only %s %s", r.Database, r.SafetySnapshot))
+		case r.SetAside != "":
+			asides = append(asides, fmt.Sprintf("%s at %s", r.Database, r.SetAside))
+		}
+	}
+	var ways []string
+	if len(cmds) > 0 {
+		ways = append(ways, strings.Join(cmds, " && "))
+	}
+	if len(asides) > 0 {
+		ways = append(ways, "the previous database directories are kept on the server: "+strings.Join(asides, ", "))
+	}
+	if len(ways) == 0 && len(restores) > 0 {
+		return restores[0].Undo
+	}
+	return strings.Join(ways, "; ")
+}
