@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -166,13 +167,19 @@ func planRestore(c *cli.Context, jobs []restoreJob) error {
 			return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "dry run: nothing was written"}
 		}
 		printWarnings(c.App.ErrWriter, p.Warn)
-		fmt.Fprintf(c.App.Writer, "%-6s %s: %s; merge would add %d, overwrite %d, leave %d unchanged; --wipe would also remove %d",
-			job.name, job.file, countText(p.File.Keys, "key"), p.Added, p.Changed, p.Same, p.Removed)
-		if p.Expired > 0 {
-			fmt.Fprintf(c.App.Writer, "; %s would be skipped", countText(p.Expired, "expired record"))
-		}
-		fmt.Fprintln(c.App.Writer)
+		printPlan(c.App.Writer, string(job.name), job.file, p)
 	}
 	fmt.Fprintln(c.App.ErrWriter, "dry run: nothing was written")
 	return nil
+}
+
+// printPlan prints the line of one database of a dry run, offline or
+// online: the file's keys and what a merge, or a wipe, would change.
+func printPlan(w io.Writer, name, file string, p backup.Plan) {
+	fmt.Fprintf(w, "%-6s %s: %s; merge would add %d, overwrite %d, leave %d unchanged; --wipe would also remove %d",
+		name, file, countText(p.File.Keys, "key"), p.Added, p.Changed, p.Same, p.Removed)
+	if p.Expired > 0 {
+		fmt.Fprintf(w, "; %s would be skipped", countText(p.Expired, "expired record"))
+	}
+	fmt.Fprintln(w)
 }

@@ -19,6 +19,7 @@ import (
 // setRestoreAnswer is the answer of POST /api/v1/backups/:id/restore.
 type setRestoreAnswer struct {
 	Set      string          `json:"set"`
+	DryRun   bool            `json:"dry_run,omitempty"`
 	Mode     string          `json:"mode"`
 	Restores []restoreAnswer `json:"restores"`
 	Warnings []string        `json:"warnings"`
@@ -44,7 +45,7 @@ func clientBackupsRestore(c *cli.Context) error {
 	}
 	for _, flag := range []struct{ name, param string }{
 		{"wipe", "wipe"}, {"no-safety-snapshot", "no_safety_snapshot"},
-		{"discard-previous", "discard_previous"}, {"skip-backup-check", "skip_backup_check"},
+		{"discard-previous", "discard_previous"}, {"skip-backup-check", "skip_backup_check"}, {"dry-run", "dry_run"},
 	} {
 		if c.Bool(flag.name) {
 			query.Set(flag.param, "true")
@@ -64,7 +65,7 @@ func clientBackupsRestore(c *cli.Context) error {
 	}
 	fmt.Fprintf(errOut, "restoring %s on %s from set %s (%s, created %s), %s\n", joinNames(names), api.server, set.ID, set.Label,
 		set.Created.Format(time.RFC3339), mode)
-	if wipe {
+	if wipe && !c.Bool("dry-run") {
 		fmt.Fprintf(errOut, "--wipe: afterwards %s will hold exactly the set's keys; keys written since the set was taken are removed\n", joinNames(names))
 	}
 	var ans setRestoreAnswer
@@ -88,6 +89,9 @@ func clientBackupsRestore(c *cli.Context) error {
 		return e
 	}
 	printWarnings(errOut, ans.Warnings)
+	if c.Bool("dry-run") {
+		return printSetDryRun(c, api, ans)
+	}
 	for _, r := range ans.Restores {
 		printWarnings(errOut, r.Warnings)
 		how := "merged into"
@@ -139,4 +143,22 @@ func undoSetRestore(restores []restoreAnswer) string {
 		return restores[0].Undo
 	}
 	return strings.Join(ways, "; ")
+}
+
+// printSetDryRun prints the plan of each database of a set restore's dry
+// run, or refuses an answer that is no dry run (a server that does not know
+// dry_run restored).
+func printSetDryRun(c *cli.Context, api *apiClient, ans setRestoreAnswer) error {
+	if !ans.DryRun {
+		return opError{op: "restore", err: fmt.Errorf("the server at %s does not know dry_run and restored set %s", api.server, ans.Set),
+			safe: "the server kept its safety snapshots: " + orDash(undoSetRestore(ans.Restores)), next: "upgrade the server before using --dry-run"}
+	}
+	for _, r := range ans.Restores {
+		printWarnings(c.App.ErrWriter, r.Warnings)
+		if r.Plan != nil {
+			printPlan(c.App.Writer, r.Database, "set "+ans.Set, *r.Plan)
+		}
+	}
+	fmt.Fprintf(c.App.ErrWriter, "dry run on %s: nothing was written\n", api.server)
+	return nil
 }
