@@ -18,7 +18,7 @@ import (
 // merge or wipe (admin_restore_write.go) and print (admin_restore_output.go).
 
 func adminRestoreCommand() *cli.Command {
-	return &cli.Command{
+	return withJSONReport(&cli.Command{
 		Name:      "restore",
 		Usage:     "restore the databases of a stopped server from a backup directory",
 		UsageText: "flowg admin restore [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--backup-dir DIR] [--only ...] [--wipe] [--dry-run]",
@@ -62,7 +62,7 @@ Examples:
 			atFlag(),
 		),
 		Action: adminRestore,
-	}
+	})
 }
 
 func adminRestore(c *cli.Context) error {

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -106,6 +105,7 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 		jobs = append(jobs, restoreJob{name: name, dir: dirs.Of(name), file: file, open: open})
 	}
 	fmt.Fprintf(c.App.ErrWriter, "restoring set %s of %s\n", id, backupDir)
+	reportOf(c).set("set", id)
 	return jobs, cleanup, nil
 }
 
@@ -134,6 +134,10 @@ func pickSet(c *cli.Context, cat *backup.Catalog, id string, names []kv.Name) (s
 		fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", choice.Warning)
 	}
 	fmt.Fprintf(c.App.ErrWriter, "no --set: picked %s\n", choice.Say())
+	reportOf(c).set("set_picked", choice.Say())
+	if choice.Warning != "" {
+		reportOf(c).set("set_warning", choice.Warning)
+	}
 	return choice.Set.ID, nil
 }
 
@@ -167,19 +171,23 @@ func planRestore(c *cli.Context, jobs []restoreJob) error {
 			return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "dry run: nothing was written"}
 		}
 		printWarnings(c.App.ErrWriter, p.Warn)
-		printPlan(c.App.Writer, string(job.name), job.file, p)
+		printPlan(c, string(job.name), job.file, p)
 	}
+	reportOf(c).set("dry_run", true)
 	fmt.Fprintln(c.App.ErrWriter, "dry run: nothing was written")
 	return nil
 }
 
 // printPlan prints the line of one database of a dry run, offline or
 // online: the file's keys and what a merge, or a wipe, would change.
-func printPlan(w io.Writer, name, file string, p backup.Plan) {
+func printPlan(c *cli.Context, name, file string, p backup.Plan) {
+	w := c.App.Writer
 	fmt.Fprintf(w, "%-6s %s: %s; merge would add %d, overwrite %d, leave %d unchanged; --wipe would also remove %d",
 		name, file, countText(p.File.Keys, "key"), p.Added, p.Changed, p.Same, p.Removed)
 	if p.Expired > 0 {
 		fmt.Fprintf(w, "; %s would be skipped", countText(p.Expired, "expired record"))
 	}
 	fmt.Fprintln(w)
+	reportOf(c).add("databases", map[string]any{"database": name, "file": file, "keys": p.File.Keys, "added": p.Added,
+		"overwritten": p.Changed, "unchanged": p.Same, "removed_by_wipe": p.Removed, "expired_skipped": p.Expired})
 }

@@ -93,7 +93,7 @@ Examples:
 				Flags:  []cli.Flag{serverFlag(), caCertFlag(), tokenFlag(), backupsLatestFlag("the newest complete set"), &cli.BoolFlag{Name: "json", Usage: "print the set as JSON"}},
 				Action: clientBackupsVerify,
 			},
-			{
+			withJSONReport(&cli.Command{
 				Name:      "download",
 				Usage:     "download the files of a set into a directory, verified locally",
 				UsageText: "flowg backups download [--server URL] [--token TOKEN] --backup-dir DIR [--only auth,config,logs] " + idArg,
@@ -115,8 +115,8 @@ Examples:
 				Flags: []cli.Flag{serverFlag(), caCertFlag(), tokenFlag(), backupsLatestFlag("the newest restore-verified set"), onlyFlag(),
 					&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory to write the files into (created 0700)"}},
 				Action: clientBackupsDownload,
-			},
-			{
+			}),
+			withJSONReport(&cli.Command{
 				Name:      "restore",
 				Usage:     "restore the server's databases from a set of its catalog",
 				UsageText: "flowg backups restore [--server URL] [--token TOKEN] [--only auth,config,logs] [--wipe] [--no-safety-snapshot] [--discard-previous] [--skip-backup-check] [--dry-run] " + idArg,
@@ -154,7 +154,7 @@ Examples:
 					&cli.BoolFlag{Name: "skip-backup-check", Usage: "allow --no-safety-snapshot / --discard-previous without a restore-verified set"},
 					dryRunFlag(), backupsAtFlag()},
 				Action: clientBackupsRestore,
-			},
+			}),
 			clientBackupsDeleteCommand(),
 		},
 	}

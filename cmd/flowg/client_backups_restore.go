@@ -104,9 +104,13 @@ func clientBackupsRestore(c *cli.Context) error {
 			fmt.Fprintf(c.App.Writer, " (%s skipped)", countText(r.ExpiredSkipped, "expired record"))
 		}
 		fmt.Fprintln(c.App.Writer)
+		reportOf(c).add("databases", r)
 	}
+	reportOf(c).set("set", ans.Set)
+	reportOf(c).set("mode", ans.Mode)
 	if undo := undoSetRestore(ans.Restores); undo != "" {
 		fmt.Fprintf(errOut, "  to undo this restore: %s\n", undo)
+		reportOf(c).set("undo", undo)
 	}
 	fmt.Fprintf(errOut, "restore of %s from set %s into %s complete in %s\n", joinNames(names), ans.Set, api.server, shortDuration(time.Since(start)))
 	return nil
@@ -156,9 +160,11 @@ func printSetDryRun(c *cli.Context, api *apiClient, ans setRestoreAnswer) error 
 	for _, r := range ans.Restores {
 		printWarnings(c.App.ErrWriter, r.Warnings)
 		if r.Plan != nil {
-			printPlan(c.App.Writer, r.Database, "set "+ans.Set, *r.Plan)
+			printPlan(c, r.Database, "set "+ans.Set, *r.Plan)
 		}
 	}
+	reportOf(c).set("set", ans.Set)
+	reportOf(c).set("dry_run", true)
 	fmt.Fprintf(c.App.ErrWriter, "dry run on %s: nothing was written\n", api.server)
 	return nil
 }

@@ -80,6 +80,7 @@ func clientBackupsRestoreAt(c *cli.Context, api *apiClient, only []kv.Name, quer
 			fmt.Fprintf(c.App.Writer, " (%d keys deleted before the instant removed)", n)
 		}
 		fmt.Fprintln(c.App.Writer)
+		reportOf(c).add("databases", r)
 		if r.Undo != "" {
 			fmt.Fprintf(errOut, "  to undo %s: %s\n", r.Database, r.Undo)
 		}

@@ -18,7 +18,7 @@ import (
 )
 
 func clientRestoreCommand() *cli.Command {
-	return &cli.Command{
+	return withJSONReport(&cli.Command{
 		Name:      "restore",
 		Usage:     "check backup files locally, then restore them into a running server",
 		UsageText: "flowg restore [--server URL] [--token TOKEN] --backup-dir DIR [--only auth,config,logs] [--wipe] [--dry-run]",
@@ -56,7 +56,7 @@ Examples:
 			dryRunFlag(),
 		},
 		Action: clientRestore,
-	}
+	})
 }
 
 // restoreUpload is one database's backup file, checked locally, to send.
@@ -144,6 +144,7 @@ func clientRestore(c *cli.Context) error {
 		}
 	}
 	if c.Bool("dry-run") {
+		reportOf(c).set("dry_run", true)
 		fmt.Fprintf(errOut, "dry run on %s: nothing was written\n", api.server)
 		return nil
 	}
@@ -207,10 +208,11 @@ func sendBackup(c *cli.Context, api *apiClient, u restoreUpload, wipe bool) erro
 			safe: "the server kept its safety snapshot: " + orDash(ans.Undo), next: "upgrade the server before using --dry-run"}
 	}
 	if dryRun && ans.Plan != nil {
-		printPlan(c.App.Writer, string(u.name), u.path, *ans.Plan)
+		printPlan(c, string(u.name), u.path, *ans.Plan)
 		return nil
 	}
 	printSent(c, api, u, ans, elapsed, wipe)
+	reportOf(c).add("databases", map[string]any{"file": u.path, "server": api.server, "answer": ans})
 	switch {
 	case ans.Undo != "":
 		fmt.Fprintf(c.App.ErrWriter, "  to undo: %s\n", ans.Undo)
