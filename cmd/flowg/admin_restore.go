@@ -36,7 +36,12 @@ the restore is printed.
 With --wipe the database afterwards holds exactly the backup: it is rebuilt in
 a sibling directory and swapped in by rename, crash-safely. The previous
 database is kept at <dir>.before-restore-<time> unless --discard-previous;
-the command prints how to put it back.
+the command prints how to put it back (one command for every database).
+
+When DIR is a catalog (a directory of sets, or s3://bucket/prefix) and --set
+is not given, the restore reads the newest restore-verified set holding every
+database restored, else the newest complete one with a warning, and says
+which; a pre_restore safety set is read only when --set names it.
 
 A restore that keeps no copy of what it replaces (--no-safety-snapshot,
 --discard-previous) is refused unless the catalog (--catalog-dir) holds a
@@ -45,6 +50,7 @@ restore-verified set of that database; --skip-backup-check overrides this.
 Examples:
    flowg admin restore --backup-dir ./backup
    flowg admin restore --backup-dir ./backup --dry-run
+   flowg admin restore --backup-dir ./backups --only config --json
    flowg admin restore --backup-dir ./backup --only config --wipe
    rm -rf ./data && flowg admin restore --backup-dir ./backup`,
 		Flags: append(append(append(dirFlags(), s3Flags()...), decryptFlags()...),

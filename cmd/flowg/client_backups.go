@@ -126,9 +126,9 @@ restored: a safety snapshot (a pre_restore set) of the database first, then
 a merge (every key of the set overwrites the database's value; keys the set
 lacks are kept) or, with --wipe, a rebuild that afterwards holds exactly the
 set's keys (the previous directory is kept aside on the server). The command
-prints how to undo each restore. --latest takes the newest restore-verified
-set (holding the databases of --only); sets labelled verify failed or
-incomplete are refused.
+prints one command that undoes the restore. --latest takes the newest
+restore-verified set (holding the databases of --only), never a pre_restore
+safety set; sets labelled verify failed or incomplete are refused.
 
 With --dry-run the server checks each file of the set whole and says what
 the restore would add, overwrite and (with --wipe) remove; it writes nothing
