@@ -176,17 +176,16 @@ func (c *Catalog) setFile(id, db string, e DBEntry) StoredFile {
 }
 
 // NewestComplete returns the newest set whose run completed, whatever its
-// label: what a command reads when no set is named. A catalog without one
+// label, never a pre_restore safety set (see Newest): what a command reads
+// when no set is named. A catalog without one
 // is an error wrapping ErrNoCompleteSet.
 func (c *Catalog) NewestComplete(ctx context.Context) (SetInfo, error) {
 	sets, err := c.List(ctx)
 	if err != nil {
 		return SetInfo{}, err
 	}
-	for _, s := range sets {
-		if s.Status == StatusComplete {
-			return s, nil
-		}
+	if s, ok := Newest(sets, func(s SetInfo) bool { return s.Status == StatusComplete }); ok {
+		return s, nil
 	}
-	return SetInfo{}, fmt.Errorf("%w: %s holds no complete set", ErrNoCompleteSet, c.Dir())
+	return SetInfo{}, fmt.Errorf("%w: %s holds no complete set (pre_restore safety sets are read only when named with --set)", ErrNoCompleteSet, c.Dir())
 }

@@ -191,10 +191,10 @@ func pick(ctx context.Context, cat *backup.Catalog, id string) (backup.SetInfo, 
 	if len(sets) == 0 {
 		return backup.SetInfo{}, fmt.Errorf("%w: %s holds no backup set", backup.ErrNoCompleteSet, cat.Dir())
 	}
-	for _, s := range sets {
-		if s.Label == backup.LabelRestoreVerified && s.Trigger != backup.TriggerPreRestore && lacking(s) == "" {
-			return s, nil
-		}
+	if s, ok := backup.Newest(sets, func(s backup.SetInfo) bool {
+		return backup.IsComplete(s) && s.Label == backup.LabelRestoreVerified && lacking(s) == ""
+	}); ok {
+		return s, nil
 	}
 	return backup.SetInfo{}, fmt.Errorf("%w in %s", ErrNoSet, cat.Dir())
 }

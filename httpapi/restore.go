@@ -37,6 +37,10 @@ type restoreReply struct {
 	Undo              string   `json:"undo"`
 	Warnings          []string `json:"warnings"`
 	Duration          string   `json:"duration"`
+	// DryRun is set for ?dry_run=true: nothing was written, and Plan says
+	// what the restore would add, overwrite and (with wipe) remove.
+	DryRun bool         `json:"dry_run,omitempty"`
+	Plan   *backup.Plan `json:"plan,omitempty"`
 }
 
 // fileReply describes the uploaded backup file.
@@ -75,11 +79,13 @@ func (s *Server) restore(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	end, err := s.beginRestore(name)
-	if err != nil {
-		return err
+	if !p.dryRun {
+		end, err := s.beginRestore(name)
+		if err != nil {
+			return err
+		}
+		defer end()
 	}
-	defer end()
 	reply, err := s.restoreFromFile(c, name, p, func() (*restoreSource, error) {
 		u, err := s.stageUpload(c, name)
 		if err != nil {
@@ -127,8 +133,12 @@ type restoreSource struct {
 // catalog (unless ?no_safety_snapshot=true), and the file is merged into
 // the database or, with wipe, loaded into a new one that replaces it while
 // the database's gate is held exclusively (its requests get 503 meanwhile).
-// The caller holds the database's restore (beginRestore).
+// The caller holds the database's restore (beginRestore). With dry_run it
+// only plans (dryRunFromFile).
 func (s *Server) restoreFromFile(c echo.Context, name kv.Name, p restoreParams, stage func() (*restoreSource, error)) (restoreReply, error) {
+	if p.dryRun {
+		return s.dryRunFromFile(c, name, p, stage)
+	}
 	run := &restoreRun{s: s, c: c, name: name, p: p, user: principalOf(c).User,
 		reply: restoreReply{Database: string(name), Mode: p.mode(), Warnings: []string{}}}
 	s.metrics.restoreStarted(name, run.reply.Mode)

@@ -46,6 +46,10 @@ func (s *Server) restoreAt(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if p.dryRun {
+		return badRequest("dry_run=true is not available with at=: a restore to an instant also deletes keys, which a dry run does not count",
+			"nothing was changed; leave dry_run out, or dry-run a set (POST /api/v1/backups/{id}/restore?dry_run=true)")
+	}
 	names := kv.Names
 	if c.QueryParam("only") != "" {
 		if names, err = onlyParam(c); err != nil {

@@ -34,6 +34,7 @@ type restoreParams struct {
 	noSnapshot      bool // no_safety_snapshot=true: no pre_restore set is written first
 	discardPrevious bool // discard_previous=true (with wipe): the previous directory is deleted
 	skipCheck       bool // skip_backup_check=true: allow the two above without a restore-verified set
+	dryRun          bool // dry_run=true: check the file whole and say what would change; write nothing
 }
 
 // keepsSafetyCopy reports whether a restore with p keeps a safety copy:
@@ -49,8 +50,8 @@ func (p restoreParams) mode() string {
 	return modeMerge
 }
 
-// restoreParamsOf parses wipe, no_safety_snapshot, discard_previous and
-// skip_backup_check.
+// restoreParamsOf parses wipe, no_safety_snapshot, discard_previous,
+// skip_backup_check and dry_run.
 func restoreParamsOf(c echo.Context) (restoreParams, error) {
 	var p restoreParams
 	var err error
@@ -65,6 +66,9 @@ func restoreParamsOf(c echo.Context) (restoreParams, error) {
 		return p, err
 	}
 	if p.skipCheck, err = boolParam(c, "skip_backup_check", hint); err != nil {
+		return p, err
+	}
+	if p.dryRun, err = boolParam(c, "dry_run", "use dry_run=true to check the file and count what would change, or leave it out"); err != nil {
 		return p, err
 	}
 	if p.discardPrevious && !p.wipe {

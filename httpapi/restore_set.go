@@ -27,6 +27,7 @@ type setRestoreReply struct {
 	Restores []restoreReply `json:"restores"` // one per database, in the order restored
 	Warnings []string       `json:"warnings"`
 	Duration string         `json:"duration"`
+	DryRun   bool           `json:"dry_run,omitempty"` // ?dry_run=true: nothing was written; each restore has its plan
 }
 
 // restoreSet restores the databases of a catalog set
@@ -72,6 +73,9 @@ func (s *Server) restoreSet(c echo.Context) error {
 		return err
 	}
 	for _, n := range names {
+		if p.dryRun {
+			break // a dry run writes nothing: it runs beside a restore
+		}
 		end, err := s.beginRestore(n)
 		if err != nil {
 			return err
@@ -88,7 +92,7 @@ func (s *Server) restoreSet(c echo.Context) error {
 		return setNotFound(c.Param("id"))
 	}
 	start := time.Now()
-	if len(names) > 1 {
+	if len(names) > 1 && !p.dryRun { // a dry run checks each file whole as it plans
 		ctx, cancel := s.opContext(c.Request().Context())
 		defer cancel()
 		for _, n := range names {
@@ -113,7 +117,7 @@ func (s *Server) restoreSet(c echo.Context) error {
 			}
 		}
 	}
-	reply := setRestoreReply{Set: info.ID, Mode: p.mode(), Restores: []restoreReply{}, Warnings: append([]string{}, warnings...)}
+	reply := setRestoreReply{Set: info.ID, Mode: p.mode(), DryRun: p.dryRun, Restores: []restoreReply{}, Warnings: append([]string{}, warnings...)}
 	for _, n := range names {
 		r, err := s.restoreFromFile(c, n, p, func() (*restoreSource, error) { return s.setSource(c.Request().Context(), info, n) })
 		if err != nil {

@@ -309,7 +309,11 @@ func TestCatalog_RestoreBySetIDAndUndoWithThePreRestoreSets(t *testing.T) {
 			if n := strings.Count(r.stdout, how); n != 3 {
 				t.Errorf("flowg backups restore printed %d lines %q, want 3:\n%s", n, how, r)
 			}
-			requireContains(t, "flowg backups restore's stderr", r.stderr, "to undo auth", "to undo config", "to undo logs")
+			requireContains(t, "flowg backups restore's stderr", r.stderr, "to undo this restore: flowg backups restore --wipe --only auth ",
+				" && flowg backups restore --wipe --only config ", " && flowg backups restore --wipe --only logs ")
+			if n := strings.Count(r.stderr, "to undo"); n != 1 {
+				t.Errorf("a restore of 3 databases printed %d undo lines, want 1:\n%s", n, r)
+			}
 
 			if got := s.must(t, http.StatusOK, http.MethodGet, "/api/v1/pipelines/p", root, nil); !sameJSON(got.body, `{"v":1}`) {
 				t.Errorf("after the restore p = %s, want the set's {\"v\":1}", got.body)

@@ -183,18 +183,18 @@ func TestOfflineRestore_WipeLeavesExactlyTheBackupAndCanBeUndone(t *testing.T) {
 		}
 		requireDB(t, "set-aside "+name, filepath.Join(root, aside), changed.of(name))
 	}
-	// Undo the wipe of each database with the command it printed.
+	// Undo the wipe of every database with the one command it printed.
 	undos := 0
 	for _, line := range strings.Split(r.stderr, "\n") {
-		if _, undo, ok := strings.Cut(line, "to undo: "); ok {
+		if _, undo, ok := strings.Cut(line, "to undo this restore: "); ok {
 			undos++
 			if u := command(t, root, time.Minute, "sh", "-c", undo); u.code != 0 {
 				t.Fatalf("the printed undo command failed:\n%s", u)
 			}
 		}
 	}
-	if undos != 3 {
-		t.Fatalf("stderr gives %d undo commands, want 3:\n%s", undos, r.stderr)
+	if undos != 1 || strings.Count(r.stderr, "to undo") != 1 {
+		t.Fatalf("stderr gives %d undo commands, want 1 for the 3 databases:\n%s", undos, r.stderr)
 	}
 	requireDataset(t, "after the printed undo commands", root, changed)
 }

@@ -129,6 +129,8 @@ func TestS3Catalog(t *testing.T) {
 		fresh := t.TempDir()
 		r := mustS3Flowg(t, fresh, with(restore, "--wipe")...)
 		requireContains(t, "stdout", r.stdout, "/flowg/"+newerID+"/log.db")
+		// Neither set is restore-verified: the newest complete one, with a warning.
+		requireContains(t, "stderr", r.stderr, "no --set: picked set "+newerID, "warning: no restore-verified set holds auth, config, logs")
 		requireDataset(t, "restored without --set", fresh, newer)
 
 		r = mustS3Flowg(t, root, with(restore, "--wipe", "--set", olderID)...)

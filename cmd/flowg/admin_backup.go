@@ -11,7 +11,7 @@ import (
 )
 
 func adminBackupCommand() *cli.Command {
-	return &cli.Command{
+	return withJSONReport(&cli.Command{
 		Name:      "backup",
 		Usage:     "back up the databases of a stopped server into a directory",
 		UsageText: "flowg admin backup [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--backup-dir DIR] [--only auth,config,logs]",
@@ -46,7 +46,7 @@ password hashes (the JWT signing key is in its own file, never in a backup).`,
 			&cli.BoolFlag{Name: "verify", Usage: "verify every file (checksums and a load into a scratch database) after writing it"},
 		),
 		Action: adminBackup,
-	}
+	})
 }
 
 func adminBackup(c *cli.Context) error {
@@ -117,6 +117,7 @@ func adminBackup(c *cli.Context) error {
 	for _, name := range names {
 		e := written.Manifest.Databases[string(name)]
 		fmt.Fprintf(c.App.Writer, "%s  -> %s\n", entryFigures(string(name), e), written.Where+"/"+e.File)
+		reportOf(c).add("databases", entryReport(string(name), e, written.Where+"/"+e.File))
 	}
 	if c.Bool("verify") {
 		got, err := dest.Verify(c.Context, written, keys)
@@ -125,6 +126,7 @@ func adminBackup(c *cli.Context) error {
 		}
 		for _, name := range names {
 			fmt.Fprintf(c.App.Writer, "%-6s verified: %s load back, checksums hold\n", name, countText(got[string(name)].Keys, "key"))
+			reportOf(c).add("verified", map[string]any{"database": string(name), "keys": got[string(name)].Keys})
 		}
 	}
 	fmt.Fprintf(errOut, "backup of %s complete in %s\n", joinNames(names), shortDuration(time.Since(start)))
@@ -153,6 +155,7 @@ func verifySetNow(c *cli.Context, cat *backup.Catalog, id string) error {
 		return opError{op: "verify", err: fmt.Errorf("set %s: %s: %s", id, info.Label, info.Problem), safe: "the databases were only read"}
 	}
 	fmt.Fprintf(c.App.Writer, "set %s verified: every file loads back whole, checksums hold\n", id)
+	reportOf(c).set("verified", info.Label)
 	return nil
 }
 

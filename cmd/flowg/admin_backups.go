@@ -34,7 +34,7 @@ Examples:
    flowg admin backups verify --backup-dir ./backups --all
    flowg admin backups prune --backup-dir ./backups --keep 7 --max-age 30d --dry-run`,
 		Subcommands: []*cli.Command{
-			{
+			withJSONReport(&cli.Command{
 				Name:      "create",
 				Usage:     "take a backup set of the stopped server's databases into the catalog",
 				UsageText: "flowg admin backups create [--backup-dir DIR] [--auth-dir ...] [--only ...] [--incremental [--full-every N]] [--verify]",
@@ -56,7 +56,7 @@ Examples:
 					&cli.StringSliceFlag{Name: "identity", Usage: "age identity file, to --verify a set encrypted with --encrypt-to"},
 				),
 				Action: adminBackupsCreate,
-			},
+			}),
 			adminBackupsJournalCommand(catalogFlags()),
 			{
 				Name:      "list",
@@ -65,14 +65,14 @@ Examples:
 				Flags:     append(catalogFlags(), &cli.BoolFlag{Name: "json", Usage: "print JSON"}),
 				Action:    adminBackupsList,
 			},
-			{
+			withJSONReport(&cli.Command{
 				Name:      "verify",
 				Usage:     "verify sets: every checksum, and a load into a scratch database; records the result",
 				UsageText: "flowg admin backups verify [--backup-dir DIR] (ID... | --all)",
 				Flags:     append(append(catalogFlags(), decryptFlags()...), &cli.BoolFlag{Name: "all", Usage: "verify every complete set"}),
 				Action:    adminBackupsVerify,
-			},
-			{
+			}),
+			withJSONReport(&cli.Command{
 				Name:      "prune",
 				Usage:     "delete the sets a retention policy drops, counted per database (never the newest restore-verified one)",
 				UsageText: "flowg admin backups prune [--backup-dir DIR] [--keep N] [--max-age DURATION] [--dry-run [--verbose]]",
@@ -107,7 +107,7 @@ Examples:
 					&cli.BoolFlag{Name: "verbose", Usage: "with --dry-run, also say why each other set is kept"},
 				),
 				Action: adminBackupsPrune,
-			},
+			}),
 		},
 	}
 }
@@ -164,9 +164,12 @@ func adminBackupsCreate(c *cli.Context) error {
 		kind = "full, not incremental: " + m.FullReason
 	}
 	fmt.Fprintf(c.App.Writer, "set %s (%s)\n", m.ID, kind)
+	reportOf(c).set("set", m.ID)
+	reportOf(c).set("kind", kind)
 	for _, name := range names {
 		e := m.Databases[string(name)]
 		fmt.Fprintf(c.App.Writer, "  %s\n", entryFigures(string(name), e))
+		reportOf(c).add("databases", entryReport(string(name), e, e.File))
 	}
 	if c.Bool("verify") {
 		return verifySetNow(c, cat, m.ID)
@@ -267,6 +270,7 @@ func adminBackupsVerify(c *cli.Context) error {
 			// Not a verdict on the set: it is unread, and its label unchanged.
 			needKey++
 			fmt.Fprintf(c.App.Writer, "%s  %s\n", id, encryptedAdvice)
+			reportOf(c).add("sets", map[string]any{"id": id, "label": "encrypted", "problem": encryptedAdvice})
 			continue
 		}
 		if err != nil {
@@ -278,6 +282,7 @@ func adminBackupsVerify(c *cli.Context) error {
 			failed++
 		}
 		fmt.Fprintf(c.App.Writer, "%s  %s\n", id, line)
+		reportOf(c).add("sets", map[string]any{"id": id, "label": info.Label, "problem": info.Problem})
 	}
 	if failed > 0 {
 		return opError{op: "verify", err: fmt.Errorf("%d of %d sets are bad (see above)", failed, len(ids)),
@@ -322,7 +327,11 @@ func adminBackupsPrune(c *cli.Context) error {
 			} else if c.Bool("verbose") {
 				fmt.Fprintf(c.App.Writer, "would keep %s: %s\n", d.ID, d.Reason)
 			}
+			if d.Delete || c.Bool("verbose") {
+				reportOf(c).add("sets", map[string]any{"id": d.ID, "delete": d.Delete, "reason": d.Reason})
+			}
 		}
+		reportOf(c).set("dry_run", true)
 		fmt.Fprintln(c.App.ErrWriter, "dry run: nothing was deleted")
 		return nil
 	}
@@ -336,6 +345,7 @@ func adminBackupsPrune(c *cli.Context) error {
 	deleted, err := cat.Prune(c.Context, policy, time.Now())
 	for _, d := range deleted {
 		fmt.Fprintf(c.App.Writer, "deleted %s: %s\n", d.ID, d.Reason)
+		reportOf(c).add("sets", map[string]any{"id": d.ID, "delete": true, "reason": d.Reason})
 	}
 	if err != nil {
 		next := ""

@@ -17,7 +17,7 @@ import (
 // databases of a stopped server, after the whole file was checked.
 
 func adminImportCommand() *cli.Command {
-	return &cli.Command{
+	return withJSONReport(&cli.Command{
 		Name:      "import",
 		Usage:     "merge a portable JSON-lines export into the databases of a stopped server",
 		UsageText: "flowg admin import FILE|- [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--only ...] [--dry-run] [--max-line-bytes N] [--catalog-dir DIR] [--no-safety-snapshot]",
@@ -51,7 +51,7 @@ Examples:
 			&cli.BoolFlag{Name: "no-safety-snapshot", Usage: "import without writing a safety snapshot first"},
 		),
 		Action: adminImport,
-	}
+	})
 }
 
 func adminImport(c *cli.Context) error {
@@ -230,6 +230,7 @@ func someNames(names []string, n uint64) string {
 
 func printImport(c *cli.Context, res export.Result) {
 	w := c.App.Writer
+	reportOf(c).set("result", res)
 	for _, k := range export.Kinds {
 		n := res.Changes[k]
 		if n == nil {

@@ -18,7 +18,7 @@ import (
 // merge or wipe (admin_restore_write.go) and print (admin_restore_output.go).
 
 func adminRestoreCommand() *cli.Command {
-	return &cli.Command{
+	return withJSONReport(&cli.Command{
 		Name:      "restore",
 		Usage:     "restore the databases of a stopped server from a backup directory",
 		UsageText: "flowg admin restore [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--backup-dir DIR] [--only ...] [--wipe] [--dry-run]",
@@ -36,7 +36,12 @@ the restore is printed.
 With --wipe the database afterwards holds exactly the backup: it is rebuilt in
 a sibling directory and swapped in by rename, crash-safely. The previous
 database is kept at <dir>.before-restore-<time> unless --discard-previous;
-the command prints how to put it back.
+the command prints how to put it back (one command for every database).
+
+When DIR is a catalog (a directory of sets, or s3://bucket/prefix) and --set
+is not given, the restore reads the newest restore-verified set holding every
+database restored, else the newest complete one with a warning, and says
+which; a pre_restore safety set is read only when --set names it.
 
 A restore that keeps no copy of what it replaces (--no-safety-snapshot,
 --discard-previous) is refused unless the catalog (--catalog-dir) holds a
@@ -45,6 +50,7 @@ restore-verified set of that database; --skip-backup-check overrides this.
 Examples:
    flowg admin restore --backup-dir ./backup
    flowg admin restore --backup-dir ./backup --dry-run
+   flowg admin restore --backup-dir ./backups --only config --json
    flowg admin restore --backup-dir ./backup --only config --wipe
    rm -rf ./data && flowg admin restore --backup-dir ./backup`,
 		Flags: append(append(append(dirFlags(), s3Flags()...), decryptFlags()...),
@@ -58,11 +64,11 @@ Examples:
 			&cli.BoolFlag{Name: "skip-backup-check", Usage: "allow --no-safety-snapshot / --discard-previous without a restore-verified set in the catalog"},
 			&cli.IntFlag{Name: "max-safety-copies", Value: backup.DefaultMaxSafetyCopies, Usage: "how many safety copies of earlier restores (pre_restore sets in --catalog-dir, set-aside directories) a database may have; a restore that would keep one more is refused with the list to remove (0: no limit)"},
 			&cli.StringFlag{Name: "max-restore-size", Usage: "refuse a backup whose records add up to more than this, e.g. 64GiB, before anything is written (default: no limit; the free disk space is always checked)"},
-			&cli.StringFlag{Name: "set", Usage: "restore this set of the catalog at --backup-dir (with an s3:// --backup-dir, default: the newest complete set)"},
+			&cli.StringFlag{Name: "set", Usage: "restore this set of the catalog at --backup-dir (default with a catalog: the newest restore-verified set holding every database restored, else the newest complete one, with a warning; never a pre_restore safety set unless named)"},
 			atFlag(),
 		),
 		Action: adminRestore,
-	}
+	})
 }
 
 func adminRestore(c *cli.Context) error {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -49,7 +48,7 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 		return opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}
 	}
 	var jobs []restoreJob
-	if !backup.IsS3URL(backupDir) && c.String("set") == "" {
+	if !backup.IsS3URL(backupDir) && c.String("set") == "" && !backup.IsLocalCatalog(backupDir) {
 		manifest, err := backup.ReadManifest(backupDir)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, nil, refuse(err)
@@ -85,7 +84,7 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 		return nil, nil, refuse(err)
 	}
 	cat.WithKeys(backup.Keys{Identities: ids})
-	id, err := pickSet(c.Context, cat, c.String("set"), names)
+	id, err := pickSet(c, cat, c.String("set"), names)
 	if err != nil {
 		return nil, nil, refuse(err)
 	}
@@ -106,14 +105,15 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 		jobs = append(jobs, restoreJob{name: name, dir: dirs.Of(name), file: file, open: open})
 	}
 	fmt.Fprintf(c.App.ErrWriter, "restoring set %s of %s\n", id, backupDir)
+	reportOf(c).set("set", id)
 	return jobs, cleanup, nil
 }
 
-// pickSet returns id if given, else the newest complete set holding every
-// named database (restore-verified ones first).
-func pickSet(ctx context.Context, cat *backup.Catalog, id string, names []kv.Name) (string, error) {
+// pickSet returns id if given, else the set backup.PickRestoreSet picks for
+// names, saying which (and warning when it is not restore-verified).
+func pickSet(c *cli.Context, cat *backup.Catalog, id string, names []kv.Name) (string, error) {
 	if id != "" {
-		info, err := cat.Get(ctx, id)
+		info, err := cat.Get(c.Context, id)
 		if err != nil {
 			return "", err
 		}
@@ -122,30 +122,31 @@ func pickSet(ctx context.Context, cat *backup.Catalog, id string, names []kv.Nam
 		}
 		return id, nil
 	}
-	sets, err := cat.List(ctx)
+	sets, err := cat.List(c.Context)
 	if err != nil {
 		return "", err
 	}
-	for _, wantVerified := range []bool{true, false} {
-		for _, s := range sets {
-			if s.Label != backup.LabelRestoreVerified && (wantVerified || s.Label != backup.LabelCreated) {
-				continue
-			}
-			if holdsAll(s, names) {
-				return s.ID, nil
-			}
-		}
+	choice, err := backup.PickRestoreSet(sets, nameStrings(names), cat.Dir())
+	if err != nil {
+		return "", err
 	}
-	return "", fmt.Errorf("%w: %s holds no complete set with %s", backup.ErrNoCompleteSet, cat.Dir(), joinNames(names))
+	if choice.Warning != "" {
+		fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", choice.Warning)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "no --set: picked %s\n", choice.Say())
+	reportOf(c).set("set_picked", choice.Say())
+	if choice.Warning != "" {
+		reportOf(c).set("set_warning", choice.Warning)
+	}
+	return choice.Set.ID, nil
 }
 
-func holdsAll(s backup.SetInfo, names []kv.Name) bool {
-	for _, n := range names {
-		if _, ok := s.Databases[string(n)]; !ok {
-			return false
-		}
+func nameStrings(names []kv.Name) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = string(n)
 	}
-	return true
+	return out
 }
 
 func planRestore(c *cli.Context, jobs []restoreJob) error {
@@ -170,13 +171,23 @@ func planRestore(c *cli.Context, jobs []restoreJob) error {
 			return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "dry run: nothing was written"}
 		}
 		printWarnings(c.App.ErrWriter, p.Warn)
-		fmt.Fprintf(c.App.Writer, "%-6s %s: %s; merge would add %d, overwrite %d, leave %d unchanged; --wipe would also remove %d",
-			job.name, job.file, countText(p.File.Keys, "key"), p.Added, p.Changed, p.Same, p.Removed)
-		if p.Expired > 0 {
-			fmt.Fprintf(c.App.Writer, "; %s would be skipped", countText(p.Expired, "expired record"))
-		}
-		fmt.Fprintln(c.App.Writer)
+		printPlan(c, string(job.name), job.file, p)
 	}
+	reportOf(c).set("dry_run", true)
 	fmt.Fprintln(c.App.ErrWriter, "dry run: nothing was written")
 	return nil
+}
+
+// printPlan prints the line of one database of a dry run, offline or
+// online: the file's keys and what a merge, or a wipe, would change.
+func printPlan(c *cli.Context, name, file string, p backup.Plan) {
+	w := c.App.Writer
+	fmt.Fprintf(w, "%-6s %s: %s; merge would add %d, overwrite %d, leave %d unchanged; --wipe would also remove %d",
+		name, file, countText(p.File.Keys, "key"), p.Added, p.Changed, p.Same, p.Removed)
+	if p.Expired > 0 {
+		fmt.Fprintf(w, "; %s would be skipped", countText(p.Expired, "expired record"))
+	}
+	fmt.Fprintln(w)
+	reportOf(c).add("databases", map[string]any{"database": name, "file": file, "keys": p.File.Keys, "added": p.Added,
+		"overwritten": p.Changed, "unchanged": p.Same, "removed_by_wipe": p.Removed, "expired_skipped": p.Expired})
 }

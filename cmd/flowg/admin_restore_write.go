@@ -197,6 +197,8 @@ func safetySnapshot(c *cli.Context, jobs []restoreJob, dbs []*badger.DB) (string
 	}
 	fmt.Fprintf(c.App.ErrWriter, "safety snapshot of %s written to %s, set %s\n", joinNames(names), catalogDir, m.ID)
 	fmt.Fprintf(c.App.ErrWriter, "  to undo this restore: %s\n", undo)
+	reportOf(c).set("safety_snapshot", m.ID)
+	reportOf(c).set("undo", undo)
 	return undo, nil
 }
 
@@ -222,7 +224,7 @@ func mergeOne(c *cli.Context, job restoreJob, db *badger.DB, p *backup.Prepared,
 		notes = append(notes, note)
 	}
 	printWarnings(c.App.ErrWriter, res.Warnings)
-	printRestored(c.App.Writer, job, res, "merged", notes...)
+	printRestored(c, job, res, "merged", notes...)
 	return nil
 }
 
@@ -264,7 +266,7 @@ func loadEmpty(stamp time.Time, locks *heldDirs) func(*cli.Context, restoreJob, 
 				safe: alreadyDone(done, fmt.Sprintf("nothing was swapped in; %s is unchanged (and empty)", job.dir))}
 		}
 		printWarnings(c.App.ErrWriter, res.Warnings)
-		printRestored(c.App.Writer, job, res, "merged", "into an empty database: bulk-loaded")
+		printRestored(c, job, res, "merged", "into an empty database: bulk-loaded")
 		fmt.Fprintf(c.App.ErrWriter, "%s held nothing to merge with: its file was bulk-loaded\n", job.dir)
 		return nil
 	}
@@ -311,8 +313,14 @@ func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time, maxBytes uint64
 	}
 	defer locks.release()
 	var done []kv.Name
+	var asides []setAside
+	defer func() { printUndoWipe(c, asides) }()
 	for _, job := range jobs {
-		if err := wipeOne(c, job, stamp, done, locks); err != nil {
+		aside, err := wipeOne(c, job, stamp, done, locks)
+		if aside != "" {
+			asides = append(asides, setAside{dir: job.dir, aside: aside})
+		}
+		if err != nil {
 			return err
 		}
 		done = append(done, job.name)
@@ -320,7 +328,9 @@ func wipeAll(c *cli.Context, jobs []restoreJob, stamp time.Time, maxBytes uint64
 	return nil
 }
 
-func wipeOne(c *cli.Context, job restoreJob, stamp time.Time, done []kv.Name, locks *heldDirs) error {
+// wipeOne wipes and restores one database; it returns where the previous
+// one was set aside ("" when it was discarded or nothing was swapped).
+func wipeOne(c *cli.Context, job restoreJob, stamp time.Time, done []kv.Name, locks *heldDirs) (string, error) {
 	bar := newProgress(c.App.ErrWriter, "restore "+string(job.name), 0)
 	opts := backup.WipeOptions{
 		RestoreOptions:  backup.RestoreOptions{Database: string(job.name), Progress: bar.update, Identities: job.ids},
@@ -335,15 +345,14 @@ func wipeOne(c *cli.Context, job restoreJob, stamp time.Time, done []kv.Name, lo
 		if res.SetAside != "" {
 			safe = alreadyDone(done, fmt.Sprintf("the previous %s database is at %s", job.name, res.SetAside))
 		}
-		return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: safe}
+		return "", opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: safe}
 	}
 	printWarnings(c.App.ErrWriter, res.Warnings)
-	printRestored(c.App.Writer, job, res, "wiped and restored")
+	printRestored(c, job, res, "wiped and restored")
 	if res.SetAside != "" {
 		fmt.Fprintf(c.App.ErrWriter, "previous %s database kept at %s\n", job.name, res.SetAside)
-		fmt.Fprintf(c.App.ErrWriter, "  to undo: mv %s %s.undone && mv %s %s\n", job.dir, job.dir, res.SetAside, job.dir)
 	}
-	return nil
+	return res.SetAside, nil
 }
 
 func dirFlagName(n kv.Name) string {

@@ -12,7 +12,7 @@ import (
 )
 
 func adminVerifyCommand() *cli.Command {
-	return &cli.Command{
+	return withJSONReport(&cli.Command{
 		Name:      "verify",
 		Usage:     "prove that backup files restore: every checksum, and a load into a scratch database",
 		UsageText: "flowg admin verify --backup-dir DIR|s3://BUCKET/PREFIX [--set ID] | flowg admin verify FILE",
@@ -37,7 +37,7 @@ Examples:
 			setFlag(),
 		),
 		Action: adminVerify,
-	}
+	})
 }
 
 // setFlag names the set of a catalog a reading command reads.
@@ -96,9 +96,11 @@ func adminVerify(c *cli.Context) error {
 			// Not a verdict on the file: it is unread.
 			needKey++
 			fmt.Fprintf(c.App.Writer, "%-10s %s\n", path.Base(f.Name), encryptedAdvice)
+			reportOf(c).add("files", map[string]any{"file": f.Name, "ok": false, "encrypted": true, "error": encryptedAdvice})
 		case err != nil:
 			failed = append(failed, err)
 			fmt.Fprintf(c.App.Writer, "%-10s FAILED  %v\n", path.Base(f.Name), err)
+			reportOf(c).add("files", map[string]any{"file": f.Name, "ok": false, "error": err.Error()})
 		}
 	}
 	n := len(files.Files)
@@ -134,10 +136,12 @@ func verifyOne(c *cli.Context, f backup.StoredFile, ids []age.Identity) error {
 	name := path.Base(f.Name)
 	if hdr.Raw {
 		fmt.Fprintf(c.App.Writer, "%-10s ok      %s decode and load (raw Badger stream: no checksums to check)\n", name, countText(sum.Keys, "record"))
+		reportOf(c).add("files", map[string]any{"file": f.Name, "ok": true, "format": string(backup.FormatBadger), "keys": sum.Keys})
 		return nil
 	}
 	fmt.Fprintf(c.App.Writer, "%-10s ok      %s, %s, read ts %d, sha256 %s; checksums hold and it loads back whole\n",
 		name, hdr.Database, countText(sum.Keys, "key"), hdr.ReadTs, shortSum(sum.SHA256))
+	reportOf(c).add("files", map[string]any{"file": f.Name, "ok": true, "database": hdr.Database, "keys": sum.Keys, "read_ts": hdr.ReadTs, "sha256": sum.SHA256})
 	return nil
 }
 

@@ -8,7 +8,7 @@ import (
 )
 
 func clientBackupCommand() *cli.Command {
-	return &cli.Command{
+	return withJSONReport(&cli.Command{
 		Name:      "backup",
 		Usage:     "download and verify backups of a running server's databases into a directory",
 		UsageText: "flowg backup [--server URL] [--token TOKEN] --backup-dir DIR [--only auth,config,logs]",
@@ -41,7 +41,7 @@ Examples:
 			onlyFlag(),
 		},
 		Action: clientBackup,
-	}
+	})
 }
 
 // clientBackup downloads the backups the server streams now into
@@ -64,7 +64,7 @@ func clientBackup(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	printDownloads(c.App.Writer, dir, done)
+	printDownloads(c, dir, done)
 	fmt.Fprintf(c.App.ErrWriter, "backup of %s from %s complete and verified in %s\n", joinNames(names), api.server, shortDuration(time.Since(start)))
 	return nil
 }

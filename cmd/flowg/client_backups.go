@@ -93,7 +93,7 @@ Examples:
 				Flags:  []cli.Flag{serverFlag(), caCertFlag(), tokenFlag(), backupsLatestFlag("the newest complete set"), &cli.BoolFlag{Name: "json", Usage: "print the set as JSON"}},
 				Action: clientBackupsVerify,
 			},
-			{
+			withJSONReport(&cli.Command{
 				Name:      "download",
 				Usage:     "download the files of a set into a directory, verified locally",
 				UsageText: "flowg backups download [--server URL] [--token TOKEN] --backup-dir DIR [--only auth,config,logs] " + idArg,
@@ -115,20 +115,24 @@ Examples:
 				Flags: []cli.Flag{serverFlag(), caCertFlag(), tokenFlag(), backupsLatestFlag("the newest restore-verified set"), onlyFlag(),
 					&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory to write the files into (created 0700)"}},
 				Action: clientBackupsDownload,
-			},
-			{
+			}),
+			withJSONReport(&cli.Command{
 				Name:      "restore",
 				Usage:     "restore the server's databases from a set of its catalog",
-				UsageText: "flowg backups restore [--server URL] [--token TOKEN] [--only auth,config,logs] [--wipe] [--no-safety-snapshot] [--discard-previous] [--skip-backup-check] " + idArg,
+				UsageText: "flowg backups restore [--server URL] [--token TOKEN] [--only auth,config,logs] [--wipe] [--no-safety-snapshot] [--discard-previous] [--skip-backup-check] [--dry-run] " + idArg,
 				Description: `The server checks every file of the set before the first database changes,
 then restores each database as an upload to POST /api/v1/restore/{db} is
 restored: a safety snapshot (a pre_restore set) of the database first, then
 a merge (every key of the set overwrites the database's value; keys the set
 lacks are kept) or, with --wipe, a rebuild that afterwards holds exactly the
 set's keys (the previous directory is kept aside on the server). The command
-prints how to undo each restore. --latest takes the newest restore-verified
-set (holding the databases of --only); sets labelled verify failed or
-incomplete are refused.
+prints one command that undoes the restore. --latest takes the newest
+restore-verified set (holding the databases of --only), never a pre_restore
+safety set; sets labelled verify failed or incomplete are refused.
+
+With --dry-run the server checks each file of the set whole and says what
+the restore would add, overwrite and (with --wipe) remove; it writes nothing
+and keeps no safety snapshot.
 
 --no-safety-snapshot and --discard-previous (with --wipe) turn a safety copy
 off; the server refuses them unless its catalog holds a restore-verified set
@@ -148,9 +152,9 @@ Examples:
 					&cli.BoolFlag{Name: "no-safety-snapshot", Usage: "take no pre_restore set first (needs a restore-verified set, or --skip-backup-check)"},
 					&cli.BoolFlag{Name: "discard-previous", Usage: "with --wipe, delete the previous database directory instead of keeping it aside"},
 					&cli.BoolFlag{Name: "skip-backup-check", Usage: "allow --no-safety-snapshot / --discard-previous without a restore-verified set"},
-					backupsAtFlag()},
+					dryRunFlag(), backupsAtFlag()},
 				Action: clientBackupsRestore,
-			},
+			}),
 			clientBackupsDeleteCommand(),
 		},
 	}

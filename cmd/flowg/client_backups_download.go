@@ -45,7 +45,7 @@ func clientBackupsDownload(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	printDownloads(c.App.Writer, dir, done)
+	printDownloads(c, dir, done)
 	fmt.Fprintf(c.App.ErrWriter, "set %s (%s) downloaded from %s into %s in %s\n", set.ID, set.Label, api.server, dir, shortDuration(time.Since(start)))
 	return nil
 }

@@ -98,7 +98,8 @@ func setLabelText(s backup.SetInfo) string {
 }
 
 // chooseSet resolves the set a command names: its one ID argument, or with
-// --latest the newest set that fits (by creation time). It returns the set
+// --latest the newest set that fits (backup.Newest: by creation time, never
+// a pre_restore safety set). It returns the set
 // as the server lists it.
 func chooseSet(c *cli.Context, api *apiClient, op string, fits func(backup.SetInfo) bool, none string) (backup.SetInfo, error) {
 	args := c.Args().Slice()
@@ -125,13 +126,8 @@ func chooseSet(c *cli.Context, api *apiClient, op string, fits func(backup.SetIn
 	if err != nil {
 		return backup.SetInfo{}, api.clientError(op, err, "nothing was changed", scopes)
 	}
-	var best backup.SetInfo
-	for _, s := range list.Backups {
-		if fits(s) && (best.ID == "" || s.Created.After(best.Created) || (s.Created.Equal(best.Created) && s.ID > best.ID)) {
-			best = s
-		}
-	}
-	if best.ID == "" {
+	best, ok := backup.Newest(list.Backups, fits)
+	if !ok {
 		return best, opError{op: op, err: fmt.Errorf("--latest: %s on %s", none, api.server), safe: "nothing was changed",
 			next: "see `flowg backups list`; take and verify a set with `flowg backups create --verify`"}
 	}
@@ -167,14 +163,7 @@ func onlyGiven(c *cli.Context) ([]kv.Name, error) {
 }
 
 // setHolds reports whether s holds every database of names.
-func setHolds(s backup.SetInfo, names []kv.Name) bool {
-	for _, n := range names {
-		if _, ok := s.Databases[string(n)]; !ok {
-			return false
-		}
-	}
-	return true
-}
+func setHolds(s backup.SetInfo, names []kv.Name) bool { return backup.Holds(s, nameStrings(names)) }
 
 func setHoldsPhrase(names []kv.Name) string {
 	if len(names) == 0 {

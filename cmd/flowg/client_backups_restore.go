@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/flowg-backup/flowg/auth"
@@ -18,6 +19,7 @@ import (
 // setRestoreAnswer is the answer of POST /api/v1/backups/:id/restore.
 type setRestoreAnswer struct {
 	Set      string          `json:"set"`
+	DryRun   bool            `json:"dry_run,omitempty"`
 	Mode     string          `json:"mode"`
 	Restores []restoreAnswer `json:"restores"`
 	Warnings []string        `json:"warnings"`
@@ -43,7 +45,7 @@ func clientBackupsRestore(c *cli.Context) error {
 	}
 	for _, flag := range []struct{ name, param string }{
 		{"wipe", "wipe"}, {"no-safety-snapshot", "no_safety_snapshot"},
-		{"discard-previous", "discard_previous"}, {"skip-backup-check", "skip_backup_check"},
+		{"discard-previous", "discard_previous"}, {"skip-backup-check", "skip_backup_check"}, {"dry-run", "dry_run"},
 	} {
 		if c.Bool(flag.name) {
 			query.Set(flag.param, "true")
@@ -63,7 +65,7 @@ func clientBackupsRestore(c *cli.Context) error {
 	}
 	fmt.Fprintf(errOut, "restoring %s on %s from set %s (%s, created %s), %s\n", joinNames(names), api.server, set.ID, set.Label,
 		set.Created.Format(time.RFC3339), mode)
-	if wipe {
+	if wipe && !c.Bool("dry-run") {
 		fmt.Fprintf(errOut, "--wipe: afterwards %s will hold exactly the set's keys; keys written since the set was taken are removed\n", joinNames(names))
 	}
 	var ans setRestoreAnswer
@@ -87,6 +89,9 @@ func clientBackupsRestore(c *cli.Context) error {
 		return e
 	}
 	printWarnings(errOut, ans.Warnings)
+	if c.Bool("dry-run") {
+		return printSetDryRun(c, api, ans)
+	}
 	for _, r := range ans.Restores {
 		printWarnings(errOut, r.Warnings)
 		how := "merged into"
@@ -99,9 +104,13 @@ func clientBackupsRestore(c *cli.Context) error {
 			fmt.Fprintf(c.App.Writer, " (%s skipped)", countText(r.ExpiredSkipped, "expired record"))
 		}
 		fmt.Fprintln(c.App.Writer)
-		if r.Undo != "" {
-			fmt.Fprintf(errOut, "  to undo %s: %s\n", r.Database, r.Undo)
-		}
+		reportOf(c).add("databases", r)
+	}
+	reportOf(c).set("set", ans.Set)
+	reportOf(c).set("mode", ans.Mode)
+	if undo := undoSetRestore(ans.Restores); undo != "" {
+		fmt.Fprintf(errOut, "  to undo this restore: %s\n", undo)
+		reportOf(c).set("undo", undo)
 	}
 	fmt.Fprintf(errOut, "restore of %s from set %s into %s complete in %s\n", joinNames(names), ans.Set, api.server, shortDuration(time.Since(start)))
 	return nil
@@ -109,3 +118,53 @@ func clientBackupsRestore(c *cli.Context) error {
 
 // modeWipeAnswer is how a restore answer names a wipe.
 const modeWipeAnswer = "wipe"
+
+// undoSetRestore is one line saying how to undo every database of a set
+// restore: the safety snapshots to restore with --wipe, in one command
+// line, and the directories the server kept aside; a lone database's undo
+// as the server said it.
+func undoSetRestore(restores []restoreAnswer) string {
+	if len(restores) == 1 {
+		return restores[0].Undo
+	}
+	var cmds, asides []string
+	for _, r := range restores {
+		switch {
+		case r.SafetySnapshot != "":
+			cmds = append(cmds, fmt.Sprintf("flowg backups restore --wipe --only %s %s", r.Database, r.SafetySnapshot))
+		case r.SetAside != "":
+			asides = append(asides, fmt.Sprintf("%s at %s", r.Database, r.SetAside))
+		}
+	}
+	var ways []string
+	if len(cmds) > 0 {
+		ways = append(ways, strings.Join(cmds, " && "))
+	}
+	if len(asides) > 0 {
+		ways = append(ways, "the previous database directories are kept on the server: "+strings.Join(asides, ", "))
+	}
+	if len(ways) == 0 && len(restores) > 0 {
+		return restores[0].Undo
+	}
+	return strings.Join(ways, "; ")
+}
+
+// printSetDryRun prints the plan of each database of a set restore's dry
+// run, or refuses an answer that is no dry run (a server that does not know
+// dry_run restored).
+func printSetDryRun(c *cli.Context, api *apiClient, ans setRestoreAnswer) error {
+	if !ans.DryRun {
+		return opError{op: "restore", err: fmt.Errorf("the server at %s does not know dry_run and restored set %s", api.server, ans.Set),
+			safe: "the server kept its safety snapshots: " + orDash(undoSetRestore(ans.Restores)), next: "upgrade the server before using --dry-run"}
+	}
+	for _, r := range ans.Restores {
+		printWarnings(c.App.ErrWriter, r.Warnings)
+		if r.Plan != nil {
+			printPlan(c, r.Database, "set "+ans.Set, *r.Plan)
+		}
+	}
+	reportOf(c).set("set", ans.Set)
+	reportOf(c).set("dry_run", true)
+	fmt.Fprintf(c.App.ErrWriter, "dry run on %s: nothing was written\n", api.server)
+	return nil
+}

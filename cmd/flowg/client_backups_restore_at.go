@@ -32,6 +32,9 @@ type atRestoreAnswer struct {
 // clientBackupsRestoreAt asks the server for a restore to --at; query
 // holds the other restore parameters.
 func clientBackupsRestoreAt(c *cli.Context, api *apiClient, only []kv.Name, query url.Values) error {
+	if c.Bool("dry-run") {
+		return usagef("--dry-run is not available with --at; leave one out")
+	}
 	if c.Bool("latest") || c.Args().Len() > 0 {
 		return usagef("--at restores an instant of the journal: give no set ID and no --latest")
 	}
@@ -77,6 +80,7 @@ func clientBackupsRestoreAt(c *cli.Context, api *apiClient, only []kv.Name, quer
 			fmt.Fprintf(c.App.Writer, " (%d keys deleted before the instant removed)", n)
 		}
 		fmt.Fprintln(c.App.Writer)
+		reportOf(c).add("databases", r)
 		if r.Undo != "" {
 			fmt.Fprintf(errOut, "  to undo %s: %s\n", r.Database, r.Undo)
 		}

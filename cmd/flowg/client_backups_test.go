@@ -172,7 +172,7 @@ func TestClientBackups_CreateListVerifyDownloadAndRestore(t *testing.T) {
 
 	cs.pipeline(t, "p", "v2")
 	rs := cs.mustFlowg(t, "restore", "--latest", "--only", "config")
-	if !strings.Contains(rs.stdout, "merged into") || !strings.Contains(rs.stderr, "to undo config") {
+	if !strings.Contains(rs.stdout, "merged into") || !strings.Contains(rs.stderr, "to undo this restore: the safety snapshot") {
 		t.Errorf("restore output:\n%s", rs)
 	}
 	if v := cs.pipeline(t, "p", ""); v != "v1" {

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 
 	"github.com/flowg-backup/flowg/backup"
@@ -102,7 +101,8 @@ func withRemoved(dir string, err error, removed string) error {
 
 // printDownloads prints one line per file downloaded into dir, saying how it
 // was checked.
-func printDownloads(w io.Writer, dir string, done []backupDownload) {
+func printDownloads(c *cli.Context, dir string, done []backupDownload) {
+	w := c.App.Writer
 	for _, d := range done {
 		e := d.entry
 		how := "verified"
@@ -110,5 +110,8 @@ func printDownloads(w io.Writer, dir string, done []backupDownload) {
 			how = "SHA-256 checked; encrypted, not loaded"
 		}
 		fmt.Fprintf(w, "%s  -> %s (%s)\n", entryFigures(string(d.name), e), filepath.Join(dir, e.File), how)
+		item := entryReport(string(d.name), e, filepath.Join(dir, e.File))
+		item["checked"] = how
+		reportOf(c).add("databases", item)
 	}
 }

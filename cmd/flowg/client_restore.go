@@ -18,10 +18,10 @@ import (
 )
 
 func clientRestoreCommand() *cli.Command {
-	return &cli.Command{
+	return withJSONReport(&cli.Command{
 		Name:      "restore",
 		Usage:     "check backup files locally, then restore them into a running server",
-		UsageText: "flowg restore [--server URL] [--token TOKEN] --backup-dir DIR [--only auth,config,logs] [--wipe]",
+		UsageText: "flowg restore [--server URL] [--token TOKEN] --backup-dir DIR [--only auth,config,logs] [--wipe] [--dry-run]",
 		Description: `Finds DIR/auth.db, DIR/config.db and DIR/log.db (or logs.db), checks every file
 (checksums, trailer, database name) before the first byte is sent, and refuses
 to upload anything if one is bad. Then posts each file as the raw request body
@@ -33,6 +33,10 @@ By default the server merges: every key of the backup overwrites the database's
 value; keys the backup lacks are kept. With --wipe each database afterwards
 holds exactly the backup's keys (its requests get 503 while it is reloaded;
 the other databases keep serving).
+
+With --dry-run the server checks each file whole and says what the restore
+would add, overwrite and (with --wipe) remove; it writes nothing and keeps no
+safety snapshot.
 
 The token (--token or FLOWG_TOKEN) needs, per database:
    auth    write_acls
@@ -49,9 +53,10 @@ Examples:
 			&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory holding auth.db, config.db and log.db (or logs.db)"},
 			onlyFlag(),
 			&cli.BoolFlag{Name: "wipe", Usage: "destructive: afterwards each database holds exactly the backup's keys"},
+			dryRunFlag(),
 		},
 		Action: clientRestore,
-	}
+	})
 }
 
 // restoreUpload is one database's backup file, checked locally, to send.
@@ -78,12 +83,14 @@ type restoreAnswer struct {
 	} `json:"file"`
 	// SafetySnapshot is the id of the backup set, in the server's catalog,
 	// that holds the database as it was before the restore.
-	SafetySnapshot    string   `json:"safety_snapshot"`
-	SafetySnapshotDir string   `json:"safety_snapshot_dir"`
-	SetAside          string   `json:"set_aside"`
-	Undo              string   `json:"undo"`
-	Warnings          []string `json:"warnings"`
-	Duration          string   `json:"duration"`
+	SafetySnapshot    string       `json:"safety_snapshot"`
+	SafetySnapshotDir string       `json:"safety_snapshot_dir"`
+	SetAside          string       `json:"set_aside"`
+	Undo              string       `json:"undo"`
+	Warnings          []string     `json:"warnings"`
+	Duration          string       `json:"duration"`
+	DryRun            bool         `json:"dry_run,omitempty"`
+	Plan              *backup.Plan `json:"plan,omitempty"`
 }
 
 // maxRestoreAnswer bounds the restore answer read.
@@ -125,7 +132,7 @@ func clientRestore(c *cli.Context) error {
 		uploads = append(uploads, restoreUpload{name: name, path: path, hdr: hdr, sum: sum})
 	}
 	fmt.Fprintf(errOut, "checked %s in %s: checksums, trailers and database names hold\n", countText(len(uploads), "file"), dir)
-	if wipe {
+	if wipe && !c.Bool("dry-run") {
 		fmt.Fprintf(errOut, "--wipe: afterwards %s on %s will hold exactly the backup's keys; keys written since the backup are removed\n",
 			joinNames(names), api.server)
 	}
@@ -136,8 +143,17 @@ func clientRestore(c *cli.Context) error {
 			return withProgress(err, uploads[:i], uploads[i+1:])
 		}
 	}
+	if c.Bool("dry-run") {
+		reportOf(c).set("dry_run", true)
+		fmt.Fprintf(errOut, "dry run on %s: nothing was written\n", api.server)
+		return nil
+	}
 	fmt.Fprintf(errOut, "restore of %s into %s complete in %s\n", joinNames(names), api.server, shortDuration(time.Since(start)))
 	return nil
+}
+
+func dryRunFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "dry-run", Usage: "the server checks each file whole and says what would be added, overwritten and (with --wipe) removed; nothing is written, no safety snapshot is taken"}
 }
 
 // sendBackup posts one file to the restore endpoint, streamed from disk, and
@@ -156,6 +172,10 @@ func sendBackup(c *cli.Context, api *apiClient, u restoreUpload, wipe bool) erro
 	query := url.Values{}
 	if wipe {
 		query.Set("wipe", "true")
+	}
+	dryRun := c.Bool("dry-run")
+	if dryRun {
+		query.Set("dry_run", "true")
 	}
 	bar := newProgress(c.App.ErrWriter, "upload "+string(u.name), st.Size())
 	body := &uploadProgress{r: f, size: st.Size(), keys: u.sum.Keys, bar: bar}
@@ -183,7 +203,16 @@ func sendBackup(c *cli.Context, api *apiClient, u restoreUpload, wipe bool) erro
 	if ans.File.SHA256 != "" && u.sum.SHA256 != "" && ans.File.SHA256 != u.sum.SHA256 {
 		fmt.Fprintf(c.App.ErrWriter, "warning: the server read sha256 %s for %s, the local file has %s\n", shortSum(ans.File.SHA256), u.name, shortSum(u.sum.SHA256))
 	}
+	if dryRun && !ans.DryRun {
+		return opError{op: op, err: fmt.Errorf("the server at %s does not know dry_run and restored %s", api.server, u.name),
+			safe: "the server kept its safety snapshot: " + orDash(ans.Undo), next: "upgrade the server before using --dry-run"}
+	}
+	if dryRun && ans.Plan != nil {
+		printPlan(c, string(u.name), u.path, *ans.Plan)
+		return nil
+	}
 	printSent(c, api, u, ans, elapsed, wipe)
+	reportOf(c).add("databases", map[string]any{"file": u.path, "server": api.server, "answer": ans})
 	switch {
 	case ans.Undo != "":
 		fmt.Fprintf(c.App.ErrWriter, "  to undo: %s\n", ans.Undo)
