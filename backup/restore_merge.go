@@ -317,7 +317,11 @@ func (w *freshWriter) finish(failed bool) error {
 // The timestamp is reserved from Badger's oracle by committing a marker key
 // under flowg's reserved prefix and reading back its version: every version
 // db held before is below it, and every commit after it is above it, so the
-// restore overwrites the past and never the future.
+// restore overwrites the past and never the future. That holds after a
+// wipe too, whose StreamWriter keeps the backup's versions: Badger starts a
+// reopened database's oracle above the highest version of its tables and
+// of the memtables it replays, and StreamWriter.Flush raises a live one to
+// the highest version it wrote (TestMerge_ExclusiveBringsBackAKeyDeletedAfterAWipe).
 //
 // Badger counts that timestamp as committed before the records land, so a
 // reader or a backup snapshot taken meanwhile would see part of them, and an
