@@ -120,7 +120,7 @@ func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptio
 				res.Expired++
 				continue
 			}
-			if err := appendOrWrite(sw, buf, rec); err != nil {
+			if err := appendOrWrite(sw, buf, rec, db.Opts().Dir); err != nil {
 				return res, err
 			}
 			res.Written++
@@ -170,8 +170,9 @@ func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptio
 const bigRecord = 4 << 20
 
 // appendOrWrite appends rec to buf, or writes a big record at once, after
-// what buf holds (the order of the stream is kept).
-func appendOrWrite(sw *badger.StreamWriter, buf *z.Buffer, rec *pb.KV) error {
+// what buf holds (the order of the stream is kept), then lets go of what
+// writing it took (see collectBeforeBigRecord).
+func appendOrWrite(sw *badger.StreamWriter, buf *z.Buffer, rec *pb.KV, dir string) error {
 	if len(rec.Key)+len(rec.Value) < bigRecord {
 		appendStreamRecord(buf, rec)
 		return nil
@@ -179,10 +180,13 @@ func appendOrWrite(sw *badger.StreamWriter, buf *z.Buffer, rec *pb.KV) error {
 	if err := writeBuffer(sw, buf); err != nil {
 		return err
 	}
+	collectBeforeBigRecord()
 	own := z.NewBuffer(len(rec.Key)+len(rec.Value)+1<<10, "flowg.wipe.big")
-	defer own.Release()
 	appendStreamRecord(own, rec)
-	return writeBuffer(sw, own)
+	err := writeBuffer(sw, own)
+	own.Release()
+	_ = kv.ReleaseValueLogPages(dir)
+	return err
 }
 
 // releaseBytes is how many bytes a restore or a load writes (or a

@@ -132,7 +132,8 @@ func hashVersions(txn *badger.Txn, dir string) (uint64, string, error) {
 			read += len(v)
 			return nil
 		})
-		if read >= releaseBytes {
+		if read >= releaseBytes || item.ValueSize() >= bigRecord {
+			// A big value is let go at once, as it was written (settleBigRecord).
 			_ = kv.ReleaseValueLogPages(dir)
 			_ = kv.ReleaseTablePages(dir)
 			read = 0

@@ -18,6 +18,11 @@ const servedBombLimit = 512
 // servedBombAssertLimit is the bound the test asserts for the online merge:
 // below servedBombLimit by a margin, so a slow machine cannot make it flaky
 // while a regression (826 MiB above idle before the fix) still fails it.
+// The other doors are held to servedBombLimit itself, measured at 326 to
+// 378 MiB above idle (more than 130 MiB of margin); before the fixes the
+// online wipe peaked at 472 to 512 (the server's reopen of the restored
+// database, see kv.bulkLoadValueLogFileSize) and the catalog verification
+// at 544 (see backup.collectBeforeBigRecord).
 const servedBombAssertLimit = 400
 
 // TestServer_RestoreBombMemoryAboveIdle restores and verifies, inside the
@@ -25,7 +30,8 @@ const servedBombAssertLimit = 400
 // zeros) through each served door: the online merge and wipe of an upload,
 // the restore and the verification of a catalog set. For each it measures
 // the server's peak resident memory above its idle RSS (VmHWM, reset just
-// before the request); the online merge must stay under idle + 400 MiB.
+// before the request); the online merge must stay under idle + 400 MiB,
+// the others under idle + 512 MiB.
 func TestServer_RestoreBombMemoryAboveIdle(t *testing.T) {
 	requirePrograms(t, "curl")
 	root := t.TempDir()
@@ -72,8 +78,12 @@ func TestServer_RestoreBombMemoryAboveIdle(t *testing.T) {
 		}
 		above := vmHWM(pid) - idle
 		t.Logf("%s of a 1.2 GiB bomb: idle %d MiB, peak %d MiB above idle, %s", run.name, idle, above, took.Round(10*time.Millisecond))
-		if run.name == "online merge" && above > servedBombAssertLimit {
-			t.Errorf("%s of a 1.2 GiB bomb: peak RSS %d MiB above the idle server's %d MiB, want at most %d (the bound is %d)", run.name, above, idle, servedBombAssertLimit, servedBombLimit)
+		limit := int64(servedBombLimit)
+		if run.name == "online merge" {
+			limit = servedBombAssertLimit
+		}
+		if above > limit {
+			t.Errorf("%s of a 1.2 GiB bomb: peak RSS %d MiB above the idle server's %d MiB, want at most %d (the bound is %d)", run.name, above, idle, limit, servedBombLimit)
 		}
 		s.stop(t)
 		if err := os.RemoveAll(dirs.root); err != nil {
