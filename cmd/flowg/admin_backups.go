@@ -185,7 +185,7 @@ func adminBackupsList(c *cli.Context) error {
 	if err != nil {
 		return opError{op: "list", err: err}
 	}
-	sets, err := cat.List(c.Context)
+	sets, spans, err := cat.ListWithJournal(c.Context)
 	if err != nil {
 		return opError{op: "list", err: err}
 	}
@@ -196,6 +196,7 @@ func adminBackupsList(c *cli.Context) error {
 		return encodeJSON(c.App.Writer, sets)
 	}
 	printSets(c.App.Writer, sets)
+	printSpans(c.App.Writer, spans)
 	if len(sets) == 0 {
 		fmt.Fprintf(c.App.ErrWriter, "no backup sets in %s\n", c.String("backup-dir"))
 	}
@@ -283,6 +284,19 @@ func adminBackupsVerify(c *cli.Context) error {
 		}
 		fmt.Fprintf(c.App.Writer, "%s  %s\n", id, line)
 		reportOf(c).add("sets", map[string]any{"id": id, "label": info.Label, "problem": info.Problem})
+	}
+	badChains := 0
+	if c.Bool("all") {
+		bad, locked, err := verifyJournalChains(c, cat)
+		if err != nil {
+			return opError{op: "verify", err: err, safe: "no backup file was changed"}
+		}
+		badChains, needKey = bad, needKey+locked
+	}
+	if badChains > 0 {
+		return opError{op: "verify", err: fmt.Errorf("%d of %d sets are bad, and %s of the journal cannot be restored to its end (see above)", failed, len(ids), countText(badChains, "chain")),
+			safe: "no backup file was changed",
+			next: "restore --at an instant before the damage, or from a set; the server starts a new chain at its next start if the newest chain is broken"}
 	}
 	if failed > 0 {
 		return opError{op: "verify", err: fmt.Errorf("%d of %d sets are bad (see above)", failed, len(ids)),
