@@ -45,6 +45,16 @@ func TestContinuous_ListShowsTheWindowsAndVerifyAllReadsTheJournal(t *testing.T)
 			t.Fatalf("GET /api/v1/backups: the window of %s is %+v, want from–to and no gap", span.Database, span)
 		}
 	}
+	var journal struct {
+		Windows []struct {
+			Database string `json:"database"`
+			Verified bool   `json:"verified"`
+		} `json:"windows"`
+	}
+	s.must(t, http.StatusOK, http.MethodGet, "/api/v1/backups/journal?verify=true", root, nil).decode(t, &journal)
+	if len(journal.Windows) != 3 || !journal.Windows[0].Verified || !journal.Windows[1].Verified || !journal.Windows[2].Verified {
+		t.Fatalf("GET /api/v1/backups/journal?verify=true: want the chain of each database verified, got %+v", journal.Windows)
+	}
 	s.stop(t)
 
 	r := mustFlowg(t, dirs.root, "admin", "backups", "list", "--backup-dir", dirs.backups)
