@@ -120,6 +120,10 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 		s.log.Error("prune backup catalog", "dir", s.catalog.cat.Dir(), "error", ran.PruneErr)
 	}
 	for _, d := range res.Pruned {
+		if d.Journal != "" {
+			s.log.Info("journal chain pruned", "id", d.ID, "database", d.Journal, "reason", d.Reason, "after", info.ID)
+			continue
+		}
 		s.log.Info("backup set pruned", "id", d.ID, "reason", d.Reason, "after", info.ID)
 	}
 	res.Duration = time.Since(start)

@@ -106,3 +106,36 @@ func TestContinuous_ListShowsTheWindowsAndVerifyAllReadsTheJournal(t *testing.T)
 		t.Fatalf("admin backups verify --all after a truncated segment: want exit 1 naming it:\n%s", r)
 	}
 }
+
+// TestContinuous_PruneKeepsTheSetTheJournalStartsFrom takes two manual sets
+// after a server with --backup-continuous stopped: `flowg admin backups
+// prune --keep 1` deletes the older manual set but keeps the continuous
+// set the journal starts from, saying why, so a restore --at an instant
+// before the manual sets still works.
+func TestContinuous_PruneKeepsTheSetTheJournalStartsFrom(t *testing.T) {
+	requirePrograms(t, "curl")
+	t.Parallel()
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs, continuousFlags...)
+	root := s.rootJWT(t)
+	writeBaseData(t, s, root)
+	t1 := pause()
+	s.stop(t)
+	for range 2 {
+		mustFlowg(t, dirs.root, "admin", "backups", "create", "--backup-dir", dirs.backups, "--auth-dir", dirs.auth, "--config-dir", dirs.config, "--log-dir", dirs.logs)
+		time.Sleep(1100 * time.Millisecond) // set IDs are to the second
+	}
+	r := mustFlowg(t, dirs.root, "admin", "backups", "prune", "--backup-dir", dirs.backups, "--keep", "1")
+	if strings.Count(r.stdout, "deleted ") != 1 || !strings.Contains(r.stdout, "each of its databases keeps 1 newer sets") {
+		t.Fatalf("prune --keep 1: want the older manual set deleted, and only it:\n%s", r)
+	}
+	r = mustFlowg(t, dirs.root, "admin", "backups", "prune", "--backup-dir", dirs.backups, "--keep", "1", "--dry-run", "--verbose")
+	if !strings.Contains(r.stdout, "of auth starts from it, and is kept: the newest journal chain of auth") ||
+		!strings.Contains(r.stdout, "would keep journal chain ") {
+		t.Fatalf("prune --dry-run --verbose: want the journal's base set kept, saying why:\n%s", r)
+	}
+	into := newServerDirs(t)
+	if r := restoreAt(t, dirs.backups, into, t1.Format(time.RFC3339Nano)); r.code != 0 {
+		t.Fatalf("restore --at an instant before the manual sets, after prune:\n%s", r)
+	}
+}

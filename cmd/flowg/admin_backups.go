@@ -337,12 +337,12 @@ func adminBackupsPrune(c *cli.Context) error {
 		}
 		for _, d := range decisions {
 			if d.Delete {
-				fmt.Fprintf(c.App.Writer, "would delete %s: %s\n", d.ID, d.Reason)
+				fmt.Fprintf(c.App.Writer, "would delete %s: %s\n", prunedName(d), d.Reason)
 			} else if c.Bool("verbose") {
-				fmt.Fprintf(c.App.Writer, "would keep %s: %s\n", d.ID, d.Reason)
+				fmt.Fprintf(c.App.Writer, "would keep %s: %s\n", prunedName(d), d.Reason)
 			}
 			if d.Delete || c.Bool("verbose") {
-				reportOf(c).add("sets", map[string]any{"id": d.ID, "delete": d.Delete, "reason": d.Reason})
+				reportOf(c).add(prunedKind(d), map[string]any{"id": d.ID, "delete": d.Delete, "reason": d.Reason, "database": d.Journal})
 			}
 		}
 		reportOf(c).set("dry_run", true)
@@ -358,8 +358,8 @@ func adminBackupsPrune(c *cli.Context) error {
 	}
 	deleted, err := cat.Prune(c.Context, policy, time.Now())
 	for _, d := range deleted {
-		fmt.Fprintf(c.App.Writer, "deleted %s: %s\n", d.ID, d.Reason)
-		reportOf(c).add("sets", map[string]any{"id": d.ID, "delete": true, "reason": d.Reason})
+		fmt.Fprintf(c.App.Writer, "deleted %s: %s\n", prunedName(d), d.Reason)
+		reportOf(c).add(prunedKind(d), map[string]any{"id": d.ID, "delete": true, "reason": d.Reason, "database": d.Journal})
 	}
 	if err != nil {
 		next := ""
@@ -367,6 +367,16 @@ func adminBackupsPrune(c *cli.Context) error {
 			next = "a running flowg server is restoring from or verifying a set of this catalog: retry when it is done"
 		}
 		return opError{op: "prune", err: err, safe: fmt.Sprintf("%d sets were deleted before the error (listed above); the others are unchanged", len(deleted)), next: next}
+	}
+	chains := 0
+	for _, d := range deleted {
+		if d.Journal != "" {
+			chains++
+		}
+	}
+	if chains > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "%s and %s of the journal deleted\n", countText(len(deleted)-chains, "set"), countText(chains, "chain"))
+		return nil
 	}
 	fmt.Fprintf(c.App.ErrWriter, "%s deleted\n", countText(len(deleted), "set"))
 	return nil

@@ -142,3 +142,20 @@ func verifyJournalChains(c *cli.Context, cat *backup.Catalog) (bad, needKey int,
 	}
 	return bad, needKey, nil
 }
+
+// prunedName names what a retention decision is about: a set's ID, or
+// "journal chain ID of DATABASE".
+func prunedName(d backup.Decision) string {
+	if d.Journal != "" {
+		return "journal chain " + d.ID + " of " + d.Journal
+	}
+	return d.ID
+}
+
+// prunedKind is the list of the --json report a decision goes to.
+func prunedKind(d backup.Decision) string {
+	if d.Journal != "" {
+		return "journal_chains"
+	}
+	return "sets"
+}
