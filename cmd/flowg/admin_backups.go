@@ -285,13 +285,12 @@ func adminBackupsVerify(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "%s  %s\n", id, line)
 		reportOf(c).add("sets", map[string]any{"id": id, "label": info.Label, "problem": info.Problem})
 	}
-	badChains := 0
+	badChains, lockedChains := 0, 0
 	if c.Bool("all") {
-		bad, locked, err := verifyJournalChains(c, cat)
+		badChains, lockedChains, err = verifyJournalChains(c, cat)
 		if err != nil {
 			return opError{op: "verify", err: err, safe: "no backup file was changed"}
 		}
-		badChains, needKey = bad, needKey+locked
 	}
 	if badChains > 0 {
 		return opError{op: "verify", err: fmt.Errorf("%d of %d sets are bad, and %s of the journal cannot be restored to its end (see above)", failed, len(ids), countText(badChains, "chain")),
@@ -302,6 +301,11 @@ func adminBackupsVerify(c *cli.Context) error {
 		return opError{op: "verify", err: fmt.Errorf("%d of %d sets are bad (see above)", failed, len(ids)),
 			safe: "no backup file was changed; each set's label is recorded in its manifest",
 			next: "take a new set (`flowg admin backups create`, or `flowg backups create` while the server runs); remove bad ones with `flowg admin backups prune` once a good one exists"}
+	}
+	if lockedChains > 0 {
+		return opError{op: "verify", err: fmt.Errorf("%w: %d of %d sets and %s of the journal were not read (see above)", backup.ErrEncrypted, needKey, len(ids), countText(lockedChains, "chain")),
+			safe: "no backup file was changed, nor any set's label",
+			next: "run it again with --identity FILE or --encrypt-passphrase-file FILE"}
 	}
 	if needKey > 0 {
 		return opError{op: "verify", err: fmt.Errorf("%w: %d of %d sets were not read (see above)", backup.ErrEncrypted, needKey, len(ids)),
