@@ -116,3 +116,30 @@ func TestCatalogPrune_DeletesChainsOlderThanTheOldestSetKept(t *testing.T) {
 	}
 	requireState(t, "latest", got, []string{"a=1", "b=2", "offline=1"})
 }
+
+func TestCatalog_CompactionSkipsItsPassWhileAPruneHoldsTheSets(t *testing.T) {
+	dir := t.TempDir()
+	cat := OpenCatalog(dir)
+	release, err := cat.lockSets(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cat.tryHoldSets(); ok {
+		t.Fatal("the compaction pass took the set lock a prune holds")
+	}
+	// Another process's prune: its flock, through another catalog.
+	release()
+	other, err := OpenCatalog(dir).lockSets(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cat.tryHoldSets(); ok {
+		t.Fatal("the compaction pass took the set lock another process's prune holds")
+	}
+	other()
+	hold, ok := cat.tryHoldSets()
+	if !ok {
+		t.Fatal("the compaction pass could not take the free set lock")
+	}
+	hold()
+}
