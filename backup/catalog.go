@@ -30,6 +30,9 @@ type SetInfo struct {
 	Label string `json:"label"`
 	// Problem says why a set is not trusted (missing file, verify error...).
 	Problem string `json:"problem,omitempty"`
+	// Journal holds the windows of the journal chains that start from the
+	// set (continuous backup), when listed with ListWithJournal.
+	Journal []JournalWindow `json:"journal,omitempty"`
 }
 
 // Catalog is a collection of backup sets, in a local directory or under an

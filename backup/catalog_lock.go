@@ -49,3 +49,24 @@ func (c *Catalog) lockSets(ctx context.Context, exclusive bool) (func(), error) 
 	}
 	return func() { unflock(); unlock() }, nil
 }
+
+// tryHoldSets takes the set lock shared if no one holds or waits for it
+// exclusively (in this process, or a prune's flock within a moment), and
+// reports whether it did; release gives it back.
+func (c *Catalog) tryHoldSets() (release func(), ok bool) {
+	if !c.sets.TryRLock() {
+		return nil, false
+	}
+	local, isLocal := c.store.(localStore)
+	if !isLocal {
+		return c.sets.RUnlock, true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	unflock, err := flockCatalog(ctx, local.dir, false)
+	if err != nil {
+		c.sets.RUnlock()
+		return nil, false
+	}
+	return func() { unflock(); c.sets.RUnlock() }, true
+}

@@ -8,7 +8,9 @@ import (
 
 // Prune deletes the sets p deletes at now (see Retention.Decide), newest
 // first, holding the set lock exclusively so no restore is reading them,
-// and returns the decisions of the sets it deleted. The catalog is listed
+// and returns the decisions of the sets it deleted; then, in a catalog
+// with a journal, the chains older than the oldest set kept (their
+// decisions name the database in Journal; see DecideWithJournal). The catalog is listed
 // once. The server after each set it writes, its schedule and `flowg admin
 // backups prune` all prune through here.
 func (c *Catalog) Prune(ctx context.Context, p Retention, now time.Time) ([]Decision, error) {
@@ -24,8 +26,13 @@ func (c *Catalog) Prune(ctx context.Context, p Retention, now time.Time) ([]Deci
 	if err != nil {
 		return nil, fmt.Errorf("prune: %w", err)
 	}
+	windows, err := c.journalForRetention(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prune: %w", err)
+	}
+	setDecisions, chainDecisions := p.DecideWithJournal(sets, windows, now)
 	var deleted []Decision
-	for _, d := range p.Decide(sets, now) {
+	for _, d := range setDecisions {
 		if !d.Delete {
 			continue
 		}
@@ -33,6 +40,16 @@ func (c *Catalog) Prune(ctx context.Context, p Retention, now time.Time) ([]Deci
 			return deleted, fmt.Errorf("prune: %w", err)
 		}
 		if err := c.store.remove(ctx, d.ID); err != nil {
+			return deleted, fmt.Errorf("prune: %w", err)
+		}
+		deleted = append(deleted, d)
+	}
+	catDir, _ := c.localDir()
+	for _, d := range chainDecisions {
+		if !d.Delete {
+			continue
+		}
+		if err := removeJournalChain(catDir, d); err != nil {
 			return deleted, fmt.Errorf("prune: %w", err)
 		}
 		deleted = append(deleted, d)
@@ -50,7 +67,12 @@ func (c *Catalog) PrunePlan(ctx context.Context, p Retention, now time.Time) ([]
 	if err != nil {
 		return nil, err
 	}
-	return p.Decide(sets, now), nil
+	windows, err := c.journalForRetention(ctx)
+	if err != nil {
+		return nil, err
+	}
+	setDecisions, chainDecisions := p.DecideWithJournal(sets, windows, now)
+	return append(setDecisions, chainDecisions...), nil
 }
 
 // HasVerified reports whether the catalog holds a restore-verified set with

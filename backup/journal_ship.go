@@ -275,12 +275,23 @@ func (j *dbJournal) resubscribe() error {
 
 // compactLogged deletes the database's chains no set can start any more
 // (see pruneChains) and merges its old segments, at most every half
-// CompactAfter; a failure is logged and leaves the journal as it is.
+// CompactAfter, holding the set lock shared (skipped, and tried again at
+// the next segment, while a prune holds it); a failure is logged and
+// leaves the journal as it is.
 func (j *dbJournal) compactLogged() {
 	if j.opts.CompactAfter < 0 || time.Since(j.lastCompact) < j.opts.CompactAfter/2 {
 		return
 	}
 	j.lastCompact = time.Now()
+	// Held shared, as a restore holds it, so a prune (which deletes chains
+	// too) waits for the pass; during a prune the pass is skipped, never
+	// waited for: the shipper must not wait on what may wait on it.
+	release, ok := j.cat.tryHoldSets()
+	if !ok {
+		j.lastCompact = time.Time{}
+		return
+	}
+	defer release()
 	chains, err := readChains(j.catDir, string(j.name))
 	if err != nil {
 		j.log.Error("continuous backup: compact", "error", err)

@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,6 +25,12 @@ type JournalWindow struct {
 	// Problem says why the window ends before the chain's last file: a
 	// gap, a damaged segment (with verify), a base set that is gone.
 	Problem string `json:"problem,omitempty"`
+	// BaseSetGone says the chain's base set is gone or not usable: the
+	// chain restores nothing.
+	BaseSetGone bool `json:"base_set_gone,omitempty"`
+	// NeedsKey says verify could not read a segment of an encrypted
+	// catalog for want of an identity: not a verdict on the segment.
+	NeedsKey bool `json:"needs_key,omitempty"`
 	// Verified is set when every segment of the window was read whole and
 	// every checksum held.
 	Verified bool `json:"verified,omitempty"`
@@ -62,7 +69,7 @@ func (c *Catalog) window(ctx context.Context, ch chainState, verify bool) (Journ
 		if err == nil {
 			problem = fmt.Sprintf("its base set %s is %s", ch.BaseSet, info.Label)
 		}
-		w.Problem, w.To = problem, w.From
+		w.Problem, w.To, w.BaseSetGone = problem, w.From, true
 		return w, nil
 	}
 	w.To = ch.start()
@@ -80,6 +87,7 @@ func (c *Catalog) window(ctx context.Context, ch chainState, verify bool) (Journ
 			}
 			if err != nil {
 				w.Problem = fmt.Sprintf("segment %s: %v", seg, err)
+				w.NeedsKey = errors.Is(err, ErrEncrypted)
 				return w, nil
 			}
 		}

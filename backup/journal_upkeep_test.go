@@ -53,6 +53,27 @@ func TestJournal_SegmentsOfAnEncryptedCatalogAreEncrypted(t *testing.T) {
 	if _, _, err := restoredAt(t, f.catalog, time.Time{}, true); !errors.Is(err, ErrEncrypted) {
 		t.Fatalf("restore without the identity: %v, want ErrEncrypted", err)
 	}
+	// Verify without the identity: not read, which is no verdict.
+	windows, err := OpenCatalog(f.catalog).VerifyJournal(t.Context())
+	if err != nil || len(windows) == 0 {
+		t.Fatalf("verify the journal without the identity: %v, %v", windows, err)
+	}
+	locked := 0
+	for _, w := range windows {
+		if w.Verified {
+			t.Fatalf("a window verified without the identity: %+v", w)
+		}
+		if w.NeedsKey {
+			locked++
+		}
+	}
+	if locked == 0 {
+		t.Fatalf("verify without the identity: %+v, want a window that needs the key", windows)
+	}
+	windows, err = OpenCatalog(f.catalog).WithKeys(f.keys).VerifyJournal(t.Context())
+	if err != nil || len(windows) == 0 || !windows[0].Verified || windows[0].NeedsKey {
+		t.Fatalf("verify the journal with the identity: %+v, %v", windows, err)
+	}
 }
 
 func TestJournal_RestoreStartsFromTheNewestSetItCan(t *testing.T) {

@@ -33,6 +33,9 @@ type Decision struct {
 	ID     string `json:"id"`
 	Delete bool   `json:"delete"`
 	Reason string `json:"reason"`
+	// Journal names the database when the decision is about a chain of
+	// its journal (ID is then the chain's), not a set.
+	Journal string `json:"journal,omitempty"`
 }
 
 // Select returns the ids of the sets p deletes at now, newest first (see
@@ -78,7 +81,7 @@ func (p Retention) Decide(sets []SetInfo, now time.Time) []Decision {
 	for i, s := range sets {
 		out[i] = p.decide(s, now, guards, newer, completed.coversAll())
 		completed.add(s)
-		if s.Trigger != TriggerPreRestore && usable(s) {
+		if s.Trigger != TriggerPreRestore && s.Trigger != TriggerContinuous && usable(s) {
 			for db := range s.Databases {
 				newer[db]++
 			}
@@ -177,7 +180,7 @@ func newestPerDatabase(sets []SetInfo) map[string]string {
 				guard("verified-any/"+db, "the newest restore-verified set of "+db+" (counting pre-restore sets)", s)
 			}
 			guard("usable/"+db, "the newest usable set of "+db, s)
-			if s.Trigger != TriggerPreRestore {
+			if s.Trigger != TriggerPreRestore && s.Trigger != TriggerContinuous {
 				guard("usable-counted/"+db, "the newest usable manual or scheduled set of "+db, s)
 			}
 		}

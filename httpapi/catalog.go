@@ -120,6 +120,10 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 		s.log.Error("prune backup catalog", "dir", s.catalog.cat.Dir(), "error", ran.PruneErr)
 	}
 	for _, d := range res.Pruned {
+		if d.Journal != "" {
+			s.log.Info("journal chain pruned", "id", d.ID, "database", d.Journal, "reason", d.Reason, "after", info.ID)
+			continue
+		}
 		s.log.Info("backup set pruned", "id", d.ID, "reason", d.Reason, "after", info.ID)
 	}
 	res.Duration = time.Since(start)
@@ -193,6 +197,9 @@ type listReply struct {
 	// Catalog is the server's backup directory.
 	Catalog string           `json:"catalog"`
 	Backups []backup.SetInfo `json:"backups"`
+	// Journal is each database's restorable window in the journal
+	// (continuous backup), with its gaps; empty without a journal.
+	Journal []backup.JournalSpan `json:"journal"`
 }
 
 // createReply is the answer of POST /api/v1/backups: the set as listed,
@@ -214,14 +221,17 @@ func (s *Server) listSets(c echo.Context) error {
 	if err := requireAnyBackupScopes(c); err != nil {
 		return err
 	}
-	sets, err := s.catalog.cat.List(c.Request().Context())
+	sets, spans, err := s.catalog.cat.ListWithJournal(c.Request().Context())
 	if err != nil {
 		return s.catalogUnreadable(c, err)
 	}
 	if sets == nil {
 		sets = []backup.SetInfo{}
 	}
-	return c.JSON(http.StatusOK, listReply{Catalog: s.catalog.cat.Dir(), Backups: sets})
+	if spans == nil {
+		spans = []backup.JournalSpan{}
+	}
+	return c.JSON(http.StatusOK, listReply{Catalog: s.catalog.cat.Dir(), Backups: sets, Journal: spans})
 }
 
 // getSet answers one set as listed (GET /api/v1/backups/:id); scopes as

@@ -185,7 +185,7 @@ func adminBackupsList(c *cli.Context) error {
 	if err != nil {
 		return opError{op: "list", err: err}
 	}
-	sets, err := cat.List(c.Context)
+	sets, spans, err := cat.ListWithJournal(c.Context)
 	if err != nil {
 		return opError{op: "list", err: err}
 	}
@@ -196,6 +196,7 @@ func adminBackupsList(c *cli.Context) error {
 		return encodeJSON(c.App.Writer, sets)
 	}
 	printSets(c.App.Writer, sets)
+	printSpans(c.App.Writer, spans)
 	if len(sets) == 0 {
 		fmt.Fprintf(c.App.ErrWriter, "no backup sets in %s\n", c.String("backup-dir"))
 	}
@@ -284,10 +285,27 @@ func adminBackupsVerify(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "%s  %s\n", id, line)
 		reportOf(c).add("sets", map[string]any{"id": id, "label": info.Label, "problem": info.Problem})
 	}
+	badChains, lockedChains := 0, 0
+	if c.Bool("all") {
+		badChains, lockedChains, err = verifyJournalChains(c, cat)
+		if err != nil {
+			return opError{op: "verify", err: err, safe: "no backup file was changed"}
+		}
+	}
+	if badChains > 0 {
+		return opError{op: "verify", err: fmt.Errorf("%d of %d sets are bad, and %s of the journal cannot be restored to its end (see above)", failed, len(ids), countText(badChains, "chain")),
+			safe: "no backup file was changed",
+			next: "restore --at an instant before the damage, or from a set; the server starts a new chain at its next start if the newest chain is broken"}
+	}
 	if failed > 0 {
 		return opError{op: "verify", err: fmt.Errorf("%d of %d sets are bad (see above)", failed, len(ids)),
 			safe: "no backup file was changed; each set's label is recorded in its manifest",
 			next: "take a new set (`flowg admin backups create`, or `flowg backups create` while the server runs); remove bad ones with `flowg admin backups prune` once a good one exists"}
+	}
+	if lockedChains > 0 {
+		return opError{op: "verify", err: fmt.Errorf("%w: %d of %d sets and %s of the journal were not read (see above)", backup.ErrEncrypted, needKey, len(ids), countText(lockedChains, "chain")),
+			safe: "no backup file was changed, nor any set's label",
+			next: "run it again with --identity FILE or --encrypt-passphrase-file FILE"}
 	}
 	if needKey > 0 {
 		return opError{op: "verify", err: fmt.Errorf("%w: %d of %d sets were not read (see above)", backup.ErrEncrypted, needKey, len(ids)),
@@ -323,12 +341,12 @@ func adminBackupsPrune(c *cli.Context) error {
 		}
 		for _, d := range decisions {
 			if d.Delete {
-				fmt.Fprintf(c.App.Writer, "would delete %s: %s\n", d.ID, d.Reason)
+				fmt.Fprintf(c.App.Writer, "would delete %s: %s\n", prunedName(d), d.Reason)
 			} else if c.Bool("verbose") {
-				fmt.Fprintf(c.App.Writer, "would keep %s: %s\n", d.ID, d.Reason)
+				fmt.Fprintf(c.App.Writer, "would keep %s: %s\n", prunedName(d), d.Reason)
 			}
 			if d.Delete || c.Bool("verbose") {
-				reportOf(c).add("sets", map[string]any{"id": d.ID, "delete": d.Delete, "reason": d.Reason})
+				reportOf(c).add(prunedKind(d), map[string]any{"id": d.ID, "delete": d.Delete, "reason": d.Reason, "database": d.Journal})
 			}
 		}
 		reportOf(c).set("dry_run", true)
@@ -344,8 +362,8 @@ func adminBackupsPrune(c *cli.Context) error {
 	}
 	deleted, err := cat.Prune(c.Context, policy, time.Now())
 	for _, d := range deleted {
-		fmt.Fprintf(c.App.Writer, "deleted %s: %s\n", d.ID, d.Reason)
-		reportOf(c).add("sets", map[string]any{"id": d.ID, "delete": true, "reason": d.Reason})
+		fmt.Fprintf(c.App.Writer, "deleted %s: %s\n", prunedName(d), d.Reason)
+		reportOf(c).add(prunedKind(d), map[string]any{"id": d.ID, "delete": true, "reason": d.Reason, "database": d.Journal})
 	}
 	if err != nil {
 		next := ""
@@ -353,6 +371,16 @@ func adminBackupsPrune(c *cli.Context) error {
 			next = "a running flowg server is restoring from or verifying a set of this catalog: retry when it is done"
 		}
 		return opError{op: "prune", err: err, safe: fmt.Sprintf("%d sets were deleted before the error (listed above); the others are unchanged", len(deleted)), next: next}
+	}
+	chains := 0
+	for _, d := range deleted {
+		if d.Journal != "" {
+			chains++
+		}
+	}
+	if chains > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "%s and %s of the journal deleted\n", countText(len(deleted)-chains, "set"), countText(chains, "chain"))
+		return nil
 	}
 	fmt.Fprintf(c.App.ErrWriter, "%s deleted\n", countText(len(deleted), "set"))
 	return nil

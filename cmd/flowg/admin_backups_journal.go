@@ -93,3 +93,69 @@ func printWindows(w io.Writer, windows []backup.JournalWindow) {
 		}
 	}
 }
+
+// printSpans prints, after the sets, each database's restorable window in
+// the journal and its gaps.
+func printSpans(w io.Writer, spans []backup.JournalSpan) {
+	if len(spans) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\njournal (restore --at any instant of a window):\n")
+	fmt.Fprintf(w, "%-8s  %-30s  %-30s\n", "DATABASE", "FROM", "TO")
+	for _, s := range spans {
+		if s.From.IsZero() {
+			fmt.Fprintf(w, "%-8s  %-30s  %-30s\n", s.Database, "-", "-")
+		} else {
+			fmt.Fprintf(w, "%-8s  %-30s  %-30s\n", s.Database, s.From.Format(time.RFC3339Nano), s.To.Format(time.RFC3339Nano))
+		}
+		for _, g := range s.Gaps {
+			fmt.Fprintf(w, "          gap: %s\n", g)
+		}
+	}
+}
+
+// verifyJournalChains reads every segment of the catalog's journal (what
+// `admin backups verify --all` adds to the sets), prints a line per chain,
+// and returns how many chains a damaged or missing segment cuts short and
+// how many could not be read for want of an identity. A chain whose base
+// set is gone is shown, not counted: it restores nothing, and the server
+// deletes it.
+func verifyJournalChains(c *cli.Context, cat *backup.Catalog) (bad, needKey int, err error) {
+	windows, err := cat.VerifyJournal(c.Context)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, w := range windows {
+		verdict := fmt.Sprintf("verified, restorable from %s to %s", w.From.Format(time.RFC3339Nano), w.To.Format(time.RFC3339Nano))
+		switch {
+		case w.NeedsKey:
+			needKey++
+			verdict = encryptedAdvice
+		case w.BaseSetGone:
+			verdict = "restores nothing: " + w.Problem
+		case w.Problem != "":
+			bad++
+			verdict = fmt.Sprintf("restorable only from %s to %s: %s", w.From.Format(time.RFC3339Nano), w.To.Format(time.RFC3339Nano), w.Problem)
+		}
+		fmt.Fprintf(c.App.Writer, "journal %s %s  %s\n", w.Database, w.Chain, verdict)
+		reportOf(c).add("journal", w)
+	}
+	return bad, needKey, nil
+}
+
+// prunedName names what a retention decision is about: a set's ID, or
+// "journal chain ID of DATABASE".
+func prunedName(d backup.Decision) string {
+	if d.Journal != "" {
+		return "journal chain " + d.ID + " of " + d.Journal
+	}
+	return d.ID
+}
+
+// prunedKind is the list of the --json report a decision goes to.
+func prunedKind(d backup.Decision) string {
+	if d.Journal != "" {
+		return "journal_chains"
+	}
+	return "sets"
+}

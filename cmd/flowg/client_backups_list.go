@@ -19,8 +19,9 @@ import (
 
 // setsListAnswer is the answer of GET /api/v1/backups.
 type setsListAnswer struct {
-	Catalog string           `json:"catalog"`
-	Backups []backup.SetInfo `json:"backups"`
+	Catalog string               `json:"catalog"`
+	Backups []backup.SetInfo     `json:"backups"`
+	Journal []backup.JournalSpan `json:"journal"`
 }
 
 // maxCatalogAnswer bounds the catalog answers read.
@@ -72,6 +73,7 @@ func clientBackupsList(c *cli.Context) error {
 		return encodeJSON(c.App.Writer, list.Backups)
 	}
 	printSets(c.App.Writer, list.Backups)
+	printSpans(c.App.Writer, list.Journal)
 	if len(list.Backups) == 0 {
 		fmt.Fprintf(c.App.ErrWriter, "no backup sets on %s (catalog %s); take one with `flowg backups create --verify`\n", api.server, list.Catalog)
 	}
