@@ -101,6 +101,13 @@ func adminExport(c *cli.Context) error {
 			return err
 		}
 	}
+	var lines uint64
+	for _, n := range total {
+		lines += n
+	}
+	if err := export.WriteEnd(out, lines); err != nil {
+		return fail(err)
+	}
 	if err := commit(); err != nil {
 		return fail(err)
 	}
