@@ -1,0 +1,53 @@
+package integration
+
+import (
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Noisy streams left out of backups: --exclude-stream on admin backup and
+// admin backups create.
+
+func TestExcludeStream_LeftOutOfSetsAndFlatBackups(t *testing.T) {
+	requirePrograms(t, "curl")
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs)
+	root := s.rootJWT(t)
+	s.ingest(t, root, "app", map[string]any{"id": "a-1"}, map[string]any{"id": "a-2"})
+	s.ingest(t, root, "debug-1", map[string]any{"id": "d-1"})
+	s.ingest(t, root, "debug-2", map[string]any{"id": "d-2"})
+	s.must(t, http.StatusOK, http.MethodPut, "/api/v1/streams/debug-1", root, map[string]any{"ttl": "48h"})
+	s.stop(t)
+
+	r := mustFlowg(t, dirs.root, with([]string{"admin", "backups", "create", "--backup-dir", "./sets", "--exclude-stream", "debug-*"}, dirArgs(dirs)...)...)
+	id, _, _ := strings.Cut(lineAfter(r.stdout, "set "), " ")
+	manifest := string(readFile(t, filepath.Join(dirs.root, "sets", id, "manifest.json")))
+	if !strings.Contains(strings.Join(strings.Fields(manifest), ""), `"excluded_streams":["debug-*"]`) {
+		t.Fatalf("the manifest of set %s does not record the excluded streams:\n%s", id, manifest)
+	}
+	r = mustFlowg(t, dirs.client, "admin", "export", "--set", id, "--backup-dir", filepath.Join(dirs.root, "sets"), "--only", "logs")
+	k := exportKinds(t, []byte(r.stdout))
+	if countPrefix(k, "log:app") != 2 || countPrefix(k, "log:debug") != 0 || strings.Contains(r.stdout, `"name":"debug-1"`) {
+		t.Fatalf("set %s with debug-* excluded: want the 2 app records and nothing of debug-*:\n%s", id, r.stdout)
+	}
+
+	// Other exclusions: an incremental set cannot build on it.
+	r = mustFlowg(t, dirs.root, with([]string{"admin", "backups", "create", "--backup-dir", "./sets", "--incremental"}, dirArgs(dirs)...)...)
+	requireContains(t, "incremental after a change of exclusions", r.stdout, "full, not incremental", "--exclude-stream")
+
+	// A flat backup directory.
+	mustFlowg(t, dirs.root, with([]string{"admin", "backup", "--backup-dir", "./flat", "--only", "logs", "--exclude-stream", "debug-2"}, dirArgs(dirs)...)...)
+	if m := string(readFile(t, filepath.Join(dirs.root, "flat", "manifest.json"))); !strings.Contains(strings.Join(strings.Fields(m), ""), `"excluded_streams":["debug-2"]`) {
+		t.Fatalf("the flat manifest does not record the excluded stream:\n%s", m)
+	}
+	r = mustFlowg(t, dirs.root, "admin", "export", "--file", "./flat/log.db")
+	if k := exportKinds(t, []byte(r.stdout)); countPrefix(k, "log:debug-1") != 1 || countPrefix(k, "log:debug-2") != 0 {
+		t.Fatalf("flat backup with debug-2 excluded: %v", k)
+	}
+
+	if r := flowg(t, dirs.root, with([]string{"admin", "backup", "--backup-dir", "./bad", "--exclude-stream", "debug-["}, dirArgs(dirs)...)...); r.code != 2 || !strings.Contains(r.stderr, "--exclude-stream") {
+		t.Fatalf("a malformed glob: want a usage error naming --exclude-stream:\n%s", r)
+	}
+}
