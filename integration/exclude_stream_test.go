@@ -51,3 +51,27 @@ func TestExcludeStream_LeftOutOfSetsAndFlatBackups(t *testing.T) {
 		t.Fatalf("a malformed glob: want a usage error naming --exclude-stream:\n%s", r)
 	}
 }
+
+// serve --backup-exclude-stream: the sets the server takes (here one asked
+// for with POST /api/v1/backups) leave the streams out.
+func TestExcludeStream_ServeSets(t *testing.T) {
+	requirePrograms(t, "curl")
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs, "--backup-exclude-stream", "debug-*")
+	root := s.rootJWT(t)
+	s.ingest(t, root, "app", map[string]any{"id": "a-1"})
+	s.ingest(t, root, "debug-1", map[string]any{"id": "d-1"})
+	var set catSet
+	s.must(t, http.StatusCreated, http.MethodPost, "/api/v1/backups", root, nil).decode(t, &set)
+	s.stop(t)
+	if m := string(readFile(t, filepath.Join(dirs.backups, set.ID, "manifest.json"))); !strings.Contains(strings.Join(strings.Fields(m), ""), `"excluded_streams":["debug-*"]`) {
+		t.Fatalf("the manifest of set %q does not record the excluded streams:\n%s", set.ID, m)
+	}
+	r := mustFlowg(t, dirs.client, "admin", "export", "--set", set.ID, "--backup-dir", dirs.backups, "--only", "logs")
+	if k := exportKinds(t, []byte(r.stdout)); countPrefix(k, "log:app") != 1 || countPrefix(k, "log:debug") != 0 {
+		t.Fatalf("set of a server with --backup-exclude-stream debug-*: %v", k)
+	}
+	if r := flowg(t, dirs.root, with([]string{"serve", "--backup-exclude-stream", "["}, dirArgs(dirs)...)...); r.code != 2 || !strings.Contains(r.stderr, "--backup-exclude-stream") {
+		t.Fatalf("serve with a malformed glob: want a usage error:\n%s", r)
+	}
+}
