@@ -75,3 +75,33 @@ func TestExcludeStream_ServeSets(t *testing.T) {
 		t.Fatalf("serve with a malformed glob: want a usage error:\n%s", r)
 	}
 }
+
+// A wipe restore of a set that left streams out keeps their current data
+// (and says so); everything else is exactly the backup.
+func TestExcludeStream_WipeRestoreKeepsTheExcludedStreams(t *testing.T) {
+	requirePrograms(t, "curl")
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs)
+	root := s.rootJWT(t)
+	s.ingest(t, root, "app", map[string]any{"id": "a-1"})
+	s.ingest(t, root, "debug-1", map[string]any{"id": "d-1"})
+	s.stop(t)
+	r := mustFlowg(t, dirs.root, with([]string{"admin", "backups", "create", "--backup-dir", "./sets", "--exclude-stream", "debug-*"}, dirArgs(dirs)...)...)
+	id, _, _ := strings.Cut(lineAfter(r.stdout, "set "), " ")
+
+	s = startServer(t, dirs)
+	root = s.rootJWT(t)
+	s.ingest(t, root, "app", map[string]any{"id": "a-2"})
+	s.ingest(t, root, "debug-1", map[string]any{"id": "d-2"})
+	s.must(t, http.StatusOK, http.MethodPut, "/api/v1/streams/debug-1", root, map[string]any{"ttl": "48h"})
+	s.stop(t)
+
+	r = mustFlowg(t, dirs.root, with([]string{"admin", "restore", "--backup-dir", "./sets", "--set", id, "--only", "logs", "--wipe",
+		"--no-safety-snapshot", "--skip-backup-check"}, dirArgs(dirs)...)...)
+	requireContains(t, "wipe restore of a set with debug-* excluded", r.stderr, "debug-*", "the wipe kept their current data (3 keys)")
+	r = mustFlowg(t, dirs.root, with([]string{"admin", "export", "--only", "logs"}, dirArgs(dirs)...)...)
+	k := exportKinds(t, []byte(r.stdout))
+	if countPrefix(k, "log:app") != 1 || strings.Contains(r.stdout, `"a-2"`) || countPrefix(k, "log:debug-1") != 2 || !strings.Contains(r.stdout, `"name":"debug-1","ttl":"48h"`) {
+		t.Fatalf("after the wipe: want app as in the set (a-1 only) and debug-1 as it was (d-1, d-2, ttl 48h):\n%s", r.stdout)
+	}
+}
