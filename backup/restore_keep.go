@@ -75,6 +75,22 @@ func copyStreams(from, to *badger.DB, patterns []string) (uint64, error) {
 	return n, wb.Flush()
 }
 
+// KeepStreamsFrom copies the keys of the streams matching patterns from
+// from (a database the caller holds exclusively) into the closed database
+// in staged, built by BuildWipeFrom, before it is swapped in. It returns
+// the note saying what was kept.
+func KeepStreamsFrom(from *badger.DB, staged string, patterns []string) (string, error) {
+	to, err := kv.Open(staged, kv.OpenOptions{})
+	if err != nil {
+		return "", err
+	}
+	n, err := copyStreams(from, to, patterns)
+	if cerr := to.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return keptNote(patterns, n), err
+}
+
 // keptNote is the warning of a wipe restore that kept streams.
 func keptNote(patterns []string, n uint64) string {
 	return fmt.Sprintf("streams matching %s were left out of this backup (--exclude-stream): the wipe kept their current data (%d keys) instead of deleting it",

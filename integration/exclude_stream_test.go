@@ -105,3 +105,27 @@ func TestExcludeStream_WipeRestoreKeepsTheExcludedStreams(t *testing.T) {
 		t.Fatalf("after the wipe: want app as in the set (a-1 only) and debug-1 as it was (d-1, d-2, ttl 48h):\n%s", r.stdout)
 	}
 }
+
+// The online wipe restore of a set the server took with
+// --backup-exclude-stream keeps the excluded streams too, and says so.
+func TestExcludeStream_OnlineWipeKeepsTheExcludedStreams(t *testing.T) {
+	requirePrograms(t, "curl")
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs, "--backup-exclude-stream", "debug-*")
+	root := s.rootJWT(t)
+	s.ingest(t, root, "app", map[string]any{"id": "a-1"})
+	s.ingest(t, root, "debug-1", map[string]any{"id": "d-1"})
+	var set catSet
+	s.must(t, http.StatusCreated, http.MethodPost, "/api/v1/backups", root, nil).decode(t, &set)
+	s.ingest(t, root, "app", map[string]any{"id": "a-2"})
+	s.ingest(t, root, "debug-1", map[string]any{"id": "d-2"})
+	got := s.must(t, http.StatusOK, http.MethodPost, "/api/v1/backups/"+set.ID+"/restore?only=logs&wipe=true&no_safety_snapshot=true&skip_backup_check=true", root, nil)
+	if !strings.Contains(got.String(), "the wipe kept their current data (2 keys)") {
+		t.Fatalf("online wipe of a set with debug-* excluded: want the note of what it kept:\n%s", got)
+	}
+	logs := s.must(t, http.StatusOK, http.MethodGet, "/api/v1/streams/debug-1/logs?limit=100", root, nil).String()
+	app := s.must(t, http.StatusOK, http.MethodGet, "/api/v1/streams/app/logs?limit=100", root, nil).String()
+	if !strings.Contains(logs, "d-1") || !strings.Contains(logs, "d-2") || !strings.Contains(app, "a-1") || strings.Contains(app, "a-2") {
+		t.Fatalf("after the online wipe: want debug-1 as it was (d-1, d-2) and app as in the set (a-1):\ndebug-1: %s\napp: %s", logs, app)
+	}
+}
