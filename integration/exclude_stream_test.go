@@ -23,6 +23,7 @@ func TestExcludeStream_LeftOutOfSetsAndFlatBackups(t *testing.T) {
 
 	r := mustFlowg(t, dirs.root, with([]string{"admin", "backups", "create", "--backup-dir", "./sets", "--exclude-stream", "debug-*"}, dirArgs(dirs)...)...)
 	id, _, _ := strings.Cut(lineAfter(r.stdout, "set "), " ")
+	requireContains(t, "backups create --exclude-stream", r.stdout, "(streams left out: debug-*)")
 	manifest := string(readFile(t, filepath.Join(dirs.root, "sets", id, "manifest.json")))
 	if !strings.Contains(strings.Join(strings.Fields(manifest), ""), `"excluded_streams":["debug-*"]`) {
 		t.Fatalf("the manifest of set %s does not record the excluded streams:\n%s", id, manifest)
