@@ -130,3 +130,20 @@ func TestExcludeStream_OnlineWipeKeepsTheExcludedStreams(t *testing.T) {
 		t.Fatalf("after the online wipe: want debug-1 as it was (d-1, d-2) and app as in the set (a-1):\ndebug-1: %s\napp: %s", logs, app)
 	}
 }
+
+// Continuous backup leaves the streams out of its journal and of the set
+// its chain starts from: a rebuild at the newest instant has none of them.
+func TestExcludeStream_ContinuousJournal(t *testing.T) {
+	requirePrograms(t, "curl")
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs, append([]string{"--backup-exclude-stream", "debug-*"}, continuousFlags...)...)
+	root := s.rootJWT(t)
+	s.ingest(t, root, "app", map[string]any{"id": "a-1"})
+	s.ingest(t, root, "debug-1", map[string]any{"id": "d-1"})
+	pause()
+	s.stop(t)
+	r := mustFlowg(t, dirs.client, "admin", "export", "--at", "latest", "--backup-dir", dirs.backups, "--only", "logs")
+	if k := exportKinds(t, []byte(r.stdout)); countPrefix(k, "log:app") != 1 || countPrefix(k, "log:debug") != 0 || strings.Contains(r.stdout, "d-1") {
+		t.Fatalf("the journal of a server with --backup-exclude-stream debug-*: %v\n%s", k, r.stdout)
+	}
+}
