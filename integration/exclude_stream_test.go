@@ -51,6 +51,9 @@ func TestExcludeStream_LeftOutOfSetsAndFlatBackups(t *testing.T) {
 	if r := flowg(t, dirs.root, with([]string{"admin", "backup", "--backup-dir", "./bad", "--exclude-stream", "debug-["}, dirArgs(dirs)...)...); r.code != 2 || !strings.Contains(r.stderr, "--exclude-stream") {
 		t.Fatalf("a malformed glob: want a usage error naming --exclude-stream:\n%s", r)
 	}
+	if r := flowg(t, dirs.root, with([]string{"admin", "backup", "--backup-dir", "./raw", "--format", "badger", "--exclude-stream", "debug-1"}, dirArgs(dirs)...)...); r.code != 2 || !strings.Contains(r.stderr, "flowg's format only") {
+		t.Fatalf("--exclude-stream with --format badger: want a usage error:\n%s", r)
+	}
 }
 
 // serve --backup-exclude-stream: the sets the server takes (here one asked

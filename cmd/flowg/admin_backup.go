@@ -58,6 +58,13 @@ func adminBackup(c *cli.Context) error {
 	if err != nil {
 		return usagef("--format: %v", err)
 	}
+	excluded, err := excludeStreamsFrom(c, "exclude-stream")
+	if err != nil {
+		return err
+	}
+	if len(excluded) > 0 && format == backup.FormatBadger {
+		return usagef("--exclude-stream leaves streams out of files in flowg's format only: drop --format badger or --exclude-stream")
+	}
 	compression, err := backup.ParseCompression(c.String("compression"))
 	if err != nil {
 		return usagef("--compression: %v", err)
@@ -93,10 +100,6 @@ func adminBackup(c *cli.Context) error {
 		}
 	}
 
-	excluded, err := excludeStreamsFrom(c, "exclude-stream")
-	if err != nil {
-		return err
-	}
 	bars := map[string]*progress{}
 	opts := backup.WriteOptions{
 		ExcludeStreams: excluded,
