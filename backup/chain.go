@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
@@ -40,7 +41,7 @@ func (c *Catalog) pickParent(ctx context.Context, sources []Source, opts *SetOpt
 			}
 			continue
 		}
-		since, why, err := chainOnto(s, sets, sources, opts.MaxChain)
+		since, why, err := chainOnto(s, sets, sources, opts.MaxChain, opts.ExcludeStreams)
 		if err != nil {
 			return err
 		}
@@ -69,7 +70,7 @@ func lacking(s SetInfo, sources []Source) []string {
 // chainOnto returns each source's read timestamp in set s (one of sets, as
 // Catalog.List gives them), which holds a flowg backup of every source, or
 // why a set on top of s must be full instead.
-func chainOnto(s SetInfo, sets []SetInfo, sources []Source, maxChain int) (map[string]uint64, string, error) {
+func chainOnto(s SetInfo, sets []SetInfo, sources []Source, maxChain int, excluded []string) (map[string]uint64, string, error) {
 	links, err := chainIn(sets, s.ID)
 	switch {
 	case err != nil:
@@ -92,6 +93,9 @@ func chainOnto(s SetInfo, sets []SetInfo, sources []Source, maxChain int) (map[s
 		// replaced since, whatever its epoch file says.
 		if epoch != entry.Epoch || src.DB.MaxVersion() < entry.ReadTs {
 			return nil, fmt.Sprintf("a database was rebuilt since set %s was taken (a wipe restore, or a new directory): its versions start over, so a new chain starts", s.ID), nil
+		}
+		if !slices.Equal(entry.ExcludedStreams, excludesFor(src.Name, excluded)) {
+			return nil, fmt.Sprintf("the streams left out of backups (--exclude-stream) changed since set %s: a new chain starts", s.ID), nil
 		}
 		since[src.Name] = entry.ReadTs
 	}

@@ -54,6 +54,9 @@ type DumpOptions struct {
 	// SinceTs > 0 makes an incremental backup: the records whose newest
 	// version is above SinceTs, then the list of every live key.
 	SinceTs uint64
+	// ExcludeStreams leaves out the records and configuration of the
+	// streams matching these globs (logs database only; flowg format only).
+	ExcludeStreams []string
 }
 
 // Dump writes a point-in-time backup of db to w: the newest live version of
@@ -93,6 +96,9 @@ func dumpTxn(ctx context.Context, db *badger.DB, txn *badger.Txn, w io.Writer, o
 		}
 		hdr.FormatVersion, hdr.SinceTs = FormatIncremental, opts.SinceTs
 	}
+	if opts.Format == FormatBadger && len(opts.ExcludeStreams) > 0 {
+		return hdr, Summary{}, fmt.Errorf("streams are left out (--exclude-stream) of backups in flowg's format only")
+	}
 	if opts.Format == FormatBadger {
 		hdr = Header{Raw: true, ReadTs: txn.ReadTs(), Database: opts.Database, Created: hdr.Created}
 		sum, err := dumpRaw(ctx, txn, newRawWriter(w), opts.Progress)
@@ -104,7 +110,7 @@ func dumpTxn(ctx context.Context, db *badger.DB, txn *badger.Txn, w io.Writer, o
 	}
 	hdr.Compression = fw.compression()
 	p := pipeline{txn: txn, since: opts.SinceTs, out: fw, ranges: splitKeys(db), workers: opts.Workers, progress: opts.Progress,
-		underWay: opts.FramesUnderWay, release: releaser(db)}
+		underWay: opts.FramesUnderWay, release: releaser(db), exclude: opts.ExcludeStreams}
 	if err := p.run(ctx); err != nil {
 		return hdr, fw.summary, err
 	}
@@ -112,7 +118,7 @@ func dumpTxn(ctx context.Context, db *badger.DB, txn *badger.Txn, w io.Writer, o
 		if err := fw.beginKeys(); err != nil {
 			return hdr, fw.summary, err
 		}
-		keys := pipeline{txn: txn, keysOnly: true, out: fw, ranges: p.ranges, workers: opts.Workers, underWay: p.underWay, release: p.release}
+		keys := pipeline{txn: txn, keysOnly: true, out: fw, ranges: p.ranges, workers: opts.Workers, underWay: p.underWay, release: p.release, exclude: p.exclude}
 		if err := keys.run(ctx); err != nil {
 			return hdr, fw.summary, err
 		}

@@ -28,6 +28,10 @@ type WriteOptions struct {
 	Progress func(db string, keys, bytes uint64)
 	// Keys encrypt the files (age) when they hold recipients.
 	Keys Keys
+	// ExcludeStreams leaves the streams matching these globs out of the
+	// logs database's file (see CheckExcludeStreams); its manifest entry
+	// records them.
+	ExcludeStreams []string
 }
 
 // dumpSource dumps src into w, encrypted to opts.Keys when they hold
@@ -48,7 +52,7 @@ func dumpSource(ctx context.Context, w io.Writer, src Source, opts WriteOptions,
 		return DBEntry{}, err
 	}
 	dump := DumpOptions{Database: src.Name, Format: opts.Format, Compression: opts.Compression, ToolVersion: opts.ToolVersion,
-		SinceTs: sinceTs}
+		SinceTs: sinceTs, ExcludeStreams: excludesFor(src.Name, opts.ExcludeStreams)}
 	if opts.Progress != nil {
 		dump.Progress = func(keys, bytes uint64) { opts.Progress(src.Name, keys, bytes) }
 	}
@@ -68,6 +72,7 @@ func dumpSource(ctx context.Context, w io.Writer, src Source, opts WriteOptions,
 		Keys: sum.Keys, LogicalBytes: sum.Bytes, ReadTs: hdr.ReadTs,
 		ContentSum: sum.ContentSum, Duration: time.Since(start), Note: src.Note,
 		SinceTs: hdr.SinceTs, InventoryKeys: sum.Inventory, Epoch: epoch,
+		ExcludedStreams: dump.ExcludeStreams,
 	}
 	if opts.Keys.Encrypts() {
 		entry.Encrypted = true

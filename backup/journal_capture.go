@@ -40,6 +40,9 @@ type capture struct {
 	// writes a segment at once instead of waiting for the interval.
 	half chan struct{}
 	now  func() time.Time
+	// skip, when set, leaves out the keys of the streams excluded from
+	// backups (logs database only); called under mu.
+	skip func(key []byte) bool
 }
 
 func newCapture(max int64, now func() time.Time) *capture {
@@ -61,7 +64,7 @@ func (c *capture) take(list *badger.KVList) error {
 			c.probeHit = true
 			close(c.probed)
 		}
-		if c.overflow || reserved(kv.Key) || bytes.HasPrefix(kv.Key, []byte(badgerPrefix)) {
+		if c.overflow || reserved(kv.Key) || bytes.HasPrefix(kv.Key, []byte(badgerPrefix)) || (c.skip != nil && c.skip(kv.Key)) {
 			continue
 		}
 		c.bytes += int64(len(kv.Key)+len(kv.Value)) + 64

@@ -51,6 +51,9 @@ type ContinuousOptions struct {
 	MaxChain    int
 	ToolVersion string
 	Logger      *slog.Logger
+	// ExcludeStreams leaves the streams matching these globs out of the
+	// logs database's journal and of the sets its chains start from.
+	ExcludeStreams []string
 }
 
 func (o *ContinuousOptions) defaults() {

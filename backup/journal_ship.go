@@ -72,6 +72,7 @@ func openJournal(ctx context.Context, cat *Catalog, catDir string, store *kv.Sto
 	release()
 	j := &dbJournal{name: name, db: db, store: store, cat: cat, catDir: catDir, opts: opts,
 		log: opts.Logger.With("database", string(name)), cap: newCapture(opts.MaxBuffer, time.Now)}
+	j.cap.skip = streamSkipper(excludesFor(string(name), opts.ExcludeStreams))
 	j.res, j.subCtx = newResolver(db), ctx
 	at := j.res.pinnedAt()
 	done, complete, err := j.cap.subscribe(ctx, db, at)
@@ -161,7 +162,7 @@ func newChains(ctx context.Context, cat *Catalog, journals []*dbJournal, reason 
 		sources = append(sources, Source{Name: string(j.name), DB: db})
 	}
 	m, err := cat.Create(ctx, sources, SetOptions{Trigger: TriggerContinuous, By: "continuous backup",
-		WriteOptions: WriteOptions{ToolVersion: opts.ToolVersion}, Incremental: true, MaxChain: opts.MaxChain})
+		WriteOptions: WriteOptions{ToolVersion: opts.ToolVersion, ExcludeStreams: opts.ExcludeStreams}, Incremental: true, MaxChain: opts.MaxChain})
 	if err != nil {
 		return fmt.Errorf("take the set a journal chain starts from: %w", err)
 	}
@@ -259,6 +260,7 @@ func (j *dbJournal) resubscribe() error {
 	}
 	release()
 	cp := newCapture(j.opts.MaxBuffer, time.Now)
+	cp.skip = streamSkipper(excludesFor(string(j.name), j.opts.ExcludeStreams))
 	res := newResolver(db)
 	done, _, err := cp.subscribe(j.subCtx, db, res.pinnedAt())
 	if err != nil {

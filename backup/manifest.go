@@ -58,7 +58,11 @@ type DBEntry struct {
 	ContentSum   string        `json:"content_sum,omitempty"`
 	Duration     time.Duration `json:"duration_ns"`
 	Source       string        `json:"source,omitempty"`
-	Note         string        `json:"note,omitempty"`
+	// ExcludedStreams are the stream globs left out of this file
+	// (--exclude-stream; logs database only): their records and
+	// configuration are not in it.
+	ExcludedStreams []string `json:"excluded_streams,omitempty"`
+	Note            string   `json:"note,omitempty"`
 	// Encrypted files: SHA256 is of the stored (encrypted) bytes, PlainSHA256
 	// of the flowg file inside.
 	Encrypted   bool   `json:"encrypted,omitempty"`

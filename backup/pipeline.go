@@ -67,6 +67,9 @@ type pipeline struct {
 	workers  int
 	underWay int // frames under way before workers ahead wait; framesUnderWay when 0
 	progress func(keys, bytes uint64)
+	// exclude lists the stream patterns whose keys are left out (logs
+	// database only).
+	exclude []string
 	// release, when set, is called every releaseEvery frames written: it
 	// drops the pages of the tables read so far (see kv.ReleaseTablePages).
 	release func()
@@ -188,6 +191,7 @@ func (p *pipeline) dumpRange(ctx context.Context, i int, out chan<- *frame, pool
 		return err
 	}
 	f.kind = kind
+	skip := streamSkipper(p.exclude)
 	send := func() error {
 		f.seal(enc)
 		select {
@@ -209,7 +213,7 @@ func (p *pipeline) dumpRange(ctx context.Context, i int, out chan<- *frame, pool
 		}
 		// Badger's iterator already skips deleted and expired keys: asking
 		// again would read the clock once more per record with a TTL.
-		if reserved(item.Key()) {
+		if reserved(item.Key()) || (skip != nil && skip(item.Key())) {
 			continue
 		}
 		if p.keysOnly {

@@ -259,6 +259,10 @@ type WipeOptions struct {
 	// database from other processes until it calls it (the previous one's
 	// lock, if the caller held it, stays with the previous directory).
 	Hold func(unlock func())
+	// KeepStreams are the stream globs the backup left out (its manifest
+	// entry's ExcludedStreams): their current keys in dir are copied into
+	// the new database, not deleted (see keepStreams).
+	KeepStreams []string
 }
 
 // WipeDir replaces the (closed) database in dir by the backup at path:
@@ -282,6 +286,14 @@ func WipeFrom(ctx context.Context, dir string, open Opener, opts WipeOptions) (R
 	res, err := BuildWipeFrom(ctx, staged, open, opts.RestoreOptions)
 	if err != nil {
 		return res, err
+	}
+	if len(opts.KeepStreams) > 0 {
+		n, err := keepStreams(dir, staged, opts.KeepStreams)
+		if err != nil {
+			os.RemoveAll(staged)
+			return res, err
+		}
+		res.Warnings = append(res.Warnings, keptNote(opts.KeepStreams, n))
 	}
 	if opts.Hold != nil {
 		unlock, err := kv.LockDir(staged)

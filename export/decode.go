@@ -24,6 +24,7 @@ type item struct {
 	expires uint64
 	user    *auth.PortableUser
 	name    string // what a person calls it; "" for a log record
+	count   uint64 // of the end line: the item lines before it
 }
 
 // value returns what the item stores, given what is stored at its key
@@ -57,8 +58,12 @@ func parseLine(line []byte) (item, error) {
 		it, err = parseStream(line)
 	case KindLog:
 		it, err = parseLog(line)
+	case KindEnd:
+		var l EndLine
+		err = strict(line, &l)
+		it.count = l.Count
 	default:
-		return item{}, fmt.Errorf("%w: unknown kind %q: use role, user, pipeline, transformer, alert, log or stream", ErrBadLine, env.Kind)
+		return item{}, fmt.Errorf("%w: unknown kind %q: use role, user, pipeline, transformer, alert, log, stream or end", ErrBadLine, env.Kind)
 	}
 	if err != nil {
 		if errors.Is(err, ErrBadLine) {

@@ -19,6 +19,11 @@ var ErrLineTooLong = errors.New("line too long")
 // asked to write (ImportOptions.Databases). Nothing was written.
 var ErrOtherDatabase = errors.New("line of another database")
 
+// ErrIncomplete is returned for a file that does not end with the end line
+// of an export, or whose end line counts other lines than it has: the file
+// was cut (a copy stopped short, a stream broken off). Nothing was written.
+var ErrIncomplete = errors.New("the file is incomplete")
+
 // ErrUnknownDatabase is returned by ExportBackup for a raw Badger stream
 // when the caller did not say which database it holds.
 var ErrUnknownDatabase = errors.New("unknown database")
@@ -27,7 +32,7 @@ var ErrUnknownDatabase = errors.New("unknown database")
 // line, another version, a line too long, a line of another database): the
 // input is at fault, nothing was written.
 func IsInputError(err error) bool {
-	for _, target := range []error{ErrBadLine, ErrVersion, ErrLineTooLong, ErrOtherDatabase, ErrUnknownDatabase} {
+	for _, target := range []error{ErrBadLine, ErrVersion, ErrLineTooLong, ErrOtherDatabase, ErrUnknownDatabase, ErrIncomplete} {
 		if errors.Is(err, target) {
 			return true
 		}

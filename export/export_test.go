@@ -83,10 +83,16 @@ func populate(t *testing.T, dbs map[kv.Name]*badger.DB) {
 func exportAll(t *testing.T, dbs map[kv.Name]*badger.DB, opts Options) string {
 	t.Helper()
 	var out bytes.Buffer
+	var lines uint64
 	for _, n := range kv.Names {
-		if _, err := ExportDB(context.Background(), n, dbs[n], &out, opts); err != nil {
+		sum, err := ExportDB(context.Background(), n, dbs[n], &out, opts)
+		if err != nil {
 			t.Fatalf("export %s: %v", n, err)
 		}
+		lines += sum.Total()
+	}
+	if err := WriteEnd(&out, lines); err != nil {
+		t.Fatal(err)
 	}
 	return out.String()
 }
@@ -384,5 +390,45 @@ func TestCheckFile_HugeLineStopsAtTheLimit(t *testing.T) {
 	}
 	if limit := int64(DefaultMaxLineBytes + 2*64<<10); r.read > limit {
 		t.Errorf("read %d bytes of the line, want at most %d", r.read, limit)
+	}
+}
+
+// A file cut at a line boundary parses line by line: only the end line
+// tells it from a whole export. Every cut is refused before a write.
+func TestImport_RefusesAFileWithoutItsEndLine(t *testing.T) {
+	src := openDBs(t, t.TempDir())
+	populate(t, src)
+	file := exportAll(t, src, Options{IncludeSecrets: true})
+	lines := strings.SplitAfter(strings.TrimSuffix(file, "\n"), "\n")
+	if !strings.Contains(lines[len(lines)-1], `"kind":"end","count":`+fmt.Sprint(len(lines)-1)) {
+		t.Fatalf("last line %q is not the end line counting %d lines", lines[len(lines)-1], len(lines)-1)
+	}
+	cutAt := strings.Join(lines[:len(lines)-1], "")
+	tests := []struct {
+		name    string
+		content string
+		wantErr error
+		want    string
+	}{
+		{name: "cut before the end line", content: cutAt, wantErr: ErrIncomplete, want: "no end line"},
+		{name: "cut midway at a line boundary", content: strings.Join(lines[:3], ""), wantErr: ErrIncomplete, want: "after 3 lines"},
+		{name: "empty file", content: "", wantErr: ErrIncomplete, want: "after 0 lines"},
+		{name: "a line lost", content: strings.Join(lines[1:], "") + "\n", wantErr: ErrIncomplete, want: "lines were lost"},
+		{name: "two exports joined", content: file + file, wantErr: ErrBadLine, want: "after the end line"},
+		{name: "end line with a stray field", content: cutAt + `{"v":1,"kind":"end","count":1,"x":1}` + "\n", wantErr: ErrBadLine},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dbs := openDBs(t, t.TempDir())
+			_, err := Import(context.Background(), writeFile(t, tt.content), dbs, ImportOptions{})
+			if !errors.Is(err, tt.wantErr) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %v mentioning %q", err, tt.wantErr, tt.want)
+			}
+			for n, db := range dbs {
+				if !kv.IsEmpty(db) {
+					t.Errorf("%s written from an incomplete file", n)
+				}
+			}
+		})
 	}
 }

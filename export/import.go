@@ -162,7 +162,9 @@ func readChecked(ctx context.Context, open func() (io.ReadCloser, error), opts I
 }
 
 // eachItem reads r line by line, each at most opts.MaxLineBytes long, and
-// calls fn with the item of each; *lines counts the lines read.
+// calls fn with the item of each; *lines counts the lines read. The last
+// line must be the end line, counting the item lines before it: a file
+// without it, or with lines after it, is ErrIncomplete or ErrBadLine.
 func eachItem(ctx context.Context, r io.Reader, opts ImportOptions, fn func(item) error, lines *uint64) error {
 	max := opts.MaxLineBytes
 	if max <= 0 {
@@ -170,6 +172,7 @@ func eachItem(ctx context.Context, r io.Reader, opts ImportOptions, fn func(item
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	var buf []byte
+	ended := false
 	for n := uint64(1); ; n++ {
 		if n%ctxEvery == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -177,12 +180,15 @@ func eachItem(ctx context.Context, r io.Reader, opts ImportOptions, fn func(item
 		line, err := readLine(br, buf[:0], max)
 		buf = line
 		if errors.Is(err, io.EOF) && len(line) == 0 {
-			return nil
+			return endCheck(ended, n-1)
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("line %d: %w", n, err)
 		}
 		*lines = n
+		if ended {
+			return fmt.Errorf("line %d: %w: a line after the end line: the file holds more than one export, or was altered", n, ErrBadLine)
+		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			return fmt.Errorf("line %d: %w: empty line", n, ErrBadLine)
 		}
@@ -190,16 +196,31 @@ func eachItem(ctx context.Context, r io.Reader, opts ImportOptions, fn func(item
 		if perr != nil {
 			return fmt.Errorf("line %d: %w", n, perr)
 		}
-		if len(opts.Databases) > 0 && !slices.Contains(opts.Databases, it.db) {
-			return fmt.Errorf("line %d: %w: a %s, of the %s database, and only %s was asked for", n, ErrOtherDatabase, it.kind, it.db, joinNames(opts.Databases))
-		}
-		if err := fn(it); err != nil {
-			return err
+		if it.kind == KindEnd {
+			if it.count != n-1 {
+				return fmt.Errorf("line %d: %w: the end line counts %d lines before it, the file has %d: lines were lost or added", n, ErrIncomplete, it.count, n-1)
+			}
+			ended = true
+		} else {
+			if len(opts.Databases) > 0 && !slices.Contains(opts.Databases, it.db) {
+				return fmt.Errorf("line %d: %w: a %s, of the %s database, and only %s was asked for", n, ErrOtherDatabase, it.kind, it.db, joinNames(opts.Databases))
+			}
+			if err := fn(it); err != nil {
+				return err
+			}
 		}
 		if errors.Is(err, io.EOF) {
-			return nil
+			return endCheck(ended, n)
 		}
 	}
+}
+
+// endCheck returns ErrIncomplete if the file of lines lines had no end line.
+func endCheck(ended bool, lines uint64) error {
+	if ended {
+		return nil
+	}
+	return fmt.Errorf("%w: after %d lines it has no end line ({\"v\":1,\"kind\":\"end\",...}): it was cut short (a copy stopped, a stream broken off); export the data again", ErrIncomplete, lines)
 }
 
 // joinNames writes names as "auth, config".

@@ -2,6 +2,8 @@ package export
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"time"
 
 	"github.com/flowg-backup/flowg/kv"
@@ -23,6 +25,9 @@ const (
 	KindAlert       Kind = "alert"       // config: an alert document
 	KindLog         Kind = "log"         // logs: one log record
 	KindStream      Kind = "stream"      // logs: a stream's configuration (TTL)
+	// KindEnd is the last line of every export: it is no item, it says
+	// the file is whole (see EndLine).
+	KindEnd Kind = "end"
 )
 
 // Kinds lists every kind.
@@ -98,4 +103,34 @@ type LogLine struct {
 	Seq       string         `json:"seq"`
 	Fields    map[string]any `json:"fields"`
 	ExpiresAt *time.Time     `json:"expires_at,omitempty"`
+}
+
+// EndLine is the last line of every export: {"v":1,"kind":"end","count":N},
+// N the number of item lines before it. An import refuses a file without it
+// (ErrIncomplete): a file cut at a line boundary, or an online export whose
+// stream was cut, lacks it.
+type EndLine struct {
+	envelope
+	Count uint64 `json:"count"`
+}
+
+// WriteEnd writes the end line of an export of count item lines to w.
+func WriteEnd(w io.Writer, count uint64) error {
+	b, err := json.Marshal(EndLine{envelope{Version, KindEnd}, count})
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("write end line: %w", err)
+	}
+	return nil
+}
+
+// Total returns how many item lines the summary counts.
+func (s Summary) Total() uint64 {
+	var n uint64
+	for _, c := range s.Lines {
+		n += c
+	}
+	return n
 }

@@ -109,7 +109,7 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 		Names:     run.Names,
 		Verify:    run.Verify,
 		Retention: s.catalog.retention,
-		Options: backup.SetOptions{Trigger: run.Trigger, By: run.By, WriteOptions: backup.WriteOptions{ToolVersion: s.opts.Version},
+		Options: backup.SetOptions{Trigger: run.Trigger, By: run.By, WriteOptions: backup.WriteOptions{ToolVersion: s.opts.Version, ExcludeStreams: s.opts.BackupExcludeStreams},
 			Incremental: run.Incremental, MaxChain: run.MaxChain},
 	}
 	ran, err := r.Run(ctx)

@@ -59,7 +59,12 @@ func (s *Server) exportDB(c echo.Context) error {
 	res.Header().Set(echo.HeaderContentType, mimeNDJSON)
 	res.Header().Set("Cache-Control", "no-store")
 	res.Header().Set(echo.HeaderXContentTypeOptions, "nosniff")
-	_, err = export.ExportDB(ctx, name, db, res, opts)
+	sum, err := export.ExportDB(ctx, name, db, res, opts)
+	if err == nil {
+		// Only a stream that completed ends with the end line: an import
+		// refuses one that was cut.
+		err = export.WriteEnd(res, sum.Total())
+	}
 	if err == nil {
 		return nil
 	}

@@ -125,6 +125,9 @@ type restoreSource struct {
 	// instead of an upload ("" otherwise).
 	serverFile string
 	cleanup    func()
+	// keepStreams are the streams the set's file left out
+	// (--backup-exclude-stream): a wipe keeps their current data.
+	keepStreams []string
 }
 
 // restoreFromFile restores database name from the file stage gives: the

@@ -180,7 +180,8 @@ func (s *Server) setSource(ctx context.Context, info backup.SetInfo, n kv.Name) 
 	if info.Parent != "" {
 		want = "" // rebuilt from the chain, whose links were checked
 	}
-	return &restoreSource{open: open, fileName: filepath.Base(entry.File), size: entry.Bytes, sha256: want, set: info.ID, cleanup: cleanup}, nil
+	return &restoreSource{open: open, fileName: filepath.Base(entry.File), size: entry.Bytes, sha256: want, set: info.ID, cleanup: cleanup,
+		keepStreams: entry.ExcludedStreams}, nil
 }
 
 // restoredSoFar adds to the error of a set restore which databases were

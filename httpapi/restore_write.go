@@ -107,6 +107,14 @@ func (r *restoreRun) wipeRestore(ctx context.Context) error {
 		if res, err = backup.BuildWipeFrom(ctx, staged, r.src.open, r.restoreOptions()); err != nil {
 			return "", err
 		}
+		if len(r.src.keepStreams) > 0 {
+			note, err := backup.KeepStreamsFrom(db, staged, r.src.keepStreams)
+			if err != nil {
+				os.RemoveAll(staged)
+				return "", err
+			}
+			res.Warnings = append(res.Warnings, note)
+		}
 		phase = "swap"
 		return staged, nil
 	})

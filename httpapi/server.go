@@ -80,6 +80,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is written into backup headers and safety snapshots.
 	Version string
+	// BackupExcludeStreams are the stream globs left out of the sets the
+	// server takes (scheduled and POST /api/v1/backups): the operator's
+	// configuration (flowg serve --backup-exclude-stream), never a
+	// parameter of the API.
+	BackupExcludeStreams []string
 	// RestoreDir is where a restore whose form field "backup" holds a file
 	// name rather than a file finds that file, on this server: the FlowG
 	// page's own call, curl --form backup=auth.db (without @), which sends

@@ -69,6 +69,17 @@ func TestExport_OnlineWhileIngesting(t *testing.T) {
 			t.Errorf("round %d: %d records exported, %d were acknowledged before", round, n, before)
 		}
 		t.Logf("round %d: %d records (%d bytes) exported while ingesting, %d acknowledged before", round, n, len(b), before)
+		lines := strings.SplitAfter(strings.TrimSuffix(string(b), "\n"), "\n")
+		if want := fmt.Sprintf(`{"v":1,"kind":"end","count":%d}`, len(lines)-1); lines[len(lines)-1] != want {
+			t.Fatalf("round %d: last line %q, want the end line %s", round, lines[len(lines)-1], want)
+		}
+	}
+	// The same stream cut at a line boundary is refused by the import.
+	b := readFile(t, filepath.Join(dirs.client, "busy-0.jsonl"))
+	cut := b[:bytes.LastIndexByte(b[:len(b)-1], '\n')+1]
+	r := s.send(t, http.MethodPost, "/api/v1/import/logs", root, bytes.NewReader(cut), mimeNDJSON)
+	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "incomplete") {
+		t.Fatalf("import of an export cut before its end line:\n%s", r)
 	}
 }
 
@@ -78,7 +89,7 @@ func TestExportImport_OfflineRefusedWhileServing(t *testing.T) {
 	dirs := newServerDirs(t)
 	startServer(t, dirs)
 	file := filepath.Join(dirs.client, "p.jsonl")
-	if err := os.WriteFile(file, []byte(`{"v":1,"kind":"pipeline","name":"p","json":{}}`+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte(`{"v":1,"kind":"pipeline","name":"p","json":{}}`+"\n"+`{"v":1,"kind":"end","count":1}`+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r := flowg(t, dirs.root, with([]string{"admin", "export", "--only", "config"}, dirArgs(dirs)...)...)
@@ -100,6 +111,7 @@ func TestImport_OnlineLineBound(t *testing.T) {
 	root := s.rootJWT(t)
 	short := `{"v":1,"kind":"pipeline","name":"p","json":{}}` + "\n"
 	long := `{"v":1,"kind":"pipeline","name":"q","text":"` + strings.Repeat("x", 300) + `"}` + "\n"
+	end := `{"v":1,"kind":"end","count":1}` + "\n"
 	r := s.send(t, http.MethodPost, "/api/v1/import/config", root, strings.NewReader(short+long), mimeNDJSON)
 	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "line 2") || !strings.Contains(string(r.body), "more than 200 bytes") {
 		t.Fatalf("a 300-byte line with --import-max-line-bytes 200:\n%s", r)
@@ -107,7 +119,7 @@ func TestImport_OnlineLineBound(t *testing.T) {
 	if got := s.send(t, http.MethodGet, "/api/v1/pipelines/p", root, nil, ""); got.status != http.StatusNotFound {
 		t.Errorf("the line before the refused one was written:\n%s", got)
 	}
-	if r := s.send(t, http.MethodPost, "/api/v1/import/config", root, strings.NewReader(short), mimeNDJSON); r.status != http.StatusOK {
+	if r := s.send(t, http.MethodPost, "/api/v1/import/config", root, strings.NewReader(short+end), mimeNDJSON); r.status != http.StatusOK {
 		t.Fatalf("a short line:\n%s", r)
 	}
 }

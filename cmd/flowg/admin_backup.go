@@ -37,7 +37,7 @@ With an s3://bucket/prefix --backup-dir, the backup is a new set
 credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. --encrypt-to or
 --encrypt-passphrase-file encrypt every file with age: a backup of auth holds
 password hashes (the JWT signing key is in its own file, never in a backup).`,
-		Flags: append(append(append(dirFlags(), s3Flags()...), encryptFlags()...),
+		Flags: append(append(append(dirFlags(), s3Flags()...), encryptFlags()...), excludeStreamFlag("exclude-stream"),
 			&cli.StringSliceFlag{Name: "identity", Usage: "age identity file, to --verify files encrypted with --encrypt-to"},
 			&cli.StringFlag{Name: "backup-dir", Value: "./backup", Usage: "directory to write the backup files into (created 0700), or an s3://bucket/prefix catalog"},
 			onlyFlag(),
@@ -57,6 +57,13 @@ func adminBackup(c *cli.Context) error {
 	format, err := backup.ParseFileFormat(c.String("format"))
 	if err != nil {
 		return usagef("--format: %v", err)
+	}
+	excluded, err := excludeStreamsFrom(c, "exclude-stream")
+	if err != nil {
+		return err
+	}
+	if len(excluded) > 0 && format == backup.FormatBadger {
+		return usagef("--exclude-stream leaves streams out of files in flowg's format only: drop --format badger or --exclude-stream")
 	}
 	compression, err := backup.ParseCompression(c.String("compression"))
 	if err != nil {
@@ -95,10 +102,11 @@ func adminBackup(c *cli.Context) error {
 
 	bars := map[string]*progress{}
 	opts := backup.WriteOptions{
-		Format:      format,
-		Compression: compression,
-		ToolVersion: version,
-		Keys:        keys,
+		ExcludeStreams: excluded,
+		Format:         format,
+		Compression:    compression,
+		ToolVersion:    version,
+		Keys:           keys,
 		Progress: func(db string, keys, bytes uint64) {
 			if bars[db] == nil {
 				bars[db] = newProgress(errOut, "backup "+db, 0)

@@ -49,7 +49,7 @@ endless chain.
 Examples:
    flowg admin backups create --backup-dir ./backups --verify
    flowg admin backups create --backup-dir ./backups --incremental --full-every 7`,
-				Flags: append(append(append(append(catalogFlags(), dirFlags()...), encryptFlags()...), onlyFlag()),
+				Flags: append(append(append(append(catalogFlags(), dirFlags()...), encryptFlags()...), onlyFlag(), excludeStreamFlag("exclude-stream")),
 					&cli.BoolFlag{Name: "incremental", Usage: "only what changed since the newest complete set"},
 					&cli.IntFlag{Name: "full-every", Value: httpapi.DefaultMaxChain, Usage: "with --incremental: a chain holds at most N sets, then a full set starts the next"},
 					&cli.BoolFlag{Name: "verify", Usage: "verify the set right after writing it"},
@@ -146,8 +146,12 @@ func adminBackupsCreate(c *cli.Context) error {
 		return err
 	}
 	defer closeAll()
+	excluded, err := excludeStreamsFrom(c, "exclude-stream")
+	if err != nil {
+		return err
+	}
 	m, err := cat.Create(c.Context, sources, backup.SetOptions{
-		WriteOptions: backup.WriteOptions{ToolVersion: version},
+		WriteOptions: backup.WriteOptions{ToolVersion: version, ExcludeStreams: excluded},
 		Trigger:      backup.TriggerManual,
 		By:           "flowg admin backups create",
 		Incremental:  c.Bool("incremental"),

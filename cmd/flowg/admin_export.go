@@ -22,7 +22,7 @@ func adminExportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "export",
 		Usage:     "write the data of a stopped server, or of backup files, as portable JSON lines",
-		UsageText: "flowg admin export [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--file FILE]... [--set ID [--backup-dir CATALOG]] [--only ...] [--stream GLOB]... [--since TIME] [--until TIME] [--include-secrets] [--output FILE]",
+		UsageText: "flowg admin export [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--file FILE]... [--set ID | --at TIME] [--backup-dir CATALOG] [--only ...] [--stream GLOB]... [--since TIME] [--until TIME] [--include-secrets] [--output FILE]",
 		Description: `Writes one JSON object per line: roles, users, pipelines, transformers, alerts,
 log records and stream configurations, in schema version 1 (docs: export.md).
 Databases are read in the order auth, config, logs, each in key order, so two
@@ -34,7 +34,13 @@ With --file, the lines come from backup files (flowg or raw Badger format,
 decrypted with --identity or --encrypt-passphrase-file) instead of the
 databases; each file names its database. With --set ID, they come from that
 set of the catalog at --backup-dir (./backups, or s3://bucket/prefix); an
-incremental set is rebuilt from its chain first, as a restore would.
+incremental set is rebuilt from its chain first, as a restore would. With
+--backup-dir alone (no --set, --file or database directory), the set a
+restore without --set would pick: the newest restore-verified set holding the
+databases, else the newest complete one (it says which). With --at TIME, the
+databases as they were at that instant, rebuilt from the journal at
+--backup-dir as 'admin restore --at' rebuilds them, in a scratch database
+removed afterwards.
 
 --stream keeps the records and configuration of matching streams only
 (path.Match globs: 'app', 'web-*'); --since and --until (RFC 3339) keep the
@@ -45,12 +51,15 @@ Examples:
    flowg admin export --only config > config.jsonl
    flowg admin export --only logs --stream 'web-*' --since 2026-12-01T00:00:00Z
    flowg admin export --file ./backup/auth.db --include-secrets --output users.jsonl
-   flowg admin export --set 20261206T040000Z-1a2b --backup-dir ./backups --only config`,
+   flowg admin export --set 20261206T040000Z-1a2b --backup-dir ./backups --only config
+   flowg admin export --backup-dir ./backups --only config
+   flowg admin export --at 2026-12-06T03:59:00Z --backup-dir ./backups --only logs`,
 		Flags: append(append(append(dirFlags(), decryptFlags()...), s3Flags()...),
 			onlyFlag(),
 			&cli.StringSliceFlag{Name: "file", Usage: "export this backup file instead of a database directory; repeatable"},
 			&cli.StringFlag{Name: "set", Usage: "export this set of the catalog at --backup-dir instead of the database directories"},
-			&cli.StringFlag{Name: "backup-dir", Value: "./backups", Usage: "with --set: the catalog, a directory or s3://bucket/prefix"},
+			&cli.StringFlag{Name: "backup-dir", Value: "./backups", Usage: "with --set or --at: the catalog, a directory or s3://bucket/prefix; given alone (no --file, no database directory), the set a restore would pick"},
+			&cli.StringFlag{Name: "at", Usage: "export the databases as they were at this instant (RFC 3339, or latest), rebuilt from the journal at --backup-dir (written by 'flowg serve --backup-continuous')"},
 			&cli.StringSliceFlag{Name: "stream", Usage: "only streams matching this glob (path.Match); repeatable"},
 			&cli.StringFlag{Name: "since", Usage: "only log records at or after this time (RFC 3339)"},
 			&cli.StringFlag{Name: "until", Usage: "only log records before this time (RFC 3339)"},
@@ -88,7 +97,13 @@ func adminExport(c *cli.Context) error {
 	switch {
 	case len(files) > 0 && c.IsSet("set"):
 		return usagef("--file and --set name two different sources: give one")
-	case c.IsSet("set"):
+	case c.IsSet("at") && (len(files) > 0 || c.IsSet("set")):
+		return usagef("--at rebuilds the databases from the journal at --backup-dir: drop --file and --set")
+	case c.IsSet("at"):
+		if err := exportAt(c, names, out, opts, add); err != nil {
+			return fail(err)
+		}
+	case c.IsSet("set") || (len(files) == 0 && c.IsSet("backup-dir") && !anyDirSet(c)):
 		if err := exportSet(c, names, out, opts, add); err != nil {
 			return fail(err)
 		}
@@ -100,6 +115,13 @@ func adminExport(c *cli.Context) error {
 		if err := exportDirs(c, names, out, opts, add); err != nil {
 			return err
 		}
+	}
+	var lines uint64
+	for _, n := range total {
+		lines += n
+	}
+	if err := export.WriteEnd(out, lines); err != nil {
+		return fail(err)
 	}
 	if err := commit(); err != nil {
 		return fail(err)
@@ -189,6 +211,12 @@ func exportFiles(c *cli.Context, files []string, names []kv.Name, out io.Writer,
 		}
 	}
 	return nil
+}
+
+// anyDirSet reports whether a database directory was given (a flag or its
+// environment variable): without one, --backup-dir alone names the source.
+func anyDirSet(c *cli.Context) bool {
+	return c.IsSet("auth-dir") || c.IsSet("config-dir") || c.IsSet("log-dir")
 }
 
 func containsName(names []kv.Name, n kv.Name) bool {

@@ -65,7 +65,7 @@ func TestAdminExport_OutputCompleteOrAbsent(t *testing.T) {
 
 func TestAdminImport_FromStandardInput(t *testing.T) {
 	dir := t.TempDir()
-	line := `{"v":1,"kind":"pipeline","name":"p","json":{"nodes":[]}}` + "\n"
+	line := `{"v":1,"kind":"pipeline","name":"p","json":{"nodes":[]}}` + "\n" + `{"v":1,"kind":"end","count":1}` + "\n"
 	r := runFlowg(t, line, "admin", "import", "-", "--config-dir", filepath.Join(dir, "config"), "--only", "config")
 	if r.code != exitOK || !strings.Contains(r.stdout, "pipeline     1 added") {
 		t.Fatalf("import from stdin: %s", r)

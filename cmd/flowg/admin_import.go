@@ -159,6 +159,8 @@ func nextForImport(err error) string {
 		return "check that FILE is a flowg export; raise --max-line-bytes only for a file you trust"
 	case errors.Is(err, export.ErrOtherDatabase):
 		return "widen --only, or export only the databases you want to import"
+	case errors.Is(err, export.ErrIncomplete):
+		return "copy the whole file again, or export the data again: an export is whole only with its end line"
 	}
 	return "fix or remove the line named above (or export the data again), then run the import again"
 }

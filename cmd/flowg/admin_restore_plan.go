@@ -28,6 +28,9 @@ type restoreJob struct {
 	// afterMerge, when set, runs once the file was merged (restore --at
 	// deletes the keys deleted before the instant); it returns a note.
 	afterMerge func(*badger.DB) (string, error)
+	// keepStreams are the streams the backup left out (--exclude-stream):
+	// a wipe keeps their current data.
+	keepStreams []string
 }
 
 // findJobs locates every database's file before anything else happens: in
@@ -75,7 +78,8 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 					return nil, nil, refuse(fmt.Errorf("%s: %w", file, err))
 				}
 			}
-			jobs = append(jobs, restoreJob{name: name, dir: dirs.Of(name), file: file, open: backup.FileOpener(file), ids: ids})
+			jobs = append(jobs, restoreJob{name: name, dir: dirs.Of(name), file: file, open: backup.FileOpener(file), ids: ids,
+				keepStreams: manifest.Databases[string(name)].ExcludedStreams})
 		}
 		return jobs, func() {}, nil
 	}
@@ -94,6 +98,10 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 			f()
 		}
 	}
+	info, err := cat.Get(c.Context, id)
+	if err != nil {
+		return nil, nil, refuse(err)
+	}
 	for _, name := range names {
 		open, done, err := cat.Restorable(c.Context, id, string(name), "")
 		if err != nil {
@@ -102,7 +110,8 @@ func findJobs(c *cli.Context, names []kv.Name, ids []age.Identity) ([]restoreJob
 		}
 		cleanups = append(cleanups, done)
 		file := strings.TrimSuffix(backupDir, "/") + "/" + id + "/" + backup.FileName(string(name))
-		jobs = append(jobs, restoreJob{name: name, dir: dirs.Of(name), file: file, open: open})
+		jobs = append(jobs, restoreJob{name: name, dir: dirs.Of(name), file: file, open: open,
+			keepStreams: info.Databases[string(name)].ExcludedStreams})
 	}
 	fmt.Fprintf(c.App.ErrWriter, "restoring set %s of %s\n", id, backupDir)
 	reportOf(c).set("set", id)

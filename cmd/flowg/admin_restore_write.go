@@ -337,6 +337,7 @@ func wipeOne(c *cli.Context, job restoreJob, stamp time.Time, done []kv.Name, lo
 		DiscardPrevious: c.Bool("discard-previous"),
 		Stamp:           stamp,
 		Hold:            locks.hold,
+		KeepStreams:     job.keepStreams,
 	}
 	res, err := backup.WipeFrom(c.Context, job.dir, job.open, opts)
 	bar.finish()

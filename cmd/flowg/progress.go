@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/flowg-backup/flowg/backup"
@@ -71,7 +72,11 @@ func fileFigures(name string, keys, bytes uint64, took string, sha256 string) st
 
 // entryFigures is fileFigures of a manifest's entry for database name.
 func entryFigures(name string, e backup.DBEntry) string {
-	return fileFigures(name, e.Keys, uint64(e.Bytes), shortDuration(e.Duration), e.SHA256)
+	line := fileFigures(name, e.Keys, uint64(e.Bytes), shortDuration(e.Duration), e.SHA256)
+	if len(e.ExcludedStreams) > 0 {
+		line += "  (streams left out: " + strings.Join(e.ExcludedStreams, ", ") + ")"
+	}
+	return line
 }
 
 // shortDuration prints d to the millisecond, or to the microsecond below one

@@ -134,6 +134,7 @@ Examples:
 			&cli.StringFlag{Name: "backup-schedule", Usage: `take a backup set on this cron schedule: "0 2 * * *" (5 fields, local time) or "@every 6h"; none when empty`, EnvVars: []string{"FLOWG_BACKUP_SCHEDULE"}},
 			&cli.BoolFlag{Name: "backup-verify", Usage: "verify each scheduled set right after it is written (needs --backup-schedule)"},
 			&cli.BoolFlag{Name: "backup-incremental", Usage: "scheduled sets hold only what changed since the previous set (a full set starts each chain)"},
+			excludeStreamFlag("backup-exclude-stream"),
 			&cli.IntFlag{Name: "backup-full-every", Value: httpapi.DefaultMaxChain, Usage: "an incremental chain holds at most this many sets, then a full set starts the next: for --backup-incremental and POST /api/v1/backups?incremental=true"},
 			&cli.IntFlag{Name: "backup-keep", Value: backup.DefaultKeep, Usage: "retention: keep the newest N manual and scheduled sets of each database (0: no limit by count)"},
 			&cli.StringFlag{Name: "backup-create-rate", Value: httpapi.DefaultBackupCreateRate, Usage: "sets each user may create with POST /api/v1/backups, as COUNT/DURATION (6/h, 20/24h); 429 with Retry-After beyond it; 0 for no limit"},
@@ -207,6 +208,10 @@ func serve(c *cli.Context) error {
 			next: "check --backup-dir, --s3-endpoint and the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment"}
 	}
 	cat.WithKeys(keys)
+	excluded, err := excludeStreamsFrom(c, "backup-exclude-stream")
+	if err != nil {
+		return err
+	}
 	plan, err := backupPlanFrom(c)
 	if err != nil {
 		return err
@@ -322,6 +327,8 @@ func serve(c *cli.Context) error {
 		MaxSafetyCopies:  c.Int("max-safety-copies"),
 
 		ImportMaxLineBytes: c.Int("import-max-line-bytes"),
+
+		BackupExcludeStreams: excluded,
 
 		MaxConcurrentVerifies: maxVerifies,
 	})

@@ -52,7 +52,8 @@ func continuousFrom(c *cli.Context) (*backup.ContinuousOptions, error) {
 	case compactAfter < time.Second:
 		return nil, usagef("--backup-continuous-compact-after %s: give an age of at least 1s, such as 10m, or 0 to never merge segments", compactAfter)
 	}
-	return &backup.ContinuousOptions{Interval: interval, MaxBuffer: int64(maxBuffer), MaxChain: c.Int("backup-full-every"), CompactAfter: compactAfter, ToolVersion: version}, nil
+	return &backup.ContinuousOptions{Interval: interval, MaxBuffer: int64(maxBuffer), MaxChain: c.Int("backup-full-every"), CompactAfter: compactAfter, ToolVersion: version,
+		ExcludeStreams: c.StringSlice("backup-exclude-stream")}, nil
 }
 
 // startContinuous starts continuous backup of store into cat, before the

@@ -146,3 +146,14 @@ func StreamTimeKey(stream string, t time.Time) []byte {
 	}
 	return timeKey(stream, ts)
 }
+
+// KeyStream returns the stream a raw key of the logs database belongs to:
+// a record's stream, or the stream a configuration key configures; ok is
+// false for any other key. It reads the key only.
+func KeyStream(key []byte) (stream string, ok bool) {
+	if stream, _, ok := RecordKeyStream(key); ok {
+		return stream, true
+	}
+	stream, ok = strings.CutPrefix(string(key), streamPrefix)
+	return stream, ok
+}
