@@ -64,13 +64,3 @@ func streamSkipper(patterns []string) func(key []byte) bool {
 		return lastSkip
 	}
 }
-
-// MatchesExcluded reports whether stream matches one of patterns.
-func MatchesExcluded(stream string, patterns []string) bool {
-	for _, p := range patterns {
-		if m, _ := path.Match(p, stream); m {
-			return true
-		}
-	}
-	return false
-}
