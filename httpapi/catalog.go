@@ -300,20 +300,28 @@ func (s *Server) createSet(c echo.Context) error {
 // allowCreate takes one set of the caller's --backup-create-rate, or
 // answers 429 with Retry-After saying when the next set is allowed.
 func (s *Server) allowCreate(c echo.Context) error {
+	return s.takeQuota(c, s.catalog.creates, func(user string) (string, string) {
+		return fmt.Sprintf("backup set not created: user %s may create %d sets per %s (the server's --backup-create-rate)",
+				user, s.opts.BackupCreateRate.Count, s.opts.BackupCreateRate.Per),
+			"nothing was written; retry in %d seconds (at %s), or ask an administrator for a scheduled backup (--backup-schedule)"
+	})
+}
+
+// takeQuota takes one unit of the caller's budget in q, or answers 429 with
+// Retry-After; refusal gives the message and a hint that formats the
+// seconds to wait and the time to retry at.
+func (s *Server) takeQuota(c echo.Context, q *quota.Limiter, refusal func(user string) (msg, hintFormat string)) error {
 	user := principalOf(c).User
 	now := time.Now()
-	ok, wait := s.catalog.creates.Allow(user, now)
+	ok, wait := q.Allow(user, now)
 	if ok {
 		return nil
 	}
 	secs := quota.RetryAfterSeconds(wait)
 	c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(secs))
 	at := now.Add(time.Duration(secs) * time.Second).UTC().Format(time.RFC3339)
-	return &apiError{status: http.StatusTooManyRequests, code: CodeRateLimited,
-		msg: fmt.Sprintf("backup set not created: user %s may create %d sets per %s (the server's --backup-create-rate)",
-			user, s.opts.BackupCreateRate.Count, s.opts.BackupCreateRate.Per),
-		hint: fmt.Sprintf("nothing was written; retry in %d seconds (at %s), or ask an administrator for a scheduled backup (--backup-schedule)",
-			secs, at)}
+	msg, hint := refusal(user)
+	return &apiError{status: http.StatusTooManyRequests, code: CodeRateLimited, msg: msg, hint: fmt.Sprintf(hint, secs, at)}
 }
 
 // downloadSetFile sends the file of one database of a set

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
-	"github.com/flowg-backup/flowg/internal/quota"
 )
 
 // DefaultMaxConcurrentVerifies is flowg serve's --max-concurrent-verifies:
@@ -117,20 +115,11 @@ func (s *Server) takeVerifySlot() (release func(), err error) {
 // rate of --backup-create-rate but is kept apart from set creation, or
 // answers 429 with Retry-After saying when the next is allowed.
 func (s *Server) allowVerify(c echo.Context) error {
-	user := principalOf(c).User
-	now := time.Now()
-	ok, wait := s.catalog.verifies.Allow(user, now)
-	if ok {
-		return nil
-	}
-	secs := quota.RetryAfterSeconds(wait)
-	c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(secs))
-	at := now.Add(time.Duration(secs) * time.Second).UTC().Format(time.RFC3339)
-	return &apiError{status: http.StatusTooManyRequests, code: CodeRateLimited,
-		msg: fmt.Sprintf("verification not started: user %s may verify %d sets per %s (the server's --backup-create-rate, counted apart from set creation)",
-			user, s.opts.BackupCreateRate.Count, s.opts.BackupCreateRate.Per),
-		hint: fmt.Sprintf("nothing was verified; retry in %d seconds (at %s), or ask an administrator for scheduled verified backups (--backup-verify)",
-			secs, at)}
+	return s.takeQuota(c, s.catalog.verifies, func(user string) (string, string) {
+		return fmt.Sprintf("verification not started: user %s may verify %d sets per %s (the server's --backup-create-rate, counted apart from set creation)",
+				user, s.opts.BackupCreateRate.Count, s.opts.BackupCreateRate.Per),
+			"nothing was verified; retry in %d seconds (at %s), or ask an administrator for scheduled verified backups (--backup-verify)"
+	})
 }
 
 // verifyError explains a verification that recorded nothing: the set is
