@@ -245,6 +245,7 @@ func (s *Server) routes() {
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
 
 	e.POST("/api/v1/auth/login", s.login)
+	e.GET("/api/v1/auth/me", s.authMe, authn)
 	e.POST("/api/v1/tokens", s.createToken, authn)
 	e.GET("/api/v1/tokens", s.listTokens, authn)
 	e.DELETE("/api/v1/tokens/:id", s.revokeToken, authn)
