@@ -103,17 +103,21 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 		run.MaxChain = s.opts.MaxChain
 	}
 	start := time.Now()
+	op, finishOp := s.backupOperation(ctx, run)
 	r := backup.Routine{
 		Catalog:   s.catalog.cat,
 		Store:     s.store,
 		Names:     run.Names,
 		Verify:    run.Verify,
 		Retention: s.catalog.retention,
-		Options: backup.SetOptions{Trigger: run.Trigger, By: run.By, WriteOptions: backup.WriteOptions{ToolVersion: s.opts.Version, ExcludeStreams: s.opts.BackupExcludeStreams},
+		Options: backup.SetOptions{Trigger: run.Trigger, By: run.By, WriteOptions: backup.WriteOptions{ToolVersion: s.opts.Version, ExcludeStreams: s.opts.BackupExcludeStreams,
+			Progress: func(db string, _, bytes uint64) { op.SetPartDone(db, bytes) }},
 			Incremental: run.Incremental, MaxChain: run.MaxChain},
 	}
 	ran, err := r.Run(ctx)
 	info := ran.Set
+	op.SetSet(info.ID)
+	defer finishOp(info, err)
 	res := BackupResult{Set: info, Pruned: ran.Pruned}
 	if ran.PruneErr != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the set was written, but retention could not prune older sets: %v", ran.PruneErr))
