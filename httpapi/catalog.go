@@ -345,6 +345,12 @@ func (s *Server) downloadSetFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.sendSetFile(c, info, name)
+}
+
+// sendSetFile sends the file of database name of set info, as it lies in
+// the catalog (see downloadSetFile); the caller checked the scopes.
+func (s *Server) sendSetFile(c echo.Context, info backup.SetInfo, name kv.Name) error {
 	entry, ok := info.Databases[string(name)]
 	if !ok {
 		return setLacks(info, name)

@@ -79,6 +79,14 @@ type Options struct {
 	// (GET /api/v1/operations) keeps in the catalog; older ones are deleted
 	// as new ones are written. operations.DefaultKeep when 0 or less.
 	OperationsKeep int
+	// DownloadLinkTTL is how long a link of POST /api/v1/backups/:id/:db/link
+	// works (flowg serve --download-link-ttl); DefaultDownloadLinkTTL when
+	// 0 or less.
+	DownloadLinkTTL time.Duration
+	// MaxDownloadLinks bounds the links made and not yet used nor expired
+	// (flowg serve --max-download-links); more get 429.
+	// DefaultMaxDownloadLinks when 0 or less.
+	MaxDownloadLinks int
 	// Logger gets one line per request and every server-side failure; it
 	// never gets an Authorization header, a token or a password.
 	// slog.Default() when nil.
@@ -160,6 +168,7 @@ type Server struct {
 	metrics *metrics
 	catalog *catalogState
 	ops     *operations.Tracker
+	links   *downloadLinks
 	echo    *echo.Echo
 	logins  *auth.LoginGuard
 
@@ -201,6 +210,7 @@ func New(store *kv.Store, opts Options) *Server {
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.openCatalog()
 	s.openOperations()
+	s.links = newDownloadLinks(opts.DownloadLinkTTL, opts.MaxDownloadLinks)
 	s.metrics.reg.MustRegister(newDrillCollector(s.base, s.catalog.cat.LastDrill, s.log))
 	e := echo.New()
 	e.HideBanner = true
@@ -291,6 +301,9 @@ func (s *Server) routes() {
 	e.POST("/api/v1/backups/:id/verify", s.tracked(operations.KindVerify, true, s.aboutSet, s.verifySet), authn)
 	e.POST("/api/v1/backups/:id/restore", s.tracked(operations.KindRestore, true, s.aboutSet, s.restoreSet), authn)
 	e.POST("/api/v1/backups/restore", s.tracked(operations.KindRestore, true, aboutOnly, s.restoreAt), authn)
+	e.POST("/api/v1/backups/:id/:db/link", s.createDownloadLink, authn)
+	e.HEAD("/api/v1/downloads/:token", s.downloadLinkHead) // before GET: HEAD must not use the link
+	e.GET("/api/v1/downloads/:token", s.downloadByLink)    // the token is the credential
 	e.GET("/api/v1/operations", s.listOperations, authn)
 	e.GET("/api/v1/operations/:id", s.getOperation, authn)
 	e.GET("/api/v1/backups/journal", s.listJournal, authn)
