@@ -219,3 +219,40 @@ func TestOpsAPI_MeHistoryAsyncAndDownloadLinks(t *testing.T) {
 		t.Fatal("the server log holds a download link's token")
 	}
 }
+
+// TestOpsAPI_HistoryInAnS3Catalog: with --backup-dir s3://..., the history
+// is objects in the bucket: an offline `flowg admin backup` into it and an
+// async backup of the server are listed together.
+func TestOpsAPI_HistoryInAnS3Catalog(t *testing.T) {
+	requirePrograms(t, "curl")
+	m := startMinio(t)
+	setS3ServerEnv(t)
+	bucket, dirs := m.bucket(t), newServerDirs(t)
+	s := startServer(t, dirs, m.target(bucket)...)
+	root := s.rootJWT(t)
+	writeBaseData(t, s, root)
+	s.stop(t)
+	offlineSet := m.backupToS3(t, dirs.root, bucket)
+
+	s = startServer(t, dirs, m.target(bucket)...)
+	root = s.rootJWT(t)
+	var started struct {
+		OperationID string `json:"operation_id"`
+	}
+	curlAPI(t, s, http.StatusAccepted, &started, "-X", "POST", "-H", "Authorization: "+root, s.url+"/api/v1/backups?async=true&only=config")
+	deadline := time.Now().Add(time.Minute)
+	for operation(t, s, root, started.OperationID).State == "running" {
+		if time.Now().After(deadline) {
+			t.Fatal("async backup into the bucket still running after a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ops := operationsList(t, s, root, "")
+	if len(ops) != 2 || ops[0].ID != started.OperationID || ops[0].State != "succeeded" || ops[0].Trigger != "manual" ||
+		ops[1].Trigger != "offline" || ops[1].SetID == nil || *ops[1].SetID != offlineSet {
+		t.Fatalf("history in the bucket = %+v", ops)
+	}
+	if objs := m.objects(t, bucket, s3Prefix+"/operations/"); len(objs) != 2 {
+		t.Fatalf("the bucket holds %d operation records, want 2: %v", len(objs), sortedKeys(objs))
+	}
+}
