@@ -193,6 +193,9 @@ func (s *Server) runDetached(c echo.Context, kind string, about aboutFunc, h ech
 		err := s.runHandler(dc, h)
 		if err != nil {
 			s.handleError(err, dc)
+			// No request log line follows a detached handler: its cause goes here.
+			s.log.Warn("detached operation answered an error", "request_id", requestID(dc), "route", dc.Path(),
+				"status", rec.status(), "error", err)
 		}
 		if op := st.startedOp(); op != nil {
 			s.finishTracked(ctx, op, rec.status(), rec.body.Bytes())
