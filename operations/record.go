@@ -28,12 +28,9 @@ const (
 	StateFailed    = "failed"
 )
 
-// Triggers of an operation beside backup.TriggerManual and
-// backup.TriggerScheduled.
-const (
-	TriggerOffline    = "offline"    // a flowg admin command, the server stopped
-	TriggerContinuous = "continuous" // continuous backup (the journal)
-)
+// TriggerOffline is the trigger of the operations of a flowg admin command,
+// beside backup.TriggerManual (the API) and backup.TriggerScheduled.
+const TriggerOffline = "offline"
 
 // DefaultKeep is flowg serve's --operations-keep: how many records the
 // history keeps; the oldest beyond it are deleted as new ones are written.
