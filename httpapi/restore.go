@@ -12,6 +12,7 @@ import (
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/restore"
 )
 
 // The online restore of one database from an upload
@@ -19,43 +20,6 @@ import (
 // routes share: the file is staged and verified whole here, then written by
 // restore_write.go. Sets are restored in restore_set.go; the parameters and
 // the guard on restores without a safety copy are in restore_guard.go.
-
-// restoreReply is the answer to a completed restore. Its shape only ever
-// gains fields.
-type restoreReply struct {
-	Database       string    `json:"database"`
-	Mode           string    `json:"mode"` // merge or wipe
-	Written        uint64    `json:"written"`
-	ExpiredSkipped uint64    `json:"expired_skipped"`
-	Added          *uint64   `json:"added,omitempty"` // merge: keys the database did not hold before
-	File           fileReply `json:"file"`
-	// SafetySnapshot is the id of the backup set, in the server's backup
-	// catalog, that holds the database as it was before the restore.
-	SafetySnapshot    string   `json:"safety_snapshot"`
-	SafetySnapshotDir string   `json:"safety_snapshot_dir"`
-	SetAside          string   `json:"set_aside"` // wipe: where the previous database directory was kept
-	Undo              string   `json:"undo"`
-	Warnings          []string `json:"warnings"`
-	Duration          string   `json:"duration"`
-	// DryRun is set for ?dry_run=true: nothing was written, and Plan says
-	// what the restore would add, overwrite and (with wipe) remove.
-	DryRun bool         `json:"dry_run,omitempty"`
-	Plan   *backup.Plan `json:"plan,omitempty"`
-}
-
-// fileReply describes the uploaded backup file.
-type fileReply struct {
-	Name string `json:"name,omitempty"` // the multipart file name
-	// ServerFile names the file of the server's restore directory
-	// (flowg serve --restore-dir) that was restored instead of an upload.
-	ServerFile string     `json:"server_file,omitempty"`
-	Format     string     `json:"format"` // flowg, or badger for a raw Badger stream
-	Bytes      int64      `json:"bytes"`
-	Keys       uint64     `json:"keys"`
-	SHA256     string     `json:"sha256,omitempty"`
-	Created    *time.Time `json:"created,omitempty"`
-	ReadTs     uint64     `json:"read_ts,omitempty"`
-}
 
 // restore restores one database from an upload (POST /api/v1/restore/:db,
 // ?wipe=true for a destructive restore). The upload is staged to a file and
@@ -138,12 +102,12 @@ type restoreSource struct {
 // the database's gate is held exclusively (its requests get 503 meanwhile).
 // The caller holds the database's restore (beginRestore). With dry_run it
 // only plans (dryRunFromFile).
-func (s *Server) restoreFromFile(c echo.Context, name kv.Name, p restoreParams, stage func() (*restoreSource, error)) (restoreReply, error) {
+func (s *Server) restoreFromFile(c echo.Context, name kv.Name, p restoreParams, stage func() (*restoreSource, error)) (restore.Result, error) {
 	if p.dryRun {
 		return s.dryRunFromFile(c, name, p, stage)
 	}
 	run := &restoreRun{s: s, c: c, name: name, p: p, user: principalOf(c).User,
-		reply: restoreReply{Database: string(name), Mode: p.mode(), Warnings: []string{}}}
+		reply: restore.Result{Database: string(name), Mode: p.mode(), Warnings: []string{}}}
 	s.metrics.restoreStarted(name, run.reply.Mode)
 	start := time.Now()
 	err := run.do(stage)
@@ -177,7 +141,7 @@ type restoreRun struct {
 	p     restoreParams
 	user  string
 	src   *restoreSource
-	reply restoreReply
+	reply restore.Result
 }
 
 func (r *restoreRun) uploaded() int64 {
@@ -228,7 +192,7 @@ func (r *restoreRun) do(stage func() (*restoreSource, error)) error {
 	if err != nil {
 		return refusal(r.c, src, err)
 	}
-	r.reply.File = fileReply{Name: src.fileName, ServerFile: src.serverFile, Format: string(backup.FormatFlowg), Bytes: src.size, Keys: sum.Keys, SHA256: sum.SHA256}
+	r.reply.File = restore.File{Name: src.fileName, ServerFile: src.serverFile, Format: string(backup.FormatFlowg), Bytes: src.size, Keys: sum.Keys, SHA256: sum.SHA256}
 	if src.serverFile != "" {
 		r.reply.Warnings = append(r.reply.Warnings, fmt.Sprintf("the form field \"backup\" named a file, not an upload: "+
 			"this restored %s from the server's restore directory (--restore-dir), not a file of yours; to restore your own copy, "+

@@ -11,6 +11,7 @@ import (
 
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/restore"
 )
 
 // Restoring the databases to an instant of the catalog's journal
@@ -18,20 +19,6 @@ import (
 // at TIME (a set and the journal after it), then restored through
 // restoreFromFile as a set is; a merge also deletes the keys deleted
 // between the set and TIME.
-
-// atRestoreReply is the answer to a completed restore to an instant. Its
-// shape only ever gains fields.
-type atRestoreReply struct {
-	At       string               `json:"at"` // as asked: an RFC 3339 time or latest
-	Mode     string               `json:"mode"`
-	Instants []backup.PointInTime `json:"instants"` // per database, the instant restored and from what
-	Restores []restoreReply       `json:"restores"`
-	Deleted  map[string]int       `json:"deleted,omitempty"` // merge: keys deleted before the instant, per database
-	Warnings []string             `json:"warnings"`
-	Duration string               `json:"duration"`
-	sources  []*restoreSource     // built before the first database changes
-	points   map[kv.Name][][]byte // keys a merge deletes
-}
 
 // restoreAt restores every database (or those ?only= names) to ?at=, an
 // RFC 3339 instant or latest, with the restore scopes of each; ?wipe=true
@@ -83,28 +70,28 @@ func (s *Server) restoreAt(c echo.Context) error {
 		defer end()
 	}
 	start := time.Now()
-	reply := &atRestoreReply{At: c.QueryParam("at"), Mode: p.mode(), Restores: []restoreReply{}, Warnings: append([]string{}, warnings...),
-		points: map[kv.Name][][]byte{}}
+	reply := &restore.AtResult{At: c.QueryParam("at"), Mode: p.mode(), Restores: []restore.Result{}, Warnings: append([]string{}, warnings...)}
+	rebuilt := &atSources{points: map[kv.Name][][]byte{}}
 	defer func() {
-		for _, src := range reply.sources {
+		for _, src := range rebuilt.sources {
 			if src != nil && src.cleanup != nil {
 				src.cleanup()
 			}
 		}
 	}()
-	if err := s.rebuildAt(c, names, at, latest, reply); err != nil {
+	if err := s.rebuildAt(c, names, at, latest, reply, rebuilt); err != nil {
 		return err
 	}
 	for i, n := range names {
-		src := reply.sources[i]
-		reply.sources[i] = nil // restoreFromFile cleans it up
+		src := rebuilt.sources[i]
+		rebuilt.sources[i] = nil // restoreFromFile cleans it up
 		r, err := s.restoreFromFile(c, n, p, func() (*restoreSource, error) { return src, nil })
 		if err != nil {
 			return err
 		}
 		reply.Restores = append(reply.Restores, r)
 		if !p.wipe {
-			if err := s.deleteBeforeInstant(n, reply); err != nil {
+			if err := s.deleteBeforeInstant(n, reply, rebuilt.points[n]); err != nil {
 				return err
 			}
 		}
@@ -116,7 +103,14 @@ func (s *Server) restoreAt(c echo.Context) error {
 // rebuildAt rebuilds every database at the instant and checks the result,
 // before any database changes; a database the journal does not cover
 // refuses the whole restore.
-func (s *Server) rebuildAt(c echo.Context, names []kv.Name, at time.Time, latest bool, reply *atRestoreReply) error {
+// atSources are the databases rebuilt at the instant, before the first
+// one changes, and the keys a merge then deletes.
+type atSources struct {
+	sources []*restoreSource
+	points  map[kv.Name][][]byte
+}
+
+func (s *Server) rebuildAt(c echo.Context, names []kv.Name, at time.Time, latest bool, reply *restore.AtResult, rebuilt *atSources) error {
 	ctx, cancel := s.opContext(c.Request().Context())
 	defer cancel()
 	// Retention and DELETE wait until the sets are read.
@@ -140,11 +134,11 @@ func (s *Server) rebuildAt(c echo.Context, names []kv.Name, at time.Time, latest
 		}
 		src := &restoreSource{open: open, fileName: fmt.Sprintf("%s at %s", filepath.Base(backup.FileName(string(n))), pit.Instant.Format(time.RFC3339Nano)),
 			set: pit.BaseSet, cleanup: cleanup}
-		reply.sources = append(reply.sources, src)
+		rebuilt.sources = append(rebuilt.sources, src)
 		if _, _, err := checkSource(ctx, src, n, s.sizeGuard(n).MaxBytes); err != nil {
 			return refusal(c, src, err)
 		}
-		reply.points[n] = pit.Deleted
+		rebuilt.points[n] = pit.Deleted
 		pit.Deleted = nil
 		reply.Instants = append(reply.Instants, pit)
 	}
@@ -153,13 +147,13 @@ func (s *Server) rebuildAt(c echo.Context, names []kv.Name, at time.Time, latest
 
 // deleteBeforeInstant deletes, after a merge, the keys of database n
 // deleted between the base set and the instant.
-func (s *Server) deleteBeforeInstant(n kv.Name, reply *atRestoreReply) error {
+func (s *Server) deleteBeforeInstant(n kv.Name, reply *restore.AtResult, points [][]byte) error {
 	db, release, err := s.store.Acquire(n)
 	if err != nil {
 		return err
 	}
 	defer release()
-	deleted, err := backup.DeleteKeys(db, reply.points[n])
+	deleted, err := backup.DeleteKeys(db, points)
 	if err != nil {
 		return internal(fmt.Sprintf("the %s database was merged, but the keys deleted before the instant could not all be deleted", n),
 			"the safety snapshot of this restore undoes it; retry the restore", err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/restore"
 )
 
 // The dry run of both restore routes (?dry_run=true): the file is checked
@@ -17,9 +18,9 @@ import (
 
 // dryRunFromFile plans the restore of database name from the file stage
 // gives and answers what it would add, overwrite and (with wipe) remove.
-func (s *Server) dryRunFromFile(c echo.Context, name kv.Name, p restoreParams, stage func() (*restoreSource, error)) (restoreReply, error) {
+func (s *Server) dryRunFromFile(c echo.Context, name kv.Name, p restoreParams, stage func() (*restoreSource, error)) (restore.Result, error) {
 	start := time.Now()
-	reply := restoreReply{Database: string(name), Mode: p.mode(), DryRun: true, Warnings: []string{}}
+	reply := restore.Result{Database: string(name), Mode: p.mode(), DryRun: true, Warnings: []string{}}
 	if p.wipe {
 		if err := s.checkWipeable(name); err != nil {
 			return reply, err
@@ -53,7 +54,7 @@ func (s *Server) dryRunFromFile(c echo.Context, name kv.Name, p restoreParams, s
 	if err != nil {
 		return reply, refusal(c, src, err)
 	}
-	reply.File = fileReply{Name: src.fileName, ServerFile: src.serverFile, Format: string(backup.FormatFlowg), Bytes: src.size, Keys: plan.File.Keys, SHA256: plan.File.SHA256}
+	reply.File = restore.File{Name: src.fileName, ServerFile: src.serverFile, Format: string(backup.FormatFlowg), Bytes: src.size, Keys: plan.File.Keys, SHA256: plan.File.SHA256}
 	if plan.Header.Raw {
 		reply.File.Format = string(backup.FormatBadger)
 	}

@@ -13,22 +13,12 @@ import (
 
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/restore"
 )
 
 // Restoring a set of the backup catalog (POST /api/v1/backups/:id/restore):
 // every database it holds, or those ?only= names, each through
 // restoreFromFile as an upload is, after every file of the set was checked.
-
-// setRestoreReply is the answer to a completed restore of a catalog set.
-// Its shape only ever gains fields.
-type setRestoreReply struct {
-	Set      string         `json:"set"`
-	Mode     string         `json:"mode"`
-	Restores []restoreReply `json:"restores"` // one per database, in the order restored
-	Warnings []string       `json:"warnings"`
-	Duration string         `json:"duration"`
-	DryRun   bool           `json:"dry_run,omitempty"` // ?dry_run=true: nothing was written; each restore has its plan
-}
 
 // restoreSet restores the databases of a catalog set
 // (POST /api/v1/backups/:id/restore, ?only=, ?wipe=true), each with
@@ -117,7 +107,7 @@ func (s *Server) restoreSet(c echo.Context) error {
 			}
 		}
 	}
-	reply := setRestoreReply{Set: info.ID, Mode: p.mode(), DryRun: p.dryRun, Restores: []restoreReply{}, Warnings: append([]string{}, warnings...)}
+	reply := restore.SetResult{Set: info.ID, Mode: p.mode(), DryRun: p.dryRun, Restores: []restore.Result{}, Warnings: append([]string{}, warnings...)}
 	for _, n := range names {
 		r, err := s.restoreFromFile(c, n, p, func() (*restoreSource, error) { return s.setSource(c.Request().Context(), info, n) })
 		if err != nil {
@@ -186,7 +176,7 @@ func (s *Server) setSource(ctx context.Context, info backup.SetInfo, n kv.Name) 
 
 // restoredSoFar adds to the error of a set restore which databases were
 // already restored, and their safety snapshots.
-func restoredSoFar(c echo.Context, err error, id string, done []restoreReply) error {
+func restoredSoFar(c echo.Context, err error, id string, done []restore.Result) error {
 	if len(done) == 0 {
 		return err
 	}

@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
-	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/restore"
 )
 
 // Writing a verified file into its database: the pre_restore safety
@@ -45,7 +44,9 @@ func (r *restoreRun) mergeRestore(ctx context.Context) error {
 		return err
 	}
 	r.reply.Undo = r.undo("")
-	revived := revivedKeys{}
+	revived := restore.Revived{}
+	// Into an empty database every key is new: nothing is brought back.
+	emptyBefore := kv.IsEmpty(db)
 	opts := r.restoreOptions()
 	// Telling added keys from overwritten ones takes a lookup per key, which
 	// for a large logs database costs more than the merge itself (1M keys:
@@ -54,7 +55,7 @@ func (r *restoreRun) mergeRestore(ctx context.Context) error {
 	if r.name != kv.Logs {
 		opts.Added = func(key []byte) {
 			if r.name == kv.Auth {
-				revived.add(key)
+				revived.Add(key)
 			}
 		}
 	}
@@ -64,7 +65,9 @@ func (r *restoreRun) mergeRestore(ctx context.Context) error {
 		r.reply.Added = &res.Added
 	}
 	r.reply.Warnings = append(r.reply.Warnings, res.Warnings...)
-	r.reply.Warnings = append(r.reply.Warnings, revived.warnings()...)
+	if !emptyBefore {
+		r.reply.Warnings = append(r.reply.Warnings, revived.Warnings()...)
+	}
 	if err != nil {
 		if res.Written == 0 {
 			return refusal(r.c, r.src, err)
@@ -202,37 +205,4 @@ func (r *restoreRun) undo(aside string) string {
 		return "no safety copy was kept (no_safety_snapshot / discard_previous): restore an earlier restore-verified set from GET /api/v1/backups to go back"
 	}
 	return strings.Join(ways, "; ")
-}
-
-// revivedKeys collects the users and tokens a merge of auth brought back:
-// keys the database no longer held, because they were deleted or revoked
-// after the backup was taken.
-type revivedKeys map[string][]string
-
-func (rk revivedKeys) add(key []byte) {
-	if kind, name, ok := auth.DescribeKey(key); ok {
-		rk[kind] = append(rk[kind], name)
-	}
-}
-
-// warnings says what was brought back, one warning per kind.
-func (rk revivedKeys) warnings() []string {
-	kinds := make([]string, 0, len(rk))
-	for kind := range rk {
-		kinds = append(kinds, kind)
-	}
-	sort.Strings(kinds)
-	out := make([]string, 0, len(kinds))
-	for _, kind := range kinds {
-		names := strings.Join(rk[kind], ", ")
-		switch kind {
-		case "user":
-			out = append(out, fmt.Sprintf("the restore brought back %d user(s) the database did not hold "+
-				"(deleted since the backup?): %s; delete them again if that was intended", len(rk[kind]), names))
-		case "token":
-			out = append(out, fmt.Sprintf("the restore brought back %d token(s) the database did not hold: %s; "+
-				"tokens revoked since the backup stay revoked, revoke any other you do not want (DELETE /api/v1/tokens/:id)", len(rk[kind]), names))
-		}
-	}
-	return out
 }

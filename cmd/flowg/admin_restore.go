@@ -8,6 +8,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/restore"
 	"github.com/urfave/cli/v2"
 )
 
@@ -79,8 +80,9 @@ func adminRestore(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.Bool("discard-previous") && !c.Bool("wipe") {
-		return usagef("--discard-previous only applies with --wipe")
+	req, err := restoreRequest(c, names)
+	if err != nil {
+		return err
 	}
 	ids, err := identitiesFrom(c)
 	if err != nil {
@@ -101,7 +103,7 @@ func adminRestore(c *cli.Context) error {
 	if c.Bool("dry-run") {
 		return planRestore(c, jobs)
 	}
-	if err := guardUnprotected(c, names); err != nil {
+	if err := guardUnprotected(c, req); err != nil {
 		return err
 	}
 	defer purgeRestoredLegacyJWTKey(c, names)
@@ -121,34 +123,42 @@ func adminRestore(c *cli.Context) error {
 	return mergeAll(c, jobs, stamp)
 }
 
-// guardUnprotected refuses a restore that keeps no copy of what it replaces
-// unless a restore-verified set of each database exists in the catalog.
-func guardUnprotected(c *cli.Context, names []kv.Name) error {
-	var givenUp string
+// restoreRequest is the restore the flags ask for, validated once in
+// restore.Request.Validate; its errors are worded with the flags' names.
+func restoreRequest(c *cli.Context, names []kv.Name) (restore.Request, error) {
+	req := restore.Request{Databases: names, Wipe: c.Bool("wipe"), DryRun: c.Bool("dry-run"),
+		NoSafetySnapshot: c.Bool("no-safety-snapshot"), DiscardPrevious: c.Bool("discard-previous"),
+		SkipBackupCheck: c.Bool("skip-backup-check"), Set: c.String("set"), At: c.String("at")}
+	err := req.Validate()
+	var bad *restore.RequestError
+	if errors.As(err, &bad) {
+		switch bad.Option {
+		case "DiscardPrevious":
+			return req, usagef("--discard-previous only applies with --wipe")
+		case "Set":
+			return req, usagef("--at picks the set a journal starts from itself: drop --set")
+		}
+		return req, usagef("--%s", bad.Reason)
+	}
+	return req, err
+}
+
+// guardUnprotected is restore.Guard for an offline restore, whose wipe
+// keeps the previous directory instead of a safety snapshot: it refuses a
+// restore that gives up a safety copy unless the catalog holds a
+// restore-verified set of each database, and prints its warnings.
+func guardUnprotected(c *cli.Context, req restore.Request) error {
+	warnings, err := restore.Guard(c.Context, req, false, backup.OpenCatalog(c.String("catalog-dir")))
+	var refused *restore.Unprotected
 	switch {
-	case c.Bool("wipe") && c.Bool("discard-previous"):
-		givenUp = "the previous database will be deleted, not kept aside"
-	case !c.Bool("wipe") && c.Bool("no-safety-snapshot"):
-		givenUp = "no safety snapshot will be taken before the merge"
-	default:
-		return nil
+	case errors.As(err, &refused):
+		return opError{op: "restore", safe: "nothing was written",
+			err:  fmt.Errorf("%w (--catalog-dir %s)", err, c.String("catalog-dir")),
+			next: "keep the safety copy (drop the flag), verify a set first (`flowg admin backups verify --all`), or pass --skip-backup-check to accept the risk"}
+	case err != nil:
+		return opError{op: "restore", err: err, safe: "nothing was written"}
 	}
-	if c.Bool("skip-backup-check") {
-		fmt.Fprintf(c.App.ErrWriter, "warning: %s, and no restore-verified backup was required (--skip-backup-check): this restore cannot be undone\n", givenUp)
-		return nil
-	}
-	cat := backup.OpenCatalog(c.String("catalog-dir"))
-	for _, name := range names {
-		ok, err := cat.HasVerified(c.Context, string(name))
-		if err != nil {
-			return opError{op: "restore", err: err, safe: "nothing was written"}
-		}
-		if !ok {
-			return opError{op: "restore", safe: "nothing was written",
-				err:  fmt.Errorf("%s, and the catalog %s holds no restore-verified set of the %s database to fall back on", givenUp, c.String("catalog-dir"), name),
-				next: "keep the safety copy (drop the flag), verify a set first (`flowg admin backups verify --all`), or pass --skip-backup-check to accept the risk"}
-		}
-	}
+	reportWarnings(c, warnings)
 	return nil
 }
 

@@ -27,9 +27,6 @@ func findJobsAt(c *cli.Context, names []kv.Name, dirs kv.Dirs) ([]restoreJob, fu
 	if err != nil {
 		return nil, nil, usagef("--at: %v", err)
 	}
-	if c.String("set") != "" {
-		return nil, nil, usagef("--at picks the set a journal starts from itself: drop --set")
-	}
 	backupDir := c.String("backup-dir")
 	cat, err := catalogFrom(c, backupDir)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/flowg-backup/flowg/backup"
@@ -36,21 +35,12 @@ func printWarnings(w io.Writer, warnings []string) {
 	}
 }
 
-// warnRevived warns that a merge of auth brought back users or tokens that
-// the database no longer held (deleted or revoked since the backup).
-func warnRevived(w io.Writer, revived map[string][]string) {
-	kinds := make([]string, 0, len(revived))
-	for kind := range revived {
-		kinds = append(kinds, kind)
-	}
-	sort.Strings(kinds)
-	for _, kind := range kinds {
-		names := revived[kind]
-		fmt.Fprintf(w, "warning: the restore brought back %s the database no longer held (deleted or revoked since the backup): %s\n",
-			countText(len(names), kind), strings.Join(names, ", "))
-	}
-	if len(kinds) > 0 {
-		fmt.Fprintf(w, "  delete them again (users) or check they stay revoked (tokens) if that was intended\n")
+// reportWarnings prints the warnings of the restore and adds them to the
+// JSON report.
+func reportWarnings(c *cli.Context, warnings []string) {
+	printWarnings(c.App.ErrWriter, warnings)
+	for _, w := range warnings {
+		reportOf(c).add("warnings", w)
 	}
 }
 

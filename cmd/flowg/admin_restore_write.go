@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/restore"
 	"github.com/urfave/cli/v2"
 )
 
@@ -28,17 +28,13 @@ func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 			p.Close()
 		}
 	}()
-	revived := map[string][]string{}
+	revived := restore.Revived{}
 	for _, job := range jobs {
 		// The server is stopped and Badger's lock keeps it so while we
 		// hold the database: the merge may load it in bulk.
 		opts := backup.RestoreOptions{Database: string(job.name), Identities: job.ids, Exclusive: true, MaxBytes: job.guard.MaxBytes, Source: job.file}
 		if job.name == kv.Auth {
-			opts.Added = func(key []byte) {
-				if kind, name, ok := auth.DescribeKey(key); ok {
-					revived[kind] = append(revived[kind], name)
-				}
-			}
+			opts.Added = revived.Add
 		}
 		p, err := backup.Prepare(c.Context, job.open, opts)
 		if err == nil {
@@ -92,7 +88,7 @@ func mergeAll(c *cli.Context, jobs []restoreJob, stamp time.Time) error {
 		done = append(done, job.name)
 	}
 	if !revivedOK {
-		warnRevived(c.App.ErrWriter, revived)
+		reportWarnings(c, revived.Warnings())
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/restore"
 	"github.com/urfave/cli/v2"
 )
 
@@ -18,15 +19,6 @@ import (
 
 func backupsAtFlag() cli.Flag {
 	return &cli.StringFlag{Name: "at", Usage: "restore each database to its state at this instant of the server's journal (RFC 3339, or latest); instead of a set ID"}
-}
-
-// atRestoreAnswer is the answer of POST /api/v1/backups/restore.
-type atRestoreAnswer struct {
-	Mode     string               `json:"mode"`
-	Instants []backup.PointInTime `json:"instants"`
-	Restores []restoreAnswer      `json:"restores"`
-	Deleted  map[string]int       `json:"deleted"`
-	Warnings []string             `json:"warnings"`
 }
 
 // clientBackupsRestoreAt asks the server for a restore to --at; query
@@ -46,7 +38,7 @@ func clientBackupsRestoreAt(c *cli.Context, api *apiClient, only []kv.Name, quer
 	if names == nil {
 		names = kv.Names
 	}
-	var ans atRestoreAnswer
+	var ans restore.AtResult
 	start := time.Now()
 	if err := api.callJSON(c, http.MethodPost, "/api/v1/backups/restore", query, &ans); err != nil {
 		var scopes []auth.Scope
@@ -69,7 +61,7 @@ func clientBackupsRestoreAt(c *cli.Context, api *apiClient, only []kv.Name, quer
 	for i, r := range ans.Restores {
 		printWarnings(errOut, r.Warnings)
 		how := "merged into"
-		if r.Mode == modeWipeAnswer {
+		if r.Mode == restore.ModeWipe {
 			how = "wiped and restored on"
 		}
 		fmt.Fprintf(c.App.Writer, "%s  %s %s", fileFigures(r.Database, r.Written, uint64(r.File.Bytes), orDash(r.Duration), r.File.SHA256), how, api.server)
