@@ -25,6 +25,12 @@ type Result struct {
 	Undo              string   `json:"undo"`
 	Warnings          []string `json:"warnings"`
 	Duration          string   `json:"duration"`
+	// Instant, for a restore to an instant, is the instant restored and
+	// what it was rebuilt from.
+	Instant *backup.PointInTime `json:"instant,omitempty"`
+	// Notes say how the restore went, e.g. "into an empty database:
+	// bulk-loaded".
+	Notes []string `json:"notes,omitempty"`
 	// DryRun is set for a dry run: nothing was written, and Plan says what
 	// the restore would add, overwrite and (with wipe) remove.
 	DryRun bool         `json:"dry_run,omitempty"`

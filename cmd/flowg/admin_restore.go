@@ -2,8 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"time"
 
 	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/backup"
@@ -13,10 +11,12 @@ import (
 )
 
 // `flowg admin restore`: the databases of a stopped server restored from a
-// backup directory or a catalog set. This file holds the command and the
-// order of its steps: find and check every file (admin_restore_plan.go),
-// refuse a restore that keeps no copy unless a verified set exists, then
-// merge or wipe (admin_restore_write.go) and print (admin_restore_output.go).
+// backup directory, a catalog set or an instant of its journal. The door
+// parses the flags into one restore.Request, plans the sources
+// (admin_restore_plan.go, admin_restore_at.go), hands them to the restore
+// use case on the offline targets (restore.Admit, Restore.Run), and prints
+// its Outcome (admin_restore_output.go) or its failure
+// (admin_restore_errors.go).
 
 func adminRestoreCommand() *cli.Command {
 	return withJSONReport(&cli.Command{
@@ -92,35 +92,41 @@ func adminRestore(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	jobs, cleanup, err := findJobs(c, names, ids)
+	dirs, err := dirsFrom(c)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	for _, job := range jobs {
-		warnIncomplete(c.App.ErrWriter, job.dir)
-	}
-	if c.Bool("dry-run") {
-		return planRestore(c, jobs)
-	}
-	if err := guardUnprotected(c, req); err != nil {
+	sources, err := planSources(c, req, ids)
+	if err != nil {
 		return err
 	}
-	defer purgeRestoredLegacyJWTKey(c, names)
-	if err := guardSafetyCopies(c, jobs); err != nil {
+	defer sources.Close()
+	for _, src := range sources {
+		warnIncomplete(c.App.ErrWriter, dirs.Of(src.Database))
+	}
+	opts, err := offlineOptions(c, maxBytes)
+	if err != nil {
 		return err
 	}
-	stamp := time.Now().UTC()
-	if c.Bool("wipe") {
-		return wipeAll(c, jobs, stamp, maxBytes)
+	rs, err := restore.Admit(c.Context, req, restore.NewOffline(dirs, c.String("catalog-dir")), opts)
+	if err != nil {
+		return restoreError(c, dirs, err)
 	}
-	if err := guardSizes(c, jobs, maxBytes); err != nil {
-		return err
+	defer rs.Close()
+	if !req.DryRun {
+		defer purgeRestoredLegacyJWTKey(c, names)
+		if !req.Wipe {
+			// A merge keeps the collector on (Badger's memtables are most of
+			// its heap) but under a soft limit: large records would grow it.
+			limitMemoryForMerge()
+		}
 	}
-	// A merge keeps the collector on (Badger's memtables are most of its
-	// heap) but under a soft limit: large records would grow it otherwise.
-	limitMemoryForMerge()
-	return mergeAll(c, jobs, stamp)
+	out, err := rs.Run(c.Context, sources)
+	printOutcome(c, dirs, req, sources, out)
+	if err != nil {
+		return restoreError(c, dirs, err)
+	}
+	return nil
 }
 
 // restoreRequest is the restore the flags ask for, validated once in
@@ -143,44 +149,25 @@ func restoreRequest(c *cli.Context, names []kv.Name) (restore.Request, error) {
 	return req, err
 }
 
-// guardUnprotected is restore.Guard for an offline restore, whose wipe
-// keeps the previous directory instead of a safety snapshot: it refuses a
-// restore that gives up a safety copy unless the catalog holds a
-// restore-verified set of each database, and prints its warnings.
-func guardUnprotected(c *cli.Context, req restore.Request) error {
-	warnings, err := restore.Guard(c.Context, req, false, backup.OpenCatalog(c.String("catalog-dir")))
-	var refused *restore.Unprotected
-	switch {
-	case errors.As(err, &refused):
-		return opError{op: "restore", safe: "nothing was written",
-			err:  fmt.Errorf("%w (--catalog-dir %s)", err, c.String("catalog-dir")),
-			next: "keep the safety copy (drop the flag), verify a set first (`flowg admin backups verify --all`), or pass --skip-backup-check to accept the risk"}
-	case err != nil:
-		return opError{op: "restore", err: err, safe: "nothing was written"}
+// offlineOptions are the restore's options from the flags: the catalog
+// the safety snapshot goes to (encrypted with --encrypt-to), the limits,
+// the progress bars and the memory policy of a bulk load.
+func offlineOptions(c *cli.Context, maxBytes uint64) (restore.Options, error) {
+	keys, err := keysFrom(c)
+	if err != nil {
+		return restore.Options{}, err
 	}
-	reportWarnings(c, warnings)
-	return nil
-}
-
-// guardSizes refuses, before anything is written, a restore whose files
-// hold more than --max-restore-size or than the databases' disks can take
-// (see backup.SizeGuard); each job keeps the limit for while it is read.
-func guardSizes(c *cli.Context, jobs []restoreJob, maxBytes uint64) error {
-	for i := range jobs {
-		jobs[i].guard = backup.SizeGuard{MaxBytes: maxBytes, Dir: jobs[i].dir}
-		if err := jobs[i].guard.CheckFile(c.Context, jobs[i].open); err != nil {
-			return sizeRefusal(jobs[i], err)
-		}
+	cat, err := catalogFrom(c, c.String("catalog-dir"))
+	if err != nil {
+		return restore.Options{}, opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}
 	}
-	return nil
-}
-
-func sizeRefusal(job restoreJob, err error) error {
-	next := "free space on the disk of " + job.dir
-	if errors.Is(err, backup.ErrTooLarge) {
-		next = "raise --max-restore-size if this size is expected"
-	}
-	return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "nothing was written; every database is unchanged", next: next}
+	cat.WithKeys(keys)
+	return restore.Options{Catalog: cat, By: "flowg admin restore", ToolVersion: version, MaxBytes: maxBytes,
+		MaxSafetyCopies: c.Int("max-safety-copies"), OnBulkLoad: limitMemoryForStreaming,
+		Progress: func(n kv.Name, total uint64) (func(keys, bytes uint64), func()) {
+			bar := newProgress(c.App.ErrWriter, "restore "+string(n), int64(total))
+			return bar.update, bar.finish
+		}}, nil
 }
 
 // sizeFlag parses a size flag such as --max-restore-size 64GiB; 0 (no
@@ -195,27 +182,4 @@ func sizeFlag(c *cli.Context, name string) (uint64, error) {
 		return 0, usagef("--%s %q: use a size such as 64GiB", name, v)
 	}
 	return n, nil
-}
-
-// guardSafetyCopies refuses a restore that would keep one more safety copy
-// of a database that has --max-safety-copies already.
-func guardSafetyCopies(c *cli.Context, jobs []restoreJob) error {
-	keeps := !c.Bool("no-safety-snapshot")
-	if c.Bool("wipe") {
-		keeps = !c.Bool("discard-previous")
-	}
-	if !keeps || c.Int("max-safety-copies") <= 0 {
-		return nil
-	}
-	cat, err := catalogFrom(c, c.String("catalog-dir"))
-	if err != nil {
-		return opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}
-	}
-	for _, job := range jobs {
-		if err := backup.CheckSafetyRoom(c.Context, cat, string(job.name), job.dir, c.Int("max-safety-copies")); err != nil {
-			return opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged",
-				next: "remove the safety copies you no longer need, then run the restore again"}
-		}
-	}
-	return nil
 }

@@ -108,21 +108,29 @@ func clientBackupsRestore(c *cli.Context) error {
 }
 
 // undoSetRestore is one line saying how to undo every database of a set
-// restore: the safety snapshots to restore with --wipe, in one command
-// line, and the directories the server kept aside; a lone database's undo
-// as the server said it.
+// restore: the safety snapshots to restore with --wipe (one of a merge
+// holds every database merged), in one command line, and the directories
+// the server kept aside; a lone database's undo as the server said it.
 func undoSetRestore(restores []restore.Result) string {
 	if len(restores) == 1 {
 		return restores[0].Undo
 	}
-	var cmds, asides []string
+	var ids, asides []string
+	only := map[string][]string{}
 	for _, r := range restores {
 		switch {
 		case r.SafetySnapshot != "":
-			cmds = append(cmds, fmt.Sprintf("flowg backups restore --wipe --only %s %s", r.Database, r.SafetySnapshot))
+			if only[r.SafetySnapshot] == nil {
+				ids = append(ids, r.SafetySnapshot)
+			}
+			only[r.SafetySnapshot] = append(only[r.SafetySnapshot], r.Database)
 		case r.SetAside != "":
 			asides = append(asides, fmt.Sprintf("%s at %s", r.Database, r.SetAside))
 		}
+	}
+	var cmds []string
+	for _, id := range ids {
+		cmds = append(cmds, fmt.Sprintf("flowg backups restore --wipe --only %s %s", strings.Join(only[id], ","), id))
 	}
 	var ways []string
 	if len(cmds) > 0 {
