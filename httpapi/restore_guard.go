@@ -3,7 +3,6 @@ package httpapi
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -36,12 +35,6 @@ type restoreParams struct {
 	discardPrevious bool // discard_previous=true (with wipe): the previous directory is deleted
 	skipCheck       bool // skip_backup_check=true: allow the two above without a restore-verified set
 	dryRun          bool // dry_run=true: check the file whole and say what would change; write nothing
-}
-
-// keepsSafetyCopy reports whether a restore with p keeps a safety copy:
-// the pre_restore set, or without it a wipe's previous directory.
-func (p restoreParams) keepsSafetyCopy() bool {
-	return !p.noSnapshot || (p.wipe && !p.discardPrevious)
 }
 
 func (p restoreParams) mode() string {
@@ -90,17 +83,15 @@ func (p restoreParams) request(names []kv.Name) restore.Request {
 		DiscardPrevious: p.discardPrevious, SkipBackupCheck: p.skipCheck}
 }
 
-// guard is restore.Guard for the server, whose wipes take a safety
-// snapshot too: a 409 (CodeNoVerifiedSet) when it refuses.
+// guard is restore.Guard for an import (import.go), which runs as a
+// merge restore: a 409 (CodeNoVerifiedSet) when it refuses. The restores
+// themselves are guarded inside restore.Admit.
 func (s *Server) guard(c echo.Context, p restoreParams, names []kv.Name) ([]string, error) {
 	warnings, err := restore.Guard(c.Request().Context(), p.request(names), true, s.catalog.cat)
 	var refused *restore.Unprotected
 	switch {
 	case errors.As(err, &refused):
-		return nil, &apiError{status: http.StatusConflict, code: CodeNoVerifiedSet, cause: err, msg: "restore refused: " + err.Error(),
-			hint: "nothing was changed; keep the safety copy (leave out no_safety_snapshot / discard_previous), " +
-				"verify a set first (POST /api/v1/backups/ID/verify, or `flowg backups verify --latest`), " +
-				"or add skip_backup_check=true to accept the risk"}
+		return nil, s.restoreError(c, err)
 	case err != nil:
 		return nil, s.catalogUnreadable(c, err)
 	}

@@ -46,6 +46,10 @@ func (r *Restore) dryRun(ctx context.Context, sources Sources) (Outcome, error) 
 		if err == nil {
 			err = guard.Check(plan.File.Bytes)
 		}
+		var held *Failure
+		if errors.As(err, &held) {
+			return out, held
+		}
 		if err != nil {
 			return out, fail(err)
 		}

@@ -62,10 +62,14 @@ func (r *Restore) mergeAll(ctx context.Context, sources Sources, checked *checke
 		}
 		return nil
 	})
-	if _, ok := err.(*Failure); err != nil && !ok {
-		err = &Failure{Step: StepOpen, Err: err, Done: out.Results}
+	if err != nil {
+		f := asFailure(StepOpen, err)
+		if f.Done == nil {
+			f.Done = out.Results
+		}
+		return out, f
 	}
-	return out, err
+	return out, nil
 }
 
 // mergeOne merges one prepared file into db; with an instant it then

@@ -135,7 +135,8 @@ func (e *SetError) Error() string { return e.Err.Error() }
 func (e *SetError) Unwrap() error { return e.Err }
 
 // PlanAt rebuilds each database as it was at the instant of req (a set
-// and the journal after it, in tmpDir), before anything is written.
+// and the journal after it, in tmpDir), before anything is written. The
+// streams its base set left out (--exclude-stream) are kept by a wipe.
 func PlanAt(ctx context.Context, cat *backup.Catalog, req Request, tmpDir string) (Sources, error) {
 	var sources Sources
 	for _, n := range req.Databases {
@@ -144,12 +145,18 @@ func PlanAt(ctx context.Context, cat *backup.Catalog, req Request, tmpDir string
 			sources.Close()
 			return nil, err
 		}
+		// The streams the base set left out are left out of its journal
+		// too: a wipe keeps their current data, as a wipe from the set does.
+		var keep []string
+		if base, err := cat.Get(ctx, pit.BaseSet); err == nil {
+			keep = base.Databases[string(n)].ExcludedStreams
+		}
 		instant := pit.Instant.Format(time.RFC3339Nano)
 		deleted := pit.Deleted
 		pit.Deleted = nil
 		sources = append(sources, Source{Database: n, Shown: fmt.Sprintf("the journal of %s at %s", cat.Dir(), instant),
 			FileName: fmt.Sprintf("%s at %s", backup.FileName(string(n)), instant), Open: open, Set: pit.BaseSet,
-			Cleanup: cleanup, Instant: &pit, Deleted: deleted})
+			Cleanup: cleanup, Instant: &pit, Deleted: deleted, KeepStreams: keep})
 	}
 	return sources, nil
 }

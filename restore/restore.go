@@ -102,7 +102,7 @@ func Admit(ctx context.Context, req Request, t Targets, opts Options) (*Restore,
 	}
 	release, err := t.Hold(req.Databases)
 	if err != nil {
-		return nil, &Failure{Step: StepOpen, Err: err}
+		return nil, asFailure(StepOpen, err)
 	}
 	r.release = release
 	return r, nil
@@ -203,4 +203,13 @@ func undoOf(results []Result, t Targets) Undo {
 		}
 	}
 	return u
+}
+
+// asFailure is err if it is a *Failure already, else a Failure at step.
+func asFailure(step Step, err error) *Failure {
+	var f *Failure
+	if errors.As(err, &f) {
+		return f
+	}
+	return &Failure{Step: step, Err: err}
 }

@@ -29,7 +29,10 @@ func restoreError(c *cli.Context, dirs kv.Dirs, err error) error {
 	if !errors.As(err, &f) {
 		return opError{op: "restore", err: err, safe: unchanged}
 	}
-	dir := dirs.Of(f.Database)
+	dir := ""
+	if f.Database != "" {
+		dir = dirs.Of(f.Database)
+	}
 	done := f.DoneNames()
 	switch f.Step {
 	case restore.StepAdmit:

@@ -24,9 +24,6 @@ func backupsAtFlag() cli.Flag {
 // clientBackupsRestoreAt asks the server for a restore to --at; query
 // holds the other restore parameters.
 func clientBackupsRestoreAt(c *cli.Context, api *apiClient, only []kv.Name, query url.Values) error {
-	if c.Bool("dry-run") {
-		return usagef("--dry-run is not available with --at; leave one out")
-	}
 	if c.Bool("latest") || c.Args().Len() > 0 {
 		return usagef("--at restores an instant of the journal: give no set ID and no --latest")
 	}
@@ -54,6 +51,21 @@ func clientBackupsRestoreAt(c *cli.Context, api *apiClient, only []kv.Name, quer
 	}
 	errOut := c.App.ErrWriter
 	printWarnings(errOut, ans.Warnings)
+	if c.Bool("dry-run") {
+		if !ans.DryRun {
+			return opError{op: "restore", err: fmt.Errorf("the server at %s does not know dry_run with at and restored", api.server),
+				safe: "the server kept its safety snapshots", next: "upgrade the server before using --dry-run with --at"}
+		}
+		for _, r := range ans.Restores {
+			printWarnings(errOut, r.Warnings)
+			if r.Plan != nil {
+				printPlan(c, r.Database, "the journal at "+ans.At, *r.Plan)
+			}
+		}
+		reportOf(c).set("dry_run", true)
+		fmt.Fprintf(errOut, "dry run on %s: nothing was written\n", api.server)
+		return nil
+	}
 	for _, p := range ans.Instants {
 		fmt.Fprintf(errOut, "%s restored to its state at %s: set %s and %d journal segments (%d changes)\n",
 			p.Database, p.Instant.Format(time.RFC3339Nano), p.BaseSet, p.Segments, p.Changes)
