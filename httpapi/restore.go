@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -85,8 +86,17 @@ func (s *Server) runRestore(c echo.Context, req restore.Request, plan func(conte
 	}
 	defer rs.Close()
 	req = rs.Request()
+	if !req.DryRun {
+		for _, n := range req.Databases {
+			s.metrics.restoreStarted(n, req.Mode())
+		}
+	}
+	start := time.Now()
 	sources, err := plan(ctx, req)
 	if err != nil {
+		if !req.DryRun {
+			s.recordRestore(c, req, nil, restore.Outcome{}, err, time.Since(start), uploaded)
+		}
 		return restore.Outcome{}, err
 	}
 	defer sources.Close()
@@ -101,10 +111,6 @@ func (s *Server) runRestore(c echo.Context, req restore.Request, plan func(conte
 		}
 		return out, nil
 	}
-	for _, n := range req.Databases {
-		s.metrics.restoreStarted(n, req.Mode())
-	}
-	start := time.Now()
 	out, err := rs.Run(ctx, sources)
 	for _, n := range req.Databases {
 		s.purgeLegacyJWTKey(n, requestID(c))
@@ -130,7 +136,11 @@ func (s *Server) recordRestore(c echo.Context, req restore.Request, sources rest
 	reason := ""
 	if err != nil {
 		reason = "error"
-		if status, _ := describe(s.restoreError(c, err), ""); status < 500 {
+		var f *restore.Failure
+		if errors.As(err, &f) {
+			err = s.restoreError(c, err)
+		}
+		if status, _ := describe(err, ""); status < 500 {
 			reason = "input"
 		}
 	}

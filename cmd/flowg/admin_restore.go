@@ -112,21 +112,27 @@ func adminRestore(c *cli.Context) error {
 	if err != nil {
 		return restoreError(c, dirs, err)
 	}
-	defer rs.Close()
+	out, err := runOffline(c, rs, sources)
 	if !req.DryRun {
-		defer purgeRestoredLegacyJWTKey(c, names)
-		if !req.Wipe {
-			// A merge keeps the collector on (Badger's memtables are most of
-			// its heap) but under a soft limit: large records would grow it.
-			limitMemoryForMerge()
-		}
+		// Once every database is released: it opens auth.
+		purgeRestoredLegacyJWTKey(c, names)
 	}
-	out, err := rs.Run(c.Context, sources)
 	printOutcome(c, dirs, req, sources, out)
 	if err != nil {
 		return restoreError(c, dirs, err)
 	}
 	return nil
+}
+
+// runOffline runs the admitted restore and releases its databases.
+func runOffline(c *cli.Context, rs *restore.Restore, sources restore.Sources) (restore.Outcome, error) {
+	defer rs.Close()
+	if req := rs.Request(); !req.DryRun && !req.Wipe {
+		// A merge keeps the collector on (Badger's memtables are most of
+		// its heap) but under a soft limit: large records would grow it.
+		limitMemoryForMerge()
+	}
+	return rs.Run(c.Context, sources)
 }
 
 // restoreRequest is the restore the flags ask for, validated once in
