@@ -51,7 +51,7 @@ type inspection struct {
 	// ExcludedStreams are the streams the file left out (--exclude-stream),
 	// as the manifest beside it records them.
 	ExcludedStreams []string `json:"excluded_streams,omitempty"`
-	Error      string `json:"error,omitempty"`
+	Error           string   `json:"error,omitempty"`
 }
 
 func adminInspect(c *cli.Context) error {
