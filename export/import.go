@@ -38,6 +38,9 @@ type ImportOptions struct {
 	// Now decides which records already expired (skipped); zero means
 	// time.Now.
 	Now time.Time
+	// Lenient skips (and counts) fields the schema does not name instead
+	// of refusing their line (ErrUnknownField); every other check stays.
+	Lenient bool
 }
 
 // MaxNames is how many names of added and of overwritten items Counts
@@ -76,6 +79,22 @@ type Checked struct {
 	Lines     uint64          `json:"lines"`
 	Kinds     map[Kind]uint64 `json:"kinds"`
 	Databases []kv.Name       `json:"databases"` // in canonical order
+	// IgnoredFields counts the unknown fields a lenient import skipped;
+	// IgnoredFieldNames names the first MaxNames distinct ones, as
+	// "kind.field".
+	IgnoredFields     uint64   `json:"ignored_fields,omitempty"`
+	IgnoredFieldNames []string `json:"ignored_field_names,omitempty"`
+}
+
+// ignore counts the unknown fields skipped in a line of kind k.
+func (c *Checked) ignore(k Kind, fields []string) {
+	c.IgnoredFields += uint64(len(fields))
+	for _, f := range fields {
+		name := string(k) + "." + f
+		if len(c.IgnoredFieldNames) < MaxNames && !slices.Contains(c.IgnoredFieldNames, name) {
+			c.IgnoredFieldNames = append(c.IgnoredFieldNames, name)
+		}
+	}
 }
 
 // Result is what Import did (or, with DryRun, would do).
@@ -99,7 +118,7 @@ func CheckFile(ctx context.Context, r io.Reader, opts ImportOptions) (Checked, e
 			c.Databases = append(c.Databases, it.db)
 		}
 		return nil
-	}, &c.Lines)
+	}, &c)
 	slices.SortFunc(c.Databases, func(a, b kv.Name) int {
 		return slices.Index(kv.Names, a) - slices.Index(kv.Names, b)
 	})
@@ -138,14 +157,14 @@ func Import(ctx context.Context, open func() (io.ReadCloser, error), dbs map[kv.
 	}
 	defer in.Close()
 	b := &batch{dbs: dbs, opts: opts, res: &res}
-	var lines uint64
+	var again Checked
 	err = eachItem(ctx, in, opts, func(it item) error {
 		b.items = append(b.items, it)
 		if len(b.items) >= batchItems {
 			return b.flush()
 		}
 		return nil
-	}, &lines)
+	}, &again)
 	if err == nil {
 		err = b.flush()
 	}
@@ -162,10 +181,11 @@ func readChecked(ctx context.Context, open func() (io.ReadCloser, error), opts I
 }
 
 // eachItem reads r line by line, each at most opts.MaxLineBytes long, and
-// calls fn with the item of each; *lines counts the lines read. The last
+// calls fn with the item of each; c counts the lines read and the unknown
+// fields a lenient read skipped. The last
 // line must be the end line, counting the item lines before it: a file
 // without it, or with lines after it, is ErrIncomplete or ErrBadLine.
-func eachItem(ctx context.Context, r io.Reader, opts ImportOptions, fn func(item) error, lines *uint64) error {
+func eachItem(ctx context.Context, r io.Reader, opts ImportOptions, fn func(item) error, c *Checked) error {
 	max := opts.MaxLineBytes
 	if max <= 0 {
 		max = DefaultMaxLineBytes
@@ -173,6 +193,7 @@ func eachItem(ctx context.Context, r io.Reader, opts ImportOptions, fn func(item
 	br := bufio.NewReaderSize(r, 64<<10)
 	var buf []byte
 	ended := false
+	d := &lineDecoder{lenient: opts.Lenient}
 	for n := uint64(1); ; n++ {
 		if n%ctxEvery == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -185,16 +206,19 @@ func eachItem(ctx context.Context, r io.Reader, opts ImportOptions, fn func(item
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("line %d: %w", n, err)
 		}
-		*lines = n
+		c.Lines = n
 		if ended {
 			return fmt.Errorf("line %d: %w: a line after the end line: the file holds more than one export, or was altered", n, ErrBadLine)
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			return fmt.Errorf("line %d: %w: empty line", n, ErrBadLine)
 		}
-		it, perr := parseLine(line)
+		it, perr := parseLine(d, line)
 		if perr != nil {
 			return fmt.Errorf("line %d: %w", n, perr)
+		}
+		if len(d.ignored) > 0 {
+			c.ignore(it.kind, d.ignored)
 		}
 		if it.kind == KindEnd {
 			if it.count != n-1 {
