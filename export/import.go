@@ -131,34 +131,48 @@ func CheckFile(ctx context.Context, r io.Reader, opts ImportOptions) (Checked, e
 // kept. An item equal to what is stored is not written again, so importing
 // a file twice changes nothing. If the check fails, nothing is written. A
 // write error or ctx ending midway leaves the items before it written.
+// Import keeps no safety copy: Run does.
 func Import(ctx context.Context, open func() (io.ReadCloser, error), dbs map[kv.Name]*badger.DB, opts ImportOptions) (Result, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	res := Result{Changes: map[Kind]*Counts{}, DryRun: opts.DryRun}
 	checked, err := readChecked(ctx, open, opts)
+	res := newResult(checked, opts)
 	if err != nil {
 		return res, err
-	}
-	res.Checked = checked
-	for _, n := range checked.Databases {
-		if dbs[n] == nil {
-			return res, fmt.Errorf("the file has lines of the %s database, which is not open", n)
-		}
-	}
-	for _, k := range Kinds {
-		if checked.Kinds[k] > 0 {
-			res.Changes[k] = &Counts{}
-		}
 	}
 	in, err := open()
 	if err != nil {
 		return res, err
 	}
 	defer in.Close()
-	b := &batch{dbs: dbs, opts: opts, res: &res}
+	return res, merge(ctx, in, dbs, opts, &res, nil)
+}
+
+// newResult is the result of an import of a file found to hold checked,
+// before its merge.
+func newResult(checked Checked, opts ImportOptions) Result {
+	res := Result{Checked: checked, Changes: map[Kind]*Counts{}, DryRun: opts.DryRun}
+	for _, k := range Kinds {
+		if checked.Kinds[k] > 0 {
+			res.Changes[k] = &Counts{}
+		}
+	}
+	return res
+}
+
+// merge reads the checked file from r again and merges its items into dbs,
+// counting in res. beforeWrite, when set, is called once per database
+// before the first write into it; an error from it stops the merge.
+func merge(ctx context.Context, r io.Reader, dbs map[kv.Name]*badger.DB, opts ImportOptions, res *Result, beforeWrite func(kv.Name, *badger.DB) error) error {
+	for _, n := range res.Databases {
+		if dbs[n] == nil {
+			return fmt.Errorf("the file has lines of the %s database, which is not open", n)
+		}
+	}
+	b := &batch{dbs: dbs, opts: opts, res: res, beforeWrite: beforeWrite, written: map[kv.Name]bool{}}
 	var again Checked
-	err = eachItem(ctx, in, opts, func(it item) error {
+	err := eachItem(ctx, r, opts, func(it item) error {
 		b.items = append(b.items, it)
 		if len(b.items) >= batchItems {
 			return b.flush()
@@ -168,7 +182,7 @@ func Import(ctx context.Context, open func() (io.ReadCloser, error), dbs map[kv.
 	if err == nil {
 		err = b.flush()
 	}
-	return res, err
+	return err
 }
 
 func readChecked(ctx context.Context, open func() (io.ReadCloser, error), opts ImportOptions) (Checked, error) {
