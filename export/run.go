@@ -195,14 +195,30 @@ func checkPass(ctx context.Context, req Request, opts ImportOptions) (func() (io
 	}
 	spool, err := os.CreateTemp(req.SpoolDir, "flowg-import-*.jsonl") // 0600
 	if err != nil {
-		return nil, nothing, Checked{}, fmt.Errorf("spool the input: %w", err)
+		return nil, nothing, Checked{}, fmt.Errorf("%w: %w", ErrSpool, err)
 	}
 	remove := func() { os.Remove(spool.Name()) }
-	c, err := CheckFile(ctx, io.TeeReader(req.Input, spool), opts)
+	c, err := CheckFile(ctx, io.TeeReader(req.Input, spoolWriter{spool}), opts)
 	if cerr := spool.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("spool the input: %w", cerr)
+		err = fmt.Errorf("%w: %w", ErrSpool, cerr)
 	}
 	return func() (io.ReadCloser, error) { return os.Open(spool.Name()) }, remove, c, err
+}
+
+// ErrSpool is wrapped by the error of an import that could not write the
+// spool of its input (a full or unwritable temporary directory): the
+// input was not at fault, and nothing was written.
+var ErrSpool = errors.New("spool the input")
+
+// spoolWriter marks its write errors with ErrSpool.
+type spoolWriter struct{ f *os.File }
+
+func (w spoolWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", ErrSpool, err)
+	}
+	return n, err
 }
 
 // safetyCopy writes database n, as it is, into a pre_restore set, unless

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -22,9 +21,9 @@ import (
 // (POST /api/v1/import/:db, the file as the body or the multipart field
 // "backup"; ?dry_run=true only counts; ?lenient=true skips unknown fields). It takes the restore scopes of the
 // database and runs as one of its restores (409 while another runs). The
-// upload is staged (--upload-dir, --max-upload) and checked whole — every
-// line, and that every line belongs to this database — before anything is
-// written. If it would change anything, a safety snapshot of the database
+// upload is checked as it arrives — every line, and that every line
+// belongs to this database — and spooled (--upload-dir, --max-upload) for
+// the merge; nothing is written before the whole of it passed. If it would change anything, a safety snapshot of the database
 // goes into the catalog first (unless no_safety_snapshot=true, which the
 // restore guard allows only with a restore-verified set), and the reply
 // says how to undo. Requests on the database go on meanwhile, as in a merge
@@ -66,27 +65,31 @@ func (s *Server) importDB(c echo.Context) error {
 	}
 	defer end()
 	start := time.Now()
-	u, err := s.stageUpload(c, name)
+	src, _, err := s.uploadSource(c.Request(), name)
 	if err != nil {
 		return err
 	}
-	defer u.remove()
+	defer src.Close()
 
 	user := principalOf(c).User
 	ctx, cancel := s.opContext(c.Request().Context())
 	defer cancel()
-	path := u.path
+	// The upload is checked as it arrives, and spooled (0600, in
+	// --upload-dir) for the merge: a bad line is refused without reading
+	// the rest, a line too long after the limit.
+	body := &uploadLimit{r: src, left: s.opts.MaxUploadBytes, limited: s.opts.MaxUploadBytes > 0}
 	rep, err := export.Run(ctx, export.Request{
-		Open:    func() (io.ReadCloser, error) { return os.Open(path) },
-		Options: export.ImportOptions{Databases: []kv.Name{name}, DryRun: dryRun, Lenient: lenient, MaxLineBytes: s.opts.ImportMaxLineBytes},
-		Hold:    export.HoldEach(s.acquire),
-		Safety:  s.importSafety(p, user),
+		Input:    body,
+		SpoolDir: s.opts.UploadDir,
+		Options:  export.ImportOptions{Databases: []kv.Name{name}, DryRun: dryRun, Lenient: lenient, MaxLineBytes: s.opts.ImportMaxLineBytes},
+		Hold:     export.HoldEach(s.acquire),
+		Safety:   s.importSafety(p, user),
 	})
 	rep.Database = string(name)
 	rep.Warnings = append(append(rep.Warnings, warnings...), importWarnings(rep)...)
 	rep.Duration = time.Since(start).Round(time.Millisecond).String()
 	if err != nil {
-		return importFailure(c, name, rep, err)
+		return s.importFailure(c, name, rep, err)
 	}
 	s.log.Info("import complete", "request_id", requestID(c), "database", name, "user", user,
 		"dry_run", dryRun, "lines", rep.Lines, "ignored_fields", rep.IgnoredFields, "safety_snapshot", rep.SafetySnapshot)
@@ -124,9 +127,16 @@ func importWarnings(rep export.Report) []string {
 // importFailure answers a failed import: 400 naming the line for a file
 // the check refused, the hold's own answer, 500 for the rest, saying what
 // was written.
-func importFailure(c echo.Context, name kv.Name, rep export.Report, err error) error {
+func (s *Server) importFailure(c echo.Context, name kv.Name, rep export.Report, err error) error {
 	var ae *apiError
 	switch stage := export.StageOf(err); {
+	case errors.Is(err, errUploadTooLarge):
+		return &apiError{status: http.StatusRequestEntityTooLarge, cause: err,
+			msg:  fmt.Sprintf("the upload is larger than this server's limit of %d bytes", s.opts.MaxUploadBytes),
+			hint: "nothing was changed; import offline with `flowg admin import`, or raise the server's --max-upload"}
+	case errors.Is(err, export.ErrSpool):
+		return internal("the upload could not be staged", fmt.Sprintf(
+			"nothing was changed; free space in the upload directory %s or choose another (flowg serve --upload-dir)", s.opts.UploadDir), err)
 	case stage == export.StageCheck && export.IsInputError(err):
 		hint := "nothing was changed; fix the line named (an export of this database comes from GET /api/v1/export/DB or `flowg admin export --only DB`)"
 		if errors.Is(err, export.ErrUnknownField) {
@@ -135,6 +145,9 @@ func importFailure(c echo.Context, name kv.Name, rep export.Report, err error) e
 		return &apiError{status: http.StatusBadRequest, cause: err, msg: "import refused: " + err.Error(), hint: hint}
 	case errors.As(err, &ae), errors.Is(err, context.Canceled):
 		return err
+	case stage == export.StageCheck && !errors.Is(err, context.DeadlineExceeded):
+		return &apiError{status: http.StatusBadRequest, cause: err, msg: fmt.Sprintf("the upload could not be read: %v", err),
+			hint: "nothing was changed; send the file again"}
 	case stage == export.StageCheck:
 		return internal("the import file could not be checked", "nothing was changed; see the server log for request "+requestID(c), err)
 	case len(rep.Written) == 0 && stage == export.StageSafetyCopy:
@@ -148,4 +161,35 @@ func importFailure(c echo.Context, name kv.Name, rep export.Report, err error) e
 		undo = "no safety snapshot was kept (no_safety_snapshot=true): restore an earlier restore-verified set from GET /api/v1/backups to go back"
 	}
 	return internal("the import stopped midway", fmt.Sprintf("the %s database may hold part of the file; %s", name, undo), err)
+}
+
+// errUploadTooLarge is an import upload past --max-upload.
+var errUploadTooLarge = errors.New("the upload is larger than the server's limit (--max-upload)")
+
+// uploadLimit reads an upload, failing with errUploadTooLarge past left
+// bytes when limited.
+type uploadLimit struct {
+	r       io.Reader
+	left    int64
+	limited bool
+}
+
+func (u *uploadLimit) Read(p []byte) (int, error) {
+	if !u.limited {
+		return u.r.Read(p)
+	}
+	if u.left <= 0 {
+		var one [1]byte
+		n, err := u.r.Read(one[:])
+		if n > 0 {
+			return 0, errUploadTooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > u.left {
+		p = p[:u.left]
+	}
+	n, err := u.r.Read(p)
+	u.left -= int64(n)
+	return n, err
 }
