@@ -279,7 +279,7 @@ func readLine(br *bufio.Reader, buf []byte, max int) ([]byte, error) {
 		chunk, err := br.ReadSlice('\n')
 		buf = append(buf, chunk...)
 		if len(buf) > max+1 || (len(buf) > max && !bytes.HasSuffix(buf, []byte("\n"))) {
-			return buf[:0], fmt.Errorf("%w: more than %d bytes (raise the limit with --max-line-bytes if the file is trusted)", ErrLineTooLong, max)
+			return buf[:0], fmt.Errorf("%w: more than %d bytes (for a file you trust, raise the limit: --max-line-bytes, or flowg serve --import-max-line-bytes online)", ErrLineTooLong, max)
 		}
 		switch {
 		case err == nil:
