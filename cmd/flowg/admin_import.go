@@ -20,18 +20,22 @@ func adminImportCommand() *cli.Command {
 		Name:      "import",
 		Usage:     "merge a portable JSON-lines export into the databases of a stopped server",
 		UsageText: "flowg admin import FILE|- [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--only ...] [--dry-run] [--max-line-bytes N] [--catalog-dir DIR] [--no-safety-snapshot] [--lenient]",
-		Description: `Checks every line of FILE (- for standard input, staged to a temporary file) first (JSON, schema version, kind, field types,
-names, sizes, line length); a bad line is refused with its number and nothing
-is written. Then merges the items into the databases the file has lines of:
+		Description: `Checks every line of FILE (- for standard input, spooled to a 0600 file in $TMPDIR
+while it is checked) first (JSON, schema version, kind, field types, unknown
+fields, names, sizes, line length); a bad line is refused with its number and
+nothing is written. The file is read twice: to check it, then to merge it.
+--lenient skips (and counts) fields the schema does not name, as a later
+flowg may write, instead of refusing their line; every other check stays. Then merges the items into the databases the file has lines of:
 an item overwrites what is stored under the same name (or, for a log record,
 the same stream, time and sequence), and everything the file lacks is kept.
 Items equal to what is stored are not written again, so importing the same
 file twice changes nothing; log records keep their absolute expiry.
 
-Before it changes a database that is not empty, the import writes a safety
-snapshot of it as a pre_restore set into the catalog (--catalog-dir, default
-./backups, where the server keeps its sets) and prints the command that undoes
-the import. A file that would change nothing writes neither.
+Before its first write into a database that is not empty, the import writes
+a safety snapshot of it as a pre_restore set into the catalog (--catalog-dir,
+default ./backups, where the server keeps its sets) and prints the command
+that undoes the import: one set per database it changes. A file that would
+change nothing writes neither.
 
 A user line without a password hash (an export without --include-secrets)
 keeps the password of an existing user; a new user without one cannot log in
