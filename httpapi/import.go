@@ -91,6 +91,10 @@ func (s *Server) importDB(c echo.Context) error {
 	if err != nil {
 		return s.importFailure(c, name, rep, err)
 	}
+	if len(rep.Written) > 0 && rep.Undo == "" {
+		rep.Undo = "no safety snapshot was kept (no_safety_snapshot=true, or the database was empty before): " +
+			"restore an earlier restore-verified set from GET /api/v1/backups to go back"
+	}
 	s.log.Info("import complete", "request_id", requestID(c), "database", name, "user", user,
 		"dry_run", dryRun, "lines", rep.Lines, "ignored_fields", rep.IgnoredFields, "safety_snapshot", rep.SafetySnapshot)
 	return c.JSON(http.StatusOK, rep)
