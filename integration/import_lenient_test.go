@@ -40,6 +40,9 @@ func TestImport_LenientSkipsUnknownFieldsThroughBothDoors(t *testing.T) {
 		!strings.Contains(r.String(), `unknown field \"owner\"`) || !strings.Contains(r.String(), "lenient=true") {
 		t.Errorf("online, strict: want 400 naming line 1, the field and lenient=true:\n%s", r)
 	}
+	if r := post("?lenient=maybe", file); r.status != http.StatusBadRequest || !strings.Contains(r.String(), "lenient") {
+		t.Errorf("online, lenient=maybe: want 400 naming lenient:\n%s", r)
+	}
 	if r := post("?lenient=true", badType); r.status != http.StatusBadRequest || !strings.Contains(r.String(), "line 2") {
 		t.Errorf("online, lenient, a wrong type: want 400 naming line 2:\n%s", r)
 	}
