@@ -172,3 +172,31 @@ func TestImport_OneGiBLineStreamedAndRefused(t *testing.T) {
 		t.Errorf("offline: the spool of standard input was left in $TMPDIR: %v", left)
 	}
 }
+
+// The online import keeps the server's upload bounds: --max-upload (413)
+// and an upload directory it cannot spool to (500 naming --upload-dir);
+// nothing is written either way.
+func TestImport_OnlineUploadBounds(t *testing.T) {
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs, "--max-upload", "100")
+	root := s.rootJWT(t)
+	big := freshLine + `{"v":1,"kind":"pipeline","name":"second","text":"` + strings.Repeat("x", 100) + `"}` + "\n" + `{"v":1,"kind":"end","count":2}` + "\n"
+	r := s.send(t, http.MethodPost, "/api/v1/import/config", root, strings.NewReader(big), mimeNDJSON)
+	if r.status != http.StatusRequestEntityTooLarge || !strings.Contains(r.String(), "limit of 100 bytes") {
+		t.Errorf("an import past --max-upload 100: want 413:\n%s", r)
+	}
+	if got := s.send(t, http.MethodGet, "/api/v1/pipelines/fresh", root, nil, ""); got.status != http.StatusNotFound {
+		t.Errorf("an import past --max-upload wrote its first line:\n%s", got)
+	}
+	if err := os.RemoveAll(dirs.uploads); err != nil {
+		t.Fatal(err)
+	}
+	small := freshLine + `{"v":1,"kind":"end","count":1}` + "\n"
+	r = s.send(t, http.MethodPost, "/api/v1/import/config", root, strings.NewReader(small), mimeNDJSON)
+	if r.status != http.StatusInternalServerError || !strings.Contains(r.String(), "could not be staged") || !strings.Contains(r.String(), "--upload-dir") {
+		t.Errorf("an import with no upload directory: want 500 naming --upload-dir:\n%s", r)
+	}
+	if got := s.send(t, http.MethodGet, "/api/v1/pipelines/fresh", root, nil, ""); got.status != http.StatusNotFound {
+		t.Errorf("an import that could not spool wrote its line:\n%s", got)
+	}
+}
