@@ -64,6 +64,13 @@ func (s *Server) importDB(c echo.Context) error {
 		return err
 	}
 	defer end()
+	if !p.noSnapshot && !dryRun {
+		// As a restore: an import that may keep one more safety copy is
+		// refused when the database has --max-safety-copies already.
+		if err := backup.CheckSafetyRoom(c.Request().Context(), s.catalog.cat, string(name), s.store.Dirs().Of(name), s.opts.MaxSafetyCopies); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	src, _, err := s.uploadSource(c.Request(), name)
 	if err != nil {

@@ -200,3 +200,36 @@ func TestImport_OnlineUploadBounds(t *testing.T) {
 		t.Errorf("an import that could not spool wrote its line:\n%s", got)
 	}
 }
+
+// Each online import that changes a database keeps a safety copy of it; as
+// for a restore, --max-safety-copies bounds them: past the limit the import
+// is refused (507) naming the copies to remove, and writes nothing.
+func TestImport_OnlineSafetyCopiesBounded(t *testing.T) {
+	dirs := newServerDirs(t)
+	s := startServer(t, dirs, "--max-safety-copies", "1")
+	root := s.rootJWT(t)
+	s.putDoc(t, root, "/api/v1/pipelines/p", `{"n":0}`)
+	version := func(n int) string {
+		return fmt.Sprintf(`{"v":1,"kind":"pipeline","name":"p","json":{"n":%d}}`+"\n"+`{"v":1,"kind":"end","count":1}`+"\n", n)
+	}
+	r := s.send(t, http.MethodPost, "/api/v1/import/config", root, strings.NewReader(version(1)), mimeNDJSON)
+	var a struct {
+		SafetySnapshot string `json:"safety_snapshot"`
+	}
+	if r.status != http.StatusOK {
+		t.Fatalf("first import: want 200:\n%s", r)
+	}
+	if r.decode(t, &a); a.SafetySnapshot == "" {
+		t.Fatalf("first import changed p without a safety snapshot:\n%s", r)
+	}
+	r = s.send(t, http.MethodPost, "/api/v1/import/config", root, strings.NewReader(version(2)), mimeNDJSON)
+	if r.status != http.StatusInsufficientStorage || !strings.Contains(r.String(), a.SafetySnapshot) {
+		t.Fatalf("second import past --max-safety-copies 1: want 507 naming %s:\n%s", a.SafetySnapshot, r)
+	}
+	if got := s.must(t, http.StatusOK, http.MethodGet, "/api/v1/pipelines/p", root, nil); !strings.Contains(got.String(), `\"n\":1`) && !strings.Contains(got.String(), `"n":1`) {
+		t.Errorf("the refused import changed p:\n%s", got)
+	}
+	if r := s.send(t, http.MethodPost, "/api/v1/import/config?dry_run=true", root, strings.NewReader(version(2)), mimeNDJSON); r.status != http.StatusOK {
+		t.Errorf("a dry run keeps no copy and is not bounded:\n%s", r)
+	}
+}
