@@ -63,6 +63,10 @@ func TestExcludeStream_ShownByListAndInspect(t *testing.T) {
 	if strings.Count(r.stdout, "left out") != 1 {
 		t.Errorf("admin inspect: only log.db left streams out:\n%s", r.stdout)
 	}
+	// A flat backup directory: its manifest says the same.
+	mustFlowg(t, dirs.root, with([]string{"admin", "backup", "--backup-dir", "./flat", "--only", "logs", "--exclude-stream", "debug-*"}, dirArgs(dirs)...)...)
+	r = mustFlowg(t, dirs.root, "admin", "inspect", "./flat")
+	requireContains(t, "admin inspect of a flat directory", r.stdout, "left out     streams debug-* (--exclude-stream)")
 	r = mustFlowg(t, dirs.client, "admin", "inspect", "--backup-dir", dirs.backups, "--set", set.ID, "--json")
 	var files []struct {
 		File            string   `json:"file"`
