@@ -68,7 +68,8 @@ func (s *Server) importDB(c echo.Context) error {
 		// As a restore: an import that may keep one more safety copy is
 		// refused when the database has --max-safety-copies already.
 		if err := backup.CheckSafetyRoom(c.Request().Context(), s.catalog.cat, string(name), s.store.Dirs().Of(name), s.opts.MaxSafetyCopies); err != nil {
-			return err
+			return &apiError{status: http.StatusInsufficientStorage, code: CodeTooManySafetyCopies, cause: err, msg: "import refused: " + err.Error(),
+				hint: "nothing was changed; each import that changes a database keeps a safety copy, and this database has as many as the server allows (--max-safety-copies)"}
 		}
 	}
 	start := time.Now()

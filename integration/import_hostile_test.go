@@ -223,7 +223,7 @@ func TestImport_OnlineSafetyCopiesBounded(t *testing.T) {
 		t.Fatalf("first import changed p without a safety snapshot:\n%s", r)
 	}
 	r = s.send(t, http.MethodPost, "/api/v1/import/config", root, strings.NewReader(version(2)), mimeNDJSON)
-	if r.status != http.StatusInsufficientStorage || !strings.Contains(r.String(), a.SafetySnapshot) {
+	if r.status != http.StatusInsufficientStorage || !strings.Contains(r.String(), a.SafetySnapshot) || !strings.Contains(r.String(), "import refused") {
 		t.Fatalf("second import past --max-safety-copies 1: want 507 naming %s:\n%s", a.SafetySnapshot, r)
 	}
 	if got := s.must(t, http.StatusOK, http.MethodGet, "/api/v1/pipelines/p", root, nil); !strings.Contains(got.String(), `\"n\":1`) && !strings.Contains(got.String(), `"n":1`) {
