@@ -199,3 +199,37 @@ func keyCount(t *testing.T, db *badger.DB) uint64 {
 	}
 	return n
 }
+
+// A safety copy that fails before the first write into a later database
+// stops the import there: the report names the databases already written
+// (each with its own copy), the later one is unchanged.
+func TestRun_SafetyCopyFailingForALaterDatabase(t *testing.T) {
+	ctx := context.Background()
+	dst := openDBs(t, t.TempDir())
+	populate(t, dst)
+	file := `{"v":1,"kind":"pipeline","name":"new","json":{}}` + "\n" +
+		`{"v":1,"kind":"stream","name":"new","ttl":"1h"}` + "\n" + `{"v":1,"kind":"end","count":2}` + "\n"
+	catDir := filepath.Join(t.TempDir(), "catalog")
+	calls := 0
+	safety := catalogIn(catDir)
+	safety.Catalog = func() (*backup.Catalog, error) {
+		if calls++; calls > 1 {
+			return nil, errors.New("catalog full")
+		}
+		return backup.OpenCatalog(catDir), nil
+	}
+	var held []kv.Name
+	rep, err := Run(ctx, Request{Open: writeFile(t, file), Hold: holdAll(dst, &held), Safety: safety})
+	if StageOf(err) != StageSafetyCopy || !strings.Contains(err.Error(), "logs") || strings.Join(names(rep.Written), ",") != "config" {
+		t.Fatalf("stage %q, err %v, written %v; want the copy of logs to fail after config was written", StageOf(err), err, rep.Written)
+	}
+	if len(rep.SafetyCopies) != 1 || rep.SafetyCopies[0].Databases[0] != kv.Config {
+		t.Errorf("safety copies %+v, want the one of config", rep.SafetyCopies)
+	}
+	if _, err := docs.New(dst[kv.Config]).Get(docs.KindPipeline, "new"); err != nil {
+		t.Errorf("config was not written: %v", err)
+	}
+	if strings.Contains(exportAll(t, dst, Options{}), `"kind":"stream","name":"new"`) {
+		t.Errorf("logs was written although its safety copy failed")
+	}
+}
