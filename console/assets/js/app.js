@@ -113,6 +113,8 @@ function wire() {
       $("signin-error").hidden = true;
       await enter();
     } catch (e) {
+      $("password").value = "";
+      $("password").focus();
       signinError(e);
     }
   });

@@ -72,7 +72,7 @@ export function count(n) {
 // seconds formats a duration in seconds: 850 ms, 12.3 s, 4 min 05 s, 3 h 02 min.
 export function seconds(s) {
   if (typeof s !== "number" || !isFinite(s) || s < 0) return "–";
-  if (s < 1) return Math.round(s * 1000) + " ms";
+  if (s < 1) return (s < 0.01 ? (s * 1000).toFixed(1) : Math.round(s * 1000)) + " ms";
   if (s < 60) return s.toFixed(s < 10 ? 1 : 0) + " s";
   if (s < 3600) return Math.floor(s / 60) + " min " + String(Math.floor(s % 60)).padStart(2, "0") + " s";
   if (s < 172800) return Math.floor(s / 3600) + " h " + String(Math.floor((s % 3600) / 60)).padStart(2, "0") + " min";

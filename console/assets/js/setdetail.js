@@ -32,9 +32,9 @@ export function drawSet(set, id) {
       el("td", { "data-label": "Keys", class: "num" }, count(d.keys)),
       el("td", { "data-label": "Duration", class: "num" }, nanos(d.duration_ns)),
       el("td", { "data-label": "SHA-256", class: "mono hash", title: d.sha256 || "" }, (d.sha256 || "–").slice(0, 12)),
-      el("td", { "data-label": "Actions", class: "row-actions" },
+      el("td", { "data-label": "Actions", class: "row-actions" }, el("div", {},
         canBackup(db) && set.status === "complete" ? button("Download", () => download(set, db, out), { "data-action": "download" }) : null,
-        canRestore(db) && restorable(set) ? button("Restore…", () => restoreFlow(set, db, out), { "data-action": "restore" }) : null)));
+        canRestore(db) && restorable(set) ? button("Restore…", () => restoreFlow(set, db, out), { "data-action": "restore" }) : null))));
   fill(root,
     el("div", { class: "bar" }, el("h2", { class: "mono" }, set.id), el("div", { class: "actions" }, canVerify(set) && set.status === "complete" ? verifyButton(set) : null)),
     facts,
@@ -66,7 +66,7 @@ async function restoreFlow(set, db, out) {
   const mode = (v, checked) => el("label", { class: "radio" },
     el("input", { type: "radio", name: "restore-mode", value: v, checked }), v === "merge"
       ? "Merge: add and overwrite keys, keep the others"
-      : `Wipe: replace the database; ${count(plan.removed_by_wipe)} keys only the server holds are removed`);
+      : `Wipe: replace the database; ${count(plan.removed_by_wipe)} key(s) only the server holds are removed`);
   const go = el("button", { type: "submit", class: "danger", disabled: true, "data-action": "confirm-restore" }, `Restore ${db}`);
   const form = el("form", { class: "panel restore", "aria-label": "Restore " + db },
     el("h3", {}, `Restore ${db} from ${set.id}`),

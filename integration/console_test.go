@@ -1,0 +1,262 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+)
+
+// TestConsole_InAHeadlessBrowser drives the web console of a real flowg
+// serve in one real headless Chromium, as an operator would: every screen
+// is saved as a screenshot (see artifactsDir), the data the console
+// changed is read back over the API, and at the end no request of the
+// page went to another host.
+func TestConsole_InAHeadlessBrowser(t *testing.T) {
+	dirs := newServerDirs(t)
+	srv := startServer(t, dirs)
+	root := srv.rootJWT(t)
+	writeBaseData(t, srv, root) // alice holds read_streams only
+	b := newTab(t, srv.url)
+	var set string // the set taken in the browser
+	// run runs one step; the steps build on each other, so the first to
+	// fail ends the test.
+	run := func(name string, step func(t *testing.T)) {
+		if !t.Run(name, step) {
+			t.FailNow()
+		}
+	}
+
+	run("headers", func(t *testing.T) {
+		r := srv.send(t, http.MethodGet, "/", "", nil, "")
+		want := map[string]string{
+			"Content-Security-Policy": "default-src 'self'",
+			"X-Content-Type-Options":  "nosniff",
+			"Referrer-Policy":         "no-referrer",
+		}
+		for h, v := range want {
+			if got := r.header.Get(h); !strings.Contains(got, v) {
+				t.Errorf("GET / header %s = %q, want it to hold %q", h, got, v)
+			}
+		}
+		if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
+			t.Errorf("GET / Content-Security-Policy = %q, want frame-ancestors 'none' and no unsafe-inline", csp)
+		}
+		if r.status != http.StatusOK || !bytes.Contains(r.body, []byte(`src="/console/js/app.js"`)) || bytes.Contains(r.body, []byte("<script>")) {
+			t.Errorf("GET / should answer the page with its script from /console/ and no inline script:\n%s", r)
+		}
+	})
+
+	run("sign in", func(t *testing.T) {
+		b.do(t, "open the console", chromedp.Navigate(srv.url+"/"), chromedp.WaitVisible(chromedp.CSS("#form-password")))
+		b.screenshot(t, "01-sign-in")
+		b.do(t, "sign in with a wrong password",
+			chromedp.SendKeys(chromedp.CSS("#username"), "root"), chromedp.SendKeys(chromedp.CSS("#password"), "not-the-password\n"),
+			chromedp.WaitVisible(chromedp.CSS("#signin-error")))
+		if got := b.text(t, "#signin-error"); !strings.Contains(got, "401") {
+			t.Errorf("a wrong password shows %q, want the 401 said plainly", got)
+		}
+		if got := evalIn[string](t, b, `document.getElementById("password").value`); got != "" {
+			t.Errorf("after a failed sign-in the password field still holds %d characters", len(got))
+		}
+		b.do(t, "sign in as root",
+			chromedp.SendKeys(chromedp.CSS("#password"), serverRootPassword+"\n"),
+			chromedp.WaitVisible(chromedp.CSS(`.card[data-db="logs"]`)))
+		if cred := evalIn[string](t, b, `sessionStorage.getItem("flowg.credential")||""`); !strings.HasPrefix(cred, "jwt:") {
+			t.Errorf("the credential kept is %q, want jwt:<token> in sessionStorage", cred)
+		}
+		if n := evalIn[int](t, b, `document.querySelectorAll(".card.stale").length`); n != 3 {
+			t.Errorf("with no set, %d of 3 database cards stand out, want all 3", n)
+		}
+		b.screenshot(t, "02-overview-no-set")
+	})
+
+	run("take a set and see it restore-verified", func(t *testing.T) {
+		b.do(t, "take a set", chromedp.Click(chromedp.CSS(`#overview-actions [data-action="take"]`)))
+		b.waitFor(t, "the set is taken and verified", `[...document.querySelectorAll(".op.done")].some(e => e.innerText.includes("restore-verified"))`, 60*time.Second)
+		b.waitFor(t, "every card shows the verified set", `document.querySelectorAll(".card.stale").length === 0`, 20*time.Second)
+		var list struct {
+			Backups []struct{ ID, Label, By string }
+		}
+		srv.must(t, http.StatusOK, http.MethodGet, "/api/v1/backups", root, nil).decode(t, &list)
+		if len(list.Backups) != 1 || list.Backups[0].Label != "restore-verified" || list.Backups[0].By != "root" {
+			t.Fatalf("after Take a set the catalog holds %+v, want one restore-verified set by root", list.Backups)
+		}
+		set = list.Backups[0].ID
+		if got := b.text(t, `.card[data-db="auth"]`); !strings.Contains(got, "restore-verified") || !strings.Contains(got, "keys") {
+			t.Errorf("the auth card says %q, want its restore-verified set and key count", got)
+		}
+		b.screenshot(t, "03-overview-verified")
+	})
+
+	run("sets table and chart", func(t *testing.T) {
+		b.do(t, "open the sets", chromedp.Navigate(srv.url+"/#sets"), chromedp.WaitVisible(chromedp.CSS(`#sets-table tr[data-set="`+set+`"]`)))
+		row := b.text(t, `#sets-table tr[data-set="`+set+`"]`)
+		for _, want := range []string{set, "manual", "root", "auth, config, logs", "restore-verified", "full"} {
+			if !strings.Contains(row, want) {
+				t.Errorf("the set's row reads %q, want %q in it", row, want)
+			}
+		}
+		if n := evalIn[int](t, b, `document.querySelectorAll("#chart svg rect.bar").length`); n != 1 {
+			t.Errorf("the chart draws %d bars, want 1 (one complete set)", n)
+		}
+		b.screenshot(t, "04-sets")
+	})
+
+	run("open a set and download a file", func(t *testing.T) {
+		downloads := t.TempDir()
+		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+		defer cancel()
+		if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
+			t.Fatalf("allow downloads: %v", err)
+		}
+		b.do(t, "open the set", chromedp.Click(chromedp.CSS(`#sets-table tr[data-set="`+set+`"] a`)),
+			chromedp.WaitVisible(chromedp.CSS(`#set-files tr[data-db="logs"]`)))
+		b.screenshot(t, "05-set")
+		b.do(t, "download the logs file", chromedp.Click(chromedp.CSS(`#set-files tr[data-db="logs"] [data-action="download"]`)))
+		want := readFile(t, filepath.Join(dirs.backups, set, "log.db"))
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			got, err := os.ReadFile(filepath.Join(downloads, "log.db"))
+			if err == nil && bytes.Equal(got, want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				entries, _ := os.ReadDir(downloads)
+				t.Fatalf("the downloaded log.db (%d bytes, err %v) is not the set's file (%d bytes); the download dir holds %v", len(got), err, len(want), entries)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+
+	run("restore: dry run, then wipe after typing the name", func(t *testing.T) {
+		srv.ingest(t, root, "app", map[string]any{"id": "late-1", "msg": "written after the set"})
+		b.do(t, "ask for the dry run", chromedp.Click(chromedp.CSS(`#set-files tr[data-db="logs"] [data-action="restore"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#plan")))
+		plan := b.text(t, "#plan")
+		if !strings.Contains(plan, "Removed, with wipe only\t1") || !strings.Contains(plan, "Added (the database lacks them)\t0") {
+			t.Errorf("the dry run reads %q, want 0 added and 1 removed with wipe (the record written after the set)", plan)
+		}
+		b.screenshot(t, "06-restore-dry-run")
+		confirmDisabled := func() bool {
+			return evalIn[bool](t, b, `document.querySelector('[data-action="confirm-restore"]').disabled`)
+		}
+		b.do(t, "pick wipe and type a wrong name", chromedp.Click(chromedp.CSS(`input[value="wipe"]`)),
+			chromedp.SendKeys(chromedp.CSS("#confirm-db"), "log"))
+		if !confirmDisabled() {
+			t.Fatal("the restore button is enabled before the database name is typed in full")
+		}
+		b.do(t, "finish the name", chromedp.SendKeys(chromedp.CSS("#confirm-db"), "s"))
+		if confirmDisabled() {
+			t.Fatal("the restore button stays disabled with the database name typed")
+		}
+		b.do(t, "restore", chromedp.Click(chromedp.CSS(`[data-action="confirm-restore"]`)))
+		b.waitFor(t, "the restore ends with its undo command",
+			`[...document.querySelectorAll(".op.done")].some(e => e.innerText.includes("flowg backups restore --wipe"))`, 60*time.Second)
+		b.screenshot(t, "07-restore-done")
+		for _, r := range srv.streamRecords(t, root, "app") {
+			if r.Fields["id"] == "late-1" {
+				t.Fatalf("the record written after the set is still there after the wipe restore: %+v", r)
+			}
+		}
+	})
+
+	run("names holding <script> are shown as text", func(t *testing.T) {
+		forged := forgeSet(t, dirs.backups, set, `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">`)
+		b.do(t, "list the forged set", chromedp.Navigate(srv.url+"/#sets"), chromedp.Reload(),
+			chromedp.WaitVisible(chromedp.CSS(`#sets-table tr[data-set="`+forged+`"]`)))
+		if got := b.text(t, `#sets-table tr[data-set="`+forged+`"] td.by`); !strings.Contains(got, "<script>window.__xss=1</script>") {
+			t.Errorf("the forged set's by column reads %q, want the name as text", got)
+		}
+		if n := evalIn[int](t, b, `document.querySelectorAll("#sets-table script, #sets-table img").length + (window.__xss ? 100 : 0)`); n != 0 {
+			t.Errorf("the forged name became markup or ran (%d)", n)
+		}
+		b.screenshot(t, "08-script-name-as-text")
+	})
+
+	run("phone width", func(t *testing.T) {
+		for _, view := range []string{"overview", "sets", "set/" + set} {
+			b.do(t, "open "+view+" at 390×844", chromedp.EmulateViewport(390, 844), chromedp.Navigate(srv.url+"/#"+view),
+				chromedp.WaitVisible(chromedp.CSS("#view-"+strings.SplitN(view, "/", 2)[0]+" h2")))
+			if w := evalIn[int](t, b, `document.documentElement.scrollWidth`); w > 390 {
+				t.Errorf("at 390 px wide the %s page is %d px wide: text overflows", view, w)
+			}
+			clipped := evalIn[[]string](t, b, `[...document.querySelectorAll("body *")].filter(e => e.offsetParent !== null &&
+				e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== "visible").map(e => e.tagName + "#" + e.id + "." + e.className)`)
+			if len(clipped) > 0 {
+				t.Errorf("at 390 px wide the %s page scrolls or clips text sideways in %v", view, clipped)
+			}
+			b.screenshot(t, "09-phone-"+strings.SplitN(view, "/", 2)[0])
+		}
+		b.do(t, "back to 1280×800", chromedp.EmulateViewport(1280, 800))
+	})
+
+	run("sign out", func(t *testing.T) {
+		b.do(t, "sign out", chromedp.Navigate(srv.url+"/#overview"), chromedp.WaitVisible(chromedp.CSS("#signout")),
+			chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#form-password")))
+		if cred := evalIn[string](t, b, `sessionStorage.getItem("flowg.credential")||""`); cred != "" {
+			t.Errorf("after sign out the tab still keeps a credential")
+		}
+		b.do(t, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#form-password")))
+		b.screenshot(t, "10-signed-out")
+	})
+
+	run("a read_streams user sees only what it may do", func(t *testing.T) {
+		b.do(t, "sign in as alice",
+			chromedp.SendKeys(chromedp.CSS("#username"), "alice"), chromedp.SendKeys(chromedp.CSS("#password"), "alice-pw-123\n"),
+			chromedp.WaitVisible(chromedp.CSS(`.card[data-db="logs"]`)))
+		take := b.text(t, `#overview-actions [data-action="take"]`)
+		if take == "" {
+			t.Errorf("alice (read_streams) sees no Take a set button; she may back up logs")
+		}
+		b.do(t, "open the set", chromedp.Navigate(srv.url+"/#set/"+set), chromedp.WaitVisible(chromedp.CSS(`#set-files tr[data-db="logs"]`)))
+		actions := evalIn[[]string](t, b, `[...document.querySelectorAll("#view-set [data-action]")].map(e => (e.closest("tr[data-db]")||{dataset:{db:"set"}}).dataset.db + ":" + e.dataset.action)`)
+		if !slices.Equal(actions, []string{"logs:download"}) {
+			t.Errorf("alice's actions on a set of the three databases are %v, want only [logs:download]", actions)
+		}
+		b.screenshot(t, "11-read-streams-user")
+		b.do(t, "sign out", chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#form-password")))
+	})
+
+	if b.requestCount() == 0 {
+		t.Error("no request of the page was seen: the network listener is broken")
+	}
+	if foreign := b.foreignRequests(); len(foreign) > 0 {
+		t.Errorf("the page asked another host than %s for: %v", srv.url, foreign)
+	}
+}
+
+// forgeSet copies set in the catalog dir to a new set whose manifest names
+// by as its author, as a tampered catalog could; it returns the new id.
+func forgeSet(t *testing.T, catalog, set, by string) string {
+	t.Helper()
+	id := set[:len(set)-6] + "f0f0f0"
+	if err := os.CopyFS(filepath.Join(catalog, id), os.DirFS(filepath.Join(catalog, set))); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(catalog, id, "manifest.json")
+	var m map[string]any
+	if err := json.Unmarshal(readFile(t, path), &m); err != nil {
+		t.Fatal(err)
+	}
+	m["id"], m["by"] = id, by
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
