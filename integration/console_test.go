@@ -259,4 +259,3 @@ func forgeSet(t *testing.T, catalog, set, by string) string {
 	}
 	return id
 }
-
