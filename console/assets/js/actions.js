@@ -28,7 +28,7 @@ export function verifyButton(set) {
 export async function download(set, db, out) {
   const base = `/api/v1/backups/${encodeURIComponent(set.id)}`;
   try {
-    const link = await post(`${base}/files/${db}/link`);
+    const link = await post(`${base}/${db}/link`);
     save(link.url, "");
     fill(out, el("p", { class: "muted" }, `Downloading ${db} of ${set.id} (single-use link, expires ${link.expires_at || "soon"}).`));
   } catch (e) {

@@ -35,21 +35,16 @@ export async function drawHistory(isShown) {
 
 function opRow(op) {
   const v = view(op);
-  const started = op.started || op.start || op.created;
-  const ended = op.ended || op.finished || op.end;
-  const dur = typeof op.duration_ns === "number" ? op.duration_ns / 1e9
-    : ended && started ? (Date.parse(ended) - Date.parse(started)) / 1000
-    : started && v.running ? (Date.now() - Date.parse(started)) / 1000 : NaN;
-  const what = [op.kind || op.type || "operation", op.set || op.set_id || "", (op.databases || []).join ? (op.databases || []).join(", ") : ""]
-    .filter(Boolean).join(" · ");
+  const dur = v.running ? (Date.now() - Date.parse(op.started_at)) / 1000 : op.duration_seconds;
+  const what = [op.kind || "operation", op.set_id ? "set " + op.set_id : "", (op.databases || []).join(", ")].filter(Boolean).join(" · ");
   return el("tr", { "data-op": op.id || "", class: v.running ? "running" : "" },
-    el("td", { "data-label": "Started" }, when(started)),
+    el("td", { "data-label": "Started" }, when(op.started_at)),
     el("td", { "data-label": "Operation" }, what),
     el("td", { "data-label": "Trigger" }, op.trigger || "–"),
-    el("td", { "data-label": "By", class: "by" }, op.by || op.user || "–"),
+    el("td", { "data-label": "By", class: "by" }, op.who || "–"),
     el("td", { "data-label": "Result" },
-      v.running ? [el("progress", typeof v.fraction === "number" ? { max: 1, value: v.fraction, "aria-label": "progress" } : { "aria-label": "progress" }), " ", v.text || "running"]
-        : el("span", { class: v.ok ? "badge ok" : "badge bad" }, v.status || (v.ok ? "ok" : "failed")),
+      v.running ? [el("progress", typeof v.fraction === "number" ? { max: 1, value: v.fraction, "aria-label": "progress" } : { "aria-label": "progress" }), " ", v.text]
+        : el("span", { class: v.ok ? "badge ok" : "badge bad" }, v.status || "unknown"),
       v.error ? el("small", { class: "error" }, v.error) : null),
     el("td", { "data-label": "Duration", class: "num" }, seconds(dur)));
 }

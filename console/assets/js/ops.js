@@ -4,7 +4,7 @@
 // GET /api/v1/operations/:id until it ends, across page reloads. A server
 // that answers at once (no async support) gives the result directly.
 
-import { el, fill, $, button } from "./dom.js";
+import { el, fill, $, button, bytes } from "./dom.js";
 import { call, get, ApiError } from "./api.js";
 import { refresh } from "./state.js";
 
@@ -52,6 +52,7 @@ export function resume() {
 }
 
 async function track(id, title) {
+  show(id, { title, running: true, fraction: null, text: "waiting for the server…" });
   for (;;) {
     let op;
     try {
@@ -76,15 +77,16 @@ function forgetOp(id) {
   remember(remembered().filter((o) => o.id !== id));
 }
 
-// view reads an operation as GET /api/v1/operations/:id answers it.
+// view reads an operation as GET /api/v1/operations/:id answers it:
+// state running, succeeded or failed; progress in bytes done of the total
+// expected (0 when not known); the error; the answer of its request.
 export function view(op) {
-  const status = op.status || op.state || "";
-  const running = status === "running" || status === "pending" || status === "queued";
+  const state = op.state || "";
+  const running = state === "running";
   const p = op.progress || {};
-  const fraction = typeof p.fraction === "number" ? p.fraction
-    : p.total > 0 ? (p.done || 0) / p.total : typeof op.percent === "number" ? op.percent / 100 : null;
-  return { running, ok: !running && !op.error && status !== "failed", status, fraction,
-    text: p.message || p.step || status, error: op.error || "", result: op.result || null, op };
+  const fraction = p.total_bytes > 0 ? Math.min(1, (p.done_bytes || 0) / p.total_bytes) : null;
+  const text = p.done_bytes ? `${bytes(p.done_bytes)}${p.total_bytes ? " of about " + bytes(p.total_bytes) : ""}` : state;
+  return { running, ok: state === "succeeded", status: state, fraction, text, error: op.error || "", result: op.result || null, op };
 }
 
 function show(key, v) {
