@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
@@ -68,7 +70,8 @@ type tab struct {
 	artifacts string
 
 	mu       sync.Mutex
-	requests []string // every URL the page asked for
+	requests []string          // every URL the page asked for
+	paused   []fetch.RequestID // requests held by holdRequests
 }
 
 // newTab starts Chromium with a 1280×800 window. --no-sandbox is given
@@ -90,10 +93,13 @@ func newTab(t *testing.T, base string) *tab {
 	t.Cleanup(func() { cancel(); cancelAlloc() })
 	b := &tab{t: t, ctx: ctx, base: base, artifacts: artifactsDir(t)}
 	if err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
-			b.mu.Lock()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		switch e := ev.(type) {
+		case *network.EventRequestWillBeSent:
 			b.requests = append(b.requests, e.Request.URL)
-			b.mu.Unlock()
+		case *fetch.EventRequestPaused:
+			b.paused = append(b.paused, e.RequestID)
 		}
 	}); err != nil {
 		t.Fatalf("start chromium %s: %v", chromiumPath(t), err)
@@ -188,4 +194,36 @@ func (b *tab) requestCount() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.requests)
+}
+
+// holdRequests makes the browser hold every request whose URL matches
+// pattern (Fetch.enable) until release is called, which lets the held ones
+// and later ones through. It answers how many were held so far.
+func (b *tab) holdRequests(t testing.TB, pattern string) (held func() int, release func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: pattern}}}); err != nil {
+		t.Fatalf("hold requests to %s: %v", pattern, err)
+	}
+	held = func() int {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return len(b.paused)
+	}
+	release = func() {
+		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+		defer cancel()
+		if _, err := chromedp.Call(ctx, fetch.Disable, cdp.Empty{}); err != nil {
+			t.Fatalf("release held requests: %v", err)
+		}
+		b.mu.Lock()
+		ids := b.paused
+		b.paused = nil
+		b.mu.Unlock()
+		for _, id := range ids {
+			_, _ = chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id}) // gone with its page, or let through
+		}
+	}
+	return held, release
 }

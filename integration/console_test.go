@@ -116,6 +116,7 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 		downloads := t.TempDir()
 		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 		defer cancel()
+		requestsBefore := b.requestCount()
 		if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 			Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
 			t.Fatalf("allow downloads: %v", err)
@@ -136,6 +137,14 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 				t.Fatalf("the downloaded log.db (%d bytes, err %v) is not the set's file (%d bytes); the download dir holds %v", len(got), err, len(want), entries)
 			}
 			time.Sleep(50 * time.Millisecond)
+		}
+		// The download itself is the browser's, not the page's: the server
+		// log tells that it came through a single-use link.
+		if log := srv.log.String(); !strings.Contains(log, "route=/api/v1/downloads/:token status=200") {
+			b.mu.Lock()
+			asked := slices.Clone(b.requests[requestsBefore:])
+			b.mu.Unlock()
+			t.Errorf("the file was not downloaded through a single-use link (GET /api/v1/downloads/TOKEN); the page asked for %v", asked)
 		}
 	})
 
@@ -171,6 +180,51 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 		}
 	})
 
+	run("long work survives a reload", func(t *testing.T) {
+		before := len(catalogSets(t, srv, root))
+		// The page cannot learn that the set is done until the reload: its
+		// polls of the operation are held.
+		held, release := b.holdRequests(t, "*/api/v1/operations/*")
+		b.do(t, "take a set", chromedp.Navigate(srv.url+"/#overview"), chromedp.WaitVisible(chromedp.CSS(`#overview-actions [data-action="take"]`)),
+			chromedp.Click(chromedp.CSS(`#overview-actions [data-action="take"]`)))
+		b.waitFor(t, "the operation id is kept", `JSON.parse(sessionStorage.getItem("flowg.operations")||"[]").length === 1`, 20*time.Second)
+		b.waitFor(t, "the page shows it running", `document.querySelector(".op.running") !== null`, 20*time.Second)
+		b.screenshot(t, "08-operation-running")
+		for deadline := time.Now().Add(20 * time.Second); held() == 0; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the page never asked how its operation goes (GET /api/v1/operations/ID)")
+			}
+		}
+		b.do(t, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(".op.running")))
+		release()
+		b.waitFor(t, "after the reload the operation is followed to its end",
+			`[...document.querySelectorAll(".op.done")].some(e => e.innerText.includes("restore-verified"))`, 60*time.Second)
+		if after := catalogSets(t, srv, root); len(after) != before+1 || after[0].Label != "restore-verified" {
+			t.Fatalf("after the reload the catalog holds %d sets (newest %+v), want %d and the newest restore-verified", len(after), after[0], before+1)
+		}
+		if left := evalIn[string](t, b, `sessionStorage.getItem("flowg.operations")`); left != "[]" {
+			t.Errorf("the finished operation is still kept for polling: %s", left)
+		}
+	})
+
+	run("history", func(t *testing.T) {
+		b.do(t, "open the history", chromedp.Navigate(srv.url+"/#history"), chromedp.WaitVisible(chromedp.CSS(`#history-table tr[data-op]`)))
+		rows := evalIn[[]string](t, b, `[...document.querySelectorAll("#history-table tr[data-op]")].map(r => r.innerText.replace(/\s+/g, " "))`)
+		var backups, restores int
+		for _, r := range rows {
+			switch {
+			case strings.Contains(r, "backup") && strings.Contains(r, "root") && strings.Contains(r, "succeeded"):
+				backups++
+			case strings.Contains(r, "restore") && strings.Contains(r, "logs") && strings.Contains(r, "succeeded"):
+				restores++
+			}
+		}
+		if backups < 2 || restores < 1 {
+			t.Errorf("the history shows %d backups and %d restores by root that succeeded, want 2 and 1:\n%s", backups, restores, strings.Join(rows, "\n"))
+		}
+		b.screenshot(t, "09-history")
+	})
+
 	run("names holding <script> are shown as text", func(t *testing.T) {
 		forged := forgeSet(t, dirs.backups, set, `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">`)
 		b.do(t, "list the forged set", chromedp.Navigate(srv.url+"/#sets"), chromedp.Reload(),
@@ -181,7 +235,7 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 		if n := evalIn[int](t, b, `document.querySelectorAll("#sets-table script, #sets-table img").length + (window.__xss ? 100 : 0)`); n != 0 {
 			t.Errorf("the forged name became markup or ran (%d)", n)
 		}
-		b.screenshot(t, "08-script-name-as-text")
+		b.screenshot(t, "10-script-name-as-text")
 	})
 
 	run("phone width", func(t *testing.T) {
@@ -196,7 +250,7 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 			if len(clipped) > 0 {
 				t.Errorf("at 390 px wide the %s page scrolls or clips text sideways in %v", view, clipped)
 			}
-			b.screenshot(t, "09-phone-"+strings.SplitN(view, "/", 2)[0])
+			b.screenshot(t, "11-phone-"+strings.SplitN(view, "/", 2)[0])
 		}
 		b.do(t, "back to 1280×800", chromedp.EmulateViewport(1280, 800))
 	})
@@ -208,7 +262,7 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 			t.Errorf("after sign out the tab still keeps a credential")
 		}
 		b.do(t, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#form-password")))
-		b.screenshot(t, "10-signed-out")
+		b.screenshot(t, "12-signed-out")
 	})
 
 	run("a read_streams user sees only what it may do", func(t *testing.T) {
@@ -224,7 +278,7 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 		if !slices.Equal(actions, []string{"logs:download"}) {
 			t.Errorf("alice's actions on a set of the three databases are %v, want only [logs:download]", actions)
 		}
-		b.screenshot(t, "11-read-streams-user")
+		b.screenshot(t, "13-read-streams-user")
 		b.do(t, "sign out", chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#form-password")))
 	})
 
@@ -258,4 +312,12 @@ func forgeSet(t *testing.T, catalog, set, by string) string {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// catalogSets lists the catalog over the API, newest first.
+func catalogSets(t testing.TB, srv *flowgServer, authz string) []listedSet {
+	t.Helper()
+	var list struct{ Backups []listedSet }
+	srv.must(t, http.StatusOK, http.MethodGet, "/api/v1/backups", authz, nil).decode(t, &list)
+	return list.Backups
 }
