@@ -279,6 +279,22 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 			t.Errorf("alice's actions on a set of the three databases are %v, want only [logs:download]", actions)
 		}
 		b.screenshot(t, "13-read-streams-user")
+
+		// The API stays the judge: once alice's role loses read_streams, the
+		// button she still sees gets a 403, shown as it is.
+		srv.must(t, http.StatusOK, http.MethodPut, "/api/v1/roles/auditor", root, map[string]any{"scopes": []string{"send_logs"}})
+		before := len(catalogSets(t, srv, root))
+		b.do(t, "take a set without the scope", chromedp.Navigate(srv.url+"/#overview"),
+			chromedp.WaitVisible(chromedp.CSS(`#overview-actions [data-action="take"]`)),
+			chromedp.Click(chromedp.CSS(`#overview-actions [data-action="take"]`)))
+		b.waitFor(t, "the 403 is shown", `document.querySelector(".op.failed") !== null`, 20*time.Second)
+		if got := b.text(t, ".op.failed"); !strings.Contains(got, "HTTP 403") || !strings.Contains(got, "read_streams") {
+			t.Errorf("the refused take reads %q, want the 403 and the missing scope read_streams", got)
+		}
+		if after := len(catalogSets(t, srv, root)); after != before {
+			t.Errorf("a refused take changed the catalog: %d sets, then %d", before, after)
+		}
+		b.screenshot(t, "14-forbidden")
 		b.do(t, "sign out", chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#form-password")))
 	})
 
