@@ -298,6 +298,47 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 		b.do(t, "sign out", chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#form-password")))
 	})
 
+	run("continuous backup, signed in with a token", func(t *testing.T) {
+		cdirs := newServerDirs(t)
+		csrv := startServer(t, cdirs, continuousFlags...)
+		croot := csrv.rootJWT(t)
+		csrv.ingest(t, croot, "app", map[string]any{"id": "c-1"})
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			var list struct{ Journal []struct{ Database string } }
+			csrv.must(t, http.StatusOK, http.MethodGet, "/api/v1/backups", croot, nil).decode(t, &list)
+			if len(list.Journal) == 3 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the journal of the three databases did not start within 20s: %+v", list.Journal)
+			}
+		}
+		token := csrv.createToken(t, croot, "1h", "read_acls", "read_pipelines", "read_transformers", "read_alerts", "read_streams")
+		b.do(t, "sign in with a token", chromedp.Navigate(csrv.url+"/"), chromedp.WaitVisible(chromedp.CSS("#form-token")),
+			chromedp.SendKeys(chromedp.CSS("#token"), token.Token+"\n"), chromedp.WaitVisible(chromedp.CSS(`.card[data-db="logs"]`)))
+		if cred := evalIn[string](t, b, `sessionStorage.getItem("flowg.credential")||""`); cred != "pat:"+token.Token {
+			t.Errorf("the token is kept as %q, want pat:<token>", strings.Repeat("*", len(cred)))
+		}
+		if who := b.text(t, "#who-name"); who != "root (token)" {
+			t.Errorf("signed in with a token, the header says %q, want root (token)", who)
+		}
+		card := b.text(t, `.card[data-db="logs"]`)
+		for _, want := range []string{"Continuous window", "Lag", "no gaps"} {
+			if !strings.Contains(card, want) {
+				t.Errorf("with continuous backup the logs card reads %q, want %q in it", card, want)
+			}
+		}
+		if actions := evalIn[int](t, b, `document.querySelectorAll("#view-overview [data-action]").length`); actions != 1 {
+			t.Errorf("a token with read scopes only sees %d actions on the overview, want 1 (take a set)", actions)
+		}
+		b.screenshot(t, "15-continuous")
+		b.do(t, "sign out", chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#form-password")))
+		// The second server is another origin: its requests are the page's own.
+		b.mu.Lock()
+		b.requests = slices.DeleteFunc(b.requests, func(u string) bool { return strings.HasPrefix(u, csrv.url+"/") })
+		b.mu.Unlock()
+	})
+
 	if b.requestCount() == 0 {
 		t.Error("no request of the page was seen: the network listener is broken")
 	}

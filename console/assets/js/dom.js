@@ -1,6 +1,6 @@
-// dom.js — building elements without innerHTML, and formatting values.
-// Every text a user sees goes through textContent (el's string children),
-// so a name holding <script> is shown as text, never run.
+// dom.js — building elements without parsing markup, and formatting values.
+// Every text a user sees becomes a text node (el's string children), so a
+// name holding a script tag is shown as text, never run.
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -72,6 +72,7 @@ export function count(n) {
 // seconds formats a duration in seconds: 850 ms, 12.3 s, 4 min 05 s, 3 h 02 min.
 export function seconds(s) {
   if (typeof s !== "number" || !isFinite(s) || s < 0) return "–";
+  if (s === 0) return "0 s";
   if (s < 1) return (s < 0.01 ? (s * 1000).toFixed(1) : Math.round(s * 1000)) + " ms";
   if (s < 60) return s.toFixed(s < 10 ? 1 : 0) + " s";
   if (s < 3600) return Math.floor(s / 60) + " min " + String(Math.floor(s % 60)).padStart(2, "0") + " s";

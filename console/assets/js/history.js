@@ -36,10 +36,11 @@ export async function drawHistory(isShown) {
 function opRow(op) {
   const v = view(op);
   const dur = v.running ? (Date.now() - Date.parse(op.started_at)) / 1000 : op.duration_seconds;
-  const what = [op.kind || "operation", op.set_id ? "set " + op.set_id : "", (op.databases || []).join(", ")].filter(Boolean).join(" · ");
+  const set = op.set_id ? el("a", { href: "#set/" + encodeURIComponent(op.set_id), class: "mono" }, op.set_id) : null;
   return el("tr", { "data-op": op.id || "", class: v.running ? "running" : "" },
     el("td", { "data-label": "Started" }, when(op.started_at)),
-    el("td", { "data-label": "Operation" }, what),
+    el("td", { "data-label": "Operation" }, op.kind || "operation", set ? [" of set ", set] : null,
+      (op.databases || []).length ? el("small", {}, op.databases.join(", ")) : null),
     el("td", { "data-label": "Trigger" }, op.trigger || "–"),
     el("td", { "data-label": "By", class: "by" }, op.who || "–"),
     el("td", { "data-label": "Result" },
