@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -58,8 +59,9 @@ func (s *Server) newStarter(c echo.Context, kind string, about aboutFunc) *opSta
 func (st *opStarter) start() *operations.Op {
 	st.once.Do(func() {
 		dbs, set := st.about(st.c)
+		dryRun, _ := strconv.ParseBool(st.c.QueryParam("dry_run"))
 		st.op = st.s.ops.Start(operations.Start{Kind: st.kind, Trigger: backup.TriggerManual,
-			Who: principalOf(st.c).User, Databases: dbs, SetID: set})
+			Who: principalOf(st.c).User, Databases: dbs, SetID: set, DryRun: dryRun && st.kind == operations.KindRestore})
 		close(st.started)
 	})
 	return st.op

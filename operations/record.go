@@ -54,6 +54,8 @@ type Record struct {
 	SetID           *string    `json:"set_id"`
 	Databases       []string   `json:"databases"`
 	Progress        *Progress  `json:"progress"`
+	// DryRun marks a restore's dry run: it wrote nothing.
+	DryRun bool `json:"dry_run,omitempty"`
 	// Result is the answer the operation's request got, kept in this
 	// server's memory only (GET /api/v1/operations/:id of a recent one).
 	Result json.RawMessage `json:"result,omitempty"`

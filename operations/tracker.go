@@ -44,13 +44,14 @@ type Start struct {
 	Who       string
 	Databases []string
 	SetID     string
+	DryRun    bool
 }
 
 // Start registers a running operation. End it with Op.Finish.
 func (t *Tracker) Start(s Start) *Op {
 	now := t.now()
 	op := &Op{t: t, rec: Record{ID: newID(now), Kind: s.Kind, Trigger: s.Trigger, Who: s.Who, StartedAt: now.UTC(),
-		State: StateRunning, Databases: append([]string{}, s.Databases...)}}
+		State: StateRunning, Databases: append([]string{}, s.Databases...), DryRun: s.DryRun}}
 	if s.SetID != "" {
 		op.SetSet(s.SetID)
 	}

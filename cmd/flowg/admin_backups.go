@@ -55,7 +55,7 @@ Examples:
 					&cli.BoolFlag{Name: "verify", Usage: "verify the set right after writing it"},
 					&cli.StringSliceFlag{Name: "identity", Usage: "age identity file, to --verify a set encrypted with --encrypt-to"},
 				),
-				Action: adminBackupsCreate,
+				Action: recordedOffline(offlineCreate, adminBackupsCreate),
 			}),
 			adminBackupsJournalCommand(catalogFlags()),
 			{
@@ -70,7 +70,7 @@ Examples:
 				Usage:     "verify sets: every checksum, and a load into a scratch database; records the result",
 				UsageText: "flowg admin backups verify [--backup-dir DIR] (ID... | --all)",
 				Flags:     append(append(catalogFlags(), decryptFlags()...), &cli.BoolFlag{Name: "all", Usage: "verify every complete set"}),
-				Action:    adminBackupsVerify,
+				Action:    recordedOffline(offlineVerifySets, adminBackupsVerify),
 			}),
 			withJSONReport(&cli.Command{
 				Name:      "prune",

@@ -67,7 +67,7 @@ Examples:
 			&cli.StringFlag{Name: "set", Usage: "restore this set of the catalog at --backup-dir (default with a catalog: the newest restore-verified set holding every database restored, else the newest complete one, with a warning; never a pre_restore safety set unless named)"},
 			atFlag(),
 		),
-		Action: adminRestore,
+		Action: recordedOffline(offlineRestore, adminRestore),
 	})
 }
 
