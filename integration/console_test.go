@@ -210,17 +210,20 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 	run("history", func(t *testing.T) {
 		b.do(t, "open the history", chromedp.Navigate(srv.url+"/#history"), chromedp.WaitVisible(chromedp.CSS(`#history-table tr[data-op]`)))
 		rows := evalIn[[]string](t, b, `[...document.querySelectorAll("#history-table tr[data-op]")].map(r => r.innerText.replace(/\s+/g, " "))`)
-		var backups, restores int
+		var backups, restores, dryRuns int
 		for _, r := range rows {
 			switch {
 			case strings.Contains(r, "backup") && strings.Contains(r, "root") && strings.Contains(r, "succeeded"):
 				backups++
+			case strings.Contains(r, "restore (dry run)") && strings.Contains(r, "logs") && strings.Contains(r, "succeeded"):
+				dryRuns++
 			case strings.Contains(r, "restore") && strings.Contains(r, "logs") && strings.Contains(r, "succeeded"):
 				restores++
 			}
 		}
-		if backups < 2 || restores < 1 {
-			t.Errorf("the history shows %d backups and %d restores by root that succeeded, want 2 and 1:\n%s", backups, restores, strings.Join(rows, "\n"))
+		if backups != 2 || restores != 1 || dryRuns != 1 {
+			t.Errorf("the history shows %d backups, %d restores and %d dry runs by root that succeeded, want 2, 1 and 1:\n%s",
+				backups, restores, dryRuns, strings.Join(rows, "\n"))
 		}
 		b.screenshot(t, "09-history")
 	})

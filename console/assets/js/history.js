@@ -39,7 +39,7 @@ function opRow(op) {
   const set = op.set_id ? el("a", { href: "#set/" + encodeURIComponent(op.set_id), class: "mono" }, op.set_id) : null;
   return el("tr", { "data-op": op.id || "", class: v.running ? "running" : "" },
     el("td", { "data-label": "Started" }, when(op.started_at)),
-    el("td", { "data-label": "Operation" }, op.kind || "operation", set ? [" of set ", set] : null,
+    el("td", { "data-label": "Operation" }, op.kind || "operation", op.dry_run ? " (dry run)" : "", set ? [" of set ", set] : null,
       (op.databases || []).length ? el("small", {}, op.databases.join(", ")) : null),
     el("td", { "data-label": "Trigger" }, op.trigger || "–"),
     el("td", { "data-label": "By", class: "by" }, op.who || "–"),
