@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // This file drives a real headless Chromium for the console tests: where
@@ -226,4 +227,19 @@ func (b *tab) holdRequests(t testing.TB, pattern string) (held func() int, relea
 		}
 	}
 	return held, release
+}
+
+// tabTo presses Tab until the focused element makes the JavaScript
+// predicate (over the element el) true, at most 40 times, as a keyboard
+// user moves through the page.
+func (b *tab) tabTo(t testing.TB, what, predicate string) {
+	t.Helper()
+	for range 40 {
+		if evalIn[bool](t, b, "(el => !!el && ("+predicate+"))(document.activeElement)") {
+			return
+		}
+		b.do(t, "press Tab", chromedp.KeyEvent(kb.Tab))
+	}
+	b.fail(t, "reach "+what+" with the Tab key", fmt.Errorf("not reached after 40 presses; focus is on %s",
+		evalIn[string](t, b, `document.activeElement ? document.activeElement.outerHTML.slice(0, 200) : "nothing"`)))
 }

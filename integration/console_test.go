@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestConsole_InAHeadlessBrowser drives the web console of a real flowg
@@ -228,6 +229,21 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 		b.screenshot(t, "09-history")
 	})
 
+	run("keyboard only", func(t *testing.T) {
+		b.do(t, "start at the top of the overview", chromedp.Navigate(srv.url+"/#overview"), chromedp.Reload(),
+			chromedp.WaitVisible(chromedp.CSS(`.card[data-db="logs"]`)))
+		b.tabTo(t, "the Sets link", `el.dataset.view === "sets"`)
+		b.do(t, "open the sets", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(`#sets-table tr[data-set="`+set+`"]`)))
+		b.tabTo(t, "the set's link", `el.closest('tr[data-set="`+set+`"]') !== null`)
+		b.do(t, "open the set", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(`#set-files tr[data-db="config"]`)))
+		b.tabTo(t, "Restore… of config", `el.dataset.action === "restore" && el.closest('tr[data-db="config"]') !== null`)
+		b.do(t, "ask for the dry run", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("#plan")))
+		b.waitFor(t, "the confirmation field has the focus", `document.activeElement && document.activeElement.id === "confirm-db"`, 5*time.Second)
+		b.tabTo(t, "Cancel", `el.dataset.action === "cancel"`)
+		b.do(t, "cancel", chromedp.KeyEvent(kb.Enter))
+		b.waitFor(t, "the restore form is gone", `document.getElementById("plan") === null`, 5*time.Second)
+	})
+
 	run("names holding <script> are shown as text", func(t *testing.T) {
 		forged := forgeSet(t, dirs.backups, set, `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">`)
 		b.do(t, "list the forged set", chromedp.Navigate(srv.url+"/#sets"), chromedp.Reload(),
@@ -299,6 +315,20 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 		}
 		b.screenshot(t, "14-forbidden")
 		b.do(t, "sign out", chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#form-password")))
+	})
+
+	run("a revoked token signs the tab out, saying why", func(t *testing.T) {
+		token := srv.createToken(t, root, "1h")
+		b.do(t, "sign in with a token", chromedp.Navigate(srv.url+"/"), chromedp.WaitVisible(chromedp.CSS("#form-token")),
+			chromedp.SendKeys(chromedp.CSS("#token"), "pat:"+token.Token+"\n"), chromedp.WaitVisible(chromedp.CSS(`.card[data-db="logs"]`)))
+		srv.must(t, http.StatusOK, http.MethodDelete, "/api/v1/tokens/"+token.ID, root, nil)
+		b.do(t, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#signin-error")))
+		if got := b.text(t, "#signin-error"); !strings.Contains(got, "revoked") || !strings.Contains(got, "401") {
+			t.Errorf("after its token was revoked the page says %q, want the 401 and why", got)
+		}
+		if cred := evalIn[string](t, b, `sessionStorage.getItem("flowg.credential")||""`); cred != "" {
+			t.Error("the revoked token is still kept in the tab")
+		}
 	})
 
 	run("continuous backup, signed in with a token", func(t *testing.T) {
