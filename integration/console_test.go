@@ -3,7 +3,6 @@ package integration
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -317,60 +316,8 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 		b.do(t, "sign out", chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#form-password")))
 	})
 
-	run("a revoked token signs the tab out, saying why", func(t *testing.T) {
-		token := srv.createToken(t, root, "1h")
-		b.do(t, "sign in with a token", chromedp.Navigate(srv.url+"/"), chromedp.WaitVisible(chromedp.CSS("#form-token")),
-			chromedp.SendKeys(chromedp.CSS("#token"), "pat:"+token.Token+"\n"), chromedp.WaitVisible(chromedp.CSS(`.card[data-db="logs"]`)))
-		srv.must(t, http.StatusOK, http.MethodDelete, "/api/v1/tokens/"+token.ID, root, nil)
-		b.do(t, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#signin-error")))
-		if got := b.text(t, "#signin-error"); !strings.Contains(got, "revoked") || !strings.Contains(got, "401") {
-			t.Errorf("after its token was revoked the page says %q, want the 401 and why", got)
-		}
-		if cred := evalIn[string](t, b, `sessionStorage.getItem("flowg.credential")||""`); cred != "" {
-			t.Error("the revoked token is still kept in the tab")
-		}
-	})
-
-	run("continuous backup, signed in with a token", func(t *testing.T) {
-		cdirs := newServerDirs(t)
-		csrv := startServer(t, cdirs, continuousFlags...)
-		croot := csrv.rootJWT(t)
-		csrv.ingest(t, croot, "app", map[string]any{"id": "c-1"})
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			var list struct{ Journal []struct{ Database string } }
-			csrv.must(t, http.StatusOK, http.MethodGet, "/api/v1/backups", croot, nil).decode(t, &list)
-			if len(list.Journal) == 3 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the journal of the three databases did not start within 20s: %+v", list.Journal)
-			}
-		}
-		token := csrv.createToken(t, croot, "1h", "read_acls", "read_pipelines", "read_transformers", "read_alerts", "read_streams")
-		b.do(t, "sign in with a token", chromedp.Navigate(csrv.url+"/"), chromedp.WaitVisible(chromedp.CSS("#form-token")),
-			chromedp.SendKeys(chromedp.CSS("#token"), token.Token+"\n"), chromedp.WaitVisible(chromedp.CSS(`.card[data-db="logs"]`)))
-		if cred := evalIn[string](t, b, `sessionStorage.getItem("flowg.credential")||""`); cred != "pat:"+token.Token {
-			t.Errorf("the token is kept as %q, want pat:<token>", strings.Repeat("*", len(cred)))
-		}
-		if who := b.text(t, "#who-name"); who != "root (token)" {
-			t.Errorf("signed in with a token, the header says %q, want root (token)", who)
-		}
-		card := b.text(t, `.card[data-db="logs"]`)
-		for _, want := range []string{"Continuous window", "Lag", "no gaps"} {
-			if !strings.Contains(card, want) {
-				t.Errorf("with continuous backup the logs card reads %q, want %q in it", card, want)
-			}
-		}
-		if actions := evalIn[int](t, b, `document.querySelectorAll("#view-overview [data-action]").length`); actions != 1 {
-			t.Errorf("a token with read scopes only sees %d actions on the overview, want 1 (take a set)", actions)
-		}
-		b.screenshot(t, "15-continuous")
-		b.do(t, "sign out", chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#form-password")))
-		// The second server is another origin: its requests are the page's own.
-		b.mu.Lock()
-		b.requests = slices.DeleteFunc(b.requests, func(u string) bool { return strings.HasPrefix(u, csrv.url+"/") })
-		b.mu.Unlock()
-	})
+	run("a revoked token signs the tab out, saying why", revokedTokenStep(b, srv, root))
+	run("continuous backup, signed in with a token", continuousStep(b))
 
 	if b.requestCount() == 0 {
 		t.Error("no request of the page was seen: the network listener is broken")
@@ -378,36 +325,4 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 	if foreign := b.foreignRequests(); len(foreign) > 0 {
 		t.Errorf("the page asked another host than %s for: %v", srv.url, foreign)
 	}
-}
-
-// forgeSet copies set in the catalog dir to a new set whose manifest names
-// by as its author, as a tampered catalog could; it returns the new id.
-func forgeSet(t *testing.T, catalog, set, by string) string {
-	t.Helper()
-	id := set[:len(set)-6] + "f0f0f0"
-	if err := os.CopyFS(filepath.Join(catalog, id), os.DirFS(filepath.Join(catalog, set))); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(catalog, id, "manifest.json")
-	var m map[string]any
-	if err := json.Unmarshal(readFile(t, path), &m); err != nil {
-		t.Fatal(err)
-	}
-	m["id"], m["by"] = id, by
-	out, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, out, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-// catalogSets lists the catalog over the API, newest first.
-func catalogSets(t testing.TB, srv *flowgServer, authz string) []listedSet {
-	t.Helper()
-	var list struct{ Backups []listedSet }
-	srv.must(t, http.StatusOK, http.MethodGet, "/api/v1/backups", authz, nil).decode(t, &list)
-	return list.Backups
 }
