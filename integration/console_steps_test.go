@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -52,6 +53,14 @@ func continuousStep(b *tab) func(t *testing.T) {
 				t.Fatalf("the journal of the three databases did not start within 20s: %+v", list.Journal)
 			}
 		}
+		// A restore-verified set of two days ago, and none newer: the cards
+		// stand out.
+		var fresh struct{ ID, Label string }
+		csrv.must(t, http.StatusCreated, http.MethodPost, "/api/v1/backups?verify=true", croot, nil).decode(t, &fresh)
+		old := time.Now().Add(-48 * time.Hour).UTC()
+		forgeSet(t, cdirs.backups, fresh.ID, old.Format("20060102T150405Z")+"-0000aa",
+			map[string]any{"created": old.Format(time.RFC3339Nano), "trigger": "scheduled", "by": "scheduler"})
+		csrv.must(t, http.StatusOK, http.MethodDelete, "/api/v1/backups/"+fresh.ID, croot, nil)
 		token := csrv.createToken(t, croot, "1h", "read_acls", "read_pipelines", "read_transformers", "read_alerts", "read_streams")
 		b.do(t, "sign in with a token", chromedp.Navigate(csrv.url+"/"), chromedp.WaitVisible(chromedp.CSS("#form-token")),
 			chromedp.SendKeys(chromedp.CSS("#token"), token.Token+"\n"), chromedp.WaitVisible(chromedp.CSS(`.card[data-db="logs"]`)))
@@ -62,10 +71,13 @@ func continuousStep(b *tab) func(t *testing.T) {
 			t.Errorf("signed in with a token, the header says %q, want root (token)", who)
 		}
 		card := b.text(t, `.card[data-db="logs"]`)
-		for _, want := range []string{"Continuous window", "Lag", "no gaps"} {
+		for _, want := range []string{"Continuous window", "Lag", "no gaps", "verified set older than a day", "2 days ago"} {
 			if !strings.Contains(card, want) {
 				t.Errorf("with continuous backup the logs card reads %q, want %q in it", card, want)
 			}
+		}
+		if n := evalIn[int](t, b, `document.querySelectorAll(".card.stale").length`); n != 3 {
+			t.Errorf("with a restore-verified set two days old, %d of 3 cards stand out, want 3", n)
 		}
 		if actions := evalIn[int](t, b, `document.querySelectorAll("#view-overview [data-action]").length`); actions != 1 {
 			t.Errorf("a token with read scopes only sees %d actions on the overview, want 1 (take a set)", actions)
@@ -80,11 +92,11 @@ func continuousStep(b *tab) func(t *testing.T) {
 	}
 }
 
-// forgeSet copies set in the catalog dir to a new set whose manifest names
-// by as its author, as a tampered catalog could; it returns the new id.
-func forgeSet(t *testing.T, catalog, set, by string) string {
+// forgeSet copies set in the catalog dir to a new set id whose manifest
+// has the fields of changes, as a tampered or hand-made catalog could; it
+// returns id.
+func forgeSet(t *testing.T, catalog, set, id string, changes map[string]any) string {
 	t.Helper()
-	id := set[:len(set)-6] + "f0f0f0"
 	if err := os.CopyFS(filepath.Join(catalog, id), os.DirFS(filepath.Join(catalog, set))); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +105,8 @@ func forgeSet(t *testing.T, catalog, set, by string) string {
 	if err := json.Unmarshal(readFile(t, path), &m); err != nil {
 		t.Fatal(err)
 	}
-	m["id"], m["by"] = id, by
+	m["id"] = id
+	maps.Copy(m, changes)
 	out, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)

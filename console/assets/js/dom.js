@@ -80,6 +80,11 @@ export function seconds(s) {
   return Math.floor(s / 86400) + " days";
 }
 
+// plural says "1 set", "2 sets".
+export function plural(n, word) {
+  return `${count(n)} ${word}${n === 1 ? "" : "s"}`;
+}
+
 export function nanos(ns) {
   return typeof ns === "number" ? seconds(ns / 1e9) : "–";
 }

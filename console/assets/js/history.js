@@ -1,7 +1,7 @@
 // history.js — every backup, verify and restore, newest first, from
 // GET /api/v1/operations; running ones show live progress (polled).
 
-import { el, fill, $, when, seconds } from "./dom.js";
+import { el, fill, $, when, seconds, plural } from "./dom.js";
 import { get, ApiError } from "./api.js";
 import { view } from "./ops.js";
 
@@ -27,7 +27,7 @@ export async function drawHistory(isShown) {
   const head = el("thead", {}, el("tr", {}, ["Started", "Operation", "Trigger", "By", "Result", "Duration"].map((h) => el("th", { scope: "col" }, h))));
   const body = el("tbody", {}, list.length ? list.map(opRow)
     : el("tr", {}, el("td", { colspan: 6, class: "muted" }, "No backup, verify or restore yet.")));
-  fill(table, el("caption", {}, `${list.length} operations, newest first`), head, body);
+  fill(table, el("caption", {}, `${plural(list.length, "operation")}, newest first`), head, body);
   if (list.some((op) => view(op).running) && isShown()) {
     timer = setTimeout(() => drawHistory(isShown), POLL_MS);
   }

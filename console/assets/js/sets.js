@@ -1,6 +1,6 @@
 // sets.js — the catalog as a table, newest first, and its chart.
 
-import { el, fill, $, badge, bytes, nanos, when, age } from "./dom.js";
+import { el, fill, $, badge, bytes, nanos, when, age, plural } from "./dom.js";
 import { drawChart } from "./chart.js";
 
 export function drawSets(state) {
@@ -12,7 +12,7 @@ export function drawSets(state) {
     body.appendChild(el("tr", {}, el("td", { colspan: 8, class: "muted" }, "The catalog holds no set yet.")));
   }
   for (const s of state.sets) body.appendChild(setRow(s));
-  fill($("sets-table"), el("caption", {}, `${state.sets.length} sets in ${state.catalog || "the catalog"}, newest first`), head, body);
+  fill($("sets-table"), el("caption", {}, `${plural(state.sets.length, "set")} in ${state.catalog || "the catalog"}, newest first`), head, body);
 }
 
 function setRow(s) {
