@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -73,6 +76,7 @@ type tab struct {
 	mu       sync.Mutex
 	requests []string          // every URL the page asked for
 	paused   []fetch.RequestID // requests held by holdRequests
+	errors   []string          // uncaught exceptions, and errors the browser logged (a CSP refusal) but network ones
 }
 
 // newTab starts Chromium with a 1280×800 window. --no-sandbox is given
@@ -101,9 +105,27 @@ func newTab(t *testing.T, base string) *tab {
 			b.requests = append(b.requests, e.Request.URL)
 		case *fetch.EventRequestPaused:
 			b.paused = append(b.paused, e.RequestID)
+		case *runtime.EventExceptionThrown:
+			d := e.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil && d.Exception.Description != "" {
+				msg += " " + d.Exception.Description
+			}
+			b.errors = append(b.errors, fmt.Sprintf("exception at %s:%d: %s", d.URL, d.LineNumber+1, msg))
+		case *cdplog.EventEntryAdded:
+			// A failed request is logged too; the tests provoke 401 and 403
+			// on purpose, and check what the page shows of them.
+			if e.Entry.Level == cdplog.EntryLevelError && e.Entry.Source != cdplog.EntrySourceNetwork {
+				b.errors = append(b.errors, fmt.Sprintf("%s error: %s (%s)", e.Entry.Source, e.Entry.Text, e.Entry.URL))
+			}
 		}
 	}); err != nil {
 		t.Fatalf("start chromium %s: %v", chromiumPath(t), err)
+	}
+	ctx2, cancel2 := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel2()
+	if _, err := chromedp.Call(ctx2, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("enable the browser's log: %v", err)
 	}
 	return b
 }
@@ -242,4 +264,12 @@ func (b *tab) tabTo(t testing.TB, what, predicate string) {
 	}
 	b.fail(t, "reach "+what+" with the Tab key", fmt.Errorf("not reached after 40 presses; focus is on %s",
 		evalIn[string](t, b, `document.activeElement ? document.activeElement.outerHTML.slice(0, 200) : "nothing"`)))
+}
+
+// pageErrors are the uncaught exceptions and the errors the browser logged
+// for the page so far (a Content-Security-Policy refusal among them).
+func (b *tab) pageErrors() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.errors)
 }

@@ -323,6 +323,9 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 	if b.requestCount() == 0 {
 		t.Error("no request of the page was seen: the network listener is broken")
 	}
+	if errs := b.pageErrors(); len(errs) > 0 {
+		t.Errorf("the page threw or the browser refused something (CSP?):\n%s", strings.Join(errs, "\n"))
+	}
 	if foreign := b.foreignRequests(); len(foreign) > 0 {
 		t.Errorf("the page asked another host than %s for: %v", srv.url, foreign)
 	}
