@@ -71,7 +71,9 @@ async function enter() {
     draw();
     resume();
     clearInterval(refresher);
-    refresher = setInterval(() => refresh().catch(() => {}), REFRESH_MS);
+    refresher = setInterval(() => refresh().catch((e) => {
+      if (e instanceof ApiError && e.status === 401) signOut(e.text()); // expired or revoked meanwhile
+    }), REFRESH_MS);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
       signOut(e.text());
