@@ -148,6 +148,14 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 		}
 	})
 
+	run("verify a set", func(t *testing.T) {
+		b.do(t, "verify the set", chromedp.Click(chromedp.CSS(`#view-set [data-action="verify"]`)))
+		b.waitFor(t, "the verification ends", `[...document.querySelectorAll(".op.done")].some(e => e.innerText.startsWith("Verify `+set+`"))`, 60*time.Second)
+		if got := b.text(t, ".op.done"); !strings.Contains(got, set+": restore-verified") {
+			t.Errorf("the verification reads %q, want the set restore-verified", got)
+		}
+	})
+
 	run("restore: dry run, then wipe after typing the name", func(t *testing.T) {
 		srv.ingest(t, root, "app", map[string]any{"id": "late-1", "msg": "written after the set"})
 		b.do(t, "ask for the dry run", chromedp.Click(chromedp.CSS(`#set-files tr[data-db="logs"] [data-action="restore"]`)),
