@@ -112,7 +112,9 @@ func (s *Server) tracked(kind string, async bool, about aboutFunc, h echo.Handle
 }
 
 // runTracked runs h within its request, recording its operation if it
-// starts one.
+// starts one and is not refused (a 4xx answer: its checks failed after it
+// started, e.g. an uploaded file is damaged; nothing was changed and the
+// caller has the answer).
 func (s *Server) runTracked(c echo.Context, kind string, about aboutFunc, h echo.HandlerFunc) error {
 	st := s.newStarter(c, kind, about)
 	req := c.Request()
@@ -129,6 +131,10 @@ func (s *Server) runTracked(c echo.Context, kind string, about aboutFunc, h echo
 		var eb errorBody
 		status, eb = describe(err, requestID(c))
 		body, _ = json.Marshal(eb)
+	}
+	if status >= 400 && status < 500 && status != http.StatusRequestTimeout {
+		s.ops.Discard(op) // refused after all (a damaged upload, a busy database): nothing changed, the caller was told
+		return err
 	}
 	s.finishTracked(req.Context(), op, status, body)
 	return err

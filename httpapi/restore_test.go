@@ -220,8 +220,8 @@ func TestRestore_BadUploadsAre400AndChangeNothing(t *testing.T) {
 			})
 		}
 	}
-	if entries, _ := os.ReadDir(e.backupDir); len(entries) != 1 || entries[0].Name() != "operations" { // only the history of the refused restores
-		t.Errorf("refused uploads left %d safety snapshots (%v), want none (they come after the check)", len(entries), entries)
+	if entries, _ := os.ReadDir(e.backupDir); len(entries) != 0 {
+		t.Errorf("refused uploads left %d safety snapshots, want none (they come after the check)", len(entries))
 	}
 	e.do("POST", "/api/v1/restore/config?wipe=maybe", e.root, bytes.NewReader(good), "").wantError(t, http.StatusBadRequest, "wipe", "wipe=true")
 }

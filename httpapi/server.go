@@ -303,8 +303,9 @@ func (s *Server) routes() {
 	e.POST("/api/v1/backups/:id/restore", s.tracked(operations.KindRestore, true, s.aboutSet, s.restoreSet), authn)
 	e.POST("/api/v1/backups/restore", s.tracked(operations.KindRestore, true, aboutOnly, s.restoreAt), authn)
 	e.POST("/api/v1/backups/:id/:db/link", s.createDownloadLink, authn)
-	e.HEAD("/api/v1/downloads/:token", s.downloadLinkHead) // before GET: HEAD must not use the link
-	e.GET("/api/v1/downloads/:token", s.downloadByLink)    // the token is the credential
+	e.POST("/api/v1/backups/:id/files/:db/link", s.createDownloadLink, authn) // the same, as issue #16 spelled it
+	e.HEAD("/api/v1/downloads/:token", s.downloadLinkHead)                    // before GET: HEAD must not use the link
+	e.GET("/api/v1/downloads/:token", s.downloadByLink)                       // the token is the credential
 	e.GET("/api/v1/operations", s.listOperations, authn)
 	e.GET("/api/v1/operations/:id", s.getOperation, authn)
 	e.GET("/api/v1/backups/journal", s.listJournal, authn)

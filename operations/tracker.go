@@ -72,6 +72,21 @@ func (t *Tracker) finished(op *Op) {
 	}
 }
 
+// Discard forgets op, which is not written into the history: for an
+// operation that turned out to be a refusal (it changed nothing and its
+// caller got the answer).
+func (t *Tracker) Discard(op *Op) {
+	if op == nil {
+		return
+	}
+	op.mu.Lock()
+	op.ended = true
+	op.mu.Unlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.running, op.rec.ID)
+}
+
 // Running returns how many operations of kind run now ("" for all).
 func (t *Tracker) Running(kind string) int {
 	t.mu.Lock()
