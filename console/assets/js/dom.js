@@ -61,7 +61,7 @@ export function bytes(n) {
     n /= 1024;
     i++;
   }
-  return (i === 0 ? String(n) : n.toFixed(n < 10 ? 1 : 0)) + " " + UNITS[i];
+  return (i === 0 ? String(Math.round(n)) : n.toFixed(n < 10 ? 1 : 0)) + " " + UNITS[i];
 }
 
 export function count(n) {

@@ -26,10 +26,16 @@ function setRow(s) {
     el("td", { "data-label": "Trigger" }, s.trigger || "–"),
     el("td", { "data-label": "By", class: "by" }, s.by || "–"),
     el("td", { "data-label": "Databases" }, dbs.map(([n]) => n).sort().join(", ") || "–"),
-    el("td", { "data-label": "Size", class: "num" }, bytes(size)),
-    el("td", { "data-label": "Duration", class: "num" }, nanos(dur)),
+    el("td", { "data-label": "Size", class: "num" }, bytes(size), each(dbs, (d) => bytes(d.bytes))),
+    el("td", { "data-label": "Duration", class: "num" }, nanos(dur), each(dbs, (d) => nanos(d.duration_ns))),
     el("td", { "data-label": "Label" }, badge(s.label), problem ? el("small", { class: "error" }, problem) : null),
     el("td", { "data-label": "Chain" }, s.parent
       ? el("span", {}, "builds on ", el("a", { href: "#set/" + encodeURIComponent(s.parent), class: "mono" }, s.parent))
       : "full"));
+}
+
+// each lists, for a set of more than one database, each one's value.
+function each(dbs, value) {
+  if (dbs.length < 2) return null;
+  return dbs.slice().sort(([a], [b]) => a.localeCompare(b)).map(([n, d]) => el("small", {}, `${n} ${value(d)}`));
 }
