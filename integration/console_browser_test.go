@@ -79,9 +79,8 @@ type tab struct {
 	errors   []string          // uncaught exceptions, and errors the browser logged (a CSP refusal) but network ones
 }
 
-// newTab starts Chromium with a 1280×800 window. --no-sandbox is given
-// only when the test runs as root, where Chromium refuses its sandbox; an
-// ordinary user keeps the sandbox.
+// newTab starts Chromium with a 1280×800 window, with its sandbox unless
+// sandboxUnavailable says why it cannot have one.
 func newTab(t *testing.T, base string) *tab {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -90,7 +89,8 @@ func newTab(t *testing.T, base string) *tab {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("disable-gpu", true),
 	)
-	if os.Geteuid() == 0 {
+	if why := sandboxUnavailable(); why != "" {
+		t.Logf("chromium runs with --no-sandbox: %s", why)
 		opts = append(opts, chromedp.NoSandbox)
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -272,4 +272,28 @@ func (b *tab) pageErrors() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return slices.Clone(b.errors)
+}
+
+// sandboxUnavailable says why Chromium cannot use its sandbox here, or ""
+// when it can: as root Chromium refuses it, and an ordinary user needs
+// unprivileged user namespaces, which some kernels turn off
+// (unprivileged_userns_clone, max_user_namespaces) and Ubuntu 24.04
+// restricts with AppArmor. FLOWG_CHROMIUM_NO_SANDBOX=1 forces it off.
+func sandboxUnavailable() string {
+	if os.Getenv("FLOWG_CHROMIUM_NO_SANDBOX") == "1" {
+		return "FLOWG_CHROMIUM_NO_SANDBOX=1"
+	}
+	if os.Geteuid() == 0 {
+		return "the test runs as root, where Chromium refuses its sandbox"
+	}
+	for file, off := range map[string]string{
+		"/proc/sys/kernel/unprivileged_userns_clone":             "0",
+		"/proc/sys/user/max_user_namespaces":                     "0",
+		"/proc/sys/kernel/apparmor_restrict_unprivileged_userns": "1",
+	} {
+		if b, err := os.ReadFile(file); err == nil && strings.TrimSpace(string(b)) == off {
+			return fmt.Sprintf("%s is %s: no unprivileged user namespaces for the sandbox", file, off)
+		}
+	}
+	return ""
 }
