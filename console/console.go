@@ -1,7 +1,9 @@
 package console
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -26,8 +28,9 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // Handler serves the console: GET or HEAD "/" answers index.html and
 // Prefix+NAME answers the embedded file NAME; any other path is a 404.
 // Every answer carries the security headers (see setSecurityHeaders). The
-// files are the binary's own, so they are served with no-cache: a new
-// binary's page replaces the old at the next load. Handler is safe for
+// files are the binary's own, so they are served with no-cache and an
+// ETag of their content: a browser asks again at each load and gets 304
+// until a new binary changes the file. Handler is safe for
 // concurrent use.
 func Handler() http.Handler {
 	files, err := fs.Sub(assets, "assets")
@@ -62,8 +65,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ctype == "" {
 		ctype = "application/octet-stream"
 	}
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {
 		_, _ = w.Write(body)

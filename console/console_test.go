@@ -93,3 +93,33 @@ func TestAssets_HoldNoInlineCodeNorInnerHTML(t *testing.T) {
 		}
 	}
 }
+
+func TestHandler_AnswersNotModifiedForTheSameFile(t *testing.T) {
+	h := Handler()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/console/js/app.js", nil))
+	etag := rec.Header().Get("ETag")
+	if rec.Code != 200 || etag == "" {
+		t.Fatalf("GET app.js: status %d, ETag %q; want 200 and an ETag", rec.Code, etag)
+	}
+	for _, tt := range []struct {
+		name, ifNoneMatch string
+		status            int
+	}{
+		{"same file", etag, http.StatusNotModified},
+		{"another version", `"0123"`, http.StatusOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/console/js/app.js", nil)
+			req.Header.Set("If-None-Match", tt.ifNoneMatch)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Errorf("If-None-Match %s: status %d, want %d", tt.ifNoneMatch, rec.Code, tt.status)
+			}
+			if rec.Header().Get("Content-Security-Policy") == "" {
+				t.Errorf("If-None-Match %s: the answer lacks the security headers", tt.ifNoneMatch)
+			}
+		})
+	}
+}
