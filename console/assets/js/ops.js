@@ -97,6 +97,7 @@ function show(key, v) {
     $("ops").prepend(panel);
   }
   panel.className = "op " + (v.running ? "running" : v.ok ? "done" : "failed");
+  if (!v.running && !panel.dataset.ended) panel.dataset.ended = String(Date.now() + panels.size / 1000);
   fill(panel,
     el("h3", {}, v.title, " — ", v.running ? "running" : v.ok ? "done" : "failed"),
     v.running ? el("progress", v.fraction === null || v.fraction === undefined ? { "aria-label": v.title } : { max: 1, value: v.fraction, "aria-label": v.title }) : null,
@@ -104,6 +105,20 @@ function show(key, v) {
     v.error ? el("p", { class: "error", role: "alert" }, v.error) : null,
     v.result ? summary(v.result) : null,
     v.running ? null : button("Dismiss", () => { panel.remove(); panels.delete(key); }));
+  trimFinished();
+}
+
+// KEEP_FINISHED is how many finished operations stay shown (newest first);
+// older ones are dismissed so the view below stays in sight.
+const KEEP_FINISHED = 2;
+
+function trimFinished() {
+  const finished = [...panels.entries()].filter(([, p]) => p.dataset.ended)
+    .sort(([, a], [, b]) => Number(b.dataset.ended) - Number(a.dataset.ended));
+  for (const [key, p] of finished.slice(KEEP_FINISHED)) {
+    p.remove();
+    panels.delete(key);
+  }
 }
 
 // summary says what a finished operation did: the set it wrote or
