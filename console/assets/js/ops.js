@@ -11,6 +11,7 @@ import { refresh } from "./state.js";
 const KEY = "flowg.operations";
 const POLL_MS = 700;
 const panels = new Map(); // operation key -> panel element
+let endedCount = 0;
 
 function remembered() {
   try {
@@ -97,7 +98,7 @@ function show(key, v) {
     $("ops").prepend(panel);
   }
   panel.className = "op " + (v.running ? "running" : v.ok ? "done" : "failed");
-  if (!v.running && !panel.dataset.ended) panel.dataset.ended = String(Date.now() + panels.size / 1000);
+  if (!v.running && !panel.dataset.ended) panel.dataset.ended = String(++endedCount); // the order they ended in
   fill(panel,
     el("h3", {}, v.title, " — ", v.running ? "running" : v.ok ? "done" : "failed"),
     v.running ? el("progress", v.fraction === null || v.fraction === undefined ? { "aria-label": v.title } : { max: 1, value: v.fraction, "aria-label": v.title }) : null,
