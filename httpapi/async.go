@@ -79,6 +79,20 @@ func (st *opStarter) startedOp() *operations.Op {
 
 type starterKey struct{}
 
+// into returns ctx carrying st; for a verification or a restore, the bytes
+// it reads from the catalog's set files are its progress.
+func (st *opStarter) into(ctx context.Context) context.Context {
+	ctx = context.WithValue(ctx, starterKey{}, st)
+	if st.kind == operations.KindBackup {
+		return ctx // RunBackup reports the bytes it writes
+	}
+	return backup.WithReadProgress(ctx, func(n int) {
+		if op := st.startedOp(); op != nil {
+			op.AddDone(uint64(n))
+		}
+	})
+}
+
 // startTracked starts the operation of the tracked request ctx belongs to,
 // if any, and returns ctx carrying it (see operations.FromContext).
 func startTracked(ctx context.Context) context.Context {
@@ -118,7 +132,7 @@ func (s *Server) tracked(kind string, async bool, about aboutFunc, h echo.Handle
 func (s *Server) runTracked(c echo.Context, kind string, about aboutFunc, h echo.HandlerFunc) error {
 	st := s.newStarter(c, kind, about)
 	req := c.Request()
-	c.SetRequest(req.WithContext(context.WithValue(req.Context(), starterKey{}, st)))
+	c.SetRequest(req.WithContext(st.into(req.Context())))
 	tee := &teeWriter{ResponseWriter: c.Response().Writer}
 	c.Response().Writer = tee
 	err := h(c)
@@ -168,7 +182,7 @@ func (s *Server) runDetached(c echo.Context, kind string, about aboutFunc, h ech
 	dc.Set(keyPrincipal, c.Get(keyPrincipal))
 	dc.Set(keyRequestID, requestID(c))
 	st := s.newStarter(dc, kind, about)
-	dc.SetRequest(req.WithContext(context.WithValue(ctx, starterKey{}, st)))
+	dc.SetRequest(req.WithContext(st.into(ctx)))
 
 	done := make(chan error, 1)
 	s.inflight.Add(1)
@@ -179,6 +193,9 @@ func (s *Server) runDetached(c echo.Context, kind string, about aboutFunc, h ech
 		err := s.runHandler(dc, h)
 		if err != nil {
 			s.handleError(err, dc)
+			// No request log line follows a detached handler: its cause goes here.
+			s.log.Warn("detached operation answered an error", "request_id", requestID(dc), "route", dc.Path(),
+				"status", rec.status(), "error", err)
 		}
 		if op := st.startedOp(); op != nil {
 			s.finishTracked(ctx, op, rec.status(), rec.body.Bytes())

@@ -88,11 +88,12 @@ func TestOperations_SyncAndAsyncRunsAreRecordedNewestFirst(t *testing.T) {
 		t.Fatalf("async backup's result = %s (%v), want the set, restore-verified", backupOp.Result, err)
 	}
 	verifyOp := e.waitOperation(e.startAsync("/api/v1/backups/" + first.ID + "/verify?async=true"))
-	if verifyOp.Kind != "verify" || verifyOp.State != "succeeded" || *verifyOp.SetID != first.ID {
+	if verifyOp.Kind != "verify" || verifyOp.State != "succeeded" || *verifyOp.SetID != first.ID || verifyOp.Progress == nil || verifyOp.Progress.DoneBytes == 0 {
 		t.Fatalf("async verify = %+v", verifyOp)
 	}
 	restoreOp := e.waitOperation(e.startAsync("/api/v1/backups/" + first.ID + "/restore?async=true&only=logs"))
-	if restoreOp.Kind != "restore" || restoreOp.State != "succeeded" || *restoreOp.SetID != first.ID || len(restoreOp.Databases) != 1 {
+	if restoreOp.Kind != "restore" || restoreOp.State != "succeeded" || *restoreOp.SetID != first.ID || len(restoreOp.Databases) != 1 ||
+		restoreOp.Progress == nil || restoreOp.Progress.DoneBytes == 0 {
 		t.Fatalf("async restore = %+v", restoreOp)
 	}
 
