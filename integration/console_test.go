@@ -36,6 +36,12 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 		}
 	}
 
+	run("flowg serve prints the console's address", func(t *testing.T) {
+		if want := "flowg console: " + srv.url + "/"; !strings.Contains(srv.log.String(), want) {
+			t.Errorf("flowg serve's output lacks %q:\n%s", want, srv.log.tail(2000))
+		}
+	})
+
 	run("headers", func(t *testing.T) {
 		r := srv.send(t, http.MethodGet, "/", "", nil, "")
 		want := map[string]string{
