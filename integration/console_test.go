@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -271,19 +272,27 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 		b.screenshot(t, "10-script-name-as-text")
 	})
 
-	run("phone width", func(t *testing.T) {
-		for _, view := range []string{"overview", "sets", "set/" + set} {
-			b.do(t, "open "+view+" at 390×844", chromedp.EmulateViewport(390, 844), chromedp.Navigate(srv.url+"/#"+view),
-				chromedp.WaitVisible(chromedp.CSS("#view-"+strings.SplitN(view, "/", 2)[0]+" h2")))
-			if w := evalIn[int](t, b, `document.documentElement.scrollWidth`); w > 390 {
-				t.Errorf("at 390 px wide the %s page is %d px wide: text overflows", view, w)
+	run("nothing overflows at 1280×800 nor at phone width", func(t *testing.T) {
+		for _, size := range []struct {
+			name          string
+			width, height int64
+		}{{"desktop", 1280, 800}, {"phone", 390, 844}} {
+			for _, view := range []string{"overview", "sets", "set/" + set, "history"} {
+				name := strings.SplitN(view, "/", 2)[0]
+				b.do(t, fmt.Sprintf("open %s at %d×%d", view, size.width, size.height), chromedp.EmulateViewport(size.width, size.height),
+					chromedp.Navigate(srv.url+"/#"+view), chromedp.WaitVisible(chromedp.CSS("#view-"+name+" h2")))
+				if w := evalIn[int64](t, b, `document.documentElement.scrollWidth`); w > size.width {
+					t.Errorf("at %d px wide the %s page is %d px wide: text overflows", size.width, view, w)
+				}
+				clipped := evalIn[[]string](t, b, `[...document.querySelectorAll("body *")].filter(e => e.offsetParent !== null &&
+					e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== "visible").map(e => e.tagName + "#" + e.id + "." + e.className)`)
+				if len(clipped) > 0 {
+					t.Errorf("at %d px wide the %s page scrolls or clips text sideways in %v", size.width, view, clipped)
+				}
+				if size.name == "phone" {
+					b.screenshot(t, "11-phone-"+name)
+				}
 			}
-			clipped := evalIn[[]string](t, b, `[...document.querySelectorAll("body *")].filter(e => e.offsetParent !== null &&
-				e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== "visible").map(e => e.tagName + "#" + e.id + "." + e.className)`)
-			if len(clipped) > 0 {
-				t.Errorf("at 390 px wide the %s page scrolls or clips text sideways in %v", view, clipped)
-			}
-			b.screenshot(t, "11-phone-"+strings.SplitN(view, "/", 2)[0])
 		}
 		b.do(t, "back to 1280×800", chromedp.EmulateViewport(1280, 800))
 	})

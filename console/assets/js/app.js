@@ -132,10 +132,10 @@ function wire() {
     draw();
     $("main").focus({ preventScroll: true });
   });
-  // A refresh redraws the view, except a set whose restore form is open:
-  // the typed confirmation is kept.
+  // A refresh redraws the view, except a set whose restore is under way
+  // (its dry run asked, or its form open): the typed confirmation is kept.
   onChange(() => {
-    if (currentView().name === "set" && document.querySelector("#set-detail form")) return;
+    if (currentView().name === "set" && document.querySelector("#set-detail [data-busy]")) return;
     draw();
   });
 }

@@ -53,6 +53,7 @@ function fact(term, value) {
 // would add, overwrite and remove, then the confirmed restore.
 async function restoreFlow(set, db, out) {
   const base = `/api/v1/backups/${encodeURIComponent(set.id)}/restore?only=${db}`;
+  out.dataset.busy = "restore"; // no redraw of the view until the form is done with
   fill(out, el("p", { class: "muted" }, `Dry run: comparing ${db} of ${set.id} with the server's database…`));
   let plan;
   try {
@@ -60,6 +61,7 @@ async function restoreFlow(set, db, out) {
     plan = (r.restores && r.restores[0] && r.restores[0].plan) || {};
   } catch (e) {
     fill(out, el("p", { class: "error", role: "alert" }, "Dry run refused: " + (e instanceof ApiError ? e.text() : String(e))));
+    delete out.dataset.busy;
     return;
   }
   const typed = el("input", { id: "confirm-db", autocomplete: "off", spellcheck: "false", "aria-describedby": "confirm-help" });
@@ -80,11 +82,15 @@ async function restoreFlow(set, db, out) {
     el("p", { id: "confirm-help", class: "muted" }, "A safety snapshot of the database is taken first; the undo command is shown when it is done."),
     el("div", { class: "actions" }, go, el("button", { type: "button", "data-action": "cancel" }, "Cancel")));
   typed.addEventListener("input", () => { go.disabled = typed.value.trim() !== db; });
-  form.querySelector('[data-action="cancel"]').addEventListener("click", () => fill(out));
+  form.querySelector('[data-action="cancel"]').addEventListener("click", () => {
+    delete out.dataset.busy;
+    fill(out);
+  });
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     if (typed.value.trim() !== db) return;
     const wipe = form.querySelector('input[name="restore-mode"]:checked').value === "wipe";
+    delete out.dataset.busy;
     fill(out, el("p", { class: "muted" }, `Restoring ${db} (${wipe ? "wipe" : "merge"}): see the progress above.`));
     start("POST", base + (wipe ? "&wipe=true" : ""), `Restore ${db} from ${set.id} (${wipe ? "wipe" : "merge"})`);
     window.scrollTo(0, 0);
