@@ -10,6 +10,7 @@ import { refresh } from "./state.js";
 
 const KEY = "flowg.operations";
 const POLL_MS = 700;
+const RETRY_MS = 3000; // after no answer, or a 502/503/504
 const panels = new Map(); // operation key -> panel element
 let endedCount = 0;
 
@@ -59,6 +60,12 @@ async function track(id, title) {
     try {
       op = await get("/api/v1/operations/" + encodeURIComponent(id));
     } catch (e) {
+      if (e instanceof ApiError && [0, 502, 503, 504].includes(e.status)) {
+        // The server restarts or is busy: the work may go on; ask again.
+        show(id, { title, running: true, fraction: null, text: "no answer from the server (" + e.text() + "); asking again…" });
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+        continue;
+      }
       if (e instanceof ApiError && e.status === 404) forgetOp(id);
       show(id, { title, running: false, ok: false, error: e instanceof ApiError ? e.text() : String(e) });
       return;
