@@ -5,7 +5,7 @@
 // that answers at once (no async support) gives the result directly.
 
 import { el, fill, $, button, bytes } from "./dom.js";
-import { call, get, ApiError } from "./api.js";
+import { call, credential, get, ApiError } from "./api.js";
 import { refresh } from "./state.js";
 
 const KEY = "flowg.operations";
@@ -60,6 +60,7 @@ async function track(id, title) {
     try {
       op = await get("/api/v1/operations/" + encodeURIComponent(id));
     } catch (e) {
+      if (!credential()) return; // signed out meanwhile: the work goes on, unwatched
       if (e instanceof ApiError && [0, 502, 503, 504].includes(e.status)) {
         // The server restarts or is busy: the work may go on; ask again.
         show(id, { title, running: true, fraction: null, text: "no answer from the server (" + e.text() + "); asking again…" });
