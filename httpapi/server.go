@@ -279,6 +279,7 @@ func (s *Server) routes() {
 	e.DELETE("/api/v1/roles/:name", s.deleteRole, authn)
 
 	s.configRoutes(authn)
+	s.consoleRoutes()
 
 	e.GET("/api/v1/streams", s.listStreams, authn)
 	e.GET("/api/v1/streams/:stream", s.getStream, authn)

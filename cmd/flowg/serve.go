@@ -377,6 +377,7 @@ func serve(c *cli.Context) error {
 	served := make(chan error, 1)
 	scheme := serveOn(c, hs, ln, reloader, served)
 	fmt.Fprintf(errOut, "flowg listening on %s://%s\n", scheme, ln.Addr())
+	fmt.Fprintf(errOut, "flowg console: %s (sign in with a user's password or a personal access token)\n", consoleURL(scheme, ln.Addr()))
 	logger.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "auth_dir", dirs.Auth, "config_dir", dirs.Config, "log_dir", dirs.Logs,
 		"backup_dir", backupDir, "online_restore", !c.Bool("no-online-restore"), "version", version)
 

@@ -1,0 +1,51 @@
+// history.js — every backup, verify and restore, newest first, from
+// GET /api/v1/operations; running ones show live progress (polled).
+
+import { el, fill, $, when, seconds, plural } from "./dom.js";
+import { get, ApiError } from "./api.js";
+import { view } from "./ops.js";
+
+const POLL_MS = 1000;
+let timer = null;
+
+// drawHistory reads the history and draws it; while an operation runs and
+// the history is shown it reads it again every POLL_MS.
+export async function drawHistory(isShown) {
+  clearTimeout(timer);
+  const table = $("history-table");
+  let list;
+  try {
+    const r = await get("/api/v1/operations");
+    list = Array.isArray(r.operations) ? r.operations : Array.isArray(r) ? r : [];
+  } catch (e) {
+    const text = e instanceof ApiError && e.status === 404 && e.code === "no_route"
+      ? "This server keeps no operation history (GET /api/v1/operations is missing): update flowg."
+      : e instanceof ApiError ? e.text() : String(e);
+    fill(table, el("caption", {}, "History"), el("tbody", {}, el("tr", {}, el("td", { class: "error" }, text))));
+    return;
+  }
+  const head = el("thead", {}, el("tr", {}, ["Started", "Operation", "Trigger", "By", "Result", "Duration"].map((h) => el("th", { scope: "col" }, h))));
+  const body = el("tbody", {}, list.length ? list.map(opRow)
+    : el("tr", {}, el("td", { colspan: 6, class: "muted" }, "No backup, verify or restore yet.")));
+  fill(table, el("caption", {}, `${plural(list.length, "operation")}, newest first`), head, body);
+  if (list.some((op) => view(op).running) && isShown()) {
+    timer = setTimeout(() => drawHistory(isShown), POLL_MS);
+  }
+}
+
+function opRow(op) {
+  const v = view(op);
+  const dur = v.running ? (Date.now() - Date.parse(op.started_at)) / 1000 : op.duration_seconds;
+  const set = op.set_id ? el("a", { href: "#set/" + encodeURIComponent(op.set_id), class: "mono" }, op.set_id) : null;
+  return el("tr", { "data-op": op.id || "", class: v.running ? "running" : "" },
+    el("td", { "data-label": "Started" }, when(op.started_at)),
+    el("td", { "data-label": "Operation" }, op.kind || "operation", op.dry_run ? " (dry run)" : "", set ? [" of set ", set] : null,
+      (op.databases || []).length ? el("small", {}, op.databases.join(", ")) : null),
+    el("td", { "data-label": "Trigger" }, op.trigger || "–"),
+    el("td", { "data-label": "By", class: "by" }, op.who || "–"),
+    el("td", { "data-label": "Result" },
+      v.running ? [el("progress", typeof v.fraction === "number" ? { max: 1, value: v.fraction, "aria-label": "progress" } : { "aria-label": "progress" }), " ", v.text]
+        : el("span", { class: v.ok ? "badge ok" : "badge bad" }, v.status || "unknown"),
+      v.error ? el("small", { class: "error" }, v.error) : null),
+    el("td", { "data-label": "Duration", class: "num" }, seconds(dur)));
+}
