@@ -180,6 +180,7 @@ func TestContinuousS3_MinioOutageCatchesUpWithoutAGap(t *testing.T) {
 		t.Fatal("no segment staged on local disk during the outage")
 	}
 	m.start(t)
+	back := time.Now()
 	ids = append(ids, ingestFor(t, s, root, "outage", "after", time.Second)...)
 	deadline := time.Now().Add(30 * time.Second)
 	for metric(t, s, "flowg_backup_continuous_lag_seconds", "logs") != 0 {
@@ -188,7 +189,7 @@ func TestContinuousS3_MinioOutageCatchesUpWithoutAGap(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Logf("outage: lag %gs after 10s; %d records ingested, none refused", lag, len(ids))
+	t.Logf("outage: lag %gs after 10s; %d records ingested, none refused; lag back to 0 %s after the store came back", lag, len(ids), time.Since(back).Round(time.Millisecond))
 	s.stop(t)
 	log := s.log.String()
 	if !strings.Contains(log, "the object store does not take the journal's segments") || !strings.Contains(log, "the journal caught up") {
