@@ -1,0 +1,119 @@
+package integration
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The bounds of continuous backup to s3://: the bytes staged while the
+// store is down, and compaction of the segments in the bucket.
+
+// stagedBytes sums the sizes of the segments waiting under staging.
+func stagedBytes(t *testing.T, staging string) int64 {
+	t.Helper()
+	var n int64
+	for _, path := range stagedSegments(t, staging) {
+		n += fileSizeOf(t, path)
+	}
+	return n
+}
+
+// TestContinuousS3_StagedBytesAreBounded kills MinIO and ingests more than
+// --backup-continuous-max-staged (1MiB) of incompressible records: the
+// staging directory stops growing near the bound, the log says the chain
+// ends and why, ingest never fails; once MinIO is back a new chain starts
+// from a new set, the list names the gap, and a restore --at latest holds
+// every record.
+func TestContinuousS3_StagedBytesAreBounded(t *testing.T) {
+	requirePrograms(t, "curl")
+	setS3ServerEnv(t)
+	m := startMinio(t)
+	bucket := m.bucket(t)
+	dirs := newServerDirs(t)
+	s := s3Continuous(t, m, dirs, bucket, "--backup-continuous-max-staged", "1MiB")
+	root := s.rootJWT(t)
+	m.kill(t)
+	var ids []string
+	for i := 0; i < 120; i++ { // 120 records of 16KiB of random base64: about 1.9MB
+		pad := make([]byte, 12<<10)
+		_, _ = rand.Read(pad)
+		id := fmt.Sprintf("big-%03d", i)
+		s.ingest(t, root, "bounded", map[string]any{"id": id, "pad": base64.StdEncoding.EncodeToString(pad)})
+		ids = append(ids, id)
+		if i%10 == 9 {
+			time.Sleep(250 * time.Millisecond) // a segment per interval
+		}
+	}
+	waitForLog(t, s, 5*time.Second, "the journal chain ends here")
+	staging := filepath.Join(dirs.root, "data", "journal-staging")
+	if n := stagedBytes(t, staging); n > 1<<20+512<<10 {
+		t.Fatalf("%d bytes staged with --backup-continuous-max-staged 1MiB", n)
+	} else {
+		t.Logf("%d bytes staged under a bound of 1MiB", n)
+	}
+	if !strings.Contains(s.log.String(), "byte bound of segments waited in the staging directory") {
+		t.Fatalf("the log does not say why the chain ended:\n%s", s.log)
+	}
+
+	m.start(t)
+	waitForLog(t, s, 30*time.Second, "new journal chain", `reason="more than the 1048576-byte bound of segments waited in the staging directory`)
+	ids = append(ids, ingestFor(t, s, root, "bounded", "after", 500*time.Millisecond)...)
+	for deadline := time.Now().Add(30 * time.Second); metric(t, s, "flowg_backup_continuous_lag_seconds", "logs") != 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("logs' lag did not return to 0 within 30s of the store coming back:\n%s", s.log)
+		}
+	}
+	s.stop(t)
+	requireNoStagedSegments(t, staging)
+	if r := mustS3Flowg(t, dirs.root, with([]string{"admin", "backups", "list"}, m.target(bucket)...)...); !strings.Contains(r.stdout, "gap:") || !strings.Contains(r.stdout, "staging directory") {
+		t.Fatalf("admin backups list: want the gap the bound made, and why:\n%s", r)
+	}
+	requireAllRecords(t, m, bucket, "bounded", ids)
+}
+
+// TestContinuousS3_SegmentsAreCompactedInTheBucket runs with
+// --backup-continuous-compact-after 1s: the bucket ends up holding
+// compacted segments (named for a run), not the ones they replaced, and the
+// journal still verifies and restores every record.
+func TestContinuousS3_SegmentsAreCompactedInTheBucket(t *testing.T) {
+	requirePrograms(t, "curl")
+	setS3ServerEnv(t)
+	m := startMinio(t)
+	bucket := m.bucket(t)
+	dirs := newServerDirs(t)
+	s := s3Continuous(t, m, dirs, bucket, "--backup-continuous-compact-after", "1s")
+	root := s.rootJWT(t)
+	ids := ingestFor(t, s, root, "compacted", "c", 2500*time.Millisecond)
+	waitForLog(t, s, 10*time.Second, "continuous backup: compacted")
+	s.stop(t)
+	compacted := 0
+	for _, key := range journalObjects(t, m, bucket, "logs") {
+		if strings.Contains(filepath.Base(key), "_") {
+			compacted++
+		}
+	}
+	if compacted == 0 {
+		t.Fatalf("no compacted segment in the bucket: %v", journalObjects(t, m, bucket, "logs"))
+	}
+	r := mustS3Flowg(t, dirs.root, with([]string{"admin", "backups", "journal", "--verify"}, m.target(bucket)...)...)
+	if strings.Contains(r.stdout, "problem") {
+		t.Fatalf("admin backups journal --verify after compaction: a problem:\n%s", r)
+	}
+	requireAllRecords(t, m, bucket, "compacted", ids)
+}
+
+// fileSizeOf returns the size of the file at path.
+func fileSizeOf(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
+}
