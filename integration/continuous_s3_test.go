@@ -304,3 +304,36 @@ func TestContinuousS3_TwoServersOnOneCatalogAreRefused(t *testing.T) {
 		t.Fatalf("the journal's lease is left in the bucket after a clean stop: %v", sortedKeys(objs))
 	}
 }
+
+// TestContinuousS3_OnlineRestoreAtAnInstant restores a running server's
+// config and logs, wiped, to an instant between two batches from its
+// s3:// catalog's journal (POST /api/v1/backups/restore?at=): exactly the
+// first batch; the journal then starts new chains on the restored
+// databases, and GET /api/v1/backups/journal lists the bucket's windows.
+func TestContinuousS3_OnlineRestoreAtAnInstant(t *testing.T) {
+	requirePrograms(t, "curl")
+	setS3ServerEnv(t)
+	m := startMinio(t)
+	bucket := m.bucket(t)
+	s := s3Continuous(t, m, newServerDirs(t), bucket)
+	root := s.rootJWT(t)
+	writeBaseData(t, s, root)
+	stateA := s.readEverything(t, root)
+	t1 := pause().Format(time.RFC3339Nano)
+	s.must(t, http.StatusOK, http.MethodDelete, "/api/v1/pipelines/ingest", root, nil)
+	s.putDoc(t, root, "/api/v1/pipelines/added-in-b", `{"added":"in batch B"}`)
+	s.ingest(t, root, "app", map[string]any{"id": "a-6"})
+	time.Sleep(600 * time.Millisecond) // shipped
+
+	var journal struct {
+		Windows []struct{ Database string }
+	}
+	s.must(t, http.StatusOK, http.MethodGet, "/api/v1/backups/journal", root, nil).decode(t, &journal)
+	if len(journal.Windows) != 3 {
+		t.Fatalf("GET /api/v1/backups/journal on an s3:// catalog lists %+v, want a window of each database", journal.Windows)
+	}
+	s.must(t, http.StatusOK, http.MethodPost, "/api/v1/backups/restore?only=config,logs&wipe=true&at="+t1, root, nil)
+	requireSameData(t, "online wipe restore from s3 at the instant between the batches", stateA, s.readEverything(t, root))
+	waitForLog(t, s, 10*time.Second, "new journal chain", "replaced by a wipe restore")
+	s.stop(t)
+}
