@@ -117,3 +117,48 @@ func fileSizeOf(t *testing.T, path string) int64 {
 	}
 	return st.Size()
 }
+
+// TestContinuousS3_PruneDeletesAChainInTheBucket takes a manual set after
+// the first chains end, starts the server on new databases (new chains),
+// and prunes with --keep 1: the chain that ends before the oldest set kept is
+// deleted from the bucket, saying why, and a restore --at latest still
+// works.
+func TestContinuousS3_PruneDeletesAChainInTheBucket(t *testing.T) {
+	requirePrograms(t, "curl")
+	setS3ServerEnv(t)
+	m := startMinio(t)
+	bucket := m.bucket(t)
+	dirs := newServerDirs(t)
+	s := s3Continuous(t, m, dirs, bucket)
+	writeBaseData(t, s, s.rootJWT(t))
+	s.stop(t)
+	first := journalObjects(t, m, bucket, "auth")
+	nextSecond()
+	mustS3Flowg(t, dirs.root, with(with([]string{"admin", "backups", "create"}, s3DataFlags...), m.target(bucket)...)...)
+	for _, dir := range []string{dirs.auth, dirs.config, dirs.logs} {
+		if err := os.RemoveAll(dir); err != nil { // new databases: their versions start over
+			t.Fatal(err)
+		}
+	}
+	nextSecond()
+	s = s3Continuous(t, m, dirs, bucket)
+	s.stop(t)
+
+	r := mustS3Flowg(t, dirs.root, with([]string{"admin", "backups", "prune", "--keep", "1"}, m.target(bucket)...)...)
+	if !strings.Contains(r.stdout, "deleted journal chain ") || !strings.Contains(r.stdout, "of auth") {
+		t.Fatalf("prune --keep 1 on s3: want auth's first chain deleted:\n%s", r)
+	}
+	left := m.objects(t, bucket, s3Prefix+"/journal/auth/")
+	for _, key := range first {
+		if _, ok := left[key]; ok {
+			t.Fatalf("%s of the pruned chain is still in the bucket", key)
+		}
+	}
+	if len(left) == 0 {
+		t.Fatal("prune deleted auth's newest chain too")
+	}
+	into := newServerDirs(t)
+	if r := s3RestoreAt(t, m, bucket, into, "latest"); r.code != 0 {
+		t.Fatalf("restore --at latest after prune on s3:\n%s", r)
+	}
+}
