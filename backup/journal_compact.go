@@ -118,3 +118,47 @@ func copySegments(ctx context.Context, w io.Writer, ch chainState, group []segme
 	_, err = fw.Close()
 	return err
 }
+
+// compactLogged deletes the database's chains no set can start any more
+// (see pruneChains) and merges its old segments, at most every half
+// CompactAfter, holding the set lock shared (skipped, and tried again at
+// the next segment, while a prune holds it); a failure is logged and
+// leaves the journal as it is.
+func (j *dbJournal) compactLogged() {
+	if j.opts.CompactAfter < 0 || time.Since(j.lastCompact) < j.opts.CompactAfter/2 || !j.lease.held() {
+		return
+	}
+	j.lastCompact = time.Now()
+	// Held shared, as a restore holds it, so a prune (which deletes chains
+	// too) waits for the pass; during a prune the pass is skipped, never
+	// waited for: the shipper must not wait on what may wait on it.
+	release, ok := j.cat.tryHoldSets()
+	if !ok {
+		j.lastCompact = time.Time{}
+		return
+	}
+	defer release()
+	chains, err := readChainsIn(context.Background(), j.js, string(j.name))
+	if err != nil {
+		j.log.Error("continuous backup: compact", "error", err)
+		return
+	}
+	if ids, err := pruneChains(context.Background(), j.cat, j.js, string(j.name)); err != nil {
+		j.log.Error("continuous backup: delete chains no set can start", "error", err)
+	} else if len(ids) > 0 {
+		j.log.Info("continuous backup: deleted journal chains whose sets retention deleted", "chains", ids)
+		if chains, err = readChainsIn(context.Background(), j.js, string(j.name)); err != nil {
+			j.log.Error("continuous backup: compact", "error", err)
+			return
+		}
+	}
+	for _, ch := range chains {
+		n, err := compactChain(context.Background(), ch, time.Now().Add(-j.opts.CompactAfter), j.cat.keys, j.opts.ToolVersion)
+		if err != nil {
+			j.log.Error("continuous backup: compact", "chain", ch.ID, "error", err)
+		}
+		if n > 0 {
+			j.log.Info("continuous backup: compacted", "chain", ch.ID, "segments", n)
+		}
+	}
+}

@@ -230,6 +230,13 @@ func claimJournal(ctx context.Context, cat *Catalog, opts ContinuousOptions) (jo
 		unlockStage()
 		return nil, nil, nil, fmt.Errorf("staging directory: %w", err)
 	}
+	// Temporary files of compactions cut short (segments being merged are
+	// written here before they are uploaded).
+	if leftovers, err := filepath.Glob(filepath.Join(opts.StagingDir, ".tmp-*")); err == nil {
+		for _, path := range leftovers {
+			os.Remove(path)
+		}
+	}
 	lease, err := acquireLease(ctx, s3, opts.Lease, opts.Logger)
 	if err != nil {
 		unlockStage()

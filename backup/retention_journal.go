@@ -94,7 +94,7 @@ func judgeChain(w JournalWindow, isNewest bool, oldest map[string]SetInfo) Decis
 }
 
 // journalForRetention lists the journal's chains for retention: none in a
-// catalog without a journal, or an s3:// one.
+// catalog without a journal.
 func (c *Catalog) journalForRetention(ctx context.Context) ([]JournalWindow, error) {
 	windows, err := c.JournalWindows(ctx, false)
 	if errors.Is(err, ErrContinuousTarget) {
