@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -336,4 +337,36 @@ func TestContinuousS3_OnlineRestoreAtAnInstant(t *testing.T) {
 	requireSameData(t, "online wipe restore from s3 at the instant between the batches", stateA, s.readEverything(t, root))
 	waitForLog(t, s, 10*time.Second, "new journal chain", "replaced by a wipe restore")
 	s.stop(t)
+}
+
+// TestContinuousS3_AnExpiredLeaseIsTakenOver freezes a server (SIGSTOP:
+// alive, but renewing nothing) past its 3s lease: a second server then
+// takes the journal over, and the first, thawed, learns it lost the lease
+// and stops writing the journal.
+func TestContinuousS3_AnExpiredLeaseIsTakenOver(t *testing.T) {
+	requirePrograms(t, "curl")
+	setS3ServerEnv(t)
+	m := startMinio(t)
+	bucket := m.bucket(t)
+	first := s3Continuous(t, m, newServerDirs(t), bucket, "--backup-continuous-lease", "3s")
+	if err := first.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	thawed := false
+	thaw := func() {
+		if !thawed {
+			thawed = true
+			_ = first.cmd.Process.Signal(syscall.SIGCONT)
+		}
+	}
+	t.Cleanup(thaw)
+	time.Sleep(3500 * time.Millisecond)
+	next := s3Continuous(t, m, newServerDirs(t), bucket, "--backup-continuous-lease", "3s")
+	if !strings.Contains(next.log.String(), "took the journal over from a server that is gone") {
+		t.Fatalf("the second server does not say it took an expired lease over:\n%s", next.log)
+	}
+	thaw()
+	waitForLog(t, first, 10*time.Second, "another server took the journal's lease over; this server stops writing its journal")
+	next.stop(t)
+	first.stop(t)
 }
