@@ -180,6 +180,9 @@ func TestContinuousS3_MinioOutageCatchesUpWithoutAGap(t *testing.T) {
 	if staged := stagedSegments(t, filepath.Join(dirs.root, "data", "journal-staging")); len(staged) == 0 {
 		t.Fatal("no segment staged on local disk during the outage")
 	}
+	if staged := metric(t, s, "flowg_backup_continuous_staged_bytes", "logs"); staged <= 0 {
+		t.Fatalf("flowg_backup_continuous_staged_bytes of logs is %g during the outage", staged)
+	}
 	m.start(t)
 	back := time.Now()
 	ids = append(ids, ingestFor(t, s, root, "outage", "after", time.Second)...)
@@ -189,6 +192,9 @@ func TestContinuousS3_MinioOutageCatchesUpWithoutAGap(t *testing.T) {
 			t.Fatalf("logs' lag is still %gs 30s after the object store came back:\n%s", metric(t, s, "flowg_backup_continuous_lag_seconds", "logs"), s.log)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	if staged := metric(t, s, "flowg_backup_continuous_staged_bytes", "logs"); staged != 0 {
+		t.Fatalf("flowg_backup_continuous_staged_bytes of logs is %g once the journal caught up", staged)
 	}
 	t.Logf("outage: lag %gs after 10s; %d records ingested, none refused; lag back to 0 %s after the store came back", lag, len(ids), time.Since(back).Round(time.Millisecond))
 	s.stop(t)
