@@ -289,9 +289,16 @@ func TestContinuousS3_TwoServersOnOneCatalogAreRefused(t *testing.T) {
 	setS3ServerEnv(t)
 	m := startMinio(t)
 	bucket := m.bucket(t)
-	first := s3Continuous(t, m, newServerDirs(t), bucket)
+	firstDirs := newServerDirs(t)
+	first := s3Continuous(t, m, firstDirs, bucket)
 	other := newServerDirs(t)
+	firstStaging := filepath.Join(firstDirs.root, "data", "journal-staging")
 	r := flowg(t, other.root, with([]string{"serve", "--auth-dir", other.auth, "--config-dir", other.config, "--log-dir", other.logs,
+		"--http-bind", "127.0.0.1:0", "--root-password", serverRootPassword, "--backup-continuous", "--backup-continuous-staging-dir", firstStaging}, m.target(bucket)...)...)
+	if r.code == 0 || !strings.Contains(r.stderr, "another flowg server stages its journal in "+firstStaging) {
+		t.Fatalf("a second server on the staging directory of a running one: want a refusal naming it:\n%s", r)
+	}
+	r = flowg(t, other.root, with([]string{"serve", "--auth-dir", other.auth, "--config-dir", other.config, "--log-dir", other.logs,
 		"--http-bind", "127.0.0.1:0", "--root-password", serverRootPassword, "--backup-continuous"}, m.target(bucket)...)...)
 	want := "another flowg server (host "
 	if r.code == 0 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "writes its journal to s3://"+bucket+"/"+s3Prefix) {
