@@ -225,7 +225,7 @@ func (j *dbJournal) run(stop <-chan struct{}) {
 				return
 			}
 		case <-tick.C:
-			j.shipLogged(false)
+			tick.Reset(shipPeriod(j.opts.Interval, j.timedShip()))
 			j.compactLogged()
 		case <-j.cap.half:
 			j.shipLogged(false)
