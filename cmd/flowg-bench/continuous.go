@@ -172,7 +172,8 @@ func (cr contRound) note() string {
 		parts = append(parts, fmt.Sprintf("%.0f records/s", cr.RecordsPerSec))
 	}
 	if l := cr.Lag; l != nil {
-		parts = append(parts, fmt.Sprintf("lag p50 %.3f s p99 %.3f s max %.3f s over %d records in %d segments", l.P50, l.P99, l.Max, l.Records, l.Segments))
+		parts = append(parts, fmt.Sprintf("lag p50 %.3f s p99 %.3f s max %.3f s over %d records in %d segments (written in %.3f s, at most %.3f s)",
+			l.P50, l.P99, l.Max, l.Records, l.Segments, l.WriteP50, l.WriteMax))
 	}
 	if cr.Scrapes > 0 {
 		parts = append(parts, fmt.Sprintf("metric lag max %.3f s (%d scrapes)", cr.MetricMaxLag, cr.Scrapes))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"time"
@@ -76,7 +77,9 @@ func (c *continuous) measureIngest(ctx context.Context, b *bench, round int, op 
 	pid := srv.cmd.Process.Pid
 	reset := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0) == nil
 	from := time.Now()
+	perf := c.startPerf(b, pid, op, round)
 	werr := pause(ctx, c.cfg.window())
+	perf()
 	to := time.Now()
 	hwm := procStatusKiB(pid, "VmHWM")
 	if werr == nil {
@@ -147,4 +150,32 @@ func (c *continuous) serverFlags(op, dir string) ([]string, string, error) {
 func isTerminated(err error) bool {
 	var ee interface{ ExitCode() int }
 	return errors.As(err, &ee) && ee.ExitCode() == -1
+}
+
+// startPerf records the server's CPU profile (perf record, user space, call
+// graphs) during the window when --profile is given and perf is installed,
+// into WORK/profiles/OP-ROUND.perf.data; the returned func waits for it.
+func (c *continuous) startPerf(b *bench, pid int, op string, round int) func() {
+	perf, err := exec.LookPath("perf")
+	if !b.cfg.profile || err != nil {
+		return func() {}
+	}
+	dir := filepath.Join(b.cfg.work, "profiles")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return func() {}
+	}
+	out := filepath.Join(dir, fmt.Sprintf("%s-%d.perf.data", op, round+1))
+	cmd := exec.Command(perf, "record", "-q", "-F", "499", "-g", "-e", "cpu-clock", "-p", fmt.Sprint(pid), "-o", out,
+		"--", "sleep", fmt.Sprintf("%.3f", c.cfg.window().Seconds()))
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(b.errOut, "perf record: %v\n", err)
+		return func() {}
+	}
+	return func() {
+		if err := cmd.Wait(); err != nil {
+			fmt.Fprintf(b.errOut, "perf record: %v\n", err)
+			return
+		}
+		fmt.Fprintf(b.errOut, "            server profile: perf report -i %s --no-children\n", out)
+	}
 }

@@ -38,6 +38,28 @@ type lagStats struct {
 	// Journal is every ingested record in the journal, window or not; it
 	// must be at least the records acknowledged.
 	Journal uint64 `json:"journal_records"`
+	// WriteP50 and WriteMax are, over the segments holding records of the
+	// window, the time from the drain of the capture buffer (the end of
+	// the segment's time range, in its name) until the segment was seen:
+	// what encoding, compressing and syncing it took. The rest of a lag is
+	// the wait for the drain.
+	WriteP50 float64 `json:"write_p50_s"`
+	WriteMax float64 `json:"write_max_s"`
+}
+
+// segmentTimeLayout is the layout of the times in a segment's name.
+const segmentTimeLayout = "20060102T150405.000000000Z"
+
+// segmentDrained reads the end of a segment's time range from its name
+// (SEQ-SINCE-UPTO-FROM-TO.seg): the instant its changes were drained.
+func segmentDrained(name string) (time.Time, bool) {
+	base, ok := strings.CutSuffix(filepath.Base(name), ".seg")
+	i := strings.LastIndexByte(base, '-')
+	if !ok || i < 0 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(segmentTimeLayout, base[i+1:])
+	return t, err == nil
 }
 
 // percentile is the nearest-rank p-quantile (0 < p ≤ 1) of sorted values:
@@ -50,12 +72,16 @@ func percentile(sorted []float64, p float64) float64 {
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
-// summariseLags sorts lags and summarises them.
-func summariseLags(lags []float64, segments int, journal uint64) *lagStats {
+// summariseLags sorts lags and writes (one per segment) and summarises them.
+func summariseLags(lags, writes []float64, journal uint64) *lagStats {
 	slices.Sort(lags)
-	st := &lagStats{Records: len(lags), Segments: segments, Journal: journal}
+	slices.Sort(writes)
+	st := &lagStats{Records: len(lags), Segments: len(writes), Journal: journal}
 	if len(lags) > 0 {
 		st.P50, st.P90, st.P99, st.Max = percentile(lags, 0.5), percentile(lags, 0.9), percentile(lags, 0.99), lags[len(lags)-1]
+	}
+	if len(writes) > 0 {
+		st.WriteP50, st.WriteMax = percentile(writes, 0.5), writes[len(writes)-1]
 	}
 	return st
 }
@@ -124,9 +150,8 @@ func (p *segmentPoller) stop() map[string]time.Time {
 // records (stamped at or after since) the journal holds. A record of the
 // window in a segment never seen is an error: its lag is unknown.
 func journalLags(ctx context.Context, dir string, seen map[string]time.Time, since, from, to time.Time) (*lagStats, error) {
-	var lags []float64
+	var lags, writes []float64
 	var journal uint64
-	segments := 0
 	names := make([]string, 0, len(seen))
 	for name := range seen {
 		names = append(names, name)
@@ -148,10 +173,14 @@ func journalLags(ctx context.Context, dir string, seen map[string]time.Time, sin
 			return nil, fmt.Errorf("segment %s: %w", name, err)
 		}
 		if len(lags) > n {
-			segments++
+			drained, ok := segmentDrained(name)
+			if !ok {
+				return nil, fmt.Errorf("segment %s: no time range in its name", name)
+			}
+			writes = append(writes, shipped.Sub(drained).Seconds())
 		}
 	}
-	return summariseLags(lags, segments, journal), nil
+	return summariseLags(lags, writes, journal), nil
 }
 
 // eachLogKey hands fn the stamp of every log record a journal segment

@@ -402,6 +402,9 @@ func (b *bench) profiles(ctx context.Context) {
 		return s
 	}
 	for _, op := range []string{opRefBackup, opFlowgBackup, opRefRestore, opFlowgMerge, opFlowgMergeTxn, opFlowgWipe, opFlowgVerify, opFlowgVerifyLoad} {
+		if !b.cfg.only[groupCore] {
+			break // --only leaves the core operations out
+		}
 		target := b.restoreTarget(op)
 		if target != "" {
 			removeTarget(target)
