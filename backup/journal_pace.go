@@ -9,13 +9,20 @@ import "time"
 // segment an interval plus that time after it came. Instead the next drain
 // comes early by the time the last segment took, counted from the drain
 // itself: the ticker is reset once the segment is written, so the next
-// period is the interval less twice the time taken.
+// period is the interval less twice the time a segment takes. That time
+// varies from one segment to the next (a busy machine), so the estimate
+// is the longest recent one: it follows a longer write at once and
+// forgets it by a quarter at each segment.
+type pacer struct {
+	took time.Duration // the estimate of a segment's write time
+}
 
-// shipPeriod is the ticker period after a segment that took took to ship,
-// so that the next one is in the catalog about an interval after this
-// one's drain; at least a tenth of the interval.
-func shipPeriod(interval, took time.Duration) time.Duration {
-	return max(interval-2*took, interval/10)
+// next is the ticker period after a segment that took took to ship, so
+// that the next one is in the catalog about an interval after this one's
+// drain; at least a tenth of the interval.
+func (p *pacer) next(interval, took time.Duration) time.Duration {
+	p.took = max(took, p.took*3/4)
+	return max(interval-2*p.took, interval/10)
 }
 
 // timedShip ships what was captured (see ship) and returns how long it took.

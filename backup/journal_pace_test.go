@@ -9,17 +9,30 @@ import (
 	"time"
 )
 
-func TestShipPeriod_DrainsEarlyByTheWriteTime(t *testing.T) {
-	for _, c := range []struct{ interval, took, want time.Duration }{
-		{time.Second, 0, time.Second},                                      // idle: the interval
-		{time.Second, 100 * time.Millisecond, 800 * time.Millisecond},      // next drain 0.9 s after this one, shipped ~1 s after it
-		{time.Second, 400 * time.Millisecond, 200 * time.Millisecond},      // slow writes: drained sooner
-		{time.Second, 800 * time.Millisecond, 100 * time.Millisecond},      // never below a tenth
-		{10 * time.Millisecond, time.Second, time.Millisecond},             // the smallest interval
-		{time.Minute, 250 * time.Millisecond, time.Minute - time.Second/2}, // a long interval barely moves
+func TestPacer_DrainsEarlyByTheWriteTime(t *testing.T) {
+	ms := time.Millisecond
+	for _, c := range []struct {
+		interval time.Duration
+		took     []time.Duration // successive segments
+		want     time.Duration   // the period after the last
+	}{
+		{time.Second, []time.Duration{0}, time.Second},                                            // idle: the interval
+		{time.Second, []time.Duration{100 * ms}, 800 * ms},                                        // next drain 0.9 s after this one, shipped ~1 s after it
+		{time.Second, []time.Duration{400 * ms}, 200 * ms},                                        // slow writes: drained sooner
+		{time.Second, []time.Duration{800 * ms}, 100 * ms},                                        // never below a tenth
+		{time.Second, []time.Duration{200 * ms, 0}, 700 * ms},                                     // a long write is remembered: 150 ms
+		{time.Second, []time.Duration{200 * ms, 0, 0, 0}, time.Second - 2*84375*time.Microsecond}, // and forgotten by a quarter a segment
+		{time.Second, []time.Duration{100 * ms, 300 * ms}, 400 * ms},                              // a longer one is followed at once
+		{10 * ms, []time.Duration{time.Second}, ms},                                               // the smallest interval
+		{time.Minute, []time.Duration{250 * ms}, time.Minute - time.Second/2},                     // a long interval barely moves
 	} {
-		if got := shipPeriod(c.interval, c.took); got != c.want {
-			t.Errorf("shipPeriod(%s, %s) = %s, want %s", c.interval, c.took, got, c.want)
+		p := &pacer{}
+		var got time.Duration
+		for _, took := range c.took {
+			got = p.next(c.interval, took)
+		}
+		if got != c.want {
+			t.Errorf("interval %s, segments taking %v: period %s, want %s", c.interval, c.took, got, c.want)
 		}
 	}
 }

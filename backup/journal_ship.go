@@ -208,6 +208,7 @@ func (j *dbJournal) startChain(base Manifest, started time.Time, reason string) 
 func (j *dbJournal) run(stop <-chan struct{}) {
 	tick := time.NewTicker(j.opts.Interval)
 	defer tick.Stop()
+	pace := &pacer{}
 	for {
 		select {
 		case <-stop:
@@ -225,7 +226,7 @@ func (j *dbJournal) run(stop <-chan struct{}) {
 				return
 			}
 		case <-tick.C:
-			tick.Reset(shipPeriod(j.opts.Interval, j.timedShip()))
+			tick.Reset(pace.next(j.opts.Interval, j.timedShip()))
 			j.compactLogged()
 		case <-j.cap.half:
 			j.shipLogged(false)
