@@ -108,9 +108,13 @@ type contRound struct {
 	// Restores: wall time of the flowg process and its peak RSS (VmHWM
 	// polled every 20 ms).
 	Seconds float64 `json:"seconds,omitempty"`
-	Keys    uint64  `json:"keys,omitempty"`
-	NA      string  `json:"na,omitempty"`
-	Error   string  `json:"error,omitempty"`
+	// RebuiltSeconds is when restore-at had rebuilt the database at the
+	// instant (the set loaded into a scratch database, the journal applied,
+	// the result dumped), before the restore proper.
+	RebuiltSeconds float64 `json:"rebuilt_seconds,omitempty"`
+	Keys           uint64  `json:"keys,omitempty"`
+	NA             string  `json:"na,omitempty"`
+	Error          string  `json:"error,omitempty"`
 }
 
 // prepareContinuous builds the catalog the restores read (a set of the
@@ -180,6 +184,9 @@ func (cr contRound) note() string {
 	}
 	if cr.Seconds > 0 {
 		parts = append(parts, fmt.Sprintf("%.3f s, %d keys", cr.Seconds, cr.Keys))
+		if cr.RebuiltSeconds > 0 {
+			parts = append(parts, fmt.Sprintf("rebuilt at the instant after %.3f s", cr.RebuiltSeconds))
+		}
 	}
 	return strings.Join(parts, ", ")
 }
