@@ -209,6 +209,8 @@ func (j *dbJournal) run(stop <-chan struct{}) {
 	tick := time.NewTicker(j.opts.Interval)
 	defer tick.Stop()
 	pace := &pacer{}
+	compactions := &aside{}
+	defer compactions.wait()
 	for {
 		select {
 		case <-stop:
@@ -227,7 +229,7 @@ func (j *dbJournal) run(stop <-chan struct{}) {
 			}
 		case <-tick.C:
 			tick.Reset(pace.next(j.opts.Interval, j.timedShip()))
-			j.compactLogged()
+			compactions.start(j.compactLogged)
 		case <-j.cap.half:
 			j.shipLogged(false)
 		}
