@@ -37,12 +37,16 @@ type continuousConfig struct {
 	interval time.Duration // --backup-continuous-interval of the server
 	changes  int           // records in the journal restore-at replays (0: records/10)
 	poll     time.Duration // how often the catalog is listed for new segments
+	// compactAfter is the server's --backup-continuous-compact-after (0:
+	// its default, 10m, which a round never reaches).
+	compactAfter time.Duration
 }
 
 func (c *continuousConfig) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.seconds, "continuous-seconds", 10, "continuous: seconds of ingest measured per round, after a warm-up (--quick: 4)")
 	fs.DurationVar(&c.interval, "continuous-interval", time.Second, "continuous: the server's --backup-continuous-interval")
 	fs.IntVar(&c.changes, "journal-changes", 0, "continuous: records ingested into the journal restore-at replays (default: a tenth of --records)")
+	fs.DurationVar(&c.compactAfter, "continuous-compact-after", 0, "continuous: the server's --backup-continuous-compact-after (default: the server's, 10m, never reached in a round); shorter shows what a compaction does to the lag")
 	c.poll = 10 * time.Millisecond
 }
 
@@ -59,6 +63,8 @@ func (c *continuousConfig) check(records int) error {
 		return fmt.Errorf("--continuous-seconds must be between 1 and 600")
 	case c.interval < 10*time.Millisecond || c.interval > time.Minute:
 		return fmt.Errorf("--continuous-interval must be between 10ms and 1m")
+	case c.compactAfter != 0 && c.compactAfter < time.Second:
+		return fmt.Errorf("--continuous-compact-after must be at least 1s")
 	case c.changes < 0:
 		return fmt.Errorf("--journal-changes must not be negative")
 	}

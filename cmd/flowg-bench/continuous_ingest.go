@@ -136,6 +136,9 @@ func (c *continuous) measureIngest(ctx context.Context, b *bench, round int, op 
 // logs database's journal ("" with continuous backup off).
 func (c *continuous) serverFlags(op, dir string) ([]string, string, error) {
 	on := []string{"--backup-continuous", "--backup-continuous-interval", c.cfg.interval.String()}
+	if c.cfg.compactAfter > 0 {
+		on = append(on, "--backup-continuous-compact-after", c.cfg.compactAfter.String())
+	}
 	switch op {
 	case opContOn:
 		return on, filepath.Join(dir, "backups", "journal", benchDatabase), nil

@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -50,16 +53,62 @@ type lagStats struct {
 // segmentTimeLayout is the layout of the times in a segment's name.
 const segmentTimeLayout = "20060102T150405.000000000Z"
 
-// segmentDrained reads the end of a segment's time range from its name
-// (SEQ-SINCE-UPTO-FROM-TO.seg): the instant its changes were drained.
-func segmentDrained(name string) (time.Time, bool) {
+// segName is what the harness reads from a segment's name,
+// SEQ[_LAST]-SINCE-UPTO-FROM-TO.seg: whether compaction wrote it (a run of
+// segments, SEQ_LAST), its versions (since, upTo] and the end of its time
+// range, when its changes were drained from the capture buffer.
+type segName struct {
+	compacted   bool
+	since, upTo uint64
+	drained     time.Time
+}
+
+func parseSegName(name string) (segName, bool) {
 	base, ok := strings.CutSuffix(filepath.Base(name), ".seg")
-	i := strings.LastIndexByte(base, '-')
-	if !ok || i < 0 {
-		return time.Time{}, false
+	parts := strings.Split(base, "-")
+	if !ok || len(parts) != 5 || strings.HasPrefix(base, ".") {
+		return segName{}, false
 	}
-	t, err := time.Parse(segmentTimeLayout, base[i+1:])
-	return t, err == nil
+	var s segName
+	var err1, err2, err3 error
+	s.compacted = strings.Contains(parts[0], "_")
+	s.since, err1 = strconv.ParseUint(parts[1], 16, 64)
+	s.upTo, err2 = strconv.ParseUint(parts[2], 16, 64)
+	s.drained, err3 = time.Parse(segmentTimeLayout, parts[4])
+	return s, err1 == nil && err2 == nil && err3 == nil
+}
+
+// shipTimes tells when the change of a version was shipped: when the
+// plain segment holding it was first seen, also once compaction merged
+// that segment into a larger one.
+type shipTimes struct {
+	segs []seenSeg // plain segments, by upTo
+}
+
+type seenSeg struct {
+	name string
+	segName
+	seen time.Time
+}
+
+func newShipTimes(seen map[string]time.Time) shipTimes {
+	var st shipTimes
+	for name, at := range seen {
+		if sn, ok := parseSegName(name); ok && !sn.compacted {
+			st.segs = append(st.segs, seenSeg{name, sn, at})
+		}
+	}
+	slices.SortFunc(st.segs, func(a, b seenSeg) int { return cmp.Compare(a.upTo, b.upTo) })
+	return st
+}
+
+// of returns the plain segment holding version v, if one was seen.
+func (st shipTimes) of(v uint64) (seenSeg, bool) {
+	i, _ := slices.BinarySearchFunc(st.segs, v, func(s seenSeg, v uint64) int { return cmp.Compare(s.upTo, v) })
+	if i < len(st.segs) && st.segs[i].since < v && v <= st.segs[i].upTo {
+		return st.segs[i], true
+	}
+	return seenSeg{}, false
 }
 
 // percentile is the nearest-rank p-quantile (0 < p ≤ 1) of sorted values:
@@ -145,48 +194,56 @@ func (p *segmentPoller) stop() map[string]time.Time {
 	return p.seen
 }
 
-// journalLags reads every segment seen and returns the lag of each log
-// record the server stamped within [from, to), and how many ingested log
-// records (stamped at or after since) the journal holds. A record of the
-// window in a segment never seen is an error: its lag is unknown.
+// journalLags reads every segment in the journal after the server
+// stopped and returns the lag of each log record the server stamped within
+// [from, to), and how many ingested log records (stamped at or after
+// since) the journal holds. A record of the window whose segment was never
+// seen is an error: its lag is unknown.
 func journalLags(ctx context.Context, dir string, seen map[string]time.Time, since, from, to time.Time) (*lagStats, error) {
-	var lags, writes []float64
+	ships := newShipTimes(seen)
+	var lags []float64
 	var journal uint64
-	names := make([]string, 0, len(seen))
-	for name := range seen {
-		names = append(names, name)
+	held := map[string]float64{} // plain segments holding window records: their write time
+	files, err := filepath.Glob(filepath.Join(dir, "*", "*.seg"))
+	if err != nil {
+		return nil, err
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		shipped := seen[name]
-		n := len(lags)
-		err := eachLogKey(ctx, filepath.Join(dir, filepath.FromSlash(name)), func(stamp int64) {
+	for _, path := range files {
+		if strings.HasPrefix(filepath.Base(path), ".") {
+			continue // a temporary file
+		}
+		var missing error
+		err := eachLogRecord(ctx, path, func(version uint64, stamp int64) {
 			if stamp < since.UnixNano() {
 				return
 			}
 			journal++
-			if stamp >= from.UnixNano() && stamp < to.UnixNano() {
-				lags = append(lags, float64(shipped.UnixNano()-stamp)/1e9)
+			if stamp < from.UnixNano() || stamp >= to.UnixNano() {
+				return
 			}
-		})
-		if err != nil {
-			return nil, fmt.Errorf("segment %s: %w", name, err)
-		}
-		if len(lags) > n {
-			drained, ok := segmentDrained(name)
+			seg, ok := ships.of(version)
 			if !ok {
-				return nil, fmt.Errorf("segment %s: no time range in its name", name)
+				missing = fmt.Errorf("version %d: no segment holding it was seen", version)
+				return
 			}
-			writes = append(writes, shipped.Sub(drained).Seconds())
+			lags = append(lags, float64(seg.seen.UnixNano()-stamp)/1e9)
+			held[seg.name] = seg.seen.Sub(seg.drained).Seconds()
+		})
+		if err = errors.Join(err, missing); err != nil {
+			return nil, fmt.Errorf("segment %s: %w", path, err)
 		}
+	}
+	writes := make([]float64, 0, len(held))
+	for _, w := range held {
+		writes = append(writes, w)
 	}
 	return summariseLags(lags, writes, journal), nil
 }
 
-// eachLogKey hands fn the stamp of every log record a journal segment
-// holds (journal keys are the 8-byte version, then the database key; a key
-// of 8 bytes alone is a time mark).
-func eachLogKey(ctx context.Context, path string, fn func(stamp int64)) error {
+// eachLogRecord hands fn the version and the server's stamp of every log
+// record a journal segment holds (journal keys are the 8-byte version, then
+// the database key; a key of 8 bytes alone is a time mark).
+func eachLogRecord(ctx context.Context, path string, fn func(version uint64, stamp int64)) error {
 	r, closer, err := backup.OpenReader(ctx, path, nil, backup.ReadOptions{Database: benchDatabase, ReuseBuffers: true})
 	if err != nil {
 		return err
@@ -205,7 +262,7 @@ func eachLogKey(ctx context.Context, path string, fn func(stamp int64)) error {
 				continue // a time mark, or a delete
 			}
 			if _, ts, ok := splitLogKey(kv.Key[8:]); ok {
-				fn(ts)
+				fn(binary.BigEndian.Uint64(kv.Key), ts)
 			}
 		}
 	}

@@ -39,16 +39,36 @@ flowg_backup_continuous_last_shipped_timestamp_seconds{database="logs"} 1.7e+09
 	}
 }
 
-func TestSegmentDrained(t *testing.T) {
-	name := "20261206T064724Z-6280bc/00000003-00000000000003e8-00000000000007d0-20261206T064725.000000000Z-20261206T064726.123456789Z.seg"
-	got, ok := segmentDrained(name)
+func TestSegmentNamesAndShipTimes(t *testing.T) {
+	plain := "C/00000003-00000000000003e8-00000000000007d0-20261206T064725.000000000Z-20261206T064726.123456789Z.seg"
+	sn, ok := parseSegName(plain)
 	want := time.Date(2026, 12, 6, 6, 47, 26, 123456789, time.UTC)
-	if !ok || !got.Equal(want) {
-		t.Errorf("segmentDrained = %v, %v; want %v", got, ok, want)
+	if !ok || sn.compacted || sn.since != 1000 || sn.upTo != 2000 || !sn.drained.Equal(want) {
+		t.Errorf("parseSegName(plain) = %+v, %v", sn, ok)
 	}
-	for _, bad := range []string{"chain/.tmp-123.seg", "chain/chain.json", "x-y.seg"} {
-		if _, ok := segmentDrained(bad); ok {
-			t.Errorf("segmentDrained(%q) read a time", bad)
+	compacted := "C/00000001_00000003-0000000000000001-00000000000007d0-20261206T064720.000000000Z-20261206T064726.123456789Z.seg"
+	if sn, ok := parseSegName(compacted); !ok || !sn.compacted || sn.since != 1 {
+		t.Errorf("parseSegName(compacted) = %+v, %v", sn, ok)
+	}
+	for _, bad := range []string{"C/.tmp-123.seg", "C/chain.json", "C/x-y.seg", "C/1-zz-2-3-4.seg"} {
+		if _, ok := parseSegName(bad); ok {
+			t.Errorf("parseSegName(%q) read a name", bad)
+		}
+	}
+	t0 := time.Unix(100, 0)
+	ships := newShipTimes(map[string]time.Time{
+		plain: t0.Add(2 * time.Second),
+		"C/00000002-0000000000000001-00000000000003e8-20261206T064720.000000000Z-20261206T064725.000000000Z.seg": t0.Add(time.Second),
+		compacted: t0.Add(time.Hour), // merged later: never the ship time
+	})
+	for _, c := range []struct {
+		v    uint64
+		want time.Time
+		ok   bool
+	}{{1, time.Time{}, false}, {2, t0.Add(time.Second), true}, {1000, t0.Add(time.Second), true}, {1001, t0.Add(2 * time.Second), true}, {2000, t0.Add(2 * time.Second), true}, {2001, time.Time{}, false}} {
+		seg, ok := ships.of(c.v)
+		if ok != c.ok || (ok && !seg.seen.Equal(c.want)) {
+			t.Errorf("version %d: shipped %v, %v; want %v, %v", c.v, seg.seen, ok, c.want, c.ok)
 		}
 	}
 }
