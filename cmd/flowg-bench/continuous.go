@@ -89,8 +89,10 @@ type continuous struct {
 	root   string // WORK/run/continuous
 	rounds []contRound
 	rs     *restoreSetup
-	// s3 is the MinIO the continuous-on-s3 rounds ship to (nil: no row).
-	s3 *minioServer
+	// s3 is the MinIO the continuous-on-s3 rounds ship to; when nil, s3NA
+	// says why that row is left out.
+	s3   *minioServer
+	s3NA string
 }
 
 // contRound is one round of one operation of the group, with what the
@@ -132,10 +134,20 @@ func prepareContinuous(ctx context.Context, b *bench) *continuous {
 		return c
 	}
 	c.rs = prepareRestore(ctx, b, c)
+	if b.online != nil && b.online.na == "" {
+		c.prepareS3(ctx, b)
+	} else {
+		c.s3NA = "no flowg server"
+	}
 	return c
 }
 
-func (c *continuous) cleanup() { os.RemoveAll(c.root) }
+func (c *continuous) cleanup() {
+	if c.s3 != nil {
+		c.s3.stop()
+	}
+	os.RemoveAll(c.root)
+}
 
 // continuousOrder lists the group's operations of round r: off and on
 // alternate which goes first, and so do the two restores.

@@ -118,6 +118,14 @@ func (c *continuous) measureIngest(ctx context.Context, b *bench, round int, op 
 	if journal == "" {
 		return cr
 	}
+	if op == opContOnS3 {
+		// The segments are objects in the bucket: read a copy of them.
+		journal = filepath.Join(dir, "journal-copy")
+		if err := c.downloadJournal(ctx, dir, journal); err != nil {
+			cr.Error = fmt.Sprintf("download the journal: %v", err)
+			return cr
+		}
+	}
 	lag, err := journalLags(ctx, journal, seen, started, from, to)
 	if err != nil {
 		cr.Error = fmt.Sprintf("read the journal: %v", err)
