@@ -30,7 +30,7 @@ TEST_TIMEOUT ?= 15m
 # the system's, else the copy make tools unpacked without root.
 FLOWG_CHROMIUM ?= $(if $(wildcard /usr/bin/chromium),/usr/bin/chromium,$(TOOLS_BIN)/chromium)
 
-.PHONY: build run tools test cross bench bench-quick lint fuzz
+.PHONY: build run tools test cross bench bench-quick bench-continuous lint fuzz
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/flowg
@@ -60,14 +60,23 @@ cross:
 	GOOS=darwin $(GO) vet ./... && GOOS=windows $(GO) vet ./...
 
 # The side-by-side benchmark of issue 5: 1M log records, 5 alternating rounds
-# of Badger's own backup path and flowg's; the table lands in $(BENCH_WORK)/results.md.
+# of Badger's own backup path and flowg's, and (same run) continuous backup's
+# targets of issue 14; the table lands in $(BENCH_WORK)/results.md.
 bench:
-	$(GO) run ./cmd/flowg-bench --work $(BENCH_WORK)
+	PATH="$(TOOLS_BIN):$$PATH" $(GO) run ./cmd/flowg-bench --work $(BENCH_WORK)
 	$(GO) test -run '^$$' -bench . -benchmem ./backup/
 
 # A quick smoke run of the same harness: 100k records, 3 rounds.
 bench-quick:
 	$(GO) run ./cmd/flowg-bench --quick --work $(BENCH_WORK)-quick
+
+# Continuous backup alone (issue 14: RPO lag, ingest and RSS with it on and
+# off, restore --at), part of make bench too; its table lands in
+# $(BENCH_WORK)-continuous/results.md. BENCH_FLAGS=--quick for a smoke run
+# (100k records, 3 rounds), --profile for the server's perf profiles. The
+# MinIO of make tools ships the continuous-on-s3 round.
+bench-continuous:
+	PATH="$(TOOLS_BIN):$$PATH" $(GO) run ./cmd/flowg-bench --only continuous --work $(BENCH_WORK)-continuous $(BENCH_FLAGS)
 
 lint:
 	@unformatted="$$(gofmt -l .)"; \

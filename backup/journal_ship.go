@@ -237,6 +237,9 @@ func (j *dbJournal) startChain(base Manifest, started time.Time, reason string) 
 func (j *dbJournal) run(stop <-chan struct{}) {
 	tick := time.NewTicker(j.opts.Interval)
 	defer tick.Stop()
+	pace := &pacer{}
+	compactions := &aside{}
+	defer compactions.wait()
 	for {
 		select {
 		case <-stop:
@@ -254,8 +257,8 @@ func (j *dbJournal) run(stop <-chan struct{}) {
 				return
 			}
 		case <-tick.C:
-			j.shipLogged(false)
-			j.compactLogged()
+			tick.Reset(pace.next(j.opts.Interval, j.timedShip()))
+			compactions.start(j.compactLogged)
 		case <-j.cap.half:
 			j.shipLogged(false)
 		}

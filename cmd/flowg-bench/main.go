@@ -35,6 +35,17 @@
 //	                   changed (half updated, a quarter deleted, a quarter added) after a full set
 //	incr-full          a full set of that same changed database
 //
+// and the continuous group (continuous.go), whose own table gives each
+// target of issue 14 with PASS or MISS:
+//
+//	continuous-off     --ingest-clients clients ingest into a fresh `flowg serve` for --continuous-seconds
+//	continuous-on      the same server with --backup-continuous on a local catalog: records/s,
+//	                   the server's peak RSS, and the lag of every ingested record until the
+//	                   segment holding it appeared in the catalog (RPO)
+//	restore-at         `flowg admin restore --at latest` into an empty directory: a set of the
+//	                   dataset plus a journal of --journal-changes ingested records
+//	restore-set        `flowg admin restore --set` of that set alone into an empty directory
+//
 // After the first incr-set, outside the timing, the incremental chain is
 // restored (Catalog.Restorable, backup.WipeFrom) and compared with the live
 // database record by record.
@@ -57,7 +68,8 @@
 // Usage:
 //
 //	go run ./cmd/flowg-bench [--records 1000000] [--runs 5] [--seed 1] [--work DIR] [--flowg PATH] [--quick] [--profile]
-//	    [--only core,ingest,s3,incremental] [--ingest-clients 4] [--ingest-batch 256] [--ingest-seconds 4]
+//	    [--only core,ingest,s3,incremental,continuous] [--ingest-clients 4] [--ingest-batch 256] [--ingest-seconds 4]
+//	    [--continuous-seconds 10] [--continuous-interval 1s] [--journal-changes N]
 //
 // The harness is meant for Linux: peak RSS and the server's CPU time come from /proc.
 package main
@@ -102,6 +114,8 @@ type config struct {
 	ingestClients int
 	ingestBatch   int
 	ingestSeconds float64
+	// continuous is the continuous-backup group's settings (continuous.go).
+	continuous continuousConfig
 }
 
 // Measurement groups, selected with --only.
@@ -110,9 +124,10 @@ const (
 	groupIngest      = "ingest"      // online-backup-ingest
 	groupS3          = "s3"          // local-set and s3-set
 	groupIncremental = "incremental" // incr-set and incr-full
+	groupContinuous  = "continuous"  // continuous backup: RPO, ingest, RSS, restore --at (continuous.go)
 )
 
-var groups = []string{groupCore, groupIngest, groupS3, groupIncremental}
+var groups = []string{groupCore, groupIngest, groupS3, groupIncremental, groupContinuous}
 
 // ingestPhases are the durations of an online-backup-ingest round: a
 // warm-up of a fifth of the alone period (at least half a second).
@@ -167,7 +182,8 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.SetOutput(errOut)
 	fs.Usage = func() {
 		fmt.Fprintln(errOut, "Usage: go run ./cmd/flowg-bench [--records N] [--runs N] [--seed N] [--work DIR] [--flowg PATH] [--quick] [--profile]")
-		fmt.Fprintln(errOut, "         [--only core,ingest,s3,incremental] [--ingest-clients N] [--ingest-batch N] [--ingest-seconds S]")
+		fmt.Fprintln(errOut, "         [--only core,ingest,s3,incremental,continuous] [--ingest-clients N] [--ingest-batch N] [--ingest-seconds S]")
+		fmt.Fprintln(errOut, "         [--continuous-seconds S] [--continuous-interval D] [--journal-changes N]")
 		fmt.Fprintln(errOut, "\nBenchmarks flowg's backup and restore of a generated logs database against Badger's")
 		fmt.Fprintln(errOut, "Stream.Backup (NumGo=1) and db.Load(r, 1), alternating them in one run, each in a child process.")
 		fmt.Fprintln(errOut, "\nFlags:")
@@ -180,10 +196,11 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.StringVar(&cfg.flowg, "flowg", "", "built flowg binary for online-backup (default: go build ./cmd/flowg into the work directory)")
 	fs.BoolVar(&cfg.quick, "quick", false, "CI smoke run: 100,000 records and 3 rounds unless --records/--runs say otherwise")
 	fs.BoolVar(&cfg.profile, "profile", false, "after the rounds, run each offline operation once more with CPU and heap profiles into WORK/profiles")
-	only := fs.String("only", strings.Join(groups, ","), "measurement groups to run: core (backup/restore vs reference), ingest (online backup under ingest), s3 (S3 vs local catalog set), incremental")
+	only := fs.String("only", strings.Join(groups, ","), "measurement groups to run: core (backup/restore vs reference), ingest (online backup under ingest), s3 (S3 vs local catalog set), incremental, continuous (continuous backup: RPO, ingest, RSS, restore --at)")
 	fs.IntVar(&cfg.ingestClients, "ingest-clients", 4, "ingest: client goroutines posting batches")
 	fs.IntVar(&cfg.ingestBatch, "ingest-batch", 256, "ingest: records per request")
 	fs.Float64Var(&cfg.ingestSeconds, "ingest-seconds", 4, "ingest: seconds of ingest alone per round, half before the backup, half after (--quick: 2)")
+	cfg.continuous.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
@@ -205,6 +222,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 		if !set["ingest-seconds"] {
 			cfg.ingestSeconds = 2
 		}
+		cfg.continuous.quick(set)
 	}
 	switch {
 	case cfg.records < 1:
@@ -215,6 +233,9 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 		return cfg, fmt.Errorf("--ingest-clients and --ingest-batch must be at least 1")
 	case cfg.ingestSeconds < 0.2 || cfg.ingestSeconds > 600:
 		return cfg, fmt.Errorf("--ingest-seconds must be between 0.2 and 600")
+	}
+	if err := cfg.continuous.check(cfg.records); err != nil {
+		return cfg, err
 	}
 	cfg.only = map[string]bool{}
 	for g := range strings.SplitSeq(*only, ",") {
