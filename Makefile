@@ -27,7 +27,7 @@ TEST_PKGS    ?= ./...
 TEST_ARGS    ?=
 TEST_TIMEOUT ?= 15m
 
-.PHONY: build run tools test cross bench bench-quick lint fuzz
+.PHONY: build run tools test cross bench bench-quick bench-scale lint fuzz
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/flowg
@@ -64,6 +64,13 @@ bench:
 # A quick smoke run of the same harness: 100k records, 3 rounds.
 bench-quick:
 	$(GO) run ./cmd/flowg-bench --quick --work $(BENCH_WORK)-quick
+
+# Issue 17's scale run: every backup and restore once on 1M, 3M and 10M
+# records (datasets kept in the work directory), with CPU-seconds, peak RSS
+# and the per-record time growth. SCALE_RECORDS overrides the sizes.
+SCALE_RECORDS ?= 1M,3M,10M
+bench-scale:
+	$(GO) run ./cmd/flowg-bench --scale --scale-records $(SCALE_RECORDS) --work $(BENCH_WORK)-scale
 
 lint:
 	@unformatted="$$(gofmt -l .)"; \

@@ -102,6 +102,10 @@ type config struct {
 	ingestClients int
 	ingestBatch   int
 	ingestSeconds float64
+	// scale runs the scale table instead of the rounds (see scale.go) on
+	// each of scaleRecords.
+	scale        bool
+	scaleRecords []int
 }
 
 // Measurement groups, selected with --only.
@@ -134,6 +138,9 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if len(args) > 0 && args[0] == "op" {
 		return runOp(ctx, args[1:], out, errOut)
 	}
+	if len(args) > 0 && args[0] == "datasets" {
+		return runDatasets(args[1:], errOut)
+	}
 	cfg, err := parseFlags(args, errOut)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -149,7 +156,11 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "flowg-bench: %v\n", err)
 		return exitFailed
 	}
-	failed, err := b.run(ctx)
+	run := b.run
+	if cfg.scale {
+		run = func(ctx context.Context) (bool, error) { return runScale(ctx, cfg, out, errOut) }
+	}
+	failed, err := run(ctx)
 	if err != nil {
 		fmt.Fprintf(errOut, "flowg-bench: %v\n", err)
 		return exitFailed
@@ -184,6 +195,8 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.IntVar(&cfg.ingestClients, "ingest-clients", 4, "ingest: client goroutines posting batches")
 	fs.IntVar(&cfg.ingestBatch, "ingest-batch", 256, "ingest: records per request")
 	fs.Float64Var(&cfg.ingestSeconds, "ingest-seconds", 4, "ingest: seconds of ingest alone per round, half before the backup, half after (--quick: 2)")
+	fs.BoolVar(&cfg.scale, "scale", false, "scale run: every backup and restore once per dataset of --scale-records, with CPU-seconds and per-record time")
+	scaleList := fs.String("scale-records", "1M,3M,10M", "scale run: comma-separated dataset sizes (k and M suffixes allowed)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
@@ -204,6 +217,15 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 		}
 		if !set["ingest-seconds"] {
 			cfg.ingestSeconds = 2
+		}
+	}
+	if cfg.scale {
+		var err error
+		if cfg.scaleRecords, err = parseRecordList(*scaleList); err != nil {
+			return cfg, fmt.Errorf("--scale-records: %w", err)
+		}
+		if !set["runs"] {
+			cfg.runs = 1
 		}
 	}
 	switch {
