@@ -266,15 +266,17 @@ func encoderFor(w *Writer) (*zstd.Encoder, error) {
 }
 
 // splitKeys cuts the key space into ranges of about keysPerRange keys, from
-// the boundaries and key counts of the database's tables. The ranges cover
-// every key, in order, whatever their quality.
-func splitKeys(db *badger.DB) []keyRange {
+// the boundaries and key counts of the database's tables, read at txn (see
+// tableSplits). The ranges cover every key, in order, whatever their quality.
+func splitKeys(db *badger.DB, txn *badger.Txn) []keyRange {
 	var splits [][]byte
+	s := newSplitter(txn)
+	defer s.close()
 	for _, t := range db.Tables() {
 		left, right := y.ParseKey(t.Left), y.ParseKey(t.Right)
 		splits = append(splits, left, right)
 		pieces := int(t.KeyCount) / keysPerRange
-		splits = append(splits, interpolate(left, right, pieces)...)
+		splits = append(splits, s.tableSplits(left, right, pieces)...)
 	}
 	sort.Slice(splits, func(i, j int) bool { return bytes.Compare(splits[i], splits[j]) < 0 })
 	ranges := []keyRange{{}}
