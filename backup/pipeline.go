@@ -22,9 +22,10 @@ import (
 const keysPerRange = 4 << 10
 
 // framesAhead is how many sealed frames one range may hold while the writer
-// is busy with an earlier range. A first cut of the key space can leave a
-// whole log stream in one range, and a worker that reaches it while the
-// other is still in the previous one stops when its frames fill up.
+// is busy with an earlier range. Before ranges were cut at stream
+// boundaries (tableSplits), one could hold the tail of a whole log stream,
+// and a worker that reached it while the other was still in the previous
+// one stopped when its frames filled up.
 // Measured on 1M log records: 4 frames took 2.1 s, 16 took 1.35 s, 64 take
 // 1.28 s at 173 MiB of peak RSS (once the table pages read are released,
 // see kv.ReleaseTablePages); 128 gain nothing more. Splitting busy ranges for idle workers (work stealing) was
@@ -36,8 +37,8 @@ const framesAhead = 64
 // writer wait (see framePool): it bounds a dump's memory however slow its
 // reader is (a frame holds about 1 MiB of records and, once sealed, their
 // compressed copy, about a quarter of that).
-// Ranges are cut by interpolating table bounds, so one can hold a whole log
-// stream, and the other worker must be able to run far ahead meanwhile.
+// A range can still hold several frames, and the other worker must be able
+// to run far ahead meanwhile.
 // Measured on an online backup of 1M log records: 64 frames took 3.2 s,
 // 128 took 2.85 s, 256 take 2.1 s as without a bound; a client reading at
 // 5 MB/s then raises the server's peak RSS to 647 MiB, not 775 MiB and
