@@ -74,6 +74,8 @@ type pipeline struct {
 	// release, when set, is called every releaseEvery frames written: it
 	// drops the pages of the tables read so far (see kv.ReleaseTablePages).
 	release func()
+	// peakChans is the most range channels held at once (for tests).
+	peakChans int
 }
 
 // releaseEvery is how many frames (of up to 1 MiB of records) a dump
@@ -90,10 +92,8 @@ func (p *pipeline) run(ctx context.Context) error {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, len(p.ranges))
-	outs := make([]chan *frame, len(p.ranges))
-	for i := range outs {
-		outs[i] = make(chan *frame, framesAhead)
-	}
+	outs := newRangeChans(len(p.ranges))
+	defer func() { p.peakChans = outs.peak }()
 	underWay := p.underWay
 	if underWay <= 0 {
 		underWay = framesUnderWay
@@ -116,8 +116,9 @@ func (p *pipeline) run(ctx context.Context) error {
 				if i >= len(p.ranges) {
 					return
 				}
-				err := p.dumpRange(ctx, i, outs[i], pool, enc)
-				close(outs[i])
+				out := outs.get(i)
+				err := p.dumpRange(ctx, i, out, pool, enc)
+				close(out)
 				if err != nil {
 					cancel(err)
 					return
@@ -137,9 +138,10 @@ func (p *pipeline) run(ctx context.Context) error {
 }
 
 // write drains the ranges' frames in order into the file.
-func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool *framePool) error {
+func (p *pipeline) write(ctx context.Context, outs *rangeChans, pool *framePool) error {
 	var released uint64 // logical bytes written at the last release
-	for i, ch := range outs {
+	for i := range outs.n {
+		ch := outs.get(i)
 		pool.drain(i)
 		for {
 			var f *frame
@@ -165,6 +167,7 @@ func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool *framePoo
 				p.progress(p.out.summary.Keys, p.out.summary.Bytes)
 			}
 		}
+		outs.drop(i)
 	}
 	return nil
 }
