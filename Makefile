@@ -30,7 +30,7 @@ TEST_TIMEOUT ?= 15m
 # the system's, else the copy make tools unpacked without root.
 FLOWG_CHROMIUM ?= $(if $(wildcard /usr/bin/chromium),/usr/bin/chromium,$(TOOLS_BIN)/chromium)
 
-.PHONY: build run tools test cross bench bench-quick bench-continuous lint fuzz
+.PHONY: build run tools test cross bench bench-quick bench-continuous bench-scale lint fuzz
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/flowg
@@ -77,6 +77,13 @@ bench-quick:
 # MinIO of make tools ships the continuous-on-s3 round.
 bench-continuous:
 	PATH="$(TOOLS_BIN):$$PATH" $(GO) run ./cmd/flowg-bench --only continuous --work $(BENCH_WORK)-continuous $(BENCH_FLAGS)
+
+# Issue 17's scale run: every backup and restore once on 1M, 3M and 10M
+# records (datasets kept in the work directory), with CPU-seconds, peak RSS
+# and the per-record time growth. SCALE_RECORDS overrides the sizes.
+SCALE_RECORDS ?= 1M,3M,10M
+bench-scale:
+	$(GO) run ./cmd/flowg-bench --scale --scale-records $(SCALE_RECORDS) --work $(BENCH_WORK)-scale
 
 lint:
 	@unformatted="$$(gofmt -l .)"; \
