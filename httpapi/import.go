@@ -116,7 +116,7 @@ func (s *Server) importSafety(ctx context.Context, p restoreParams, name kv.Name
 			}
 			return s.catalog.cat, nil
 		},
-		By:      user, ToolVersion: s.opts.Version,
+		By: user, ToolVersion: s.opts.Version,
 		Undo: export.OnlineUndo(s.catalog.cat.Dir()),
 	}
 }
