@@ -64,14 +64,6 @@ func (s *Server) importDB(c echo.Context) error {
 		return err
 	}
 	defer end()
-	if !p.noSnapshot && !dryRun {
-		// As a restore: an import that may keep one more safety copy is
-		// refused when the database has --max-safety-copies already.
-		if err := backup.CheckSafetyRoom(c.Request().Context(), s.catalog.cat, string(name), s.store.Dirs().Of(name), s.opts.MaxSafetyCopies); err != nil {
-			return &apiError{status: http.StatusInsufficientStorage, code: CodeTooManySafetyCopies, cause: err, msg: "import refused: " + err.Error(),
-				hint: "nothing was changed; each import that changes a database keeps a safety copy, and this database has as many as the server allows (--max-safety-copies)"}
-		}
-	}
 	start := time.Now()
 	src, _, err := s.uploadSource(c.Request(), name)
 	if err != nil {
@@ -91,7 +83,7 @@ func (s *Server) importDB(c echo.Context) error {
 		SpoolDir: s.opts.UploadDir,
 		Options:  export.ImportOptions{Databases: []kv.Name{name}, DryRun: dryRun, Lenient: lenient, MaxLineBytes: s.opts.ImportMaxLineBytes},
 		Hold:     export.HoldEach(s.acquire),
-		Safety:   s.importSafety(p, user),
+		Safety:   s.importSafety(c.Request().Context(), p, name, user),
 	})
 	rep.Database = string(name)
 	rep.Warnings = append(append(rep.Warnings, warnings...), importWarnings(rep)...)
@@ -109,14 +101,22 @@ func (s *Server) importDB(c echo.Context) error {
 }
 
 // importSafety is where an online import keeps its safety copy: the
-// server's catalog, unless no_safety_snapshot=true.
-func (s *Server) importSafety(p restoreParams, user string) export.SafetyCopies {
+// server's catalog, unless no_safety_snapshot=true. As for a restore, a
+// database that has --max-safety-copies already gets no more: the import
+// is refused (507) when it is about to write its first item, so an import
+// that changes nothing is never refused.
+func (s *Server) importSafety(ctx context.Context, p restoreParams, name kv.Name, user string) export.SafetyCopies {
 	if p.noSnapshot {
 		return export.SafetyCopies{}
 	}
 	return export.SafetyCopies{
-		Catalog: func() (*backup.Catalog, error) { return s.catalog.cat, nil },
-		By:      user, ToolVersion: s.opts.Version,
+		Catalog: func() (*backup.Catalog, error) {
+			if err := backup.CheckSafetyRoom(ctx, s.catalog.cat, string(name), s.store.Dirs().Of(name), s.opts.MaxSafetyCopies); err != nil {
+				return nil, err
+			}
+			return s.catalog.cat, nil
+		},
+		By: user, ToolVersion: s.opts.Version,
 		Undo: export.OnlineUndo(s.catalog.cat.Dir()),
 	}
 }
@@ -146,6 +146,9 @@ func (s *Server) importFailure(c echo.Context, name kv.Name, rep export.Report, 
 		return &apiError{status: http.StatusRequestEntityTooLarge, cause: err,
 			msg:  fmt.Sprintf("the upload is larger than this server's limit of %d bytes", s.opts.MaxUploadBytes),
 			hint: "nothing was changed; import offline with `flowg admin import`, or raise the server's --max-upload"}
+	case errors.Is(err, backup.ErrTooManySafetyCopies) && len(rep.Written) == 0:
+		return &apiError{status: http.StatusInsufficientStorage, code: CodeTooManySafetyCopies, cause: err, msg: "import refused: " + err.Error(),
+			hint: "nothing was changed; each import that changes a database keeps a safety copy, and this database has as many as the server allows (--max-safety-copies)"}
 	case errors.Is(err, export.ErrSpool):
 		return internal("the upload could not be staged", fmt.Sprintf(
 			"nothing was changed; free space in the upload directory %s or choose another (flowg serve --upload-dir)", s.opts.UploadDir), err)

@@ -203,7 +203,8 @@ func TestImport_OnlineUploadBounds(t *testing.T) {
 
 // Each online import that changes a database keeps a safety copy of it; as
 // for a restore, --max-safety-copies bounds them: past the limit the import
-// is refused (507) naming the copies to remove, and writes nothing.
+// is refused (507) naming the copies to remove, and writes nothing. A dry
+// run, or an import that changes nothing, keeps no copy and goes through.
 func TestImport_OnlineSafetyCopiesBounded(t *testing.T) {
 	dirs := newServerDirs(t)
 	s := startServer(t, dirs, "--max-safety-copies", "1")
@@ -231,5 +232,8 @@ func TestImport_OnlineSafetyCopiesBounded(t *testing.T) {
 	}
 	if r := s.send(t, http.MethodPost, "/api/v1/import/config?dry_run=true", root, strings.NewReader(version(2)), mimeNDJSON); r.status != http.StatusOK {
 		t.Errorf("a dry run keeps no copy and is not bounded:\n%s", r)
+	}
+	if r := s.send(t, http.MethodPost, "/api/v1/import/config", root, strings.NewReader(version(1)), mimeNDJSON); r.status != http.StatusOK {
+		t.Errorf("an import that changes nothing keeps no copy and is not bounded:\n%s", r)
 	}
 }
