@@ -23,11 +23,12 @@ import (
 // changed is read back over the API, and at the end no request of the
 // page went to another host.
 func TestConsole_InAHeadlessBrowser(t *testing.T) {
+	chromium := chromiumPath(t) // first: without a browser there is nothing to test
 	dirs := newServerDirs(t)
 	srv := startServer(t, dirs)
 	root := srv.rootJWT(t)
 	writeBaseData(t, srv, root) // alice holds read_streams only
-	b := newTab(t, srv.url)
+	b := newTab(t, chromium, srv.url)
 	var set string // the set taken in the browser
 	// run runs one step; the steps build on each other, so the first to
 	// fail ends the test.
