@@ -100,7 +100,8 @@ func (o *Op) SetResult(body []byte) {
 
 // Finish ends the operation, failed with errText unless it is empty, and
 // writes its record into the history (a failure to write is logged, never
-// returned). Only the first call counts.
+// returned), unless it is a dry run, kept in memory only. Only the first
+// call counts.
 func (o *Op) Finish(ctx context.Context, errText string) {
 	if o == nil {
 		return
@@ -120,6 +121,9 @@ func (o *Op) Finish(ctx context.Context, errText string) {
 	o.mu.Unlock()
 	rec := o.Snapshot()
 	o.t.finished(o)
+	if rec.DryRun {
+		return // a dry run writes nothing, not even its record: it stays in memory
+	}
 	_ = o.t.history.Write(context.WithoutCancel(ctx), rec)
 }
 

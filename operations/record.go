@@ -28,12 +28,9 @@ const (
 	StateFailed    = "failed"
 )
 
-// Triggers of an operation beside backup.TriggerManual and
-// backup.TriggerScheduled.
-const (
-	TriggerOffline    = "offline"    // a flowg admin command, the server stopped
-	TriggerContinuous = "continuous" // continuous backup (the journal)
-)
+// TriggerOffline is the trigger of the operations of a flowg admin command,
+// beside backup.TriggerManual (the API) and backup.TriggerScheduled.
+const TriggerOffline = "offline"
 
 // DefaultKeep is flowg serve's --operations-keep: how many records the
 // history keeps; the oldest beyond it are deleted as new ones are written.
@@ -54,7 +51,8 @@ type Record struct {
 	SetID           *string    `json:"set_id"`
 	Databases       []string   `json:"databases"`
 	Progress        *Progress  `json:"progress"`
-	// DryRun marks a restore's dry run: it wrote nothing.
+	// DryRun marks a restore's dry run: it wrote nothing, and its record is
+	// kept in the memory of the process that ran it only.
 	DryRun bool `json:"dry_run,omitempty"`
 	// Result is the answer the operation's request got, kept in this
 	// server's memory only (GET /api/v1/operations/:id of a recent one).

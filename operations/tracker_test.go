@@ -126,3 +126,17 @@ func TestHistory_AnUnwritableCatalogNeverFailsTheOperation(t *testing.T) {
 		t.Fatal("listing an unreadable catalog gave no error")
 	}
 }
+
+func TestTracker_DryRunsStayInMemory(t *testing.T) {
+	dir := t.TempDir()
+	tr := operations.NewTracker(operations.NewHistory(backup.OpenCatalog(dir), 0, nil), nil)
+	op := tr.Start(operations.Start{Kind: operations.KindRestore, DryRun: true})
+	op.Finish(context.Background(), "")
+	if _, err := os.Stat(filepath.Join(dir, "operations")); !os.IsNotExist(err) {
+		t.Fatalf("a dry run wrote into the catalog: %v", err)
+	}
+	got, err := tr.List(context.Background(), "", 10)
+	if err != nil || len(got) != 1 || !got[0].DryRun || got[0].State != operations.StateSucceeded {
+		t.Fatalf("list after a dry run = %+v, %v; want it, from memory", got, err)
+	}
+}

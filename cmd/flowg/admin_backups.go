@@ -228,6 +228,17 @@ func printSets(w io.Writer, sets []backup.SetInfo) {
 		}
 		fmt.Fprintf(w, "%-24s  %-20s  %-11s  %-16s  %9s  %-24s  %s\n", s.ID, s.Created.Format(time.RFC3339), orDash(s.Trigger),
 			orDash(strings.Join(dbs, ",")), sizeText(size), orDash(s.Parent), label)
+		printExcluded(w, s)
+	}
+}
+
+// printExcluded prints, under a set's line, the streams its databases
+// left out (--exclude-stream), as its manifest records them.
+func printExcluded(w io.Writer, s backup.SetInfo) {
+	for _, name := range setDBNames(s) {
+		if ex := s.Databases[name].ExcludedStreams; len(ex) > 0 {
+			fmt.Fprintf(w, "    %s: streams left out (--exclude-stream): %s\n", name, strings.Join(ex, ", "))
+		}
 	}
 }
 
