@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -45,6 +46,10 @@ type dbJournal struct {
 	// before chainRetry, while the store cannot take it).
 	needChain  string
 	chainRetry time.Time
+	// compacting runs the compaction pass of an s3:// catalog beside the
+	// shipping (see upkeep); compactBusy says one is running.
+	compacting  sync.WaitGroup
+	compactBusy atomic.Bool
 	// carry holds changes whose segment could not be written, for the next.
 	carry drained
 
@@ -235,6 +240,7 @@ func (j *dbJournal) startChain(base Manifest, started time.Time, reason string) 
 
 // run ships every interval until stop, then once more with a watermark.
 func (j *dbJournal) run(stop <-chan struct{}) {
+	defer j.compacting.Wait() // before the lease is released
 	tick := time.NewTicker(j.opts.Interval)
 	defer tick.Stop()
 	for {
@@ -255,7 +261,7 @@ func (j *dbJournal) run(stop <-chan struct{}) {
 			}
 		case <-tick.C:
 			j.shipLogged(false)
-			j.compactLogged()
+			j.upkeep()
 		case <-j.cap.half:
 			j.shipLogged(false)
 		}
@@ -384,33 +390,4 @@ func (j *dbJournal) ship(final bool) error {
 		j.staged(name, d.marks)
 	}
 	return nil
-}
-
-// opsBytes is what ops hold in memory, as the capture counts it.
-func opsBytes(ops []op) int64 {
-	var n int64
-	for _, o := range ops {
-		n += int64(len(o.key)+len(o.value)) + 64
-	}
-	return n
-}
-
-func keepAbove(ops []op, since uint64) []op {
-	out := ops[:0]
-	for _, o := range ops {
-		if o.version > since {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
-func keepMarksAbove(marks []mark, since uint64) []mark {
-	out := marks[:0]
-	for _, m := range marks {
-		if m.version > since {
-			out = append(out, m)
-		}
-	}
-	return out
 }
