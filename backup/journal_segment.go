@@ -144,12 +144,7 @@ func writeSegment(dir, db string, name segmentName, ops []op, marks []mark, tool
 }
 
 func encodeSegment(w io.Writer, db string, name segmentName, ops []op, marks []mark, toolVersion string) error {
-	sort.SliceStable(ops, func(i, j int) bool {
-		if ops[i].version != ops[j].version {
-			return ops[i].version < ops[j].version
-		}
-		return string(ops[i].key) < string(ops[j].key)
-	})
+	sortOps(ops)
 	sort.SliceStable(marks, func(i, j int) bool { return marks[i].version < marks[j].version })
 	marks = uniqueMarks(marks)
 	fw, err := NewWriter(w, Header{Database: db, Created: name.to.UTC(), ReadTs: name.upTo, SinceTs: name.since, ToolVersion: toolVersion})

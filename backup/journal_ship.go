@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -46,10 +45,6 @@ type dbJournal struct {
 	// before chainRetry, while the store cannot take it).
 	needChain  string
 	chainRetry time.Time
-	// compacting runs the compaction pass of an s3:// catalog beside the
-	// shipping (see upkeep); compactBusy says one is running.
-	compacting  sync.WaitGroup
-	compactBusy atomic.Bool
 	// carry holds changes whose segment could not be written, for the next.
 	carry drained
 
@@ -240,9 +235,11 @@ func (j *dbJournal) startChain(base Manifest, started time.Time, reason string) 
 
 // run ships every interval until stop, then once more with a watermark.
 func (j *dbJournal) run(stop <-chan struct{}) {
-	defer j.compacting.Wait() // before the lease is released
 	tick := time.NewTicker(j.opts.Interval)
 	defer tick.Stop()
+	pace := &pacer{}
+	compactions := &aside{}
+	defer compactions.wait()
 	for {
 		select {
 		case <-stop:
@@ -260,8 +257,8 @@ func (j *dbJournal) run(stop <-chan struct{}) {
 				return
 			}
 		case <-tick.C:
-			j.shipLogged(false)
-			j.upkeep()
+			tick.Reset(pace.next(j.opts.Interval, j.timedShip()))
+			compactions.start(j.compactLogged)
 		case <-j.cap.half:
 			j.shipLogged(false)
 		}

@@ -101,23 +101,3 @@ func (j *dbJournal) restartChain() error {
 	}
 	return nil
 }
-
-// upkeep runs the compaction pass: in the shipping loop for a local
-// catalog; for an s3:// one in a goroutine of its own (one at a time), so
-// object-store calls that hang or fail never hold the segments of the next
-// interval back, and not at all while the store does not take segments.
-func (j *dbJournal) upkeep() {
-	if j.stage == nil {
-		j.compactLogged()
-		return
-	}
-	if !j.stage.healthy() || !j.compactBusy.CompareAndSwap(false, true) {
-		return
-	}
-	j.compacting.Add(1)
-	go func() {
-		defer j.compacting.Done()
-		defer j.compactBusy.Store(false)
-		j.compactLogged()
-	}()
-}

@@ -35,6 +35,17 @@
 //	                   changed (half updated, a quarter deleted, a quarter added) after a full set
 //	incr-full          a full set of that same changed database
 //
+// and the continuous group (continuous.go), whose own table gives each
+// target of issue 14 with PASS or MISS:
+//
+//	continuous-off     --ingest-clients clients ingest into a fresh `flowg serve` for --continuous-seconds
+//	continuous-on      the same server with --backup-continuous on a local catalog: records/s,
+//	                   the server's peak RSS, and the lag of every ingested record until the
+//	                   segment holding it appeared in the catalog (RPO)
+//	restore-at         `flowg admin restore --at latest` into an empty directory: a set of the
+//	                   dataset plus a journal of --journal-changes ingested records
+//	restore-set        `flowg admin restore --set` of that set alone into an empty directory
+//
 // After the first incr-set, outside the timing, the incremental chain is
 // restored (Catalog.Restorable, backup.WipeFrom) and compared with the live
 // database record by record.
@@ -57,7 +68,8 @@
 // Usage:
 //
 //	go run ./cmd/flowg-bench [--records 1000000] [--runs 5] [--seed 1] [--work DIR] [--flowg PATH] [--quick] [--profile]
-//	    [--only core,ingest,s3,incremental] [--ingest-clients 4] [--ingest-batch 256] [--ingest-seconds 4]
+//	    [--only core,ingest,s3,incremental,continuous] [--ingest-clients 4] [--ingest-batch 256] [--ingest-seconds 4]
+//	    [--continuous-seconds 10] [--continuous-interval 1s] [--journal-changes N]
 //
 // The harness is meant for Linux: peak RSS and the server's CPU time come from /proc.
 package main
@@ -102,6 +114,12 @@ type config struct {
 	ingestClients int
 	ingestBatch   int
 	ingestSeconds float64
+	// continuous is the continuous-backup group's settings (continuous.go).
+	continuous continuousConfig
+	// scale runs the scale table instead of the rounds (see scale.go) on
+	// each of scaleRecords.
+	scale        bool
+	scaleRecords []int
 }
 
 // Measurement groups, selected with --only.
@@ -110,9 +128,10 @@ const (
 	groupIngest      = "ingest"      // online-backup-ingest
 	groupS3          = "s3"          // local-set and s3-set
 	groupIncremental = "incremental" // incr-set and incr-full
+	groupContinuous  = "continuous"  // continuous backup: RPO, ingest, RSS, restore --at (continuous.go)
 )
 
-var groups = []string{groupCore, groupIngest, groupS3, groupIncremental}
+var groups = []string{groupCore, groupIngest, groupS3, groupIncremental, groupContinuous}
 
 // ingestPhases are the durations of an online-backup-ingest round: a
 // warm-up of a fifth of the alone period (at least half a second).
@@ -134,6 +153,9 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if len(args) > 0 && args[0] == "op" {
 		return runOp(ctx, args[1:], out, errOut)
 	}
+	if len(args) > 0 && args[0] == "datasets" {
+		return runDatasets(args[1:], errOut)
+	}
 	cfg, err := parseFlags(args, errOut)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -149,7 +171,11 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "flowg-bench: %v\n", err)
 		return exitFailed
 	}
-	failed, err := b.run(ctx)
+	run := b.run
+	if cfg.scale {
+		run = func(ctx context.Context) (bool, error) { return runScale(ctx, cfg, out, errOut) }
+	}
+	failed, err := run(ctx)
 	if err != nil {
 		fmt.Fprintf(errOut, "flowg-bench: %v\n", err)
 		return exitFailed
@@ -167,7 +193,8 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.SetOutput(errOut)
 	fs.Usage = func() {
 		fmt.Fprintln(errOut, "Usage: go run ./cmd/flowg-bench [--records N] [--runs N] [--seed N] [--work DIR] [--flowg PATH] [--quick] [--profile]")
-		fmt.Fprintln(errOut, "         [--only core,ingest,s3,incremental] [--ingest-clients N] [--ingest-batch N] [--ingest-seconds S]")
+		fmt.Fprintln(errOut, "         [--only core,ingest,s3,incremental,continuous] [--ingest-clients N] [--ingest-batch N] [--ingest-seconds S]")
+		fmt.Fprintln(errOut, "         [--continuous-seconds S] [--continuous-interval D] [--journal-changes N]")
 		fmt.Fprintln(errOut, "\nBenchmarks flowg's backup and restore of a generated logs database against Badger's")
 		fmt.Fprintln(errOut, "Stream.Backup (NumGo=1) and db.Load(r, 1), alternating them in one run, each in a child process.")
 		fmt.Fprintln(errOut, "\nFlags:")
@@ -180,10 +207,13 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.StringVar(&cfg.flowg, "flowg", "", "built flowg binary for online-backup (default: go build ./cmd/flowg into the work directory)")
 	fs.BoolVar(&cfg.quick, "quick", false, "CI smoke run: 100,000 records and 3 rounds unless --records/--runs say otherwise")
 	fs.BoolVar(&cfg.profile, "profile", false, "after the rounds, run each offline operation once more with CPU and heap profiles into WORK/profiles")
-	only := fs.String("only", strings.Join(groups, ","), "measurement groups to run: core (backup/restore vs reference), ingest (online backup under ingest), s3 (S3 vs local catalog set), incremental")
+	only := fs.String("only", strings.Join(groups, ","), "measurement groups to run: core (backup/restore vs reference), ingest (online backup under ingest), s3 (S3 vs local catalog set), incremental, continuous (continuous backup: RPO, ingest, RSS, restore --at)")
 	fs.IntVar(&cfg.ingestClients, "ingest-clients", 4, "ingest: client goroutines posting batches")
 	fs.IntVar(&cfg.ingestBatch, "ingest-batch", 256, "ingest: records per request")
 	fs.Float64Var(&cfg.ingestSeconds, "ingest-seconds", 4, "ingest: seconds of ingest alone per round, half before the backup, half after (--quick: 2)")
+	cfg.continuous.flags(fs)
+	fs.BoolVar(&cfg.scale, "scale", false, "scale run: every backup and restore once per dataset of --scale-records, with CPU-seconds and per-record time")
+	scaleList := fs.String("scale-records", "1M,3M,10M", "scale run: comma-separated dataset sizes (k and M suffixes allowed)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
@@ -205,6 +235,16 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 		if !set["ingest-seconds"] {
 			cfg.ingestSeconds = 2
 		}
+		cfg.continuous.quick(set)
+	}
+	if cfg.scale {
+		var err error
+		if cfg.scaleRecords, err = parseRecordList(*scaleList); err != nil {
+			return cfg, fmt.Errorf("--scale-records: %w", err)
+		}
+		if !set["runs"] {
+			cfg.runs = 1
+		}
 	}
 	switch {
 	case cfg.records < 1:
@@ -215,6 +255,9 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 		return cfg, fmt.Errorf("--ingest-clients and --ingest-batch must be at least 1")
 	case cfg.ingestSeconds < 0.2 || cfg.ingestSeconds > 600:
 		return cfg, fmt.Errorf("--ingest-seconds must be between 0.2 and 600")
+	}
+	if err := cfg.continuous.check(cfg.records); err != nil {
+		return cfg, err
 	}
 	cfg.only = map[string]bool{}
 	for g := range strings.SplitSeq(*only, ",") {

@@ -148,8 +148,9 @@ func (o *online) start(ctx context.Context, round int) (*server, error) {
 	return o.startIn(ctx, filepath.Join(o.root, fmt.Sprintf("round-%d", round)), o.logs)
 }
 
-// startIn is start with the server's files in dir and its logs database in logs.
-func (o *online) startIn(ctx context.Context, dir, logs string) (*server, error) {
+// startIn is start with the server's files in dir and its logs database in
+// logs; extra flags go to flowg serve.
+func (o *online) startIn(ctx context.Context, dir, logs string, extra ...string) (*server, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -162,13 +163,14 @@ func (o *online) startIn(ctx context.Context, dir, logs string) (*server, error)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(o.bin, "serve",
+	args := []string{"serve",
 		"--auth-dir", filepath.Join(dir, "auth"),
 		"--config-dir", filepath.Join(dir, "config"),
 		"--log-dir", logs,
 		"--backup-dir", filepath.Join(dir, "backups"),
 		"--http-bind", addr,
-		"--root-password", rootPassword)
+		"--root-password", rootPassword}
+	cmd := exec.Command(o.bin, append(args, extra...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()

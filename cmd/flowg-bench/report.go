@@ -102,6 +102,8 @@ type report struct {
 	Ingest      *ingestInfo `json:"ingest,omitempty"`
 	S3          *s3Info     `json:"s3,omitempty"`
 	Incremental *incrInfo   `json:"incremental,omitempty"`
+	// Continuous is the continuous-backup group's figures and targets.
+	Continuous *continuousReport `json:"continuous,omitempty"`
 	// Checks are correctness checks made outside the timing.
 	Checks  []check  `json:"checks,omitempty"`
 	Samples []sample `json:"samples"`
@@ -167,6 +169,10 @@ func newReport(b *bench) report {
 		if info.Check != nil {
 			r.Checks = append(r.Checks, *info.Check)
 		}
+	}
+	if b.cont != nil {
+		r.Continuous = b.cont.report()
+		r.Checks = append(r.Checks, r.Continuous.Checks...)
 	}
 	pair := func(flowg, ref string, size bool, targets func(f, rf stat, q ratio) []target) {
 		f, rf := r.stat(flowg), r.stat(ref)
@@ -463,6 +469,9 @@ func (r report) markdown() string {
 	}
 	if len(r.Ratios) == 0 {
 		b.WriteString("| (no pairing measured) | | | | |\n")
+	}
+	if r.Continuous != nil {
+		b.WriteString(r.Continuous.markdown())
 	}
 	return b.String()
 }

@@ -68,6 +68,7 @@ type bench struct {
 	online *online
 	minio  *minioServer
 	incr   *incremental
+	cont   *continuous
 	// ingestLoad is what the ingest clients send.
 	ingestLoad *ingestLoad
 	// setContent is the content hash of the first catalog set of the dataset.
@@ -124,6 +125,9 @@ func (b *bench) roundOrder(r int) []string {
 			order = append(order, opIncrFull, opIncrSet)
 		}
 	}
+	if b.cfg.only[groupContinuous] {
+		order = append(order, continuousOrder(r, b.cont)...)
+	}
 	return order
 }
 
@@ -144,11 +148,11 @@ func (b *bench) run(ctx context.Context) (failed bool, err error) {
 	}
 	defer os.RemoveAll(b.runDir)
 	only := b.cfg.only
-	if only[groupCore] || only[groupIngest] {
+	if only[groupCore] || only[groupIngest] || only[groupContinuous] {
 		b.online = prepareOnline(ctx, b.cfg, ds, b.errOut, only[groupCore])
 		defer b.online.cleanup()
 	}
-	if only[groupIngest] {
+	if only[groupIngest] || only[groupContinuous] {
 		b.ingestLoad = newIngestLoad(b.cfg.seed, b.cfg.records, b.cfg.ingestBatch)
 	}
 	if only[groupS3] {
@@ -157,6 +161,10 @@ func (b *bench) run(ctx context.Context) (failed bool, err error) {
 	}
 	if only[groupIncremental] {
 		b.incr = prepareIncremental(ctx, b)
+	}
+	if only[groupContinuous] {
+		b.cont = prepareContinuous(ctx, b)
+		defer b.cont.cleanup()
 	}
 
 	for r := range b.cfg.runs {
@@ -267,6 +275,8 @@ func (b *bench) measure(ctx context.Context, round int, op string) sample {
 		return b.measureSet(ctx, round, op)
 	case opIncrSet, opIncrFull:
 		return b.incr.measure(ctx, b, round, op)
+	case opContOff, opContOn, opContOnS3, opRestoreAt, opRestoreSet:
+		return b.cont.measure(ctx, b, round, op)
 	}
 	if op == opOnlineBackup {
 		s := b.online.measure(ctx, b, round)
@@ -392,6 +402,9 @@ func (b *bench) profiles(ctx context.Context) {
 		return s
 	}
 	for _, op := range []string{opRefBackup, opFlowgBackup, opRefRestore, opFlowgMerge, opFlowgMergeTxn, opFlowgWipe, opFlowgVerify, opFlowgVerifyLoad} {
+		if !b.cfg.only[groupCore] {
+			break // --only leaves the core operations out
+		}
 		target := b.restoreTarget(op)
 		if target != "" {
 			removeTarget(target)

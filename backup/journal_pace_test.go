@@ -1,0 +1,110 @@
+package backup
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+)
+
+func TestPacer_DrainsEarlyByTheWriteTime(t *testing.T) {
+	ms := time.Millisecond
+	for _, c := range []struct {
+		interval time.Duration
+		took     []time.Duration // successive segments
+		want     time.Duration   // the period after the last
+	}{
+		{time.Second, []time.Duration{0}, time.Second},                                            // idle: the interval
+		{time.Second, []time.Duration{100 * ms}, 800 * ms},                                        // next drain 0.9 s after this one, shipped ~1 s after it
+		{time.Second, []time.Duration{400 * ms}, 200 * ms},                                        // slow writes: drained sooner
+		{time.Second, []time.Duration{800 * ms}, 100 * ms},                                        // never below a tenth
+		{time.Second, []time.Duration{200 * ms, 0}, 700 * ms},                                     // a long write is remembered: 150 ms
+		{time.Second, []time.Duration{200 * ms, 0, 0, 0}, time.Second - 2*84375*time.Microsecond}, // and forgotten by a quarter a segment
+		{time.Second, []time.Duration{100 * ms, 300 * ms}, 400 * ms},                              // a longer one is followed at once
+		{10 * ms, []time.Duration{time.Second}, ms},                                               // the smallest interval
+		{time.Minute, []time.Duration{250 * ms}, time.Minute - time.Second/2},                     // a long interval barely moves
+	} {
+		p := &pacer{}
+		var got time.Duration
+		for _, took := range c.took {
+			got = p.next(c.interval, took)
+		}
+		if got != c.want {
+			t.Errorf("interval %s, segments taking %v: period %s, want %s", c.interval, c.took, got, c.want)
+		}
+	}
+}
+
+// TestSortOps_SameOrderAsOneStableSort checks the per-commit sort against
+// the one stable sort it replaces, on commits in version order with their
+// keys in any order (as Badger hands them over), a key twice in one commit,
+// and versions out of order (the fallback).
+func TestSortOps_SameOrderAsOneStableSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	reference := func(ops []op) []op {
+		out := slices.Clone(ops)
+		sort.SliceStable(out, func(i, j int) bool {
+			if out[i].version != out[j].version {
+				return out[i].version < out[j].version
+			}
+			return string(out[i].key) < string(out[j].key)
+		})
+		return out
+	}
+	for trial := range 200 {
+		var ops []op
+		for v := uint64(1); v <= uint64(1+rng.IntN(30)); v++ {
+			for range rng.IntN(40) {
+				key := fmt.Appendf(nil, "k%03d", rng.IntN(50))
+				ops = append(ops, op{key: key, value: fmt.Appendf(nil, "%d", len(ops)), version: v})
+			}
+		}
+		if trial%4 == 3 && len(ops) > 1 {
+			i, j := rng.IntN(len(ops)), rng.IntN(len(ops))
+			ops[i], ops[j] = ops[j], ops[i] // versions out of order
+		}
+		want := reference(ops)
+		sortOps(ops)
+		for i := range ops {
+			if ops[i].version != want[i].version || string(ops[i].key) != string(want[i].key) || string(ops[i].value) != string(want[i].value) {
+				t.Fatalf("trial %d, record %d: got version %d key %s value %s, want %d %s %s", trial, i,
+					ops[i].version, ops[i].key, ops[i].value, want[i].version, want[i].key, want[i].value)
+			}
+		}
+	}
+}
+
+func TestAside_OnePassAtATimeAndNeverWaitedFor(t *testing.T) {
+	var a aside
+	release, started := make(chan struct{}), make(chan struct{}, 2)
+	runs := 0
+	pass := func() {
+		runs++
+		started <- struct{}{}
+		<-release
+	}
+	done := make(chan struct{})
+	go func() {
+		a.start(pass) // returns at once, the pass running
+		<-started
+		a.start(pass) // skipped: one is running
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("start waited for the pass")
+	}
+	close(release)
+	a.wait()
+	if runs != 1 {
+		t.Fatalf("%d passes ran, want 1", runs)
+	}
+	a.start(func() { runs++ })
+	a.wait()
+	if runs != 2 {
+		t.Fatalf("a pass after the first one ended did not run (%d)", runs)
+	}
+}
