@@ -264,6 +264,17 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 		b.tabTo(t, "Cancel", `el.dataset.action === "cancel"`)
 		b.do(t, "cancel", chromedp.KeyEvent(kb.Enter))
 		b.waitFor(t, "the restore form is gone", `document.getElementById("plan") === null`, 5*time.Second)
+
+		// A redraw (here after a set taken meanwhile) keeps the focus where
+		// the keyboard user left it.
+		b.do(t, "back to the sets", chromedp.Navigate(srv.url+"/#sets"), chromedp.WaitVisible(chromedp.CSS(`#sets-table tr[data-set="`+set+`"]`)))
+		b.tabTo(t, "the set's link", `el.closest('tr[data-set="`+set+`"]') !== null`)
+		rows := evalIn[int](t, b, `document.querySelectorAll("#sets-table tr[data-set]").length`)
+		b.do(t, "take a set meanwhile", chromedp.Evaluate[chromedp.Void](`document.querySelector('#sets-actions [data-action="take"]').click()`))
+		b.waitFor(t, "the set is taken and the list redrawn", fmt.Sprintf(`document.querySelectorAll("#sets-table tr[data-set]").length > %d`, rows), 60*time.Second)
+		if on := evalIn[string](t, b, `(document.activeElement.closest("tr[data-set]") || {dataset: {}}).dataset.set || document.activeElement.tagName`); on != set {
+			t.Errorf("after the redraw the focus is on %s, want the link of set %s it was on", on, set)
+		}
 	})
 
 	run("names holding <script> are shown as text", func(t *testing.T) {

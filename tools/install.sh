@@ -5,8 +5,8 @@
 #     stamp STAMPS/NAME@VERSION marks one built, so a rerun does nothing;
 #   - the system programs the tests call (curl, jq, bash), from the system's
 #     packages when this runs as root with apt-get, else a failure naming them;
-#   - Chromium for the console's browser tests: /usr/bin/chromium when it is
-#     there; else as root on Debian `apt-get install chromium`; else, without
+#   - Chromium for the console's browser tests: $FLOWG_CHROMIUM or
+#     /usr/bin/chromium when there; else as root on Debian `apt-get install chromium`; else, without
 #     root, Debian's chromium packages and the libraries it lacks fetched with
 #     `apt-get download`, unpacked with `dpkg -x` into .tools/chromium, and a
 #     wrapper .tools/bin/chromium that sets LD_LIBRARY_PATH (see
@@ -121,6 +121,13 @@ chromium_packages() {
 # /usr/bin/chromium, or the unpacked copy's wrapper $bin/chromium.
 install_chromium() {
 	local root stamp wrapper pkgs started
+	if [ -n "${FLOWG_CHROMIUM:-}" ]; then
+		if [ -x "$FLOWG_CHROMIUM" ]; then
+			return 0 # the browser asked for (make test FLOWG_CHROMIUM=...)
+		fi
+		echo "tools: FLOWG_CHROMIUM=$FLOWG_CHROMIUM is not an executable file: point it at a chromium binary, or unset it to let make tools install one" >&2
+		return 1
+	fi
 	if [ -x /usr/bin/chromium ]; then
 		return 0
 	fi

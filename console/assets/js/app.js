@@ -36,8 +36,30 @@ function notice(text, kind = "error") {
   fill(n, text || "");
 }
 
+// focusKey names the focused element of main so that a redraw can give
+// the focus back to its new copy: a keyboard user keeps their place when
+// the catalog refreshes.
+function focusKey() {
+  const a = document.activeElement;
+  if (!a || a === $("main") || !$("main").contains(a)) return null;
+  const row = a.closest("tr[data-set], tr[data-db], tr[data-op]");
+  const scope = row ? `tr[data-${Object.keys(row.dataset)[0]}="${CSS.escape(Object.values(row.dataset)[0])}"] ` : "";
+  if (a.dataset.action) return scope + `[data-action="${CSS.escape(a.dataset.action)}"]`;
+  if (a.getAttribute("href")) return scope + `a[href="${CSS.escape(a.getAttribute("href"))}"]`;
+  return null;
+}
+
 function draw() {
   if (!credential()) return;
+  const key = focusKey();
+  drawView();
+  if (key && document.activeElement === document.body) {
+    const again = $("main").querySelector(key);
+    if (again) again.focus({ preventScroll: true });
+  }
+}
+
+function drawView() {
   const v = currentView();
   showView(v.name);
   fill($("overview-actions"), takeSetButton());
