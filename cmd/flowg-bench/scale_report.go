@@ -77,14 +77,17 @@ func (r scaleReport) markdown() string {
 	}
 	if len(sizes) > 1 {
 		first, last := sizes[0], sizes[len(sizes)-1]
-		fmt.Fprintf(&b, "\n| operation | per-record time %d vs %d | target |\n| --- | --: | --- |\n", last, first)
+		fmt.Fprintf(&b, "\n| operation | per-record time %d vs %d | target | per-record CPU-s |\n| --- | --: | --- | --: |\n", last, first)
 		for _, op := range scaleOps {
 			a, z := r.cell(op, first), r.cell(op, last)
 			if !a.ok || !z.ok {
 				continue
 			}
 			growth := z.perRecord()/a.perRecord() - 1
-			fmt.Fprintf(&b, "| %s | %+.1f%% | %s |\n", scaleWhat[op], 100*growth, growthTarget(op, growth, r, first, last))
+			// CPU-seconds say more than the time on a shared machine,
+			// where the time follows the other processes' load.
+			cpuGrowth := float64(z.cpuNanos)/float64(z.records)/(float64(a.cpuNanos)/float64(a.records)) - 1
+			fmt.Fprintf(&b, "| %s | %+.1f%% | %s | %+.1f%% |\n", scaleWhat[op], 100*growth, growthTarget(op, growth, r, first, last), 100*cpuGrowth)
 		}
 	}
 	b.WriteString("\n| ratio | ")

@@ -32,8 +32,8 @@ func TestScaleFlags(t *testing.T) {
 func TestScaleReportGrowth(t *testing.T) {
 	r := scaleReport{Datasets: []dataset{{Records: 10}, {Records: 100}}}
 	for _, row := range []scaleRow{
-		{10, sample{Op: opFlowgBackup, Nanos: 1000}},
-		{100, sample{Op: opFlowgBackup, Nanos: 12000}},
+		{10, sample{Op: opFlowgBackup, Nanos: 1000, UserNanos: 1000}},
+		{100, sample{Op: opFlowgBackup, Nanos: 12000, UserNanos: 9000, SysNanos: 1000}},
 	} {
 		r.Rows = append(r.Rows, row)
 	}
@@ -41,7 +41,7 @@ func TestScaleReportGrowth(t *testing.T) {
 	if growth := z.perRecord()/a.perRecord() - 1; growth < 0.199 || growth > 0.201 {
 		t.Fatalf("growth %v, want +20%%", growth)
 	}
-	if md := r.markdown(); !strings.Contains(md, "+20.0%") || !strings.Contains(md, "≤ +10% ✗") {
+	if md := r.markdown(); !strings.Contains(md, "+20.0%") || !strings.Contains(md, "≤ +10% ✗ | +0.0% |") {
 		t.Fatalf("the table does not show the growth against its bound:\n%s", md)
 	}
 }
