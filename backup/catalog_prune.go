@@ -44,12 +44,11 @@ func (c *Catalog) Prune(ctx context.Context, p Retention, now time.Time) ([]Deci
 		}
 		deleted = append(deleted, d)
 	}
-	catDir, _ := c.localDir()
 	for _, d := range chainDecisions {
 		if !d.Delete {
 			continue
 		}
-		if err := removeJournalChain(catDir, d); err != nil {
+		if err := c.removeJournalChain(ctx, d); err != nil {
 			return deleted, fmt.Errorf("prune: %w", err)
 		}
 		deleted = append(deleted, d)

@@ -1,14 +1,16 @@
 package backup
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
+
+	"filippo.io/age"
 )
 
 // A journal lives in its catalog, beside the sets:
@@ -44,8 +46,12 @@ type journalChain struct {
 // chainState is a chain with its segments, as far as their names go.
 type chainState struct {
 	journalChain
+	js journalStore
+	// dir names where the chain is (a directory, or an s3:// prefix).
 	dir  string
 	segs []segmentName
+	// sizes are the stored sizes of the files listed, by name.
+	sizes map[string]int64
 	// problem says why the chain ends before its last file (a gap, a
 	// name that does not follow); segs then holds the segments before it.
 	problem string
@@ -56,14 +62,24 @@ type chainState struct {
 
 // removeLeftovers deletes the chain's leftovers; only the journal's
 // writer may, holding the journal's lock.
-func (c chainState) removeLeftovers() error {
-	var errs []error
-	for _, name := range c.leftovers {
-		if err := os.Remove(filepath.Join(c.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err)
-		}
+func (c chainState) removeLeftovers(ctx context.Context) error {
+	if len(c.leftovers) == 0 {
+		return nil
 	}
-	return errors.Join(errs...)
+	return c.js.remove(ctx, c.Database, c.ID, c.leftovers...)
+}
+
+// each reads segment seg of the chain to its end, handing each change or
+// mark to fn.
+func (c chainState) each(ctx context.Context, seg segmentName, ids []age.Identity, fn func(*op, *mark) error) error {
+	stored, size, err := c.js.open(ctx, c.Database, c.ID, seg.String())
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, ErrMissingFile) {
+			return fmt.Errorf("%w: the segment is missing", ErrMissingFile)
+		}
+		return err
+	}
+	return eachInStored(ctx, stored, size, c.Database, seg, ids, fn)
 }
 
 // end is the last instant the chain covers, upTo its newest version.
@@ -94,22 +110,25 @@ func (c chainState) start() time.Time { return c.BaseCreated }
 
 func journalDir(catalog, db string) string { return filepath.Join(catalog, journalDirName, db) }
 
-// readChains lists database db's chains in catalog, oldest first.
+// readChains lists database db's chains in the local catalog at catalog,
+// oldest first.
 func readChains(catalog, db string) ([]chainState, error) {
-	root := journalDir(catalog, db)
-	entries, err := os.ReadDir(root)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
+	return readChainsIn(context.Background(), localJournal{root: catalog}, db)
+}
+
+// readChainsIn lists database db's chains in js, oldest first. A chain
+// without its chain.json (being deleted) is left out.
+func readChainsIn(ctx context.Context, js journalStore, db string) ([]chainState, error) {
+	ids, err := js.chainIDs(ctx, db)
 	if err != nil {
-		return nil, fmt.Errorf("read journal %s: %w", root, err)
+		return nil, err
 	}
 	var chains []chainState
-	for _, e := range entries {
-		if !e.IsDir() || !ValidSetID(e.Name()) {
+	for _, id := range ids {
+		c, err := readChain(ctx, js, db, id)
+		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
-		c, err := readChain(filepath.Join(root, e.Name()))
 		if err != nil {
 			return nil, err
 		}
@@ -121,25 +140,29 @@ func readChains(catalog, db string) ([]chainState, error) {
 
 // readChain reads a chain's chain.json and the names of its segments, and
 // checks they follow one another: sequence numbers, versions and times.
-func readChain(dir string) (chainState, error) {
-	c := chainState{dir: dir}
-	b, err := os.ReadFile(filepath.Join(dir, chainInfoName))
+func readChain(ctx context.Context, js journalStore, db, id string) (chainState, error) {
+	c := chainState{js: js, dir: js.where(db, id), sizes: map[string]int64{}}
+	b, err := js.readInfo(ctx, db, id)
 	if err != nil {
-		return c, fmt.Errorf("read journal chain: %w", err)
+		return c, err
 	}
 	if err := json.Unmarshal(b, &c.journalChain); err != nil {
-		return c, fmt.Errorf("%w: journal chain %s: %w", ErrCorrupt, dir, err)
+		return c, fmt.Errorf("%w: journal chain %s: %w", ErrCorrupt, c.dir, err)
 	}
-	entries, err := os.ReadDir(dir)
+	if c.Database != db || c.ID != id {
+		return c, fmt.Errorf("%w: journal chain %s names chain %s of %s", ErrCorrupt, c.dir, c.ID, c.Database)
+	}
+	files, err := js.files(ctx, db, id)
 	if err != nil {
-		return c, fmt.Errorf("read journal chain: %w", err)
+		return c, err
 	}
 	var segs []segmentName
-	for _, e := range entries {
-		if s, ok := parseSegmentName(e.Name()); ok && !e.IsDir() {
+	for _, f := range files {
+		c.sizes[f.name] = f.size
+		if s, ok := parseSegmentName(f.name); ok {
 			segs = append(segs, s)
-		} else if strings.HasPrefix(e.Name(), ".tmp-") {
-			c.leftovers = append(c.leftovers, e.Name())
+		} else if isTempName(f.name) {
+			c.leftovers = append(c.leftovers, f.name)
 		}
 	}
 	// A compacted segment comes before the segments it holds, which a
@@ -166,21 +189,26 @@ func readChain(dir string) (chainState, error) {
 	return c, nil
 }
 
-// writeChainInfo creates a chain's directory and its chain.json, durably.
-func writeChainInfo(dir string, info journalChain) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create journal chain: %w", err)
-	}
+// writeChain writes a new chain's chain.json into js.
+func writeChain(ctx context.Context, js journalStore, info journalChain) error {
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return err
+	}
+	return js.writeInfo(ctx, info, append(b, '\n'))
+}
+
+// writeChainInfo creates a chain's directory and its chain.json, durably.
+func writeChainInfo(dir string, b []byte) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create journal chain: %w", err)
 	}
 	tmp := filepath.Join(dir, ".tmp-"+chainInfoName)
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("create journal chain: %w", err)
 	}
-	_, err = f.Write(append(b, '\n'))
+	_, err = f.Write(b)
 	if err == nil {
 		err = f.Sync()
 	}

@@ -3,11 +3,9 @@ package backup
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -32,7 +30,7 @@ func compactChain(ctx context.Context, ch chainState, olderThan time.Time, keys 
 	}
 	replaced := 0
 	var group []segmentName
-	var size int64
+	var stored int64
 	flush := func() error {
 		if len(group) >= 2 {
 			if err := mergeSegments(ctx, ch, group, keys, toolVersion); err != nil {
@@ -40,13 +38,13 @@ func compactChain(ctx context.Context, ch chainState, olderThan time.Time, keys 
 			}
 			replaced += len(group)
 		}
-		group, size = nil, 0
+		group, stored = nil, 0
 		return nil
 	}
 	for _, seg := range ch.segs {
-		st, err := os.Stat(filepath.Join(ch.dir, seg.String()))
-		if err != nil {
-			return replaced, err
+		size, listed := ch.sizes[seg.String()]
+		if !listed {
+			return replaced, fmt.Errorf("compact journal chain %s: segment %s: %w", ch.ID, seg, os.ErrNotExist)
 		}
 		if seg.last != seg.seq || seg.to.After(olderThan) {
 			if err := flush(); err != nil {
@@ -54,13 +52,13 @@ func compactChain(ctx context.Context, ch chainState, olderThan time.Time, keys 
 			}
 			continue
 		}
-		if len(group) > 0 && (seg.to.Sub(group[0].from) > compactSpan || size+st.Size() > compactBytes) {
+		if len(group) > 0 && (seg.to.Sub(group[0].from) > compactSpan || size+stored > compactBytes) {
 			if err := flush(); err != nil {
 				return replaced, err
 			}
 		}
 		group = append(group, seg)
-		size += st.Size()
+		stored += size
 	}
 	return replaced, flush()
 }
@@ -70,12 +68,11 @@ func compactChain(ctx context.Context, ch chainState, olderThan time.Time, keys 
 func mergeSegments(ctx context.Context, ch chainState, group []segmentName, keys Keys, toolVersion string) error {
 	first, last := group[0], group[len(group)-1]
 	name := segmentName{seq: first.seq, last: last.last, since: first.since, upTo: last.upTo, from: first.from, to: last.to}
-	tmp, err := os.CreateTemp(ch.dir, ".tmp-*"+segmentExt)
+	f, err := ch.js.create(ctx, ch.Database, ch.ID, name.String())
 	if err != nil {
 		return fmt.Errorf("compact journal: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	out, finish, err := encrypting(tmp, keys)
+	out, finish, err := encrypting(f, keys)
 	if err == nil {
 		err = copySegments(ctx, out, ch, group, name, keys, toolVersion)
 	}
@@ -83,28 +80,18 @@ func mergeSegments(ctx context.Context, ch chainState, group []segmentName, keys
 		err = finish()
 	}
 	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(ch.dir, name.String()))
-	}
-	if err == nil {
-		err = syncDir(ch.dir)
+		err = f.commit(ctx)
+	} else {
+		f.discard()
 	}
 	if err != nil {
 		return fmt.Errorf("compact journal segments %d to %d of chain %s: %w", first.seq, last.last, ch.ID, err)
 	}
-	var errs []error
+	names := make([]string, 0, len(group))
 	for _, seg := range group {
-		if err := os.Remove(filepath.Join(ch.dir, seg.String())); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err)
-		}
+		names = append(names, seg.String())
 	}
-	errs = append(errs, syncDir(ch.dir))
-	return errors.Join(errs...)
+	return ch.js.remove(ctx, ch.Database, ch.ID, names...)
 }
 
 // copySegments writes the records of group, each read whole and checked,
@@ -116,7 +103,7 @@ func copySegments(ctx context.Context, w io.Writer, ch chainState, group []segme
 	}
 	var key []byte
 	for _, seg := range group {
-		err := eachInSegment(ctx, filepath.Join(ch.dir, seg.String()), ch.Database, seg, keys.Identities, func(o *op, m *mark) error {
+		err := ch.each(ctx, seg, keys.Identities, func(o *op, m *mark) error {
 			if m != nil {
 				return fw.addMark(*m)
 			}
@@ -130,4 +117,48 @@ func copySegments(ctx context.Context, w io.Writer, ch chainState, group []segme
 	}
 	_, err = fw.Close()
 	return err
+}
+
+// compactLogged deletes the database's chains no set can start any more
+// (see pruneChains) and merges its old segments, at most every half
+// CompactAfter, holding the set lock shared (skipped, and tried again at
+// the next segment, while a prune holds it); a failure is logged and
+// leaves the journal as it is.
+func (j *dbJournal) compactLogged() {
+	if j.opts.CompactAfter < 0 || time.Since(j.lastCompact) < j.opts.CompactAfter/2 || !j.lease.held() {
+		return
+	}
+	j.lastCompact = time.Now()
+	// Held shared, as a restore holds it, so a prune (which deletes chains
+	// too) waits for the pass; during a prune the pass is skipped, never
+	// waited for: the shipper must not wait on what may wait on it.
+	release, ok := j.cat.tryHoldSets()
+	if !ok {
+		j.lastCompact = time.Time{}
+		return
+	}
+	defer release()
+	chains, err := readChainsIn(context.Background(), j.js, string(j.name))
+	if err != nil {
+		j.log.Error("continuous backup: compact", "error", err)
+		return
+	}
+	if ids, err := pruneChains(context.Background(), j.cat, j.js, string(j.name)); err != nil {
+		j.log.Error("continuous backup: delete chains no set can start", "error", err)
+	} else if len(ids) > 0 {
+		j.log.Info("continuous backup: deleted journal chains whose sets retention deleted", "chains", ids)
+		if chains, err = readChainsIn(context.Background(), j.js, string(j.name)); err != nil {
+			j.log.Error("continuous backup: compact", "error", err)
+			return
+		}
+	}
+	for _, ch := range chains {
+		n, err := compactChain(context.Background(), ch, time.Now().Add(-j.opts.CompactAfter), j.cat.keys, j.opts.ToolVersion)
+		if err != nil {
+			j.log.Error("continuous backup: compact", "chain", ch.ID, "error", err)
+		}
+		if n > 0 {
+			j.log.Info("continuous backup: compacted", "chain", ch.ID, "segments", n)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -26,8 +27,9 @@ const (
 )
 
 // ErrContinuousTarget is returned when continuous backup is asked of a
-// catalog it cannot write its journal to yet (an s3:// catalog).
-var ErrContinuousTarget = errors.New("continuous backup needs a local catalog directory")
+// catalog it cannot write its journal to (an s3:// catalog without a
+// staging directory).
+var ErrContinuousTarget = errors.New("continuous backup cannot write its journal there")
 
 // ErrJournalBusy is returned when another process writes the journal of
 // the catalog: two servers never interleave their journals in one catalog.
@@ -54,6 +56,17 @@ type ContinuousOptions struct {
 	// ExcludeStreams leaves the streams matching these globs out of the
 	// logs database's journal and of the sets its chains start from.
 	ExcludeStreams []string
+	// StagingDir is where segments wait on local disk before they are
+	// shipped to an s3:// catalog (required for one; unused for a local
+	// catalog, whose segments are written into it directly).
+	StagingDir string
+	// MaxStaged bounds the bytes of segments staged and not yet shipped,
+	// per database; past it the chain ends and a new one starts from a
+	// new set once the store is back.
+	MaxStaged int64
+	// Lease is the term of the lease on an s3:// catalog's journal (see
+	// journal_lease.go).
+	Lease time.Duration
 }
 
 func (o *ContinuousOptions) defaults() {
@@ -69,6 +82,12 @@ func (o *ContinuousOptions) defaults() {
 	if o.MaxBuffer <= 0 {
 		o.MaxBuffer = DefaultContinuousMaxBuffer
 	}
+	if o.MaxStaged <= 0 {
+		o.MaxStaged = DefaultContinuousMaxStaged
+	}
+	if o.Lease <= 0 {
+		o.Lease = DefaultContinuousLease
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -83,7 +102,11 @@ type Continuous struct {
 	wg       sync.WaitGroup
 	stop     chan struct{}
 	once     sync.Once
-	unlock   func() // the journal directory's lock
+	unlock   func() // the journal directory's lock (the staging directory's, and the lease, for s3://)
+	// stageStop ends the stagers of an s3:// catalog, once the journals
+	// staged their last segments; stageDone are closed when they are done.
+	stageStop chan struct{}
+	stageDone []chan struct{}
 }
 
 // StartContinuous subscribes to every database of store, continues each
@@ -93,23 +116,26 @@ type Continuous struct {
 // server accepts writes: nothing else may write to the databases meanwhile.
 func StartContinuous(ctx context.Context, cat *Catalog, store *kv.Store, opts ContinuousOptions) (*Continuous, error) {
 	opts.defaults()
-	dir, ok := cat.localDir()
-	if !ok {
-		return nil, fmt.Errorf("%w: %s is not one yet; give a local --backup-dir", ErrContinuousTarget, cat.Dir())
-	}
-	unlock, err := kv.LockDir(filepath.Join(dir, journalDirName))
-	if errors.Is(err, kv.ErrLocked) {
-		return nil, fmt.Errorf("%w: another flowg server writes its journal to %s; give each server its own --backup-dir", ErrJournalBusy, dir)
-	}
+	js, lease, unlock, err := claimJournal(ctx, cat, opts)
 	if err != nil {
 		return nil, err
 	}
 	subCtx, cancel := context.WithCancel(context.Background())
-	c := &Continuous{cancel: cancel, stop: make(chan struct{}), unlock: unlock}
+	c := &Continuous{cancel: cancel, stop: make(chan struct{}), unlock: unlock, stageStop: make(chan struct{})}
 	var fresh []*dbJournal
 	for _, name := range kv.Names {
-		j, needsSet, err := openJournal(subCtx, cat, dir, store, name, opts)
+		var stage *stager
+		if s3j, ok := js.(*s3Journal); ok {
+			if stage, err = newStager(filepath.Join(opts.StagingDir, string(name)), string(name), s3j, lease, opts.Logger.With("database", string(name))); err != nil {
+				c.abort()
+				return nil, fmt.Errorf("continuous backup of %s: %w", name, err)
+			}
+		}
+		j, needsSet, err := openJournal(subCtx, cat, js, stage, store, name, opts)
 		if err != nil {
+			if j != nil {
+				c.journals = append(c.journals, j)
+			}
 			c.abort()
 			return nil, fmt.Errorf("continuous backup of %s: %w", name, err)
 		}
@@ -130,6 +156,11 @@ func StartContinuous(ctx context.Context, cat *Catalog, store *kv.Store, opts Co
 			defer c.wg.Done()
 			j.run(c.stop)
 		}()
+		if j.stage != nil {
+			done := make(chan struct{})
+			c.stageDone = append(c.stageDone, done)
+			go j.stage.run(c.stageStop, done)
+		}
 	}
 	return c, nil
 }
@@ -138,8 +169,10 @@ func StartContinuous(ctx context.Context, cat *Catalog, store *kv.Store, opts Co
 func (c *Continuous) abort() {
 	c.cancel()
 	for _, j := range c.journals {
-		<-j.subDone
-		j.res.close()
+		if j.subDone != nil {
+			<-j.subDone
+			j.res.close()
+		}
 	}
 	c.unlock()
 }
@@ -150,6 +183,10 @@ func (c *Continuous) Stop() {
 	c.once.Do(func() {
 		close(c.stop)
 		c.wg.Wait()
+		close(c.stageStop)
+		for _, done := range c.stageDone {
+			<-done
+		}
 		c.cancel()
 		for _, j := range c.journals {
 			if !j.dbGone {
@@ -159,6 +196,57 @@ func (c *Continuous) Stop() {
 		}
 		c.unlock()
 	})
+}
+
+// claimJournal makes this process the one writer of the catalog's journal:
+// a lock on <catalog>/journal for a local catalog; for an s3:// one, the
+// journal's lease (journal_lease.go) and a lock on the staging directory.
+func claimJournal(ctx context.Context, cat *Catalog, opts ContinuousOptions) (journalStore, *journalLease, func(), error) {
+	if dir, ok := cat.localDir(); ok {
+		unlock, err := kv.LockDir(filepath.Join(dir, journalDirName))
+		if errors.Is(err, kv.ErrLocked) {
+			return nil, nil, nil, fmt.Errorf("%w: another flowg server writes its journal to %s; give each server its own --backup-dir", ErrJournalBusy, dir)
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return localJournal{root: dir}, nil, unlock, nil
+	}
+	s3, ok := cat.store.(*s3Store)
+	if !ok {
+		return nil, nil, nil, fmt.Errorf("%w: %s", ErrContinuousTarget, cat.Dir())
+	}
+	if opts.StagingDir == "" {
+		return nil, nil, nil, fmt.Errorf("%w: continuous backup to %s needs a staging directory on local disk", ErrContinuousTarget, cat.Dir())
+	}
+	unlockStage, err := kv.LockDir(opts.StagingDir)
+	if errors.Is(err, kv.ErrLocked) {
+		return nil, nil, nil, fmt.Errorf("%w: another flowg server stages its journal in %s; give each server its own --backup-continuous-staging-dir", ErrJournalBusy, opts.StagingDir)
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("staging directory: %w", err)
+	}
+	if err := os.Chmod(opts.StagingDir, 0o700); err != nil {
+		unlockStage()
+		return nil, nil, nil, fmt.Errorf("staging directory: %w", err)
+	}
+	// Temporary files of compactions cut short (segments being merged are
+	// written here before they are uploaded).
+	if leftovers, err := filepath.Glob(filepath.Join(opts.StagingDir, ".tmp-*")); err == nil {
+		for _, path := range leftovers {
+			os.Remove(path)
+		}
+	}
+	lease, err := acquireLease(ctx, s3, opts.Lease, opts.Logger)
+	if err != nil {
+		unlockStage()
+		return nil, nil, nil, err
+	}
+	unlock := func() {
+		lease.release()
+		unlockStage()
+	}
+	return &s3Journal{s: s3, scratch: opts.StagingDir}, lease, unlock, nil
 }
 
 // localDir is the catalog's directory, for a catalog on this disk.
@@ -175,9 +263,14 @@ type ContinuousStatus struct {
 	// LastShipped is the instant up to which the journal covers the
 	// database (advanced by watermarks too).
 	LastShipped time.Time
-	// OldestUnshipped is when the oldest change not yet in a segment was
-	// captured; zero when every captured change was shipped.
+	// OldestUnshipped is when the oldest change not yet in the catalog was
+	// captured (not yet in a segment, or staged and not yet shipped to an
+	// s3:// catalog); zero when every captured change was shipped.
 	OldestUnshipped time.Time
+	// StagedBytes and StagedSegments are what waits in the staging
+	// directory for an s3:// catalog.
+	StagedBytes    int64
+	StagedSegments int
 }
 
 // Status reports each database's journal.

@@ -21,7 +21,7 @@ type JournalSpan struct {
 
 // ListWithJournal lists the sets as List does, each with the windows of
 // the journal chains that start from it, and each database's span of the
-// journal (none without a journal, or for an s3:// catalog): what `flowg
+// journal (none without a journal; local or s3://): what `flowg
 // admin backups list` and GET /api/v1/backups show.
 func (c *Catalog) ListWithJournal(ctx context.Context) ([]SetInfo, []JournalSpan, error) {
 	sets, err := c.List(ctx)
@@ -85,7 +85,7 @@ func JournalSpans(windows []JournalWindow) []JournalSpan {
 // VerifyJournal reads every segment of every chain of the journal to its
 // end and checks every checksum (JournalWindows with verify): what `flowg
 // admin backups verify --all` adds to the sets. A catalog without a
-// journal, or an s3:// one, has none to verify. Nothing is written.
+// journal has none to verify. Nothing is written.
 func (c *Catalog) VerifyJournal(ctx context.Context) ([]JournalWindow, error) {
 	windows, err := c.JournalWindows(ctx, true)
 	if errors.Is(err, ErrContinuousTarget) {

@@ -2,9 +2,6 @@ package backup
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 )
 
 // pruneChains deletes the chains of database db that nothing can restore
@@ -12,8 +9,8 @@ import (
 // their base set, and no later set of their epoch lies within their
 // versions). The newest chain is never deleted: the server writes to it.
 // It returns the ids of the chains deleted.
-func pruneChains(ctx context.Context, cat *Catalog, catDir, db string) ([]string, error) {
-	chains, err := readChains(catDir, db)
+func pruneChains(ctx context.Context, cat *Catalog, js journalStore, db string) ([]string, error) {
+	chains, err := readChainsIn(ctx, js, db)
 	if err != nil || len(chains) < 2 {
 		return nil, err
 	}
@@ -26,19 +23,12 @@ func pruneChains(ctx context.Context, cat *Catalog, catDir, db string) ([]string
 		if restorableFrom(sets, ch) {
 			continue
 		}
-		gone := filepath.Join(filepath.Dir(ch.dir), ".deleting-"+ch.ID)
-		if err := os.Rename(ch.dir, gone); err != nil {
-			return deleted, fmt.Errorf("delete journal chain %s: %w", ch.ID, err)
-		}
-		if err := os.RemoveAll(gone); err != nil {
-			return deleted, fmt.Errorf("delete journal chain %s: %w", ch.ID, err)
+		if err := js.removeChain(ctx, db, ch.ID); err != nil {
+			return deleted, err
 		}
 		deleted = append(deleted, ch.ID)
 	}
-	if len(deleted) > 0 {
-		return deleted, syncDir(journalDir(catDir, db))
-	}
-	return nil, nil
+	return deleted, nil
 }
 
 // restorableFrom reports whether sets hold a usable set chain ch can start

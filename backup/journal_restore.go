@@ -60,11 +60,7 @@ func ParseAt(s string) (at time.Time, latest bool, err error) {
 // when done with the Opener.
 func (c *Catalog) RestorableAt(ctx context.Context, db string, at time.Time, latest bool, tmpDir string) (Opener, func(), PointInTime, error) {
 	p := PointInTime{Database: db}
-	dir, ok := c.localDir()
-	if !ok {
-		return nil, nil, p, fmt.Errorf("%w: a restore to an instant reads a local catalog only, not %s, for now", ErrContinuousTarget, c.Dir())
-	}
-	chains, err := readChains(dir, db)
+	chains, err := readChainsIn(ctx, c.journal(), db)
 	if err != nil {
 		return nil, nil, p, err
 	}
@@ -84,7 +80,7 @@ func (c *Catalog) RestorableAt(ctx context.Context, db string, at time.Time, lat
 	if errors.Is(err, ErrMissingFile) {
 		// A compaction may have merged segments since they were listed:
 		// list the chain again, once.
-		if again, rerr := readChain(ch.dir); rerr == nil {
+		if again, rerr := readChain(ctx, ch.js, ch.Database, ch.ID); rerr == nil {
 			os.RemoveAll(work)
 			if work, err = os.MkdirTemp(tmpDir, "flowg-at-"); err == nil {
 				p.Segments, p.Changes = 0, 0
@@ -207,12 +203,11 @@ func (c *Catalog) baseFor(ch chainState, at time.Time) (string, uint64) {
 // applySegment checks a segment whole, finds the newest version it
 // captured by at, and writes its changes up to that version into db.
 func applySegment(ctx context.Context, db *badger.DB, ch chainState, seg segmentName, at time.Time, baseTs uint64, ids []age.Identity, p *PointInTime) error {
-	path := filepath.Join(ch.dir, seg.String())
 	where := fmt.Sprintf("journal chain %s of %s, segment %s", ch.ID, ch.Database, seg)
 	cutoff := seg.upTo
 	if at.Before(seg.to) {
 		cutoff = seg.since
-		err := eachInSegment(ctx, path, ch.Database, seg, ids, func(o *op, m *mark) error {
+		err := ch.each(ctx, seg, ids, func(o *op, m *mark) error {
 			if m != nil && !m.time.After(at) {
 				cutoff = max(cutoff, m.version)
 			}
@@ -221,12 +216,12 @@ func applySegment(ctx context.Context, db *badger.DB, ch chainState, seg segment
 		if err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
-	} else if err := eachInSegment(ctx, path, ch.Database, seg, ids, func(*op, *mark) error { return nil }); err != nil {
+	} else if err := ch.each(ctx, seg, ids, func(*op, *mark) error { return nil }); err != nil {
 		return fmt.Errorf("%s: %w", where, err) // checked whole before it is applied
 	}
 	wb := db.NewWriteBatch()
 	defer wb.Cancel()
-	err := eachInSegment(ctx, path, ch.Database, seg, ids, func(o *op, _ *mark) error {
+	err := ch.each(ctx, seg, ids, func(o *op, _ *mark) error {
 		if o == nil || o.version > cutoff || o.version <= baseTs {
 			return nil
 		}
@@ -252,11 +247,20 @@ func applySegment(ctx context.Context, db *badger.DB, ch chainState, seg segment
 
 // eachInSegment reads a segment to its end, handing each change or mark to fn.
 func eachInSegment(ctx context.Context, path, db string, seg segmentName, ids []age.Identity, fn func(*op, *mark) error) error {
-	sr, closeFn, err := openSegment(path, db, seg, ids)
+	stored, size, err := openFile(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, ErrMissingFile) {
 			return fmt.Errorf("%w: the segment is missing", ErrMissingFile)
 		}
+		return err
+	}
+	return eachInStored(ctx, stored, size, db, seg, ids, fn)
+}
+
+// eachInStored is eachInSegment on a segment already opened, which it closes.
+func eachInStored(ctx context.Context, stored io.ReadCloser, size int64, db string, seg segmentName, ids []age.Identity, fn func(*op, *mark) error) error {
+	sr, closeFn, err := openSegmentFrom(stored, size, db, seg, ids)
+	if err != nil {
 		return err
 	}
 	defer closeFn()

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -15,11 +15,15 @@ import (
 
 // dbJournal ships one database's captured changes into its chain.
 type dbJournal struct {
-	name    kv.Name
-	db      *badger.DB
-	store   *kv.Store
-	cat     *Catalog
-	catDir  string
+	name  kv.Name
+	db    *badger.DB
+	store *kv.Store
+	cat   *Catalog
+	js    journalStore
+	// stage ships the segments of an s3:// catalog (nil for a local one);
+	// lease is the journal's lease there (nil: a local catalog's lock).
+	stage   *stager
+	lease   *journalLease
 	opts    ContinuousOptions
 	log     *slog.Logger
 	cap     *capture
@@ -37,6 +41,15 @@ type dbJournal struct {
 	// lastCompact is when the database's chains were last compacted.
 	lastCompact time.Time
 	reason      string // why the next chain starts (see openJournal)
+	// needChain, when set, says why the chain ended: captured changes are
+	// dropped until a new chain starts from a new set (tried again, not
+	// before chainRetry, while the store cannot take it).
+	needChain  string
+	chainRetry time.Time
+	// compacting runs the compaction pass beside the shipping (see
+	// upkeep); compactBusy says one is running.
+	compacting  sync.WaitGroup
+	compactBusy atomic.Bool
 	// carry holds changes whose segment could not be written, for the next.
 	carry drained
 
@@ -54,6 +67,14 @@ func (j *dbJournal) status() ContinuousStatus {
 	if oldest := cp.oldest(); !oldest.IsZero() && (st.OldestUnshipped.IsZero() || oldest.Before(st.OldestUnshipped)) {
 		st.OldestUnshipped = oldest
 	}
+	if j.stage != nil {
+		if bytes, n, oldest := j.stage.pending(); n > 0 {
+			st.StagedBytes, st.StagedSegments = bytes, n
+			if !oldest.IsZero() && (st.OldestUnshipped.IsZero() || oldest.Before(st.OldestUnshipped)) {
+				st.OldestUnshipped = oldest
+			}
+		}
+	}
 	return st
 }
 
@@ -61,7 +82,7 @@ func (j *dbJournal) status() ContinuousStatus {
 // chain continues: only when it ends exactly at the database's newest
 // version, in the same epoch, and nothing committed since escaped the
 // subscription. Otherwise needsSet is true and the chain's reason is set.
-func openJournal(ctx context.Context, cat *Catalog, catDir string, store *kv.Store, name kv.Name, opts ContinuousOptions) (*dbJournal, bool, error) {
+func openJournal(ctx context.Context, cat *Catalog, js journalStore, stage *stager, store *kv.Store, name kv.Name, opts ContinuousOptions) (*dbJournal, bool, error) {
 	db, release, err := store.Acquire(name)
 	if err != nil {
 		return nil, false, err
@@ -70,8 +91,12 @@ func openJournal(ctx context.Context, cat *Catalog, catDir string, store *kv.Sto
 	// through the same handle (see the note on online wipe restores in
 	// docs: the journal of a swapped database ends).
 	release()
-	j := &dbJournal{name: name, db: db, store: store, cat: cat, catDir: catDir, opts: opts,
-		log: opts.Logger.With("database", string(name)), cap: newCapture(opts.MaxBuffer, time.Now)}
+	j := &dbJournal{name: name, db: db, store: store, cat: cat, js: js, opts: opts,
+		log: opts.Logger.With("database", string(name)), cap: newCapture(opts.MaxBuffer, time.Now), stage: stage}
+	if stage != nil {
+		j.lease = stage.lease
+		stage.shipped = j.shipped
+	}
 	j.cap.skip = streamSkipper(excludesFor(string(name), opts.ExcludeStreams))
 	j.res, j.subCtx = newResolver(db), ctx
 	at := j.res.pinnedAt()
@@ -85,12 +110,15 @@ func openJournal(ctx context.Context, cat *Catalog, catDir string, store *kv.Sto
 	if err != nil {
 		return j, false, err
 	}
-	chains, err := readChains(catDir, string(name))
+	if err := j.shipStaged(ctx); err != nil {
+		return j, false, err
+	}
+	chains, err := readChainsIn(ctx, js, string(name))
 	if err != nil {
 		return j, false, err
 	}
 	for _, ch := range chains {
-		if err := ch.removeLeftovers(); err != nil {
+		if err := ch.removeLeftovers(ctx); err != nil {
 			j.log.Warn("continuous backup: remove the leftovers of an interrupted write", "chain", ch.ID, "error", err)
 		}
 	}
@@ -107,7 +135,10 @@ func openJournal(ctx context.Context, cat *Catalog, catDir string, store *kv.Sto
 	case at > last.upTo():
 		reason = fmt.Sprintf("the database changed while the server was stopped (versions %d to %d: offline commands, or commits a crash kept from being shipped)", last.upTo()+1, at)
 	default:
-		j.chainDir, j.chainID, j.lastShipped = last.dir, last.ID, last.end()
+		if j.chainDir, err = j.segmentDir(last.ID); err != nil {
+			return j, false, err
+		}
+		j.chainID, j.lastShipped = last.ID, last.end()
 		j.seq, j.since, j.from = last.lastSeq(), last.upTo(), last.end()
 		j.lastWrite = time.Now()
 		j.log.Info("continuous backup: journal continues", "chain", last.ID, "segments", len(last.segs), "version", j.since)
@@ -191,26 +222,28 @@ func (j *dbJournal) startChain(base Manifest, started time.Time, reason string) 
 	if info.BaseCreated.Before(info.Started) {
 		info.Started = info.BaseCreated // an older set: nothing changed since it was read
 	}
-	dir := filepath.Join(journalDir(j.catDir, string(j.name)), info.ID)
-	if err := writeChainInfo(dir, info); err != nil {
+	if err := writeChain(context.Background(), j.js, info); err != nil {
+		return err
+	}
+	dir, err := j.segmentDir(info.ID)
+	if err != nil {
 		return err
 	}
 	j.mu.Lock()
 	j.chainDir, j.chainID, j.lastShipped, j.carriedAt = dir, info.ID, info.Started, time.Time{}
 	j.mu.Unlock()
 	j.seq, j.since, j.from, j.lastWrite = 0, info.BaseReadTs, info.Started, time.Now()
-	j.carry = drained{}
+	j.carry, j.needChain = drained{}, ""
 	j.log.Info("continuous backup: new journal chain", "chain", info.ID, "base_set", base.ID, "version", info.BaseReadTs, "reason", reason)
 	return nil
 }
 
 // run ships every interval until stop, then once more with a watermark.
 func (j *dbJournal) run(stop <-chan struct{}) {
+	defer j.compacting.Wait() // before the lease is released
 	tick := time.NewTicker(j.opts.Interval)
 	defer tick.Stop()
 	pace := &pacer{}
-	compactions := &aside{}
-	defer compactions.wait()
 	for {
 		select {
 		case <-stop:
@@ -229,7 +262,7 @@ func (j *dbJournal) run(stop <-chan struct{}) {
 			}
 		case <-tick.C:
 			tick.Reset(pace.next(j.opts.Interval, j.timedShip()))
-			compactions.start(j.compactLogged)
+			j.upkeep()
 		case <-j.cap.half:
 			j.shipLogged(false)
 		}
@@ -278,50 +311,6 @@ func (j *dbJournal) resubscribe() error {
 	return newChains(context.Background(), j.cat, []*dbJournal{j}, "the database was replaced by a wipe restore: its versions start over", j.opts)
 }
 
-// compactLogged deletes the database's chains no set can start any more
-// (see pruneChains) and merges its old segments, at most every half
-// CompactAfter, holding the set lock shared (skipped, and tried again at
-// the next segment, while a prune holds it); a failure is logged and
-// leaves the journal as it is.
-func (j *dbJournal) compactLogged() {
-	if j.opts.CompactAfter < 0 || time.Since(j.lastCompact) < j.opts.CompactAfter/2 {
-		return
-	}
-	j.lastCompact = time.Now()
-	// Held shared, as a restore holds it, so a prune (which deletes chains
-	// too) waits for the pass; during a prune the pass is skipped, never
-	// waited for: the shipper must not wait on what may wait on it.
-	release, ok := j.cat.tryHoldSets()
-	if !ok {
-		j.lastCompact = time.Time{}
-		return
-	}
-	defer release()
-	chains, err := readChains(j.catDir, string(j.name))
-	if err != nil {
-		j.log.Error("continuous backup: compact", "error", err)
-		return
-	}
-	if ids, err := pruneChains(context.Background(), j.cat, j.catDir, string(j.name)); err != nil {
-		j.log.Error("continuous backup: delete chains no set can start", "error", err)
-	} else if len(ids) > 0 {
-		j.log.Info("continuous backup: deleted journal chains whose sets retention deleted", "chains", ids)
-		if chains, err = readChains(j.catDir, string(j.name)); err != nil {
-			j.log.Error("continuous backup: compact", "error", err)
-			return
-		}
-	}
-	for _, ch := range chains {
-		n, err := compactChain(context.Background(), ch, time.Now().Add(-j.opts.CompactAfter), j.cat.keys, j.opts.ToolVersion)
-		if err != nil {
-			j.log.Error("continuous backup: compact", "chain", ch.ID, "error", err)
-		}
-		if n > 0 {
-			j.log.Info("continuous backup: compacted", "chain", ch.ID, "segments", n)
-		}
-	}
-}
-
 // catchUp waits, briefly, until every commit made so far was delivered.
 func (j *dbJournal) catchUp() {
 	txn := j.db.NewTransaction(false)
@@ -348,9 +337,12 @@ func (j *dbJournal) shipLogged(final bool) {
 // the end.
 func (j *dbJournal) ship(final bool) error {
 	d := j.cap.drain()
-	if d.overflow {
-		j.log.Warn("continuous backup: the capture buffer overflowed; a new chain starts from a new set", "max_buffer", j.opts.MaxBuffer)
-		return newChains(context.Background(), j.cat, []*dbJournal{j}, fmt.Sprintf("the capture buffer passed its %d-byte bound", j.opts.MaxBuffer), j.opts)
+	if d.overflow && j.needChain == "" {
+		j.endChain(fmt.Sprintf("the capture buffer passed its %d-byte bound", j.opts.MaxBuffer))
+	}
+	if j.needChain != "" {
+		_ = j.res.resolve(nil, d.newest) // nothing of it is kept: the pin may move on
+		return j.restartChain()
 	}
 	d.ops = append(j.carry.ops, keepAbove(d.ops, j.since)...)
 	d.marks = append(j.carry.marks, keepMarksAbove(d.marks, j.since)...)
@@ -359,7 +351,14 @@ func (j *dbJournal) ship(final bool) error {
 		return nil
 	}
 	if err := j.res.resolve(d.ops, d.newest); err != nil {
-		return newChains(context.Background(), j.cat, []*dbJournal{j}, "a delete could not be told from an empty value: "+err.Error(), j.opts)
+		j.endChain("a delete could not be told from an empty value: " + err.Error())
+		return j.restartChain()
+	}
+	if j.stage != nil {
+		if staged, _, _ := j.stage.pending(); staged >= j.opts.MaxStaged {
+			j.endChain(fmt.Sprintf("more than the %d-byte bound of segments waited in the staging directory %s for the object store", j.opts.MaxStaged, j.stage.dir))
+			return j.restartChain()
+		}
 	}
 	name := segmentName{seq: j.seq + 1, last: j.seq + 1, since: j.since, upTo: max(j.since, d.newest), from: j.from, to: d.at.UTC()}
 	if name.to.Before(name.from) {
@@ -370,9 +369,8 @@ func (j *dbJournal) ship(final bool) error {
 		if opsBytes(d.ops) > j.opts.MaxBuffer {
 			// Held back too long (a full disk): memory stays bounded, the
 			// chain ends here and a new one starts once writing works.
-			j.carry = drained{}
-			return errors.Join(err, newChains(context.Background(), j.cat, []*dbJournal{j},
-				fmt.Sprintf("segments could not be written while more than the %d-byte bound piled up", j.opts.MaxBuffer), j.opts))
+			j.endChain(fmt.Sprintf("segments could not be written while more than the %d-byte bound piled up", j.opts.MaxBuffer))
+			return errors.Join(err, j.restartChain())
 		}
 		j.carry = drained{ops: d.ops, marks: d.marks}
 		j.mu.Lock()
@@ -385,36 +383,13 @@ func (j *dbJournal) ship(final bool) error {
 	j.carry = drained{}
 	j.seq, j.since, j.from, j.lastWrite = name.seq, name.upTo, name.to, time.Now()
 	j.mu.Lock()
-	j.lastShipped, j.carriedAt = name.to, time.Time{}
+	if j.stage == nil {
+		j.lastShipped = name.to
+	}
+	j.carriedAt = time.Time{}
 	j.mu.Unlock()
+	if j.stage != nil {
+		j.staged(name, d.marks)
+	}
 	return nil
-}
-
-// opsBytes is what ops hold in memory, as the capture counts it.
-func opsBytes(ops []op) int64 {
-	var n int64
-	for _, o := range ops {
-		n += int64(len(o.key)+len(o.value)) + 64
-	}
-	return n
-}
-
-func keepAbove(ops []op, since uint64) []op {
-	out := ops[:0]
-	for _, o := range ops {
-		if o.version > since {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
-func keepMarksAbove(marks []mark, since uint64) []mark {
-	out := marks[:0]
-	for _, m := range marks {
-		if m.version > since {
-			out = append(out, m)
-		}
-	}
-	return out
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/flowg-backup/flowg/kv"
@@ -41,13 +39,10 @@ type JournalWindow struct {
 // frame checksum, the trailer's SHA-256), and the window of a chain ends
 // before the first one that fails. Nothing is written.
 func (c *Catalog) JournalWindows(ctx context.Context, verify bool) ([]JournalWindow, error) {
-	dir, ok := c.localDir()
-	if !ok {
-		return nil, fmt.Errorf("%w: the journal of %s cannot be listed yet", ErrContinuousTarget, c.Dir())
-	}
+	js := c.journal()
 	var out []JournalWindow
 	for _, name := range kv.Names {
-		chains, err := readChains(dir, string(name))
+		chains, err := readChainsIn(ctx, js, string(name))
 		if err != nil {
 			return nil, err
 		}
@@ -74,14 +69,9 @@ func (c *Catalog) window(ctx context.Context, ch chainState, verify bool) (Journ
 	}
 	w.To = ch.start()
 	for _, seg := range ch.segs {
-		path := filepath.Join(ch.dir, seg.String())
-		st, err := os.Stat(path)
-		if err != nil {
-			w.Problem = fmt.Sprintf("segment %s: %v", seg, err)
-			return w, nil
-		}
+		size := ch.sizes[seg.String()]
 		if verify {
-			err := eachInSegment(ctx, path, ch.Database, seg, c.keys.Identities, func(*op, *mark) error { return nil })
+			err := ch.each(ctx, seg, c.keys.Identities, func(*op, *mark) error { return nil })
 			if ctx.Err() != nil {
 				return w, ctx.Err()
 			}
@@ -92,7 +82,7 @@ func (c *Catalog) window(ctx context.Context, ch chainState, verify bool) (Journ
 			}
 		}
 		w.Segments++
-		w.Bytes += st.Size()
+		w.Bytes += size
 		w.To = seg.to
 	}
 	w.Verified = verify && w.Problem == ""

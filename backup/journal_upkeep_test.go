@@ -385,13 +385,13 @@ func TestJournal_ChainsNoSetCanStartAreDeletedNeverTheNewest(t *testing.T) {
 	if err != nil || len(chains) != 2 {
 		t.Fatalf("chains: %d, %v", len(chains), err)
 	}
-	if ids, err := pruneChains(t.Context(), cat, f.catalog, string(kv.Config)); err != nil || len(ids) != 0 {
+	if ids, err := pruneChains(t.Context(), cat, localJournal{root: f.catalog}, string(kv.Config)); err != nil || len(ids) != 0 {
 		t.Fatalf("pruned %v, %v while every chain has its set", ids, err)
 	}
 	if err := cat.Delete(t.Context(), chains[0].BaseSet); err != nil {
 		t.Fatal(err)
 	}
-	ids, err := pruneChains(t.Context(), cat, f.catalog, string(kv.Config))
+	ids, err := pruneChains(t.Context(), cat, localJournal{root: f.catalog}, string(kv.Config))
 	if err != nil || len(ids) != 1 || ids[0] != chains[0].ID {
 		t.Fatalf("pruned %v, %v; want the first chain, whose set is gone", ids, err)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -96,7 +94,7 @@ func judgeChain(w JournalWindow, isNewest bool, oldest map[string]SetInfo) Decis
 }
 
 // journalForRetention lists the journal's chains for retention: none in a
-// catalog without a journal, or an s3:// one.
+// catalog without a journal.
 func (c *Catalog) journalForRetention(ctx context.Context) ([]JournalWindow, error) {
 	windows, err := c.JournalWindows(ctx, false)
 	if errors.Is(err, ErrContinuousTarget) {
@@ -106,16 +104,7 @@ func (c *Catalog) journalForRetention(ctx context.Context) ([]JournalWindow, err
 }
 
 // removeJournalChain deletes the chain d names (a chain decision of
-// DecideWithJournal) from the local catalog at catDir: renamed aside
-// first, so a restore never reads half of it.
-func removeJournalChain(catDir string, d Decision) error {
-	dir := filepath.Join(journalDir(catDir, d.Journal), d.ID)
-	gone := filepath.Join(journalDir(catDir, d.Journal), ".deleting-"+d.ID)
-	if err := os.Rename(dir, gone); err != nil {
-		return fmt.Errorf("delete journal chain %s of %s: %w", d.ID, d.Journal, err)
-	}
-	if err := os.RemoveAll(gone); err != nil {
-		return fmt.Errorf("delete journal chain %s of %s: %w", d.ID, d.Journal, err)
-	}
-	return syncDir(journalDir(catDir, d.Journal))
+// DecideWithJournal) from the catalog's journal (see journalStore.removeChain).
+func (c *Catalog) removeJournalChain(ctx context.Context, d Decision) error {
+	return c.journal().removeChain(ctx, d.Journal, d.ID)
 }

@@ -15,6 +15,8 @@ var (
 			"Alert on flowg_backup_continuous_lag_seconds > 60.", []string{"database"}, nil)
 	continuousShippedDesc = prometheus.NewDesc("flowg_backup_continuous_last_shipped_timestamp_seconds",
 		"Unix time up to which the journal covers each database, advanced by idle watermarks too.", []string{"database"}, nil)
+	continuousStagedDesc = prometheus.NewDesc("flowg_backup_continuous_staged_bytes",
+		"Bytes of journal segments of each database waiting on local disk for the s3:// catalog to take them (0 for a local catalog).", []string{"database"}, nil)
 )
 
 // continuousCollector reports a journal's status as the two metrics.
@@ -26,6 +28,7 @@ type continuousCollector struct {
 func (c continuousCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- continuousLagDesc
 	ch <- continuousShippedDesc
+	ch <- continuousStagedDesc
 }
 
 func (c continuousCollector) Collect(ch chan<- prometheus.Metric) {
@@ -40,6 +43,7 @@ func (c continuousCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(continuousLagDesc, prometheus.GaugeValue, lag, st.Database)
 		ch <- prometheus.MustNewConstMetric(continuousShippedDesc, prometheus.GaugeValue, shipped, st.Database)
+		ch <- prometheus.MustNewConstMetric(continuousStagedDesc, prometheus.GaugeValue, float64(st.StagedBytes), st.Database)
 	}
 }
 

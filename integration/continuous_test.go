@@ -253,7 +253,10 @@ func TestContinuous_FlagsAreChecked(t *testing.T) {
 		{[]string{"--backup-continuous", "--backup-continuous-max-buffer", "1KiB"}, "between 4KiB and 1TiB"},
 		{[]string{"--backup-continuous", "--backup-continuous-compact-after", "10ms"}, "at least 1s"},
 		{[]string{"--backup-continuous-compact-after", "1h"}, "add --backup-continuous"},
-		{[]string{"--backup-continuous", "--backup-dir", "s3://bucket/prefix"}, "an s3:// catalog is not supported yet"},
+		{[]string{"--backup-continuous", "--backup-continuous-staging-dir", "stage"}, "is for an s3:// --backup-dir"},
+		{[]string{"--backup-continuous-max-staged", "1GiB"}, "add --backup-continuous"},
+		{[]string{"--backup-continuous", "--backup-dir", "s3://bucket/prefix", "--backup-continuous-lease", "1s"}, "between 3s and 1h"},
+		{[]string{"--backup-continuous", "--backup-dir", "s3://bucket/prefix", "--backup-continuous-max-staged", "1KiB"}, "between 1MiB and 1TiB"},
 	} {
 		r := flowg(t, dirs.root, with([]string{"serve", "--auth-dir", dirs.auth, "--config-dir", dirs.config, "--log-dir", dirs.logs,
 			"--http-bind", "127.0.0.1:0", "--backup-dir", dirs.backups}, c.args...)...)
