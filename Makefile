@@ -26,8 +26,11 @@ TOOLS_BIN    := $(CURDIR)/.tools/bin
 TEST_PKGS    ?= ./...
 TEST_ARGS    ?=
 TEST_TIMEOUT ?= 15m
+# The Chromium the console's browser tests drive (integration/console_test.go):
+# the system's, else the copy make tools unpacked without root.
+FLOWG_CHROMIUM ?= $(if $(wildcard /usr/bin/chromium),/usr/bin/chromium,$(TOOLS_BIN)/chromium)
 
-.PHONY: build run tools test cross bench bench-quick bench-continuous lint fuzz
+.PHONY: build run tools test cross bench bench-quick bench-continuous bench-scale lint fuzz
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/flowg
@@ -40,6 +43,7 @@ run: build
 	mkdir -p -m 700 "$$run_dir"; \
 	echo "flowg serves from $$run_dir: databases in ./data, catalog in ./backups."; \
 	echo "Run the tour there:  cd $$run_dir && export PATH=\"$(CURDIR)/bin:\$$PATH\""; \
+	echo "The web console: open the address of the \"flowg console:\" line below in a browser."; \
 	cd "$$run_dir" && exec "$(CURDIR)/$(BIN)" serve
 
 tools:
@@ -48,7 +52,7 @@ tools:
 # Ends with gotestsum's summary: DONE N tests[, N skipped][, N failures] in Ts.
 test: tools cross
 	$(GO) vet $(TEST_PKGS)
-	PATH="$(TOOLS_BIN):$$PATH" "$(TOOLS_BIN)/gotestsum" --format pkgname -- -count=1 -timeout $(TEST_TIMEOUT) $(TEST_ARGS) $(TEST_PKGS)
+	PATH="$(TOOLS_BIN):$$PATH" FLOWG_CHROMIUM="$(FLOWG_CHROMIUM)" "$(TOOLS_BIN)/gotestsum" --format pkgname -- -count=1 -timeout $(TEST_TIMEOUT) $(TEST_ARGS) $(TEST_PKGS)
 
 # The module builds and vets for darwin and windows too (kv/README.md, Portability).
 cross:
@@ -73,6 +77,13 @@ bench-quick:
 # MinIO of make tools ships the continuous-on-s3 round.
 bench-continuous:
 	PATH="$(TOOLS_BIN):$$PATH" $(GO) run ./cmd/flowg-bench --only continuous --work $(BENCH_WORK)-continuous $(BENCH_FLAGS)
+
+# Issue 17's scale run: every backup and restore once on 1M, 3M and 10M
+# records (datasets kept in the work directory), with CPU-seconds, peak RSS
+# and the per-record time growth. SCALE_RECORDS overrides the sizes.
+SCALE_RECORDS ?= 1M,3M,10M
+bench-scale:
+	$(GO) run ./cmd/flowg-bench --scale --scale-records $(SCALE_RECORDS) --work $(BENCH_WORK)-scale
 
 lint:
 	@unformatted="$$(gofmt -l .)"; \

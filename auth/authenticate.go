@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -28,6 +29,9 @@ type Principal struct {
 	// Scopes are the effective scopes: the union of the user's roles'
 	// scopes, narrowed by the token's own scopes if it has any.
 	Scopes ScopeSet `json:"scopes"`
+	// ExpiresAt is when the credential used stops working: the JWT's
+	// expiry, or the personal access token's (nil: it never expires).
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 // Authenticate checks an Authorization header of the form
@@ -107,7 +111,7 @@ func (s *Service) authenticatePAT(raw string) (Principal, error) {
 		if t.Scopes != nil {
 			scopes = scopes.Intersect(NewScopeSet(t.Scopes...))
 		}
-		p = Principal{User: u.Name, TokenID: t.ID, Via: ViaPAT, Scopes: scopes}
+		p = Principal{User: u.Name, TokenID: t.ID, Via: ViaPAT, Scopes: scopes, ExpiresAt: t.ExpiresAt}
 		return nil
 	})
 	return p, err

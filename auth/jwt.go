@@ -109,6 +109,10 @@ func (s *Service) authenticateJWT(raw string) (Principal, error) {
 			return err
 		}
 		p = Principal{User: u.Name, Via: ViaJWT, Scopes: scopes}
+		if claims.ExpiresAt != nil {
+			exp := claims.ExpiresAt.Time
+			p.ExpiresAt = &exp
+		}
 		return nil
 	})
 	return p, err

@@ -189,7 +189,7 @@ func (c *Catalog) Open(ctx context.Context, id, db string) (Opener, error) {
 	if err != nil {
 		return nil, err
 	}
-	open := func(ctx context.Context) (io.ReadCloser, int64, error) { return c.store.open(ctx, id, entry.File) }
+	open := func(ctx context.Context) (io.ReadCloser, int64, error) { return c.openCounted(ctx, id, entry.File) }
 	return decrypting(open, c.keys.Identities), nil
 }
 

@@ -109,7 +109,7 @@ func dumpTxn(ctx context.Context, db *badger.DB, txn *badger.Txn, w io.Writer, o
 		return hdr, Summary{}, err
 	}
 	hdr.Compression = fw.compression()
-	p := pipeline{txn: txn, since: opts.SinceTs, out: fw, ranges: splitKeys(db), workers: opts.Workers, progress: opts.Progress,
+	p := pipeline{txn: txn, since: opts.SinceTs, out: fw, ranges: splitKeys(db, txn), workers: opts.Workers, progress: opts.Progress,
 		underWay: opts.FramesUnderWay, release: releaser(db), exclude: opts.ExcludeStreams}
 	if err := p.run(ctx); err != nil {
 		return hdr, fw.summary, err

@@ -121,3 +121,36 @@ func TestCapture_ABigIntervalIsWrittenAtOnce(t *testing.T) {
 		t.Fatalf("%d bytes captured and no segment asked for: they wait for the interval", c.bytes)
 	}
 }
+
+func TestAside_OnePassAtATimeAndNeverWaitedFor(t *testing.T) {
+	var a aside
+	release, started := make(chan struct{}), make(chan struct{}, 2)
+	runs := 0
+	pass := func() {
+		runs++
+		started <- struct{}{}
+		<-release
+	}
+	done := make(chan struct{})
+	go func() {
+		a.start(pass) // returns at once, the pass running
+		<-started
+		a.start(pass) // skipped: one is running
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("start waited for the pass")
+	}
+	close(release)
+	a.wait()
+	if runs != 1 {
+		t.Fatalf("%d passes ran, want 1", runs)
+	}
+	a.start(func() { runs++ })
+	a.wait()
+	if runs != 2 {
+		t.Fatalf("a pass after the first one ended did not run (%d)", runs)
+	}
+}

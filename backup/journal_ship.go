@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -46,10 +45,6 @@ type dbJournal struct {
 	// before chainRetry, while the store cannot take it).
 	needChain  string
 	chainRetry time.Time
-	// compacting runs the compaction pass beside the shipping (see
-	// upkeep); compactBusy says one is running.
-	compacting  sync.WaitGroup
-	compactBusy atomic.Bool
 	// carry holds changes whose segment could not be written, for the next.
 	carry drained
 
@@ -240,10 +235,11 @@ func (j *dbJournal) startChain(base Manifest, started time.Time, reason string) 
 
 // run ships every interval until stop, then once more with a watermark.
 func (j *dbJournal) run(stop <-chan struct{}) {
-	defer j.compacting.Wait() // before the lease is released
 	tick := time.NewTicker(j.opts.Interval)
 	defer tick.Stop()
 	pace := &pacer{}
+	compactions := &aside{}
+	defer compactions.wait()
 	for {
 		select {
 		case <-stop:
@@ -262,7 +258,7 @@ func (j *dbJournal) run(stop <-chan struct{}) {
 			}
 		case <-tick.C:
 			tick.Reset(pace.next(j.opts.Interval, j.timedShip()))
-			j.upkeep()
+			compactions.start(j.compactLogged)
 		case <-j.cap.half:
 			j.shipLogged(false)
 		}

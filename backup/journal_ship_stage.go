@@ -101,26 +101,3 @@ func (j *dbJournal) restartChain() error {
 	}
 	return nil
 }
-
-// upkeep runs the compaction pass in a goroutine of its own (one at a
-// time: a tick during a pass skips it), so the pass never holds the segments
-// of the next interval back: neither object-store calls that hang or fail
-// (an s3:// catalog: no pass at all while the store does not take
-// segments), nor the merging itself, which on a local catalog took the p99
-// lag from 1.3 s to 2.8 s with a pass every 8 s (`flowg-bench --only
-// continuous --continuous-compact-after 16s`), and at the default 10m a
-// pass merges five minutes of segments.
-func (j *dbJournal) upkeep() {
-	if j.stage != nil && !j.stage.healthy() {
-		return
-	}
-	if !j.compactBusy.CompareAndSwap(false, true) {
-		return
-	}
-	j.compacting.Add(1)
-	go func() {
-		defer j.compacting.Done()
-		defer j.compactBusy.Store(false)
-		j.compactLogged()
-	}()
-}

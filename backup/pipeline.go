@@ -22,9 +22,10 @@ import (
 const keysPerRange = 4 << 10
 
 // framesAhead is how many sealed frames one range may hold while the writer
-// is busy with an earlier range. A first cut of the key space can leave a
-// whole log stream in one range, and a worker that reaches it while the
-// other is still in the previous one stops when its frames fill up.
+// is busy with an earlier range. Before ranges were cut at stream
+// boundaries (tableSplits), one could hold the tail of a whole log stream,
+// and a worker that reached it while the other was still in the previous
+// one stopped when its frames filled up.
 // Measured on 1M log records: 4 frames took 2.1 s, 16 took 1.35 s, 64 take
 // 1.28 s at 173 MiB of peak RSS (once the table pages read are released,
 // see kv.ReleaseTablePages); 128 gain nothing more. Splitting busy ranges for idle workers (work stealing) was
@@ -36,8 +37,8 @@ const framesAhead = 64
 // writer wait (see framePool): it bounds a dump's memory however slow its
 // reader is (a frame holds about 1 MiB of records and, once sealed, their
 // compressed copy, about a quarter of that).
-// Ranges are cut by interpolating table bounds, so one can hold a whole log
-// stream, and the other worker must be able to run far ahead meanwhile.
+// A range can still hold several frames, and the other worker must be able
+// to run far ahead meanwhile.
 // Measured on an online backup of 1M log records: 64 frames took 3.2 s,
 // 128 took 2.85 s, 256 take 2.1 s as without a bound; a client reading at
 // 5 MB/s then raises the server's peak RSS to 647 MiB, not 775 MiB and
@@ -73,6 +74,8 @@ type pipeline struct {
 	// release, when set, is called every releaseEvery frames written: it
 	// drops the pages of the tables read so far (see kv.ReleaseTablePages).
 	release func()
+	// peakChans is the most range channels held at once (for tests).
+	peakChans int
 }
 
 // releaseEvery is how many frames (of up to 1 MiB of records) a dump
@@ -89,10 +92,8 @@ func (p *pipeline) run(ctx context.Context) error {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, len(p.ranges))
-	outs := make([]chan *frame, len(p.ranges))
-	for i := range outs {
-		outs[i] = make(chan *frame, framesAhead)
-	}
+	outs := newRangeChans(len(p.ranges))
+	defer func() { p.peakChans = outs.peak }()
 	underWay := p.underWay
 	if underWay <= 0 {
 		underWay = framesUnderWay
@@ -115,8 +116,9 @@ func (p *pipeline) run(ctx context.Context) error {
 				if i >= len(p.ranges) {
 					return
 				}
-				err := p.dumpRange(ctx, i, outs[i], pool, enc)
-				close(outs[i])
+				out := outs.get(i)
+				err := p.dumpRange(ctx, i, out, pool, enc)
+				close(out)
 				if err != nil {
 					cancel(err)
 					return
@@ -136,9 +138,10 @@ func (p *pipeline) run(ctx context.Context) error {
 }
 
 // write drains the ranges' frames in order into the file.
-func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool *framePool) error {
+func (p *pipeline) write(ctx context.Context, outs *rangeChans, pool *framePool) error {
 	var released uint64 // logical bytes written at the last release
-	for i, ch := range outs {
+	for i := range outs.n {
+		ch := outs.get(i)
 		pool.drain(i)
 		for {
 			var f *frame
@@ -164,6 +167,7 @@ func (p *pipeline) write(ctx context.Context, outs []chan *frame, pool *framePoo
 				p.progress(p.out.summary.Keys, p.out.summary.Bytes)
 			}
 		}
+		outs.drop(i)
 	}
 	return nil
 }
@@ -266,15 +270,17 @@ func encoderFor(w *Writer) (*zstd.Encoder, error) {
 }
 
 // splitKeys cuts the key space into ranges of about keysPerRange keys, from
-// the boundaries and key counts of the database's tables. The ranges cover
-// every key, in order, whatever their quality.
-func splitKeys(db *badger.DB) []keyRange {
+// the boundaries and key counts of the database's tables, read at txn (see
+// tableSplits). The ranges cover every key, in order, whatever their quality.
+func splitKeys(db *badger.DB, txn *badger.Txn) []keyRange {
 	var splits [][]byte
+	s := newSplitter(txn)
+	defer s.close()
 	for _, t := range db.Tables() {
 		left, right := y.ParseKey(t.Left), y.ParseKey(t.Right)
 		splits = append(splits, left, right)
 		pieces := int(t.KeyCount) / keysPerRange
-		splits = append(splits, interpolate(left, right, pieces)...)
+		splits = append(splits, s.tableSplits(left, right, pieces)...)
 	}
 	sort.Slice(splits, func(i, j int) bool { return bytes.Compare(splits[i], splits[j]) < 0 })
 	ranges := []keyRange{{}}

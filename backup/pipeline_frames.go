@@ -89,3 +89,40 @@ func (p *framePool) drain(i int) {
 
 // close lets go of the pool's context.
 func (p *framePool) close() { p.stop() }
+
+// rangeChans holds the channel of each range of a dump, made when the
+// range's worker or the writer first asks for it and let go once the writer
+// has drained it. Made up front, with room for framesAhead frames each,
+// they were about 600 bytes per range whatever the range held: 150 MiB at
+// 1B records (a range per keysPerRange keys), more than a dump's whole
+// budget; now only the ranges between the writer and the workers hold one.
+type rangeChans struct {
+	mu   sync.Mutex
+	n    int
+	chs  map[int]chan *frame
+	peak int // most channels held at once
+}
+
+func newRangeChans(n int) *rangeChans {
+	return &rangeChans{n: n, chs: map[int]chan *frame{}}
+}
+
+// get returns range i's channel, making it if need be.
+func (r *rangeChans) get(i int) chan *frame {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ch, ok := r.chs[i]
+	if !ok {
+		ch = make(chan *frame, framesAhead)
+		r.chs[i] = ch
+		r.peak = max(r.peak, len(r.chs))
+	}
+	return ch
+}
+
+// drop lets go of range i's channel once the writer has drained it.
+func (r *rangeChans) drop(i int) {
+	r.mu.Lock()
+	delete(r.chs, i)
+	r.mu.Unlock()
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"runtime"
 	"strings"
@@ -135,5 +136,53 @@ func TestPipeline_AFailedDumpLeavesNoGoroutine(t *testing.T) {
 			t.Fatalf("%d goroutines of failed dumps still running:\n%s", left, stacks)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestPipeline_RangeChannelsFollowTheWriter: a range's channel exists only
+// between the workers and the writer, so a dump of many ranges (a billion
+// records make 250,000) holds a few, not one per range.
+func TestPipeline_RangeChannelsFollowTheWriter(t *testing.T) {
+	db := openDiskDB(t, t.TempDir())
+	defer closeDB(t, db)
+	wb := db.NewWriteBatch()
+	const keys, perRange = 3000, 5
+	for i := range keys {
+		if err := wb.Set(fmt.Appendf(nil, "k%05d", i), []byte("value")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var ranges []keyRange
+	for i := 0; i < keys; i += perRange {
+		r := keyRange{start: fmt.Appendf(nil, "k%05d", i)}
+		if i+perRange < keys {
+			r.end = fmt.Appendf(nil, "k%05d", i+perRange)
+		}
+		ranges = append(ranges, r)
+	}
+	ranges[0].start = nil
+	w, err := NewWriter(io.Discard, Header{FormatVersion: FormatVersion, Database: "logs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const underWay, workers = 4, 2
+	p := pipeline{out: w, ranges: ranges, workers: workers, underWay: underWay}
+	err = db.View(func(txn *badger.Txn) error {
+		p.txn = txn
+		return p.run(t.Context())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.summary.Keys != keys {
+		t.Fatalf("dumped %d keys, want %d", w.summary.Keys, keys)
+	}
+	// Each range ahead of the writer holds a frame of the pool; the writer's
+	// own range and each worker's may hold one more.
+	if limit := underWay + workers + 2; p.peakChans > limit {
+		t.Fatalf("%d range channels held at once over %d ranges, want at most %d", p.peakChans, len(ranges), limit)
 	}
 }

@@ -10,14 +10,17 @@ import (
 
 // Plan says what restoring a file would change, without changing anything.
 type Plan struct {
-	Header  Header   `json:"header"`
-	File    Summary  `json:"file"`
-	Added   uint64   `json:"added"`       // keys the target lacks
-	Changed uint64   `json:"overwritten"` // keys the target holds with another value
-	Same    uint64   `json:"unchanged"`
-	Expired uint64   `json:"expired_skipped"`
-	Removed uint64   `json:"removed_by_wipe"` // keys only a wipe restore would delete
-	Warn    []string `json:"warnings,omitempty"`
+	Header  Header  `json:"header"`
+	File    Summary `json:"file"`
+	Added   uint64  `json:"added"`       // keys the target lacks
+	Changed uint64  `json:"overwritten"` // keys the target holds with another value
+	Same    uint64  `json:"unchanged"`
+	Expired uint64  `json:"expired_skipped"`
+	Removed uint64  `json:"removed_by_wipe"` // keys only a wipe restore would delete
+	// RemovedByMerge, for a restore to an instant, counts the keys a merge
+	// deletes too: held now, deleted between the base set and the instant.
+	RemovedByMerge uint64   `json:"removed_by_merge,omitempty"`
+	Warn           []string `json:"warnings,omitempty"`
 }
 
 // PlanFile checks the backup at path whole and compares it with db (nil for

@@ -43,6 +43,13 @@ func keepStreams(dir, staged string, patterns []string) (uint64, error) {
 	return n, err
 }
 
+// KeepStreamsDir is KeepStreamsFrom reading the closed database in dir,
+// which the caller holds (kv.LockDir), if there is one.
+func KeepStreamsDir(dir, staged string, patterns []string) (string, error) {
+	n, err := keepStreams(dir, staged, patterns)
+	return keptNote(patterns, n), err
+}
+
 func copyStreams(from, to *badger.DB, patterns []string) (uint64, error) {
 	skip := streamSkipper(patterns) // true: a key of a stream to keep
 	wb := to.NewWriteBatch()

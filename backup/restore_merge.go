@@ -61,6 +61,9 @@ func Prepare(ctx context.Context, open Opener, opts RestoreOptions) (*Prepared, 
 // Summary describes the prepared file.
 func (p *Prepared) Summary() Summary { return p.c.summary }
 
+// Header is the prepared file's header.
+func (p *Prepared) Header() Header { return p.c.header }
+
 // Close removes what Prepare staged.
 func (p *Prepared) Close() { p.c.cleanup() }
 

@@ -171,7 +171,7 @@ func (c *Catalog) setFile(id, db string, e DBEntry) StoredFile {
 		Database: db,
 		Name:     strings.TrimSuffix(c.Dir(), "/") + "/" + id + "/" + e.File,
 		Entry:    &e,
-		open:     func(ctx context.Context) (io.ReadCloser, int64, error) { return c.store.open(ctx, id, e.File) },
+		open:     func(ctx context.Context) (io.ReadCloser, int64, error) { return c.openCounted(ctx, id, e.File) },
 	}
 }
 

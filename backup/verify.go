@@ -67,7 +67,7 @@ func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (Header, Summa
 	}
 	// A flowg file is sorted: bulk-load it, as a wipe restore would.
 	br.reuse = true
-	db, err := kv.Open(dir, kv.OpenOptions{BulkLoad: true})
+	db, err := kv.Open(dir, kv.OpenOptions{BulkLoad: true, Scratch: true})
 	if err != nil {
 		return br.Header(), br.Summary(), err
 	}
@@ -78,7 +78,7 @@ func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (Header, Summa
 	sum := br.Summary()
 	txn := db.NewTransaction(false)
 	defer txn.Discard()
-	keys, content, err := hashVersions(txn, db.Opts().Dir)
+	keys, content, err := hashVersions(txn, db.Opts().Dir, releaseBytes/4)
 	if err != nil {
 		return br.Header(), sum, err
 	}
@@ -118,8 +118,8 @@ func drain(ctx context.Context, r *Reader) error {
 // hashVersions counts and hashes every version txn sees, in key order,
 // expired ones included.
 // The pages of the scratch database in dir it reads are released as it
-// goes (see releaseBytes).
-func hashVersions(txn *badger.Txn, dir string) (uint64, string, error) {
+// goes, every releaseAt bytes of values read (see releaseBytes).
+func hashVersions(txn *badger.Txn, dir string, releaseAt int) (uint64, string, error) {
 	it := txn.NewIterator(badger.IteratorOptions{AllVersions: true})
 	defer it.Close()
 	var h contentSum
@@ -132,7 +132,7 @@ func hashVersions(txn *badger.Txn, dir string) (uint64, string, error) {
 			read += len(v)
 			return nil
 		})
-		if read >= releaseBytes || item.ValueSize() >= bigRecord {
+		if read >= releaseAt || item.ValueSize() >= bigRecord {
 			// A big value is let go at once, as it was written (settleBigRecord).
 			_ = kv.ReleaseValueLogPages(dir)
 			_ = kv.ReleaseTablePages(dir)

@@ -1,11 +1,9 @@
 package export
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"time"
 
@@ -36,8 +34,10 @@ func (it item) value(existing []byte) ([]byte, error) {
 	return it.val, nil
 }
 
-// parseLine checks one line and returns the item it holds.
-func parseLine(line []byte) (item, error) {
+// parseLine checks one line and returns the item it holds; d.ignored
+// names the unknown fields a lenient decoder skipped in it.
+func parseLine(d *lineDecoder, line []byte) (item, error) {
+	d.ignored = d.ignored[:0]
 	var env envelope
 	if err := json.Unmarshal(line, &env); err != nil {
 		return item{}, fmt.Errorf("%w: not a JSON object of the export schema: %w", ErrBadLine, err)
@@ -49,18 +49,18 @@ func parseLine(line []byte) (item, error) {
 	var err error
 	switch env.Kind {
 	case KindRole:
-		it, err = parseRole(line)
+		it, err = parseRole(d, line)
 	case KindUser:
-		it, err = parseUser(line)
+		it, err = parseUser(d, line)
 	case KindPipeline, KindTransformer, KindAlert:
-		it, err = parseDocument(line, env.Kind)
+		it, err = parseDocument(d, line, env.Kind)
 	case KindStream:
-		it, err = parseStream(line)
+		it, err = parseStream(d, line)
 	case KindLog:
-		it, err = parseLog(line)
+		it, err = parseLog(d, line)
 	case KindEnd:
 		var l EndLine
-		err = strict(line, &l)
+		err = d.decode(line, &l)
 		it.count = l.Count
 	default:
 		return item{}, fmt.Errorf("%w: unknown kind %q: use role, user, pipeline, transformer, alert, log, stream or end", ErrBadLine, env.Kind)
@@ -75,23 +75,9 @@ func parseLine(line []byte) (item, error) {
 	return it, nil
 }
 
-// strict decodes line into v, refusing unknown fields and trailing data.
-func strict(line []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("data after the JSON object")
-	}
-	return nil
-}
-
-func parseRole(line []byte) (item, error) {
+func parseRole(d *lineDecoder, line []byte) (item, error) {
 	var l RoleLine
-	if err := strict(line, &l); err != nil {
+	if err := d.decode(line, &l); err != nil {
 		return item{}, err
 	}
 	if l.Scopes == nil {
@@ -105,9 +91,9 @@ func parseRole(line []byte) (item, error) {
 	return item{key: key, val: val, name: r.Name}, err
 }
 
-func parseUser(line []byte) (item, error) {
+func parseUser(d *lineDecoder, line []byte) (item, error) {
 	var l UserLine
-	if err := strict(line, &l); err != nil {
+	if err := d.decode(line, &l); err != nil {
 		return item{}, err
 	}
 	if l.Created.IsZero() {
@@ -126,9 +112,9 @@ func parseUser(line []byte) (item, error) {
 	return item{key: auth.UserKey(u.Name), user: &u, name: u.Name}, nil
 }
 
-func parseDocument(line []byte, kind Kind) (item, error) {
+func parseDocument(d *lineDecoder, line []byte, kind Kind) (item, error) {
 	var l DocumentLine
-	if err := strict(line, &l); err != nil {
+	if err := d.decode(line, &l); err != nil {
 		return item{}, err
 	}
 	var body []byte
@@ -153,9 +139,9 @@ func parseDocument(line []byte, kind Kind) (item, error) {
 	return item{key: key, val: body, name: l.Name}, err
 }
 
-func parseStream(line []byte) (item, error) {
+func parseStream(d *lineDecoder, line []byte) (item, error) {
 	var l StreamLine
-	if err := strict(line, &l); err != nil {
+	if err := d.decode(line, &l); err != nil {
 		return item{}, err
 	}
 	var cfg logstore.Config
@@ -170,9 +156,9 @@ func parseStream(line []byte) (item, error) {
 	return item{key: key, val: val, name: l.Name}, err
 }
 
-func parseLog(line []byte) (item, error) {
+func parseLog(d *lineDecoder, line []byte) (item, error) {
 	var l LogLine
-	if err := strict(line, &l); err != nil {
+	if err := d.decode(line, &l); err != nil {
 		return item{}, err
 	}
 	if l.Time.IsZero() {

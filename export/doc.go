@@ -14,7 +14,9 @@
 // Export reads a live database (ExportDB) or a backup file (ExportBackup)
 // and writes lines in key order, database by database, so two exports of the
 // same state are identical line for line. Import checks a whole file
-// (CheckFile) before it writes anything, then merges it (Import). The doors,
-// `flowg admin export|import` and GET /api/v1/export/{db}, only parse flags
-// and render results.
+// (CheckFile) before it writes anything, then merges it (Import); Run is
+// the whole import use case (check, hold, safety copies, merge, report with
+// the undo). The doors, `flowg admin export|import`, GET
+// /api/v1/export/{db} and POST /api/v1/import/{db}, only parse flags and
+// render results.
 package export

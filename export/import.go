@@ -38,6 +38,9 @@ type ImportOptions struct {
 	// Now decides which records already expired (skipped); zero means
 	// time.Now.
 	Now time.Time
+	// Lenient skips (and counts) fields the schema does not name instead
+	// of refusing their line (ErrUnknownField); every other check stays.
+	Lenient bool
 }
 
 // MaxNames is how many names of added and of overwritten items Counts
@@ -76,6 +79,22 @@ type Checked struct {
 	Lines     uint64          `json:"lines"`
 	Kinds     map[Kind]uint64 `json:"kinds"`
 	Databases []kv.Name       `json:"databases"` // in canonical order
+	// IgnoredFields counts the unknown fields a lenient import skipped;
+	// IgnoredFieldNames names the first MaxNames distinct ones, as
+	// "kind.field".
+	IgnoredFields     uint64   `json:"ignored_fields,omitempty"`
+	IgnoredFieldNames []string `json:"ignored_field_names,omitempty"`
+}
+
+// ignore counts the unknown fields skipped in a line of kind k.
+func (c *Checked) ignore(k Kind, fields []string) {
+	c.IgnoredFields += uint64(len(fields))
+	for _, f := range fields {
+		name := string(k) + "." + f
+		if len(c.IgnoredFieldNames) < MaxNames && !slices.Contains(c.IgnoredFieldNames, name) {
+			c.IgnoredFieldNames = append(c.IgnoredFieldNames, name)
+		}
+	}
 }
 
 // Result is what Import did (or, with DryRun, would do).
@@ -99,7 +118,7 @@ func CheckFile(ctx context.Context, r io.Reader, opts ImportOptions) (Checked, e
 			c.Databases = append(c.Databases, it.db)
 		}
 		return nil
-	}, &c.Lines)
+	}, &c)
 	slices.SortFunc(c.Databases, func(a, b kv.Name) int {
 		return slices.Index(kv.Names, a) - slices.Index(kv.Names, b)
 	})
@@ -112,44 +131,58 @@ func CheckFile(ctx context.Context, r io.Reader, opts ImportOptions) (Checked, e
 // kept. An item equal to what is stored is not written again, so importing
 // a file twice changes nothing. If the check fails, nothing is written. A
 // write error or ctx ending midway leaves the items before it written.
+// Import keeps no safety copy: Run does.
 func Import(ctx context.Context, open func() (io.ReadCloser, error), dbs map[kv.Name]*badger.DB, opts ImportOptions) (Result, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	res := Result{Changes: map[Kind]*Counts{}, DryRun: opts.DryRun}
 	checked, err := readChecked(ctx, open, opts)
+	res := newResult(checked, opts)
 	if err != nil {
 		return res, err
-	}
-	res.Checked = checked
-	for _, n := range checked.Databases {
-		if dbs[n] == nil {
-			return res, fmt.Errorf("the file has lines of the %s database, which is not open", n)
-		}
-	}
-	for _, k := range Kinds {
-		if checked.Kinds[k] > 0 {
-			res.Changes[k] = &Counts{}
-		}
 	}
 	in, err := open()
 	if err != nil {
 		return res, err
 	}
 	defer in.Close()
-	b := &batch{dbs: dbs, opts: opts, res: &res}
-	var lines uint64
-	err = eachItem(ctx, in, opts, func(it item) error {
+	return res, merge(ctx, in, dbs, opts, &res, nil)
+}
+
+// newResult is the result of an import of a file found to hold checked,
+// before its merge.
+func newResult(checked Checked, opts ImportOptions) Result {
+	res := Result{Checked: checked, Changes: map[Kind]*Counts{}, DryRun: opts.DryRun}
+	for _, k := range Kinds {
+		if checked.Kinds[k] > 0 {
+			res.Changes[k] = &Counts{}
+		}
+	}
+	return res
+}
+
+// merge reads the checked file from r again and merges its items into dbs,
+// counting in res. beforeWrite, when set, is called once per database
+// before the first write into it; an error from it stops the merge.
+func merge(ctx context.Context, r io.Reader, dbs map[kv.Name]*badger.DB, opts ImportOptions, res *Result, beforeWrite func(kv.Name, *badger.DB) error) error {
+	for _, n := range res.Databases {
+		if dbs[n] == nil {
+			return fmt.Errorf("the file has lines of the %s database, which is not open", n)
+		}
+	}
+	b := &batch{dbs: dbs, opts: opts, res: res, beforeWrite: beforeWrite, written: map[kv.Name]bool{}}
+	var again Checked
+	err := eachItem(ctx, r, opts, func(it item) error {
 		b.items = append(b.items, it)
 		if len(b.items) >= batchItems {
 			return b.flush()
 		}
 		return nil
-	}, &lines)
+	}, &again)
 	if err == nil {
 		err = b.flush()
 	}
-	return res, err
+	return err
 }
 
 func readChecked(ctx context.Context, open func() (io.ReadCloser, error), opts ImportOptions) (Checked, error) {
@@ -162,10 +195,11 @@ func readChecked(ctx context.Context, open func() (io.ReadCloser, error), opts I
 }
 
 // eachItem reads r line by line, each at most opts.MaxLineBytes long, and
-// calls fn with the item of each; *lines counts the lines read. The last
+// calls fn with the item of each; c counts the lines read and the unknown
+// fields a lenient read skipped. The last
 // line must be the end line, counting the item lines before it: a file
 // without it, or with lines after it, is ErrIncomplete or ErrBadLine.
-func eachItem(ctx context.Context, r io.Reader, opts ImportOptions, fn func(item) error, lines *uint64) error {
+func eachItem(ctx context.Context, r io.Reader, opts ImportOptions, fn func(item) error, c *Checked) error {
 	max := opts.MaxLineBytes
 	if max <= 0 {
 		max = DefaultMaxLineBytes
@@ -173,6 +207,7 @@ func eachItem(ctx context.Context, r io.Reader, opts ImportOptions, fn func(item
 	br := bufio.NewReaderSize(r, 64<<10)
 	var buf []byte
 	ended := false
+	d := &lineDecoder{lenient: opts.Lenient}
 	for n := uint64(1); ; n++ {
 		if n%ctxEvery == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -185,16 +220,19 @@ func eachItem(ctx context.Context, r io.Reader, opts ImportOptions, fn func(item
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("line %d: %w", n, err)
 		}
-		*lines = n
+		c.Lines = n
 		if ended {
 			return fmt.Errorf("line %d: %w: a line after the end line: the file holds more than one export, or was altered", n, ErrBadLine)
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			return fmt.Errorf("line %d: %w: empty line", n, ErrBadLine)
 		}
-		it, perr := parseLine(line)
+		it, perr := parseLine(d, line)
 		if perr != nil {
 			return fmt.Errorf("line %d: %w", n, perr)
+		}
+		if len(d.ignored) > 0 {
+			c.ignore(it.kind, d.ignored)
 		}
 		if it.kind == KindEnd {
 			if it.count != n-1 {
@@ -241,7 +279,7 @@ func readLine(br *bufio.Reader, buf []byte, max int) ([]byte, error) {
 		chunk, err := br.ReadSlice('\n')
 		buf = append(buf, chunk...)
 		if len(buf) > max+1 || (len(buf) > max && !bytes.HasSuffix(buf, []byte("\n"))) {
-			return buf[:0], fmt.Errorf("%w: more than %d bytes (raise the limit with --max-line-bytes if the file is trusted)", ErrLineTooLong, max)
+			return buf[:0], fmt.Errorf("%w: more than %d bytes (for a file you trust, raise the limit: --max-line-bytes, or flowg serve --import-max-line-bytes online)", ErrLineTooLong, max)
 		}
 		switch {
 		case err == nil:

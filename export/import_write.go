@@ -17,6 +17,9 @@ type batch struct {
 	opts  ImportOptions
 	res   *Result
 	items []item
+	// beforeWrite is called once per database before its first write.
+	beforeWrite func(kv.Name, *badger.DB) error
+	written     map[kv.Name]bool
 }
 
 // flush compares the collected items with what is stored, counts them and,
@@ -33,6 +36,9 @@ func (b *batch) flush() error {
 			continue
 		}
 		if err := b.flushDB(n, b.dbs[n], mine); err != nil {
+			if StageOf(err) != "" {
+				return err // of beforeWrite: it says what it is
+			}
 			return fmt.Errorf("import into %s: %w", n, err)
 		}
 	}
@@ -91,6 +97,14 @@ func (b *batch) flushDB(n kv.Name, db *badger.DB, items []item) error {
 	})
 	if err != nil || b.opts.DryRun || len(writes) == 0 {
 		return err
+	}
+	if !b.written[n] {
+		if b.beforeWrite != nil {
+			if err := b.beforeWrite(n, db); err != nil {
+				return err
+			}
+		}
+		b.written[n] = true
 	}
 	wb := db.NewWriteBatch()
 	defer wb.Cancel()

@@ -103,17 +103,21 @@ func (s *Server) RunBackup(ctx context.Context, run BackupRun) (BackupResult, er
 		run.MaxChain = s.opts.MaxChain
 	}
 	start := time.Now()
+	op, finishOp := s.backupOperation(ctx, run)
 	r := backup.Routine{
 		Catalog:   s.catalog.cat,
 		Store:     s.store,
 		Names:     run.Names,
 		Verify:    run.Verify,
 		Retention: s.catalog.retention,
-		Options: backup.SetOptions{Trigger: run.Trigger, By: run.By, WriteOptions: backup.WriteOptions{ToolVersion: s.opts.Version, ExcludeStreams: s.opts.BackupExcludeStreams},
+		Options: backup.SetOptions{Trigger: run.Trigger, By: run.By, WriteOptions: backup.WriteOptions{ToolVersion: s.opts.Version, ExcludeStreams: s.opts.BackupExcludeStreams,
+			Progress: func(db string, _, bytes uint64) { op.SetPartDone(db, bytes) }},
 			Incremental: run.Incremental, MaxChain: run.MaxChain},
 	}
 	ran, err := r.Run(ctx)
 	info := ran.Set
+	op.SetSet(info.ID)
+	defer finishOp(info, err)
 	res := BackupResult{Set: info, Pruned: ran.Pruned}
 	if ran.PruneErr != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the set was written, but retention could not prune older sets: %v", ran.PruneErr))
@@ -341,6 +345,12 @@ func (s *Server) downloadSetFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.sendSetFile(c, info, name)
+}
+
+// sendSetFile sends the file of database name of set info, as it lies in
+// the catalog (see downloadSetFile); the caller checked the scopes.
+func (s *Server) sendSetFile(c echo.Context, info backup.SetInfo, name kv.Name) error {
 	entry, ok := info.Databases[string(name)]
 	if !ok {
 		return setLacks(info, name)

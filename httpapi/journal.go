@@ -50,7 +50,7 @@ func (s *Server) listJournal(c echo.Context) error {
 	defer cancel()
 	windows, err := s.catalog.cat.JournalWindows(ctx, verify)
 	if errors.Is(err, backup.ErrContinuousTarget) {
-		windows, err = nil, nil // an s3:// catalog holds no journal yet
+		windows, err = nil, nil // a store that cannot hold a journal has none
 	}
 	if err != nil {
 		return s.catalogUnreadable(c, err)

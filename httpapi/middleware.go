@@ -52,7 +52,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		attrs := []slog.Attr{
 			slog.String("request_id", id),
 			slog.String("method", req.Method),
-			slog.String("path", req.URL.Path),
+			slog.String("path", loggedPath(req.URL.Path, route)),
 			slog.String("route", route),
 			slog.Int("status", status),
 			slog.Int64("bytes", res.Size),
@@ -82,6 +82,15 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return nil
 	}
+}
+
+// loggedPath is the path of a request as logged: the route for a download
+// link, whose path holds its token.
+func loggedPath(path, route string) string {
+	if route == downloadRoute {
+		return route
+	}
+	return path
 }
 
 // recoverPanics turns a panic in a handler into a 500 answer and logs it

@@ -1,14 +1,14 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/restore"
 )
 
 // The query parameters both restore routes take, and the guard on restores
@@ -35,12 +35,6 @@ type restoreParams struct {
 	discardPrevious bool // discard_previous=true (with wipe): the previous directory is deleted
 	skipCheck       bool // skip_backup_check=true: allow the two above without a restore-verified set
 	dryRun          bool // dry_run=true: check the file whole and say what would change; write nothing
-}
-
-// keepsSafetyCopy reports whether a restore with p keeps a safety copy:
-// the pre_restore set, or without it a wipe's previous directory.
-func (p restoreParams) keepsSafetyCopy() bool {
-	return !p.noSnapshot || (p.wipe && !p.discardPrevious)
 }
 
 func (p restoreParams) mode() string {
@@ -71,66 +65,35 @@ func restoreParamsOf(c echo.Context) (restoreParams, error) {
 	if p.dryRun, err = boolParam(c, "dry_run", "use dry_run=true to check the file and count what would change, or leave it out"); err != nil {
 		return p, err
 	}
-	if p.discardPrevious && !p.wipe {
-		return p, badRequest("discard_previous=true only applies with wipe=true",
-			"nothing was changed; a merge keeps no previous directory: leave discard_previous out, or add wipe=true")
+	req := p.request(nil)
+	if err := req.Validate(); err != nil {
+		var bad *restore.RequestError
+		if errors.As(err, &bad) && bad.Option == "DiscardPrevious" {
+			return p, badRequest("discard_previous=true only applies with wipe=true",
+				"nothing was changed; a merge keeps no previous directory: leave discard_previous out, or add wipe=true")
+		}
+		return p, badRequest(err.Error(), "nothing was changed")
 	}
 	return p, nil
 }
 
-// givenUp says which safety copies p turns off, and whether any is left;
-// "" when p keeps both.
-func (p restoreParams) givenUp() (what string, undoable bool) {
-	switch {
-	case p.noSnapshot && p.discardPrevious:
-		return "no safety snapshot is taken and the previous database directory is deleted", false
-	case p.noSnapshot && p.wipe:
-		return "no safety snapshot is taken (the previous database directory is still kept aside)", true
-	case p.noSnapshot:
-		return "no safety snapshot is taken before the merge", false
-	case p.discardPrevious:
-		return "the previous database directory is deleted, not kept aside (the safety snapshot still holds the database)", true
-	}
-	return "", true
+// request is the restore p asks for, of names.
+func (p restoreParams) request(names []kv.Name) restore.Request {
+	return restore.Request{Databases: names, Wipe: p.wipe, DryRun: p.dryRun, NoSafetySnapshot: p.noSnapshot,
+		DiscardPrevious: p.discardPrevious, SkipBackupCheck: p.skipCheck}
 }
 
-// guard refuses a restore that turns a safety copy off (no_safety_snapshot,
-// discard_previous) unless the catalog holds a restore-verified set of each
-// of names; skip_backup_check=true lets it through. Either way it returns
-// the warnings the answer carries, saying what is given up. Without those
-// flags it does nothing.
+// guard is restore.Guard for an import (import.go), which runs as a
+// merge restore: a 409 (CodeNoVerifiedSet) when it refuses. The restores
+// themselves are guarded inside restore.Admit.
 func (s *Server) guard(c echo.Context, p restoreParams, names []kv.Name) ([]string, error) {
-	what, undoable := p.givenUp()
-	if what == "" {
-		return nil, nil
+	warnings, err := restore.Guard(c.Request().Context(), p.request(names), true, s.catalog.cat)
+	var refused *restore.Unprotected
+	switch {
+	case errors.As(err, &refused):
+		return nil, s.restoreError(c, err)
+	case err != nil:
+		return nil, s.catalogUnreadable(c, err)
 	}
-	if p.skipCheck {
-		consequence := "this restore cannot be undone"
-		if undoable {
-			consequence = "the remaining safety copy is the only way back"
-		}
-		return []string{fmt.Sprintf("%s, and no restore-verified backup was required (skip_backup_check=true): %s", what, consequence)}, nil
-	}
-	for _, n := range names {
-		ok, err := s.catalog.cat.HasVerified(c.Request().Context(), string(n))
-		if err != nil {
-			return nil, s.catalogUnreadable(c, err)
-		}
-		if !ok {
-			return nil, &apiError{status: http.StatusConflict, code: CodeNoVerifiedSet, msg: fmt.Sprintf(
-				"restore refused: %s, and the backup catalog holds no restore-verified set of the %s database to fall back on", what, n),
-				hint: "nothing was changed; keep the safety copy (leave out no_safety_snapshot / discard_previous), " +
-					"verify a set first (POST /api/v1/backups/ID/verify, or `flowg backups verify --latest`), " +
-					"or add skip_backup_check=true to accept the risk"}
-		}
-	}
-	return []string{fmt.Sprintf("%s; the catalog's newest restore-verified set of %s is the way back to an earlier state", what, joinKVNames(names))}, nil
-}
-
-func joinKVNames(names []kv.Name) string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = string(n)
-	}
-	return strings.Join(out, ", ")
+	return warnings, nil
 }

@@ -5,37 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/restore"
 )
 
 // Restoring a set of the backup catalog (POST /api/v1/backups/:id/restore):
-// every database it holds, or those ?only= names, each through
-// restoreFromFile as an upload is, after every file of the set was checked.
-
-// setRestoreReply is the answer to a completed restore of a catalog set.
-// Its shape only ever gains fields.
-type setRestoreReply struct {
-	Set      string         `json:"set"`
-	Mode     string         `json:"mode"`
-	Restores []restoreReply `json:"restores"` // one per database, in the order restored
-	Warnings []string       `json:"warnings"`
-	Duration string         `json:"duration"`
-	DryRun   bool           `json:"dry_run,omitempty"` // ?dry_run=true: nothing was written; each restore has its plan
-}
+// every database it holds, or those ?only= names, through the restore use
+// case (runRestore), which checks every file of the set before the first
+// database changes.
 
 // restoreSet restores the databases of a catalog set
-// (POST /api/v1/backups/:id/restore, ?only=, ?wipe=true), each with
-// restoreFromFile as an upload is, one after the other, after checking every
-// file of the set so a damaged file changes no database. It needs the write
-// scopes of every database it restores. A set that failed its verification,
-// is incomplete or still running is refused.
+// (POST /api/v1/backups/:id/restore, ?only=, ?wipe=true). It needs the write
+// scopes of every database it restores. A set that failed its
+// verification, is incomplete or still running is refused.
 func (s *Server) restoreSet(c echo.Context) error {
 	info, err := s.lookupSet(c)
 	if err != nil {
@@ -61,71 +48,36 @@ func (s *Server) restoreSet(c echo.Context) error {
 	if info.Label != backup.LabelRestoreVerified && info.Label != backup.LabelCreated {
 		return setUnusable(info, "restored")
 	}
-	if p.wipe {
-		for _, n := range names {
-			if err := s.checkWipeable(n); err != nil {
-				return err
-			}
+	start := time.Now()
+	out, err := s.runRestore(c, p.request(names), func(ctx context.Context, req restore.Request) (restore.Sources, error) {
+		// Retention and DELETE wait until the set is read: the hold ends
+		// when the sources are closed, once the restore is over.
+		release, err := s.catalog.cat.HoldSets(c.Request().Context())
+		if err != nil {
+			return nil, s.catalogUnreadable(c, err)
 		}
-	}
-	warnings, err := s.guard(c, p, names)
+		if info, err = s.catalog.cat.Get(c.Request().Context(), info.ID); err != nil {
+			release()
+			return nil, setNotFound(c.Param("id"))
+		}
+		sources, err := restore.PlanSet(ctx, s.catalog.cat, info, req.Databases, s.opts.UploadDir)
+		if err != nil {
+			release()
+			return nil, setSourceError(info.ID, err)
+		}
+		return withRelease(sources, release), nil
+	}, nil)
 	if err != nil {
 		return err
 	}
-	for _, n := range names {
-		if p.dryRun {
-			break // a dry run writes nothing: it runs beside a restore
-		}
-		end, err := s.beginRestore(n)
-		if err != nil {
-			return err
-		}
-		defer end()
+	reply := restore.SetResult{Set: info.ID, Mode: p.mode(), DryRun: p.dryRun, Restores: out.Results, Warnings: out.Warnings,
+		Duration: time.Since(start).Round(time.Millisecond).String()}
+	if reply.Restores == nil {
+		reply.Restores = []restore.Result{}
 	}
-	// Retention and DELETE wait until the set is read.
-	release, err := s.catalog.cat.HoldSets(c.Request().Context())
-	if err != nil {
-		return s.catalogUnreadable(c, err)
+	if reply.Warnings == nil {
+		reply.Warnings = []string{}
 	}
-	defer release()
-	if info, err = s.catalog.cat.Get(c.Request().Context(), info.ID); err != nil {
-		return setNotFound(c.Param("id"))
-	}
-	start := time.Now()
-	if len(names) > 1 && !p.dryRun { // a dry run checks each file whole as it plans
-		ctx, cancel := s.opContext(c.Request().Context())
-		defer cancel()
-		for _, n := range names {
-			src, err := s.setSource(ctx, info, n)
-			if err != nil {
-				return err
-			}
-			guard := s.sizeGuard(n)
-			err = guard.CheckFile(ctx, src.open)
-			var sum backup.Summary
-			if err == nil {
-				_, sum, err = checkSource(ctx, src, n, guard.MaxBytes)
-			}
-			if err == nil {
-				err = guard.Check(sum.Bytes)
-			}
-			if src.cleanup != nil {
-				src.cleanup()
-			}
-			if err != nil {
-				return refusal(c, src, err)
-			}
-		}
-	}
-	reply := setRestoreReply{Set: info.ID, Mode: p.mode(), DryRun: p.dryRun, Restores: []restoreReply{}, Warnings: append([]string{}, warnings...)}
-	for _, n := range names {
-		r, err := s.restoreFromFile(c, n, p, func() (*restoreSource, error) { return s.setSource(c.Request().Context(), info, n) })
-		if err != nil {
-			return restoredSoFar(c, err, info.ID, reply.Restores)
-		}
-		reply.Restores = append(reply.Restores, r)
-	}
-	reply.Duration = time.Since(start).Round(time.Millisecond).String()
 	return c.JSON(http.StatusOK, reply)
 }
 
@@ -154,51 +106,39 @@ func setRestoreNames(c echo.Context, info backup.SetInfo) ([]kv.Name, error) {
 	return names, nil
 }
 
-// setSource opens database n as a set holds it: its file, or for an
-// incremental set the state rebuilt from its chain (in UploadDir). A full
-// set's file must have the SHA-256 its manifest records.
-func (s *Server) setSource(ctx context.Context, info backup.SetInfo, n kv.Name) (*restoreSource, error) {
-	entry := info.Databases[string(n)]
-	open, cleanup, err := s.catalog.cat.Restorable(ctx, info.ID, string(n), s.opts.UploadDir)
-	if err != nil {
-		if backup.IsInputError(err) {
-			return nil, &apiError{status: http.StatusBadRequest, cause: err,
-				msg:  fmt.Sprintf("restore refused: backup set %s: %v", info.ID, err),
-				hint: "nothing was changed; verify the set (POST /api/v1/backups/" + info.ID + "/verify) and restore another one from GET /api/v1/backups"}
-		}
-		if errors.Is(err, context.Canceled) {
-			return nil, err
-		}
-		return nil, &apiError{status: http.StatusConflict, cause: err,
-			msg:  fmt.Sprintf("backup set %s: the %s backup cannot be read: %v", info.ID, n, err),
-			hint: "nothing was changed; list the sets with GET /api/v1/backups and pick another"}
-	}
-	want := entry.SHA256
-	if entry.Encrypted {
-		want = entry.PlainSHA256
-	}
-	if info.Parent != "" {
-		want = "" // rebuilt from the chain, whose links were checked
-	}
-	return &restoreSource{open: open, fileName: filepath.Base(entry.File), size: entry.Bytes, sha256: want, set: info.ID, cleanup: cleanup,
-		keepStreams: entry.ExcludedStreams}, nil
-}
-
-// restoredSoFar adds to the error of a set restore which databases were
-// already restored, and their safety snapshots.
-func restoredSoFar(c echo.Context, err error, id string, done []restoreReply) error {
-	if len(done) == 0 {
+// setSourceError answers a database of set id that cannot be opened for a
+// restore: a damaged chain is a 400, a file that cannot be read a 409.
+func setSourceError(id string, err error) error {
+	var se *restore.SetError
+	if !errors.As(err, &se) {
 		return err
 	}
-	status, body := describe(err, requestID(c))
-	var parts []string
-	for _, r := range done {
-		part := r.Database
-		if r.SafetySnapshot != "" {
-			part += " (safety snapshot " + r.SafetySnapshot + ")"
-		}
-		parts = append(parts, part)
+	if backup.IsInputError(se.Err) {
+		return &apiError{status: http.StatusBadRequest, cause: se.Err,
+			msg:  fmt.Sprintf("restore refused: backup set %s: %v", id, se.Err),
+			hint: "nothing was changed; verify the set (POST /api/v1/backups/" + id + "/verify) and restore another one from GET /api/v1/backups"}
 	}
-	return &apiError{status: status, cause: err, msg: body.Error,
-		hint: fmt.Sprintf("%s; already restored from set %s: %s", body.Hint, id, strings.Join(parts, ", "))}
+	if errors.Is(se.Err, context.Canceled) {
+		return se.Err
+	}
+	return &apiError{status: http.StatusConflict, cause: se.Err,
+		msg:  fmt.Sprintf("backup set %s: the %s backup cannot be read: %v", id, se.Database, se.Err),
+		hint: "nothing was changed; list the sets with GET /api/v1/backups and pick another"}
+}
+
+// withRelease makes closing sources also call release.
+func withRelease(sources restore.Sources, release func()) restore.Sources {
+	if len(sources) == 0 {
+		release()
+		return sources
+	}
+	last := &sources[len(sources)-1]
+	cleanup := last.Cleanup
+	last.Cleanup = func() {
+		if cleanup != nil {
+			cleanup()
+		}
+		release()
+	}
+	return sources
 }

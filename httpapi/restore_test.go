@@ -309,7 +309,7 @@ func TestRestore_MergeOfAuthWarnsAboutRevivedUsers(t *testing.T) {
 	file := e.backupOf("auth")
 	e.do("DELETE", "/api/v1/users/carol", e.root, nil, "").must(t, 200)
 	got := e.restore("auth", "", file).must(t, 200)
-	if !strings.Contains(string(got.body), "brought back 1 user(s)") || !strings.Contains(string(got.body), "carol") {
+	if !strings.Contains(string(got.body), "brought back 1 user ") || !strings.Contains(string(got.body), "carol") {
 		t.Errorf("restore answer = %s, want a warning that carol is back", got)
 	}
 	e.do("GET", "/api/v1/users/carol", e.root, nil, "").must(t, 200)

@@ -17,6 +17,7 @@ import (
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/internal/quota"
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/operations"
 )
 
 // DefaultBackupDir is the catalog of pre-restore safety snapshots when
@@ -74,6 +75,18 @@ type Options struct {
 	// NoOnlineRestore turns every POST /api/v1/restore/... into a 403 that
 	// says so; backups keep working.
 	NoOnlineRestore bool
+	// OperationsKeep is how many records the history of operations
+	// (GET /api/v1/operations) keeps in the catalog; older ones are deleted
+	// as new ones are written. operations.DefaultKeep when 0 or less.
+	OperationsKeep int
+	// DownloadLinkTTL is how long a link of POST /api/v1/backups/:id/:db/link
+	// works (flowg serve --download-link-ttl); DefaultDownloadLinkTTL when
+	// 0 or less.
+	DownloadLinkTTL time.Duration
+	// MaxDownloadLinks bounds the links made and not yet used nor expired
+	// (flowg serve --max-download-links); more get 429.
+	// DefaultMaxDownloadLinks when 0 or less.
+	MaxDownloadLinks int
 	// Logger gets one line per request and every server-side failure; it
 	// never gets an Authorization header, a token or a password.
 	// slog.Default() when nil.
@@ -154,6 +167,8 @@ type Server struct {
 	now     func() time.Time
 	metrics *metrics
 	catalog *catalogState
+	ops     *operations.Tracker
+	links   *downloadLinks
 	echo    *echo.Echo
 	logins  *auth.LoginGuard
 
@@ -194,6 +209,8 @@ func New(store *kv.Store, opts Options) *Server {
 	}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.openCatalog()
+	s.openOperations()
+	s.links = newDownloadLinks(opts.DownloadLinkTTL, opts.MaxDownloadLinks)
 	s.metrics.reg.MustRegister(newDrillCollector(s.base, s.catalog.cat.LastDrill, s.log))
 	e := echo.New()
 	e.HideBanner = true
@@ -230,7 +247,9 @@ func (s *Server) Stop(ctx context.Context) error {
 }
 
 // opContext returns a context that ends when parent ends or Stop is called.
+// In a tracked request (see tracked), it starts the request's operation.
 func (s *Server) opContext(parent context.Context) (context.Context, context.CancelFunc) {
+	parent = startTracked(parent)
 	ctx, cancel := context.WithCancel(parent)
 	stop := context.AfterFunc(s.base, cancel)
 	return ctx, func() { stop(); cancel() }
@@ -245,6 +264,7 @@ func (s *Server) routes() {
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
 
 	e.POST("/api/v1/auth/login", s.login)
+	e.GET("/api/v1/auth/me", s.authMe, authn)
 	e.POST("/api/v1/tokens", s.createToken, authn)
 	e.GET("/api/v1/tokens", s.listTokens, authn)
 	e.DELETE("/api/v1/tokens/:id", s.revokeToken, authn)
@@ -259,6 +279,7 @@ func (s *Server) routes() {
 	e.DELETE("/api/v1/roles/:name", s.deleteRole, authn)
 
 	s.configRoutes(authn)
+	s.consoleRoutes()
 
 	e.GET("/api/v1/streams", s.listStreams, authn)
 	e.GET("/api/v1/streams/:stream", s.getStream, authn)
@@ -268,19 +289,25 @@ func (s *Server) routes() {
 
 	e.HEAD("/api/v1/backup/:db", s.backupHead, authn) // before GET: HEAD must not dump
 	e.GET("/api/v1/backup/:db", s.backup, authn)
-	e.POST("/api/v1/restore/:db", s.restore, authn)
+	e.POST("/api/v1/restore/:db", s.tracked(operations.KindRestore, false, aboutUpload, s.restore), authn)
 	e.GET("/api/v1/export/:db", s.exportDB, authn)
 	e.POST("/api/v1/import/:db", s.importDB, authn)
 
 	e.GET("/api/v1/backups", s.listSets, authn)
-	e.POST("/api/v1/backups", s.createSet, authn)
+	e.POST("/api/v1/backups", s.tracked(operations.KindBackup, true, aboutOnly, s.createSet), authn)
 	e.GET("/api/v1/backups/:id", s.getSet, authn)
 	e.DELETE("/api/v1/backups/:id", s.deleteSet, authn)
 	e.GET("/api/v1/backups/:id/:db", s.downloadSetFile, authn)
 	e.HEAD("/api/v1/backups/:id/:db", s.downloadSetFile, authn)
-	e.POST("/api/v1/backups/:id/verify", s.verifySet, authn)
-	e.POST("/api/v1/backups/:id/restore", s.restoreSet, authn)
-	e.POST("/api/v1/backups/restore", s.restoreAt, authn)
+	e.POST("/api/v1/backups/:id/verify", s.tracked(operations.KindVerify, true, s.aboutSet, s.verifySet), authn)
+	e.POST("/api/v1/backups/:id/restore", s.tracked(operations.KindRestore, true, s.aboutSet, s.restoreSet), authn)
+	e.POST("/api/v1/backups/restore", s.tracked(operations.KindRestore, true, aboutOnly, s.restoreAt), authn)
+	e.POST("/api/v1/backups/:id/:db/link", s.createDownloadLink, authn)
+	e.POST("/api/v1/backups/:id/files/:db/link", s.createDownloadLink, authn) // the same, as issue #16 spelled it
+	e.HEAD("/api/v1/downloads/:token", s.downloadLinkHead)                    // before GET: HEAD must not use the link
+	e.GET("/api/v1/downloads/:token", s.downloadByLink)                       // the token is the credential
+	e.GET("/api/v1/operations", s.listOperations, authn)
+	e.GET("/api/v1/operations/:id", s.getOperation, authn)
 	e.GET("/api/v1/backups/journal", s.listJournal, authn)
 }
 

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -369,14 +368,14 @@ func TestContinuousS3_AnExpiredLeaseIsTakenOver(t *testing.T) {
 	m := startMinio(t)
 	bucket := m.bucket(t)
 	first := s3Continuous(t, m, newServerDirs(t), bucket, "--backup-continuous-lease", "3s")
-	if err := first.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := first.cmd.Process.Signal(freezeSignal); err != nil {
 		t.Fatal(err)
 	}
 	thawed := false
 	thaw := func() {
 		if !thawed {
 			thawed = true
-			_ = first.cmd.Process.Signal(syscall.SIGCONT)
+			_ = first.cmd.Process.Signal(thawSignal)
 		}
 	}
 	t.Cleanup(thaw)

@@ -296,7 +296,13 @@ func TestContinuous_MergeAtWritesTheStateAndDeletesWhatWasDeleted(t *testing.T) 
 	o.putDoc(t, oroot, "/api/v1/pipelines/local-only", `{"v":"never in the journal"}`)
 	o.stop(t)
 
+	// The dry run counts the key a merge to the instant deletes too.
 	r := flowg(t, other.root, "admin", "restore", "--config-dir", other.config, "--only", "config", "--backup-dir", dirs.backups,
+		"--at", "latest", "--catalog-dir", other.backups, "--dry-run")
+	if r.code != 0 || !strings.Contains(r.stdout, "remove 1 deleted before the instant") || !strings.Contains(r.stderr, "dry run: nothing was written") {
+		t.Fatalf("merge --at latest --dry-run: want exit 0 and the deleted key counted:\n%s", r)
+	}
+	r = flowg(t, other.root, "admin", "restore", "--config-dir", other.config, "--only", "config", "--backup-dir", dirs.backups,
 		"--at", "latest", "--catalog-dir", other.backups)
 	if r.code != 0 || !strings.Contains(r.stdout, "merged from the journal of") || !strings.Contains(r.stdout, "1 keys deleted before the instant removed") ||
 		!strings.Contains(r.stderr, "safety snapshot of config") {
@@ -389,6 +395,22 @@ func TestContinuous_OnlineRestoreAtAnInstant(t *testing.T) {
 			t.Fatalf("an instant the journal does not cover: want code journal_not_covered:\n%s", r)
 		}
 	}
+	// A dry run to the instant says what would change and writes nothing.
+	var plan struct {
+		DryRun   bool `json:"dry_run"`
+		Restores []struct {
+			Plan struct {
+				Added   uint64 `json:"added"`
+				Removed uint64 `json:"removed_by_wipe"`
+			} `json:"plan"`
+			SafetySnapshot string `json:"safety_snapshot"`
+		} `json:"restores"`
+	}
+	s.must(t, http.StatusOK, http.MethodPost, "/api/v1/backups/restore?only=config&dry_run=true&at="+t1, root, nil).decode(t, &plan)
+	if !plan.DryRun || len(plan.Restores) != 1 || plan.Restores[0].Plan.Added < 1 || plan.Restores[0].Plan.Removed < 1 || plan.Restores[0].SafetySnapshot != "" {
+		t.Fatalf("dry run at %s: %+v; want to-delete counted as added back, added-in-b as removed by a wipe, no safety snapshot", t1, plan)
+	}
+	s.must(t, http.StatusNotFound, http.MethodGet, "/api/v1/pipelines/to-delete", root, nil) // the dry run wrote nothing
 	var merged struct {
 		Instants []struct {
 			Database string

@@ -98,6 +98,9 @@ func (s *Store) Acquire(n Name) (db *badger.DB, release func(), err error) {
 	return e.db, e.gate.Leave, nil
 }
 
+// StreamLimits returns the store's StreamLimits.
+func (s *Store) StreamLimits() StreamLimits { return s.streams }
+
 // SetStreamLimits replaces the store's StreamLimits. Call it before the
 // store is used.
 func (s *Store) SetStreamLimits(l StreamLimits) { s.streams = l }

@@ -116,6 +116,10 @@ type config struct {
 	ingestSeconds float64
 	// continuous is the continuous-backup group's settings (continuous.go).
 	continuous continuousConfig
+	// scale runs the scale table instead of the rounds (see scale.go) on
+	// each of scaleRecords.
+	scale        bool
+	scaleRecords []int
 }
 
 // Measurement groups, selected with --only.
@@ -149,6 +153,9 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if len(args) > 0 && args[0] == "op" {
 		return runOp(ctx, args[1:], out, errOut)
 	}
+	if len(args) > 0 && args[0] == "datasets" {
+		return runDatasets(args[1:], errOut)
+	}
 	cfg, err := parseFlags(args, errOut)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -164,7 +171,11 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "flowg-bench: %v\n", err)
 		return exitFailed
 	}
-	failed, err := b.run(ctx)
+	run := b.run
+	if cfg.scale {
+		run = func(ctx context.Context) (bool, error) { return runScale(ctx, cfg, out, errOut) }
+	}
+	failed, err := run(ctx)
 	if err != nil {
 		fmt.Fprintf(errOut, "flowg-bench: %v\n", err)
 		return exitFailed
@@ -201,6 +212,8 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.IntVar(&cfg.ingestBatch, "ingest-batch", 256, "ingest: records per request")
 	fs.Float64Var(&cfg.ingestSeconds, "ingest-seconds", 4, "ingest: seconds of ingest alone per round, half before the backup, half after (--quick: 2)")
 	cfg.continuous.flags(fs)
+	fs.BoolVar(&cfg.scale, "scale", false, "scale run: every backup and restore once per dataset of --scale-records, with CPU-seconds and per-record time")
+	scaleList := fs.String("scale-records", "1M,3M,10M", "scale run: comma-separated dataset sizes (k and M suffixes allowed)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
@@ -223,6 +236,15 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 			cfg.ingestSeconds = 2
 		}
 		cfg.continuous.quick(set)
+	}
+	if cfg.scale {
+		var err error
+		if cfg.scaleRecords, err = parseRecordList(*scaleList); err != nil {
+			return cfg, fmt.Errorf("--scale-records: %w", err)
+		}
+		if !set["runs"] {
+			cfg.runs = 1
+		}
 	}
 	switch {
 	case cfg.records < 1:

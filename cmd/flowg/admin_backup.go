@@ -45,7 +45,7 @@ password hashes (the JWT signing key is in its own file, never in a backup).`,
 			&cli.StringFlag{Name: "compression", Value: "zstd", Usage: "frame compression of flowg files: zstd or none"},
 			&cli.BoolFlag{Name: "verify", Usage: "verify every file (checksums and a load into a scratch database) after writing it"},
 		),
-		Action: adminBackup,
+		Action: recordedOffline(offlineBackup, adminBackup),
 	})
 }
 

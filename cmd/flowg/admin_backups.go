@@ -55,7 +55,7 @@ Examples:
 					&cli.BoolFlag{Name: "verify", Usage: "verify the set right after writing it"},
 					&cli.StringSliceFlag{Name: "identity", Usage: "age identity file, to --verify a set encrypted with --encrypt-to"},
 				),
-				Action: adminBackupsCreate,
+				Action: recordedOffline(offlineCreate, adminBackupsCreate),
 			}),
 			adminBackupsJournalCommand(catalogFlags()),
 			{
@@ -70,7 +70,7 @@ Examples:
 				Usage:     "verify sets: every checksum, and a load into a scratch database; records the result",
 				UsageText: "flowg admin backups verify [--backup-dir DIR] (ID... | --all)",
 				Flags:     append(append(catalogFlags(), decryptFlags()...), &cli.BoolFlag{Name: "all", Usage: "verify every complete set"}),
-				Action:    adminBackupsVerify,
+				Action:    recordedOffline(offlineVerifySets, adminBackupsVerify),
 			}),
 			withJSONReport(&cli.Command{
 				Name:      "prune",
@@ -228,6 +228,17 @@ func printSets(w io.Writer, sets []backup.SetInfo) {
 		}
 		fmt.Fprintf(w, "%-24s  %-20s  %-11s  %-16s  %9s  %-24s  %s\n", s.ID, s.Created.Format(time.RFC3339), orDash(s.Trigger),
 			orDash(strings.Join(dbs, ",")), sizeText(size), orDash(s.Parent), label)
+		printExcluded(w, s)
+	}
+}
+
+// printExcluded prints, under a set's line, the streams its databases
+// left out (--exclude-stream), as its manifest records them.
+func printExcluded(w io.Writer, s backup.SetInfo) {
+	for _, name := range setDBNames(s) {
+		if ex := s.Databases[name].ExcludedStreams; len(ex) > 0 {
+			fmt.Fprintf(w, "    %s: streams left out (--exclude-stream): %s\n", name, strings.Join(ex, ", "))
+		}
 	}
 }
 

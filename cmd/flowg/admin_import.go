@@ -7,9 +7,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/dgraph-io/badger/v4"
+	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/export"
-	"github.com/flowg-backup/flowg/kv"
 	"github.com/urfave/cli/v2"
 )
 
@@ -20,19 +19,23 @@ func adminImportCommand() *cli.Command {
 	return withJSONReport(&cli.Command{
 		Name:      "import",
 		Usage:     "merge a portable JSON-lines export into the databases of a stopped server",
-		UsageText: "flowg admin import FILE|- [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--only ...] [--dry-run] [--max-line-bytes N] [--catalog-dir DIR] [--no-safety-snapshot]",
-		Description: `Checks every line of FILE (- for standard input, staged to a temporary file) first (JSON, schema version, kind, field types,
-names, sizes, line length); a bad line is refused with its number and nothing
-is written. Then merges the items into the databases the file has lines of:
+		UsageText: "flowg admin import FILE|- [--auth-dir DIR] [--config-dir DIR] [--log-dir DIR] [--only ...] [--dry-run] [--max-line-bytes N] [--catalog-dir DIR] [--no-safety-snapshot] [--lenient]",
+		Description: `Checks every line of FILE (- for standard input, spooled to a 0600 file in $TMPDIR
+while it is checked) first (JSON, schema version, kind, field types, unknown
+fields, names, sizes, line length); a bad line is refused with its number and
+nothing is written. The file is read twice: to check it, then to merge it.
+--lenient skips (and counts) fields the schema does not name, as a later
+flowg may write, instead of refusing their line; every other check stays. Then merges the items into the databases the file has lines of:
 an item overwrites what is stored under the same name (or, for a log record,
 the same stream, time and sequence), and everything the file lacks is kept.
 Items equal to what is stored are not written again, so importing the same
 file twice changes nothing; log records keep their absolute expiry.
 
-Before it changes a database that is not empty, the import writes a safety
-snapshot of it as a pre_restore set into the catalog (--catalog-dir, default
-./backups, where the server keeps its sets) and prints the command that undoes
-the import. A file that would change nothing writes neither.
+Before its first write into a database that is not empty, the import writes
+a safety snapshot of it as a pre_restore set into the catalog (--catalog-dir,
+default ./backups, where the server keeps its sets) and prints the command
+that undoes the import: one set per database it changes. A file that would
+change nothing writes neither.
 
 A user line without a password hash (an export without --include-secrets)
 keeps the password of an existing user; a new user without one cannot log in
@@ -49,6 +52,7 @@ Examples:
 			&cli.IntFlag{Name: "max-line-bytes", Value: export.DefaultMaxLineBytes, Usage: "refuse a line longer than this many bytes"},
 			&cli.StringFlag{Name: "catalog-dir", Value: "./backups", Usage: "catalog the safety snapshot goes to before the import changes a database"},
 			&cli.BoolFlag{Name: "no-safety-snapshot", Usage: "import without writing a safety snapshot first"},
+			&cli.BoolFlag{Name: "lenient", Usage: "skip (and count) fields the schema does not name, as in a file of a later flowg, instead of refusing their line; every other check stays"},
 		),
 		Action: adminImport,
 	})
@@ -59,15 +63,6 @@ func adminImport(c *cli.Context) error {
 		return usagef("give exactly one FILE to import (got %d arguments)", c.Args().Len())
 	}
 	path := c.Args().First()
-	if path == "-" {
-		staged, remove, err := stageStdin()
-		if err != nil {
-			return opError{op: "import", err: err, safe: "nothing was written; every database is unchanged",
-				next: "free space in the temporary directory ($TMPDIR), or save the export to a file and import that"}
-		}
-		defer remove()
-		path = staged
-	}
 	names, err := namesFrom(c)
 	if err != nil {
 		return err
@@ -79,80 +74,79 @@ func adminImport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := export.ImportOptions{MaxLineBytes: c.Int("max-line-bytes"), DryRun: c.Bool("dry-run")}
+	opts := export.ImportOptions{MaxLineBytes: c.Int("max-line-bytes"), DryRun: c.Bool("dry-run"), Lenient: c.Bool("lenient")}
 	if c.IsSet("only") {
 		opts.Databases = names
 	}
-	open := func() (io.ReadCloser, error) { return os.Open(path) }
-	refused := func(err error) error {
-		return opError{op: "import", err: fmt.Errorf("%s: %w", path, err), safe: "nothing was written; every database is unchanged",
-			next: nextForImport(err)}
+	catalogDir := c.String("catalog-dir")
+	req := export.Request{
+		Options: opts,
+		Hold:    export.HoldDirs(dirs, opts.DryRun),
+		Safety: export.SafetyCopies{
+			Catalog: func() (*backup.Catalog, error) { return catalogFrom(c, catalogDir) },
+			By:      "flowg admin import", ToolVersion: version,
+			Undo: export.OfflineUndo(catalogDir, dirs),
+		},
 	}
-	f, err := open()
+	if c.Bool("no-safety-snapshot") {
+		req.Safety.Catalog = nil
+	}
+	if path == "-" {
+		req.Input = os.Stdin // spooled to a 0600 file in $TMPDIR while it is checked
+	} else {
+		req.Open = func() (io.ReadCloser, error) { return os.Open(path) }
+	}
+	rep, err := export.Run(c.Context, req)
+	printSafetyCopies(c, rep, catalogDir)
 	if err != nil {
-		return refused(err)
+		return importError(path, rep, err)
 	}
-	checked, err := export.CheckFile(c.Context, f, opts)
-	f.Close()
-	if err != nil {
-		return refused(err)
+	printImport(c, rep)
+	if !rep.DryRun && len(rep.Written) == 0 {
+		fmt.Fprintf(c.App.ErrWriter, "nothing to import: every item of %s is already there\n", path)
 	}
-	dbs, closeAll, err := openForImport(dirs, checked.Databases, opts.DryRun)
-	if err != nil {
-		return err
-	}
-	defer closeAll()
-	if !opts.DryRun {
-		// Compare first: a file that changes nothing writes no safety
-		// snapshot and nothing else.
-		probe := opts
-		probe.DryRun = true
-		res, err := export.Import(c.Context, open, dbs, probe)
-		if err != nil {
-			return refused(err)
-		}
-		changed := changedDatabases(res)
-		if len(changed) == 0 {
-			res.DryRun = false // nothing was written: the counts are what happened
-			printImport(c, res)
-			fmt.Fprintf(c.App.ErrWriter, "nothing to import: every item of %s is already there\n", path)
-			return nil
-		}
-		if err := importSafetySnapshot(c, dirs, dbs, changed); err != nil {
-			return err
-		}
-	}
-	res, err := export.Import(c.Context, open, dbs, opts)
-	if err != nil {
-		return opError{op: "import", err: fmt.Errorf("%s: %w", path, err),
-			safe: "the items before the error may be written; the safety snapshot above undoes them, or import the file again once the cause is fixed"}
-	}
-	printImport(c, res)
 	return nil
 }
 
-// stageStdin copies standard input to a 0600 temporary file, since an
-// import reads its file more than once (check, then write).
-func stageStdin() (path string, remove func(), err error) {
-	f, err := os.CreateTemp("", "flowg-import-*.jsonl")
-	if err != nil {
-		return "", nil, fmt.Errorf("stage standard input: %w", err)
+// importError says what a failed import left: nothing, before the first
+// write; else what the safety copies undo.
+func importError(path string, rep export.Report, err error) error {
+	what := fmt.Errorf("%s: %w", path, err)
+	var dbErr *export.DatabaseError
+	switch stage := export.StageOf(err); {
+	case stage == export.StageCheck && export.IsInputError(err):
+		return opError{op: "import", err: what, safe: "nothing was written; every database is unchanged", next: nextForImport(err)}
+	case stage == export.StageCheck:
+		return opError{op: "import", err: what, safe: "nothing was written; every database is unchanged",
+			next: "check that FILE can be read (for standard input: free space in the temporary directory, $TMPDIR), then run the import again"}
+	case errors.As(err, &dbErr):
+		return openError{name: dbErr.Name, dir: dbErr.Dir, err: dbErr.Err,
+			next: fmt.Sprintf("stop the server first, or import online while it runs: POST /api/v1/import/%s", dbErr.Name)}
+	case len(rep.Written) == 0:
+		next := "import the file again once the cause is fixed"
+		if stage == export.StageSafetyCopy {
+			next = "free space in the catalog, choose another --catalog-dir, or skip the snapshot with --no-safety-snapshot"
+		}
+		return opError{op: "import", err: what, safe: "nothing was written; every database is unchanged", next: next}
 	}
-	remove = func() { os.Remove(f.Name()) }
-	_, err = io.Copy(f, os.Stdin)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	return opError{op: "import", err: what,
+		safe: fmt.Sprintf("%s may hold part of the file; the safety snapshots above undo it, or import the file again once the cause is fixed", joinNames(rep.Written))}
+}
+
+// printSafetyCopies says which safety copies the import wrote and how to
+// undo it.
+func printSafetyCopies(c *cli.Context, rep export.Report, catalogDir string) {
+	for _, sc := range rep.SafetyCopies {
+		fmt.Fprintf(c.App.ErrWriter, "safety snapshot of %s written to %s, set %s\n", joinNames(sc.Databases), catalogDir, sc.Set)
+		fmt.Fprintf(c.App.ErrWriter, "  to undo this import: %s\n", sc.Undo)
 	}
-	if err != nil {
-		remove()
-		return "", nil, fmt.Errorf("stage standard input: %w", err)
-	}
-	return f.Name(), remove, nil
 }
 
 // nextForImport suggests what to do about a refused file.
 func nextForImport(err error) string {
 	switch {
+	case errors.Is(err, export.ErrUnknownField):
+		return "check the field named (a typo?); a file of a later flowg imports with --lenient, which skips unknown fields and counts them"
 	case errors.Is(err, export.ErrVersion):
 		return "export the data again with this flowg version, or import with the version that wrote it"
 	case errors.Is(err, export.ErrLineTooLong):
@@ -163,59 +157,6 @@ func nextForImport(err error) string {
 		return "copy the whole file again, or export the data again: an export is whole only with its end line"
 	}
 	return "fix or remove the line named above (or export the data again), then run the import again"
-}
-
-// openForImport opens the databases the file has lines of. An import holds
-// each directory as a restore does (kv.LockDir, then an open of the held
-// directory); a dry run opens existing databases read-only and stands in an
-// empty in-memory database for a missing one, so it creates nothing.
-func openForImport(dirs kv.Dirs, names []kv.Name, dryRun bool) (map[kv.Name]*badger.DB, func(), error) {
-	dbs := map[kv.Name]*badger.DB{}
-	var closers []func()
-	closeAll := func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}
-	for _, n := range names {
-		dir := dirs.Of(n)
-		db, closeDB, err := openOneForImport(dir, dryRun)
-		if err != nil {
-			closeAll()
-			return nil, nil, openError{name: n, dir: dir, err: err,
-				next: fmt.Sprintf("stop the server first, or import online while it runs: POST /api/v1/import/%s", n)}
-		}
-		dbs[n] = db
-		closers = append(closers, closeDB)
-	}
-	return dbs, closeAll, nil
-}
-
-func openOneForImport(dir string, dryRun bool) (*badger.DB, func(), error) {
-	if dryRun {
-		if !kv.Exists(dir) {
-			db, err := kv.Open("", kv.OpenOptions{InMemory: true})
-			if err != nil {
-				return nil, nil, err
-			}
-			return db, func() { db.Close() }, nil
-		}
-		s, err := kv.OpenSnapshot(dir, "")
-		if err != nil {
-			return nil, nil, err
-		}
-		return s.DB, func() { s.Close() }, nil
-	}
-	unlock, err := kv.LockDir(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	db, err := kv.Open(dir, kv.OpenOptions{Locked: true})
-	if err != nil {
-		unlock()
-		return nil, nil, err
-	}
-	return db, func() { db.Close(); unlock() }, nil
 }
 
 // someNames writes " (a, b, and 3 more)" for the first names of n items.
@@ -230,7 +171,7 @@ func someNames(names []string, n uint64) string {
 	return " (" + s + ")"
 }
 
-func printImport(c *cli.Context, res export.Result) {
+func printImport(c *cli.Context, res export.Report) {
 	w := c.App.Writer
 	reportOf(c).set("result", res)
 	for _, k := range export.Kinds {
@@ -248,6 +189,7 @@ func printImport(c *cli.Context, res export.Result) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	printIgnored(c, res)
 	if len(res.NoPassword) > 0 {
 		what := "added"
 		if res.DryRun {
@@ -261,4 +203,13 @@ func printImport(c *cli.Context, res export.Result) {
 		return
 	}
 	fmt.Fprintf(c.App.ErrWriter, "import of %s complete (%s)\n", countText(res.Lines, "line"), joinNames(res.Databases))
+}
+
+// printIgnored says how many unknown fields a lenient import skipped.
+func printIgnored(c *cli.Context, res export.Report) {
+	if res.IgnoredFields == 0 {
+		return
+	}
+	fmt.Fprintf(c.App.ErrWriter, "lenient: %s skipped, this flowg does not know them: %s\n",
+		countText(res.IgnoredFields, "unknown field"), strings.Join(res.IgnoredFieldNames, ", "))
 }

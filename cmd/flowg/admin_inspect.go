@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/flowg-backup/flowg/backup"
@@ -47,7 +48,10 @@ type inspection struct {
 	Checksum string         `json:"checksum"` // ok, bad, none (raw Badger stream) or unchecked (encrypted, no key)
 	// Encryption is how the file is stored: "age", "age-armored" or empty.
 	Encryption string `json:"encryption,omitempty"`
-	Error      string `json:"error,omitempty"`
+	// ExcludedStreams are the streams the file left out (--exclude-stream),
+	// as the manifest beside it records them.
+	ExcludedStreams []string `json:"excluded_streams,omitempty"`
+	Error           string   `json:"error,omitempty"`
 }
 
 func adminInspect(c *cli.Context) error {
@@ -78,6 +82,9 @@ func adminInspect(c *cli.Context) error {
 		hdr, sum, err := f.Check(c.Context, backup.VerifyOptions{Identities: ids})
 		in := inspection{File: f.Name, Format: "flowg", Summary: sum, Checksum: "ok"}
 		in.Encryption, _ = f.Encryption(c.Context)
+		if f.Entry != nil {
+			in.ExcludedStreams = f.Entry.ExcludedStreams
+		}
 		if hdr.Raw {
 			in.Format, in.Checksum = "badger", "none"
 		} else if hdr.Database != "" {
@@ -135,6 +142,9 @@ func printInspection(c *cli.Context, in inspection) {
 		in.Summary.Keys, sizeText(in.Summary.Bytes), countText(in.Summary.Frames, "frame"), sizeText(in.Summary.FileBytes))
 	if in.Summary.SHA256 != "" {
 		fmt.Fprintf(w, "  sha256       %s\n", in.Summary.SHA256)
+	}
+	if len(in.ExcludedStreams) > 0 {
+		fmt.Fprintf(w, "  left out     streams %s (--exclude-stream)\n", strings.Join(in.ExcludedStreams, ", "))
 	}
 	fmt.Fprintf(w, "  checksums    %s\n", in.Checksum)
 	if in.Error != "" {

@@ -2,20 +2,21 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"time"
 
 	"github.com/dustin/go-humanize"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/restore"
 	"github.com/urfave/cli/v2"
 )
 
 // `flowg admin restore`: the databases of a stopped server restored from a
-// backup directory or a catalog set. This file holds the command and the
-// order of its steps: find and check every file (admin_restore_plan.go),
-// refuse a restore that keeps no copy unless a verified set exists, then
-// merge or wipe (admin_restore_write.go) and print (admin_restore_output.go).
+// backup directory, a catalog set or an instant of its journal. The door
+// parses the flags into one restore.Request, plans the sources
+// (admin_restore_plan.go), hands them to the restore
+// use case on the offline targets (restore.Admit, Restore.Run), and prints
+// its Outcome (admin_restore_output.go) or its failure
+// (admin_restore_errors.go).
 
 func adminRestoreCommand() *cli.Command {
 	return withJSONReport(&cli.Command{
@@ -67,7 +68,7 @@ Examples:
 			&cli.StringFlag{Name: "set", Usage: "restore this set of the catalog at --backup-dir (default with a catalog: the newest restore-verified set holding every database restored, else the newest complete one, with a warning; never a pre_restore safety set unless named)"},
 			atFlag(),
 		),
-		Action: adminRestore,
+		Action: recordedOffline(offlineRestore, adminRestore),
 	})
 }
 
@@ -79,8 +80,9 @@ func adminRestore(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.Bool("discard-previous") && !c.Bool("wipe") {
-		return usagef("--discard-previous only applies with --wipe")
+	req, err := restoreRequest(c, names)
+	if err != nil {
+		return err
 	}
 	ids, err := identitiesFrom(c)
 	if err != nil {
@@ -90,87 +92,88 @@ func adminRestore(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	jobs, cleanup, err := findJobs(c, names, ids)
+	dirs, err := dirsFrom(c)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	for _, job := range jobs {
-		warnIncomplete(c.App.ErrWriter, job.dir)
-	}
-	if c.Bool("dry-run") {
-		return planRestore(c, jobs)
-	}
-	if err := guardUnprotected(c, names); err != nil {
+	sources, err := planSources(c, req, ids)
+	if err != nil {
 		return err
 	}
-	defer purgeRestoredLegacyJWTKey(c, names)
-	if err := guardSafetyCopies(c, jobs); err != nil {
+	defer sources.Close()
+	for _, src := range sources {
+		warnIncomplete(c.App.ErrWriter, dirs.Of(src.Database))
+	}
+	opts, err := offlineOptions(c, maxBytes)
+	if err != nil {
 		return err
 	}
-	stamp := time.Now().UTC()
-	if c.Bool("wipe") {
-		return wipeAll(c, jobs, stamp, maxBytes)
+	rs, err := restore.Admit(c.Context, req, restore.NewOffline(dirs, c.String("catalog-dir")), opts)
+	if err != nil {
+		return restoreError(c, dirs, err)
 	}
-	if err := guardSizes(c, jobs, maxBytes); err != nil {
-		return err
+	out, err := runOffline(c, rs, sources)
+	if !req.DryRun {
+		// Once every database is released: it opens auth.
+		purgeRestoredLegacyJWTKey(c, names)
 	}
-	// A merge keeps the collector on (Badger's memtables are most of its
-	// heap) but under a soft limit: large records would grow it otherwise.
-	limitMemoryForMerge()
-	return mergeAll(c, jobs, stamp)
-}
-
-// guardUnprotected refuses a restore that keeps no copy of what it replaces
-// unless a restore-verified set of each database exists in the catalog.
-func guardUnprotected(c *cli.Context, names []kv.Name) error {
-	var givenUp string
-	switch {
-	case c.Bool("wipe") && c.Bool("discard-previous"):
-		givenUp = "the previous database will be deleted, not kept aside"
-	case !c.Bool("wipe") && c.Bool("no-safety-snapshot"):
-		givenUp = "no safety snapshot will be taken before the merge"
-	default:
-		return nil
-	}
-	if c.Bool("skip-backup-check") {
-		fmt.Fprintf(c.App.ErrWriter, "warning: %s, and no restore-verified backup was required (--skip-backup-check): this restore cannot be undone\n", givenUp)
-		return nil
-	}
-	cat := backup.OpenCatalog(c.String("catalog-dir"))
-	for _, name := range names {
-		ok, err := cat.HasVerified(c.Context, string(name))
-		if err != nil {
-			return opError{op: "restore", err: err, safe: "nothing was written"}
-		}
-		if !ok {
-			return opError{op: "restore", safe: "nothing was written",
-				err:  fmt.Errorf("%s, and the catalog %s holds no restore-verified set of the %s database to fall back on", givenUp, c.String("catalog-dir"), name),
-				next: "keep the safety copy (drop the flag), verify a set first (`flowg admin backups verify --all`), or pass --skip-backup-check to accept the risk"}
-		}
+	printOutcome(c, dirs, req, sources, out)
+	if err != nil {
+		return restoreError(c, dirs, err)
 	}
 	return nil
 }
 
-// guardSizes refuses, before anything is written, a restore whose files
-// hold more than --max-restore-size or than the databases' disks can take
-// (see backup.SizeGuard); each job keeps the limit for while it is read.
-func guardSizes(c *cli.Context, jobs []restoreJob, maxBytes uint64) error {
-	for i := range jobs {
-		jobs[i].guard = backup.SizeGuard{MaxBytes: maxBytes, Dir: jobs[i].dir}
-		if err := jobs[i].guard.CheckFile(c.Context, jobs[i].open); err != nil {
-			return sizeRefusal(jobs[i], err)
-		}
+// runOffline runs the admitted restore and releases its databases.
+func runOffline(c *cli.Context, rs *restore.Restore, sources restore.Sources) (restore.Outcome, error) {
+	defer rs.Close()
+	if req := rs.Request(); !req.DryRun && !req.Wipe {
+		// A merge keeps the collector on (Badger's memtables are most of
+		// its heap) but under a soft limit: large records would grow it.
+		limitMemoryForMerge()
 	}
-	return nil
+	return rs.Run(c.Context, sources)
 }
 
-func sizeRefusal(job restoreJob, err error) error {
-	next := "free space on the disk of " + job.dir
-	if errors.Is(err, backup.ErrTooLarge) {
-		next = "raise --max-restore-size if this size is expected"
+// restoreRequest is the restore the flags ask for, validated once in
+// restore.Request.Validate; its errors are worded with the flags' names.
+func restoreRequest(c *cli.Context, names []kv.Name) (restore.Request, error) {
+	req := restore.Request{Databases: names, Wipe: c.Bool("wipe"), DryRun: c.Bool("dry-run"),
+		NoSafetySnapshot: c.Bool("no-safety-snapshot"), DiscardPrevious: c.Bool("discard-previous"),
+		SkipBackupCheck: c.Bool("skip-backup-check"), Set: c.String("set"), At: c.String("at")}
+	err := req.Validate()
+	var bad *restore.RequestError
+	if errors.As(err, &bad) {
+		switch bad.Option {
+		case "DiscardPrevious":
+			return req, usagef("--discard-previous only applies with --wipe")
+		case "Set":
+			return req, usagef("--at picks the set a journal starts from itself: drop --set")
+		}
+		return req, usagef("--%s", bad.Reason)
 	}
-	return opError{op: "restore", err: fmt.Errorf("%s: %w", job.file, err), safe: "nothing was written; every database is unchanged", next: next}
+	return req, err
+}
+
+// offlineOptions are the restore's options from the flags: the catalog
+// the safety snapshot goes to (encrypted with --encrypt-to), the limits,
+// the progress bars and the memory policy of a bulk load.
+func offlineOptions(c *cli.Context, maxBytes uint64) (restore.Options, error) {
+	keys, err := keysFrom(c)
+	if err != nil {
+		return restore.Options{}, err
+	}
+	cat, err := catalogFrom(c, c.String("catalog-dir"))
+	if err != nil {
+		return restore.Options{}, opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}
+	}
+	cat.WithKeys(keys)
+	return restore.Options{Catalog: cat, By: "flowg admin restore", ToolVersion: version, MaxBytes: maxBytes,
+		MaxSafetyCopies: c.Int("max-safety-copies"), OnBulkLoad: limitMemoryForStreaming,
+		Progress: func(n kv.Name, total uint64) (func(keys, bytes uint64), func()) {
+			bar := newProgress(c.App.ErrWriter, "restore "+string(n), int64(total))
+			return bar.update, bar.finish
+		}}, nil
 }
 
 // sizeFlag parses a size flag such as --max-restore-size 64GiB; 0 (no
@@ -185,27 +188,4 @@ func sizeFlag(c *cli.Context, name string) (uint64, error) {
 		return 0, usagef("--%s %q: use a size such as 64GiB", name, v)
 	}
 	return n, nil
-}
-
-// guardSafetyCopies refuses a restore that would keep one more safety copy
-// of a database that has --max-safety-copies already.
-func guardSafetyCopies(c *cli.Context, jobs []restoreJob) error {
-	keeps := !c.Bool("no-safety-snapshot")
-	if c.Bool("wipe") {
-		keeps = !c.Bool("discard-previous")
-	}
-	if !keeps || c.Int("max-safety-copies") <= 0 {
-		return nil
-	}
-	cat, err := catalogFrom(c, c.String("catalog-dir"))
-	if err != nil {
-		return opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}
-	}
-	for _, job := range jobs {
-		if err := backup.CheckSafetyRoom(c.Context, cat, string(job.name), job.dir, c.Int("max-safety-copies")); err != nil {
-			return opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged",
-				next: "remove the safety copies you no longer need, then run the restore again"}
-		}
-	}
-	return nil
 }

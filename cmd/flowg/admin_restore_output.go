@@ -3,31 +3,84 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/restore"
 	"github.com/urfave/cli/v2"
 )
 
-// What `flowg admin restore` prints: one line per database restored, the
-// warnings of the restore, and the users and tokens a merge brought back.
+// What `flowg admin restore` prints of a restore's Outcome: the warnings,
+// one line per database restored (or planned), the safety snapshot or the
+// directories kept aside, and the one command that undoes the restore.
+
+const bulkLoadedNote = "into an empty database: bulk-loaded"
+
+// printOutcome prints what the restore did, also when it stopped halfway.
+func printOutcome(c *cli.Context, dirs kv.Dirs, req restore.Request, sources restore.Sources, out restore.Outcome) {
+	errOut := c.App.ErrWriter
+	reportWarnings(c, out.Warnings)
+	shown := map[string]string{}
+	for _, src := range sources {
+		shown[string(src.Database)] = src.Shown
+	}
+	if req.DryRun {
+		for _, res := range out.Results {
+			printWarnings(errOut, res.Warnings)
+			printPlan(c, res.Database, shown[res.Database], *res.Plan)
+		}
+		reportOf(c).set("dry_run", true)
+		fmt.Fprintln(errOut, "dry run: nothing was written")
+		return
+	}
+	for _, res := range out.Results {
+		if id := res.SafetySnapshot; id != "" {
+			fmt.Fprintf(errOut, "safety snapshot of %s written to %s, set %s\n", res.Database, c.String("catalog-dir"), id)
+			reportOf(c).add("safety_snapshots", map[string]string{"database": res.Database, "set": id})
+		}
+	}
+	how := "merged"
+	if req.Wipe {
+		how = "wiped and restored"
+	}
+	for _, res := range out.Results {
+		reportWarnings(c, res.Warnings)
+		printRestored(c, res, shown[res.Database], how)
+		if slices.Contains(res.Notes, bulkLoadedNote) {
+			fmt.Fprintf(errOut, "%s held nothing to merge with: its file was bulk-loaded\n", dirs.Of(kv.Name(res.Database)))
+		}
+		if res.SetAside != "" {
+			fmt.Fprintf(errOut, "previous %s database kept at %s\n", res.Database, res.SetAside)
+		}
+	}
+	for _, a := range out.Asides {
+		reportOf(c).add("set_aside", map[string]string{"dir": a.Dir, "previous": a.Previous})
+	}
+	if out.Undo != "" {
+		fmt.Fprintf(errOut, "  to undo this restore: %s\n", out.Undo)
+		reportOf(c).set("undo", out.Undo)
+	}
+}
 
 // printRestored prints the line of one database: its figures, how it was
 // restored from which file, and notes in parentheses.
-func printRestored(c *cli.Context, job restoreJob, res backup.Result, how string, notes ...string) {
+func printRestored(c *cli.Context, res restore.Result, file, how string) {
 	w := c.App.Writer
-	fmt.Fprintf(w, "%s  %s from %s", fileFigures(string(job.name), res.Written, uint64(res.File.FileBytes),
-		shortDuration(res.Duration), res.File.SHA256), how, job.file)
-	if res.Expired > 0 {
-		notes = append(notes, countText(res.Expired, "expired record")+" skipped")
+	took, _ := time.ParseDuration(res.Duration)
+	fmt.Fprintf(w, "%s  %s from %s", fileFigures(res.Database, res.Written, uint64(res.File.Bytes), shortDuration(took), res.File.SHA256), how, file)
+	notes := append([]string{}, res.Notes...)
+	if res.ExpiredSkipped > 0 {
+		notes = append(notes, countText(res.ExpiredSkipped, "expired record")+" skipped")
 	}
 	if len(notes) > 0 {
 		fmt.Fprintf(w, " (%s)", strings.Join(notes, "; "))
 	}
 	fmt.Fprintln(w)
-	reportOf(c).add("databases", map[string]any{"database": string(job.name), "how": how, "file": job.file, "written": res.Written,
-		"file_bytes": res.File.FileBytes, "sha256": res.File.SHA256, "duration": res.Duration.String(), "expired_skipped": res.Expired, "notes": notes})
+	reportOf(c).add("databases", map[string]any{"database": res.Database, "how": how, "file": file, "written": res.Written,
+		"file_bytes": res.File.Bytes, "sha256": res.File.SHA256, "duration": res.Duration, "expired_skipped": res.ExpiredSkipped, "notes": notes})
 }
 
 func printWarnings(w io.Writer, warnings []string) {
@@ -36,21 +89,12 @@ func printWarnings(w io.Writer, warnings []string) {
 	}
 }
 
-// warnRevived warns that a merge of auth brought back users or tokens that
-// the database no longer held (deleted or revoked since the backup).
-func warnRevived(w io.Writer, revived map[string][]string) {
-	kinds := make([]string, 0, len(revived))
-	for kind := range revived {
-		kinds = append(kinds, kind)
-	}
-	sort.Strings(kinds)
-	for _, kind := range kinds {
-		names := revived[kind]
-		fmt.Fprintf(w, "warning: the restore brought back %s the database no longer held (deleted or revoked since the backup): %s\n",
-			countText(len(names), kind), strings.Join(names, ", "))
-	}
-	if len(kinds) > 0 {
-		fmt.Fprintf(w, "  delete them again (users) or check they stay revoked (tokens) if that was intended\n")
+// reportWarnings prints the warnings of the restore and adds them to the
+// JSON report.
+func reportWarnings(c *cli.Context, warnings []string) {
+	printWarnings(c.App.ErrWriter, warnings)
+	for _, w := range warnings {
+		reportOf(c).add("warnings", w)
 	}
 }
 
@@ -60,60 +104,4 @@ func warnIncomplete(w io.Writer, dirs ...string) {
 	for _, m := range backup.IncompleteIn(dirs...) {
 		fmt.Fprintf(w, "warning: %s\n", m)
 	}
-}
-
-// setAside is a wiped database's directory and where its previous one was
-// kept.
-type setAside struct{ dir, aside string }
-
-// printUndoWipe prints the one command that puts back every previous
-// database a wipe kept aside: a loop over the directories when every one
-// was kept under the same suffix (a restore's), else the moves one after
-// the other.
-func printUndoWipe(c *cli.Context, asides []setAside) {
-	undo := undoWipe(asides)
-	if undo == "" {
-		return
-	}
-	fmt.Fprintf(c.App.ErrWriter, "  to undo this restore: %s\n", undo)
-	r := reportOf(c)
-	r.set("undo", undo)
-	for _, a := range asides {
-		r.add("set_aside", map[string]string{"dir": a.dir, "previous": a.aside})
-	}
-}
-
-// undoWipe is the command of printUndoWipe, "" when nothing was kept aside.
-func undoWipe(asides []setAside) string {
-	if len(asides) == 0 {
-		return ""
-	}
-	if len(asides) == 1 {
-		a := asides[0]
-		return fmt.Sprintf("mv %s %s.undone && mv %s %s", shellQuote(a.dir), shellQuote(a.dir), shellQuote(a.aside), shellQuote(a.dir))
-	}
-	suffix := strings.TrimPrefix(asides[0].aside, asides[0].dir)
-	dirs := make([]string, len(asides))
-	same := strings.HasPrefix(asides[0].aside, asides[0].dir)
-	for i, a := range asides {
-		dirs[i] = shellQuote(a.dir)
-		same = same && a.aside == a.dir+suffix
-	}
-	if same {
-		return fmt.Sprintf("for d in %s; do mv \"$d\" \"$d.undone\" && mv \"$d%s\" \"$d\"; done", strings.Join(dirs, " "), suffix)
-	}
-	moves := make([]string, len(asides))
-	for i, a := range asides {
-		moves[i] = fmt.Sprintf("mv %s %s.undone && mv %s %s", shellQuote(a.dir), shellQuote(a.dir), shellQuote(a.aside), shellQuote(a.dir))
-	}
-	return strings.Join(moves, " && ")
-}
-
-// shellQuote quotes s for a POSIX shell when it holds anything but
-// letters, digits and /._-+:@,=.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@,=") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

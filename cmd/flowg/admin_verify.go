@@ -36,7 +36,7 @@ Examples:
 			&cli.StringFlag{Name: "backup-dir", Usage: "directory of backup files (or a single file), or an s3://bucket/prefix catalog"},
 			setFlag(),
 		),
-		Action: adminVerify,
+		Action: recordedOffline(offlineVerify, adminVerify),
 	})
 }
 

@@ -57,6 +57,7 @@ func newApp(out, errOut io.Writer) *cli.App {
 			serveCommand(),
 			clientBackupCommand(),
 			clientRestoreCommand(),
+			clientImportCommand(),
 			clientBackupsCommand(),
 			loginCommand(),
 			adminCommand(),

@@ -10,21 +10,12 @@ import (
 
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/httpapi"
+	"github.com/flowg-backup/flowg/restore"
 	"github.com/urfave/cli/v2"
 )
 
 // `flowg backups restore`: the server restores its databases from a set of
 // its catalog; the command prints what it did and how to undo it.
-
-// setRestoreAnswer is the answer of POST /api/v1/backups/:id/restore.
-type setRestoreAnswer struct {
-	Set      string          `json:"set"`
-	DryRun   bool            `json:"dry_run,omitempty"`
-	Mode     string          `json:"mode"`
-	Restores []restoreAnswer `json:"restores"`
-	Warnings []string        `json:"warnings"`
-	Duration string          `json:"duration"`
-}
 
 func clientBackupsRestore(c *cli.Context) error {
 	only, err := onlyGiven(c)
@@ -68,7 +59,7 @@ func clientBackupsRestore(c *cli.Context) error {
 	if wipe && !c.Bool("dry-run") {
 		fmt.Fprintf(errOut, "--wipe: afterwards %s will hold exactly the set's keys; keys written since the set was taken are removed\n", joinNames(names))
 	}
-	var ans setRestoreAnswer
+	var ans restore.SetResult
 	start := time.Now()
 	if err := api.callJSON(c, http.MethodPost, "/api/v1/backups/"+set.ID+"/restore", query, &ans); err != nil {
 		scopes := []auth.Scope{}
@@ -95,7 +86,7 @@ func clientBackupsRestore(c *cli.Context) error {
 	for _, r := range ans.Restores {
 		printWarnings(errOut, r.Warnings)
 		how := "merged into"
-		if r.Mode == modeWipeAnswer {
+		if r.Mode == restore.ModeWipe {
 			how = "wiped and restored on"
 		}
 		fmt.Fprintf(c.App.Writer, "%s  %s %s from set %s",
@@ -116,25 +107,30 @@ func clientBackupsRestore(c *cli.Context) error {
 	return nil
 }
 
-// modeWipeAnswer is how a restore answer names a wipe.
-const modeWipeAnswer = "wipe"
-
 // undoSetRestore is one line saying how to undo every database of a set
-// restore: the safety snapshots to restore with --wipe, in one command
-// line, and the directories the server kept aside; a lone database's undo
-// as the server said it.
-func undoSetRestore(restores []restoreAnswer) string {
+// restore: the safety snapshots to restore with --wipe (one of a merge
+// holds every database merged), in one command line, and the directories
+// the server kept aside; a lone database's undo as the server said it.
+func undoSetRestore(restores []restore.Result) string {
 	if len(restores) == 1 {
 		return restores[0].Undo
 	}
-	var cmds, asides []string
+	var ids, asides []string
+	only := map[string][]string{}
 	for _, r := range restores {
 		switch {
 		case r.SafetySnapshot != "":
-			cmds = append(cmds, fmt.Sprintf("flowg backups restore --wipe --only %s %s", r.Database, r.SafetySnapshot))
+			if only[r.SafetySnapshot] == nil {
+				ids = append(ids, r.SafetySnapshot)
+			}
+			only[r.SafetySnapshot] = append(only[r.SafetySnapshot], r.Database)
 		case r.SetAside != "":
 			asides = append(asides, fmt.Sprintf("%s at %s", r.Database, r.SetAside))
 		}
+	}
+	var cmds []string
+	for _, id := range ids {
+		cmds = append(cmds, fmt.Sprintf("flowg backups restore --wipe --only %s %s", strings.Join(only[id], ","), id))
 	}
 	var ways []string
 	if len(cmds) > 0 {
@@ -152,7 +148,7 @@ func undoSetRestore(restores []restoreAnswer) string {
 // printSetDryRun prints the plan of each database of a set restore's dry
 // run, or refuses an answer that is no dry run (a server that does not know
 // dry_run restored).
-func printSetDryRun(c *cli.Context, api *apiClient, ans setRestoreAnswer) error {
+func printSetDryRun(c *cli.Context, api *apiClient, ans restore.SetResult) error {
 	if !ans.DryRun {
 		return opError{op: "restore", err: fmt.Errorf("the server at %s does not know dry_run and restored set %s", api.server, ans.Set),
 			safe: "the server kept its safety snapshots: " + orDash(undoSetRestore(ans.Restores)), next: "upgrade the server before using --dry-run"}

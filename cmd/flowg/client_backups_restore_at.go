@@ -10,6 +10,7 @@ import (
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/restore"
 	"github.com/urfave/cli/v2"
 )
 
@@ -20,21 +21,9 @@ func backupsAtFlag() cli.Flag {
 	return &cli.StringFlag{Name: "at", Usage: "restore each database to its state at this instant of the server's journal (RFC 3339, or latest); instead of a set ID"}
 }
 
-// atRestoreAnswer is the answer of POST /api/v1/backups/restore.
-type atRestoreAnswer struct {
-	Mode     string               `json:"mode"`
-	Instants []backup.PointInTime `json:"instants"`
-	Restores []restoreAnswer      `json:"restores"`
-	Deleted  map[string]int       `json:"deleted"`
-	Warnings []string             `json:"warnings"`
-}
-
 // clientBackupsRestoreAt asks the server for a restore to --at; query
 // holds the other restore parameters.
 func clientBackupsRestoreAt(c *cli.Context, api *apiClient, only []kv.Name, query url.Values) error {
-	if c.Bool("dry-run") {
-		return usagef("--dry-run is not available with --at; leave one out")
-	}
 	if c.Bool("latest") || c.Args().Len() > 0 {
 		return usagef("--at restores an instant of the journal: give no set ID and no --latest")
 	}
@@ -46,7 +35,7 @@ func clientBackupsRestoreAt(c *cli.Context, api *apiClient, only []kv.Name, quer
 	if names == nil {
 		names = kv.Names
 	}
-	var ans atRestoreAnswer
+	var ans restore.AtResult
 	start := time.Now()
 	if err := api.callJSON(c, http.MethodPost, "/api/v1/backups/restore", query, &ans); err != nil {
 		var scopes []auth.Scope
@@ -62,6 +51,21 @@ func clientBackupsRestoreAt(c *cli.Context, api *apiClient, only []kv.Name, quer
 	}
 	errOut := c.App.ErrWriter
 	printWarnings(errOut, ans.Warnings)
+	if c.Bool("dry-run") {
+		if !ans.DryRun {
+			return opError{op: "restore", err: fmt.Errorf("the server at %s does not know dry_run with at and restored", api.server),
+				safe: "the server kept its safety snapshots", next: "upgrade the server before using --dry-run with --at"}
+		}
+		for _, r := range ans.Restores {
+			printWarnings(errOut, r.Warnings)
+			if r.Plan != nil {
+				printPlan(c, r.Database, "the journal at "+ans.At, *r.Plan)
+			}
+		}
+		reportOf(c).set("dry_run", true)
+		fmt.Fprintf(errOut, "dry run on %s: nothing was written\n", api.server)
+		return nil
+	}
 	for _, p := range ans.Instants {
 		fmt.Fprintf(errOut, "%s restored to its state at %s: set %s and %d journal segments (%d changes)\n",
 			p.Database, p.Instant.Format(time.RFC3339Nano), p.BaseSet, p.Segments, p.Changes)
@@ -69,7 +73,7 @@ func clientBackupsRestoreAt(c *cli.Context, api *apiClient, only []kv.Name, quer
 	for i, r := range ans.Restores {
 		printWarnings(errOut, r.Warnings)
 		how := "merged into"
-		if r.Mode == modeWipeAnswer {
+		if r.Mode == restore.ModeWipe {
 			how = "wiped and restored on"
 		}
 		fmt.Fprintf(c.App.Writer, "%s  %s %s", fileFigures(r.Database, r.Written, uint64(r.File.Bytes), orDash(r.Duration), r.File.SHA256), how, api.server)

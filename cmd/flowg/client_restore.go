@@ -14,6 +14,7 @@ import (
 	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/restore"
 	"github.com/urfave/cli/v2"
 )
 
@@ -65,32 +66,6 @@ type restoreUpload struct {
 	path string
 	hdr  backup.Header
 	sum  backup.Summary
-}
-
-// restoreAnswer is the server's answer to a completed restore (the JSON of
-// POST /api/v1/restore/{db}); fields it lacks stay zero.
-type restoreAnswer struct {
-	Database       string  `json:"database"`
-	Mode           string  `json:"mode"` // merge or wipe
-	Written        uint64  `json:"written"`
-	ExpiredSkipped uint64  `json:"expired_skipped"`
-	Added          *uint64 `json:"added,omitempty"`
-	File           struct {
-		Format string `json:"format"`
-		Bytes  int64  `json:"bytes"`
-		Keys   uint64 `json:"keys"`
-		SHA256 string `json:"sha256"`
-	} `json:"file"`
-	// SafetySnapshot is the id of the backup set, in the server's catalog,
-	// that holds the database as it was before the restore.
-	SafetySnapshot    string       `json:"safety_snapshot"`
-	SafetySnapshotDir string       `json:"safety_snapshot_dir"`
-	SetAside          string       `json:"set_aside"`
-	Undo              string       `json:"undo"`
-	Warnings          []string     `json:"warnings"`
-	Duration          string       `json:"duration"`
-	DryRun            bool         `json:"dry_run,omitempty"`
-	Plan              *backup.Plan `json:"plan,omitempty"`
 }
 
 // maxRestoreAnswer bounds the restore answer read.
@@ -193,11 +168,11 @@ func sendBackup(c *cli.Context, api *apiClient, u restoreUpload, wipe bool) erro
 	defer resp.Body.Close()
 	elapsed := time.Since(start)
 
-	var ans restoreAnswer
+	var ans restore.Result
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxRestoreAnswer))
 	if err != nil || json.Unmarshal(b, &ans) != nil {
 		fmt.Fprintf(c.App.ErrWriter, "warning: the server accepted the %s restore but its answer could not be read; the figures below are the local file's\n", u.name)
-		ans = restoreAnswer{Written: u.sum.Keys}
+		ans = restore.Result{Written: u.sum.Keys}
 	}
 	printWarnings(c.App.ErrWriter, ans.Warnings)
 	if ans.File.SHA256 != "" && u.sum.SHA256 != "" && ans.File.SHA256 != u.sum.SHA256 {
@@ -222,7 +197,7 @@ func sendBackup(c *cli.Context, api *apiClient, u restoreUpload, wipe bool) erro
 	return nil
 }
 
-func printSent(c *cli.Context, api *apiClient, u restoreUpload, ans restoreAnswer, elapsed time.Duration, wipe bool) {
+func printSent(c *cli.Context, api *apiClient, u restoreUpload, ans restore.Result, elapsed time.Duration, wipe bool) {
 	how := "merged into"
 	if wipe {
 		how = "wiped and restored on"

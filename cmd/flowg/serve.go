@@ -151,7 +151,7 @@ Examples:
 			&cli.IntFlag{Name: "max-concurrent-verifies", Value: httpapi.DefaultMaxConcurrentVerifies, Usage: "verifications asked for over the API (POST /api/v1/backups/ID/verify, POST /api/v1/backups?verify=true) that may run at once on the server; more get 429 with Retry-After. Each user also verifies at most --backup-create-rate sets, counted apart"},
 			&cli.IntFlag{Name: "max-backup-streams", Value: kv.DefaultMaxStreams, Usage: "online backups (GET /api/v1/backup/DB) that may run at once per database; more get 429 with Retry-After"},
 			&cli.StringFlag{Name: "wipe-grace", Value: kv.DefaultWipeGrace.String(), Usage: "how long a wipe restore waits for the online backups of its database before it cuts them"},
-		), append(append(append(append(append(append(s3Flags(), encryptFlags()...), tlsFlags()...), loginFlags()...), secretFlags()...), drillFlags()...), continuousFlags()...)...),
+		), append(append(append(append(append(append(s3Flags(), encryptFlags()...), tlsFlags()...), loginFlags()...), secretFlags()...), drillFlags()...), append(continuousFlags(), opsAPIFlags()...)...)...),
 		Action: serve,
 	}
 }
@@ -225,6 +225,10 @@ func serve(c *cli.Context) error {
 		return err
 	}
 	streams, err := streamLimitsFrom(c)
+	if err != nil {
+		return err
+	}
+	opsAPI, err := opsAPIOptionsFrom(c)
 	if err != nil {
 		return err
 	}
@@ -331,6 +335,10 @@ func serve(c *cli.Context) error {
 		BackupExcludeStreams: excluded,
 
 		MaxConcurrentVerifies: maxVerifies,
+
+		OperationsKeep:   opsAPI.operationsKeep,
+		DownloadLinkTTL:  opsAPI.downloadLinkTTL,
+		MaxDownloadLinks: opsAPI.maxDownloadLinks,
 	})
 	if err := exposeContinuous(srv, cont); err != nil {
 		return opError{op: "serve", err: err, safe: "nothing was served"}
@@ -369,6 +377,7 @@ func serve(c *cli.Context) error {
 	served := make(chan error, 1)
 	scheme := serveOn(c, hs, ln, reloader, served)
 	fmt.Fprintf(errOut, "flowg listening on %s://%s\n", scheme, ln.Addr())
+	fmt.Fprintf(errOut, "flowg console: %s (sign in with a user's password or a personal access token)\n", consoleURL(scheme, ln.Addr()))
 	logger.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "auth_dir", dirs.Auth, "config_dir", dirs.Config, "log_dir", dirs.Logs,
 		"backup_dir", backupDir, "online_restore", !c.Bool("no-online-restore"), "version", version)
 
