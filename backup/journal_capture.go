@@ -36,8 +36,9 @@ type capture struct {
 	newest   uint64 // the newest version delivered
 	probed   chan struct{}
 	probeHit bool
-	// half is signalled when the buffer passes half its bound: the shipper
-	// writes a segment at once instead of waiting for the interval.
+	// half is signalled when the buffer passes half its bound, or
+	// segmentTargetBytes: the shipper writes a segment at once instead of
+	// waiting for the interval.
 	half chan struct{}
 	now  func() time.Time
 	// skip, when set, leaves out the keys of the streams excluded from
@@ -73,7 +74,7 @@ func (c *capture) take(list *badger.KVList) error {
 			c.ops, c.marks = nil, nil
 			continue
 		}
-		if c.bytes > c.max/2 {
+		if c.bytes > min(c.max/2, segmentTargetBytes) {
 			select {
 			case c.half <- struct{}{}:
 			default:

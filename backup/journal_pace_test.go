@@ -7,6 +7,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/dgraph-io/badger/v4/pb"
 )
 
 func TestPacer_DrainsEarlyByTheWriteTime(t *testing.T) {
@@ -73,6 +75,50 @@ func TestSortOps_SameOrderAsOneStableSort(t *testing.T) {
 					ops[i].version, ops[i].key, ops[i].value, want[i].version, want[i].key, want[i].value)
 			}
 		}
+	}
+}
+
+func TestInFlight_DrainedChangesCountInTheLagUntilWritten(t *testing.T) {
+	j := &dbJournal{name: "logs", cap: newCapture(1<<20, time.Now)}
+	if st := j.status(); !st.OldestUnshipped.IsZero() {
+		t.Fatalf("an empty journal has an unshipped change: %+v", st)
+	}
+	oldest := time.Unix(1000, 0)
+	j.inFlight([]mark{{version: 3, time: oldest}, {version: 4, time: oldest.Add(time.Second)}})
+	if st := j.status(); !st.OldestUnshipped.Equal(oldest) {
+		t.Fatalf("while its segment is written, the oldest change is %v, want %v", st.OldestUnshipped, oldest)
+	}
+	j.inFlight([]mark{{version: 5, time: oldest.Add(time.Hour)}}) // an older one is still carried
+	if st := j.status(); !st.OldestUnshipped.Equal(oldest) {
+		t.Fatalf("a later batch replaced the oldest carried change: %v", st.OldestUnshipped)
+	}
+}
+
+func TestCapture_ABigIntervalIsWrittenAtOnce(t *testing.T) {
+	c := newCapture(64<<20, time.Now) // half the bound: 32 MiB
+	value := make([]byte, 64<<10)
+	list := func(n int, from uint64) *pb.KVList {
+		l := &pb.KVList{}
+		for i := range n {
+			l.Kv = append(l.Kv, &pb.KV{Key: fmt.Appendf(nil, "k%d", from+uint64(i)), Value: value, Version: from + uint64(i)})
+		}
+		return l
+	}
+	if err := c.take(list(60, 1)); err != nil { // 3.8 MiB: not yet
+		t.Fatal(err)
+	}
+	select {
+	case <-c.half:
+		t.Fatal("a segment was asked for below segmentTargetBytes")
+	default:
+	}
+	if err := c.take(list(8, 100)); err != nil { // past 4 MiB
+		t.Fatal(err)
+	}
+	select {
+	case <-c.half:
+	default:
+		t.Fatalf("%d bytes captured and no segment asked for: they wait for the interval", c.bytes)
 	}
 }
 

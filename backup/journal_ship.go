@@ -360,6 +360,7 @@ func (j *dbJournal) ship(final bool) error {
 	if name.to.Before(name.from) {
 		name.to = name.from // the clock went back
 	}
+	j.inFlight(d.marks)
 	if err := writeSegment(j.chainDir, string(j.name), name, d.ops, d.marks, j.opts.ToolVersion, j.cat.keys); err != nil {
 		if opsBytes(d.ops) > j.opts.MaxBuffer {
 			// Held back too long (a full disk): memory stays bounded, the

@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -22,13 +21,13 @@ import (
 	"github.com/flowg-backup/flowg/backup"
 )
 
-// The RPO of continuous backup is measured on every record ingested in the
-// window: its lag is the instant the segment holding it was first seen in
-// the catalog (a listing every few milliseconds) minus the instant the
-// server stamped it, which is in its key (log/<stream>/<unix ns><seq>) and
-// comes before its commit and its acknowledgement. So the lag is an upper
-// bound of "acknowledged until shipped", by the request's own time and the
-// listing period.
+// The RPO of continuous backup is measured on every record committed in
+// the window: its lag is the instant the segment holding it was first seen
+// in the catalog (a listing every few milliseconds) minus the instant of its
+// commit, as the journal's own time mark for it says (Badger hands a
+// commit to the subscription right after it, before or about when the
+// client gets its answer). Beside it, the lag from the server's stamp in
+// the record's key (log/<stream>/<unix ns><seq>), taken before the commit.
 
 // lagStats summarises the lags of a round, in seconds.
 type lagStats struct {
@@ -48,6 +47,11 @@ type lagStats struct {
 	// the wait for the drain.
 	WriteP50 float64 `json:"write_p50_s"`
 	WriteMax float64 `json:"write_max_s"`
+	// StampP99 and StampMax count the lag from the server's stamp in the
+	// record's key instead, taken before the commit: Badger's write
+	// latency (a stall while a memtable is flushed) is in it.
+	StampP99 float64 `json:"stamp_p99_s"`
+	StampMax float64 `json:"stamp_max_s"`
 }
 
 // segmentTimeLayout is the layout of the times in a segment's name.
@@ -195,13 +199,17 @@ func (p *segmentPoller) stop() map[string]time.Time {
 }
 
 // journalLags reads every segment in the journal after the server
-// stopped and returns the lag of each log record the server stamped within
-// [from, to), and how many ingested log records (stamped at or after
-// since) the journal holds. A record of the window whose segment was never
-// seen is an error: its lag is unknown.
+// stopped and returns the lag of each log record committed within [from,
+// to): from its commit (the time mark the journal wrote for it: the instant
+// Badger handed the commit over, right after it) until the segment holding
+// it was seen; and, beside it, from the server's stamp in its key (taken
+// before the commit: Badger's own write latency included). Also how many
+// ingested log records (stamped at or after since) the journal holds. A
+// record of the window whose segment was never seen is an error: its lag
+// is unknown.
 func journalLags(ctx context.Context, dir string, seen map[string]time.Time, since, from, to time.Time) (*lagStats, error) {
 	ships := newShipTimes(seen)
-	var lags []float64
+	var lags, stamped []float64
 	var journal uint64
 	held := map[string]float64{} // plain segments holding window records: their write time
 	files, err := filepath.Glob(filepath.Join(dir, "*", "*.seg"))
@@ -212,57 +220,94 @@ func journalLags(ctx context.Context, dir string, seen map[string]time.Time, sin
 		if strings.HasPrefix(filepath.Base(path), ".") {
 			continue // a temporary file
 		}
-		var missing error
-		err := eachLogRecord(ctx, path, func(version uint64, stamp int64) {
-			if stamp < since.UnixNano() {
-				return
+		records, marks, err := readSegment(ctx, path)
+		if err != nil {
+			return nil, fmt.Errorf("segment %s: %w", path, err)
+		}
+		for _, rec := range records {
+			if rec.stamp < since.UnixNano() {
+				continue
 			}
 			journal++
-			if stamp < from.UnixNano() || stamp >= to.UnixNano() {
-				return
-			}
-			seg, ok := ships.of(version)
+			committed, ok := commitTime(marks, rec.version)
 			if !ok {
-				missing = fmt.Errorf("version %d: no segment holding it was seen", version)
-				return
+				return nil, fmt.Errorf("segment %s: version %d has no time mark", path, rec.version)
 			}
-			lags = append(lags, float64(seg.seen.UnixNano()-stamp)/1e9)
+			if committed.Before(from) || !committed.Before(to) {
+				continue
+			}
+			seg, ok := ships.of(rec.version)
+			if !ok {
+				return nil, fmt.Errorf("segment %s: version %d: no segment holding it was seen", path, rec.version)
+			}
+			lags = append(lags, seg.seen.Sub(committed).Seconds())
+			stamped = append(stamped, float64(seg.seen.UnixNano()-rec.stamp)/1e9)
 			held[seg.name] = seg.seen.Sub(seg.drained).Seconds()
-		})
-		if err = errors.Join(err, missing); err != nil {
-			return nil, fmt.Errorf("segment %s: %w", path, err)
 		}
 	}
 	writes := make([]float64, 0, len(held))
 	for _, w := range held {
 		writes = append(writes, w)
 	}
-	return summariseLags(lags, writes, journal), nil
+	st := summariseLags(lags, writes, journal)
+	if len(stamped) > 0 {
+		slices.Sort(stamped)
+		st.StampP99, st.StampMax = percentile(stamped, 0.99), stamped[len(stamped)-1]
+	}
+	return st, nil
 }
 
-// eachLogRecord hands fn the version and the server's stamp of every log
-// record a journal segment holds (journal keys are the 8-byte version, then
-// the database key; a key of 8 bytes alone is a time mark).
-func eachLogRecord(ctx context.Context, path string, fn func(version uint64, stamp int64)) error {
+// logRecord is a log record of a segment: its version and the server's stamp.
+type logRecord struct {
+	version uint64
+	stamp   int64
+}
+
+// timeMark is a segment's time mark: every change up to version was
+// captured (handed over by Badger after its commit) by at.
+type timeMark struct {
+	version uint64
+	at      time.Time
+}
+
+// commitTime is when the change of version v was captured: the time of the
+// first mark at or above v (marks are in version order).
+func commitTime(marks []timeMark, v uint64) (time.Time, bool) {
+	i, _ := slices.BinarySearchFunc(marks, v, func(m timeMark, v uint64) int { return cmp.Compare(m.version, v) })
+	if i == len(marks) {
+		return time.Time{}, false
+	}
+	return marks[i].at, true
+}
+
+// readSegment returns the log records and the time marks of a journal
+// segment (journal keys are the 8-byte version, then the database key; a
+// key of 8 bytes alone is a time mark, its value the capture instant).
+func readSegment(ctx context.Context, path string) ([]logRecord, []timeMark, error) {
 	r, closer, err := backup.OpenReader(ctx, path, nil, backup.ReadOptions{Database: benchDatabase, ReuseBuffers: true})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	defer closer.Close()
+	var records []logRecord
+	var marks []timeMark
 	for {
 		kvs, err := r.Next()
 		if err == io.EOF {
-			return nil
+			slices.SortFunc(marks, func(a, b timeMark) int { return cmp.Compare(a.version, b.version) })
+			return records, marks, nil
 		}
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		for _, kv := range kvs {
-			if len(kv.Key) <= 8 || len(kv.Value) == 0 {
-				continue // a time mark, or a delete
-			}
-			if _, ts, ok := splitLogKey(kv.Key[8:]); ok {
-				fn(binary.BigEndian.Uint64(kv.Key), ts)
+			switch {
+			case len(kv.Key) == 8 && len(kv.Value) == 8:
+				marks = append(marks, timeMark{binary.BigEndian.Uint64(kv.Key), time.Unix(0, int64(binary.BigEndian.Uint64(kv.Value)))})
+			case len(kv.Key) > 8 && len(kv.Value) > 0: // not a delete
+				if _, ts, ok := splitLogKey(kv.Key[8:]); ok {
+					records = append(records, logRecord{binary.BigEndian.Uint64(kv.Key), ts})
+				}
 			}
 		}
 	}

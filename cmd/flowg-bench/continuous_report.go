@@ -70,7 +70,7 @@ func (c *continuous) report() *continuousReport {
 // rpo is the median over the rounds of each round's p99 lag.
 func (r *continuousReport) rpo(op, what string, slack time.Duration) goal {
 	limit := (r.cfg.interval + slack).Seconds()
-	g := goal{Figure: what + ": lag of each ingested record until the segment holding it is in the catalog, p99 (p50)",
+	g := goal{Figure: what + ": lag of each ingested record from its commit until the segment holding it is in the catalog, p99 (p50)",
 		Target: fmt.Sprintf("p99 ≤ interval + %s = %.2f s", slack, limit), Limit: limit}
 	rounds := r.byOp[op]
 	if len(rounds) == 0 {
@@ -188,8 +188,9 @@ func (r *continuousReport) markdown() string {
 	fmt.Fprintf(&b, "\n## Continuous backup (issue 14): local catalog, `--backup-continuous-interval %s`\n\n", r.Interval)
 	fmt.Fprintf(&b, "Ingest rounds: a fresh `flowg serve` on a copy of the dataset, continuous backup off and on alternating (same flags otherwise), "+
 		"the ingest clients at full speed; %.0f s warm-up, then %.0f s measured (records/s acknowledged; the server's VmHWM reset at its start). "+
-		"The lag of a record is when the segment holding it first appeared in the catalog (listed every %s) minus the server's stamp in its key, "+
-		"taken before its commit: every record of the window counts. The gauge is `%s` scraped every %s (both servers scraped). "+
+		"The lag of a record is when the segment holding it first appeared in the catalog (listed every %s) minus its commit "+
+		"(the journal's time mark for it: when Badger handed the commit over, right after it); every record committed in the window counts; "+
+		"*from stamp* counts from the server's stamp in the record's key instead, taken before the commit (Badger's write latency included). The gauge is `%s` scraped every %s (both servers scraped). "+
 		"Restores: the `flowg` process's wall time, the logs database only.\n\n",
 		r.Warmup, r.Seconds, r.cfg.poll, lagMetric, metricsPeriod)
 	b.WriteString("| figure | measured (median of rounds) | target | result |\n|---|---|---|---|\n")
@@ -204,19 +205,20 @@ func (r *continuousReport) markdown() string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", g.Figure, g.Measured, g.Target, result)
 	}
-	b.WriteString("\n| round | operation | records/s | peak RSS | lag p50 | p90 | p99 | max | records (segments) | segment write p50 / max | gauge max | time |\n")
-	b.WriteString("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("\n| round | operation | records/s | peak RSS | lag p50 | p90 | p99 | max | records (segments) | segment write p50 / max | from stamp p99 / max | gauge max | time |\n")
+	b.WriteString("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, cr := range r.Rounds {
 		if cr.NA != "" || cr.Error != "" {
-			fmt.Fprintf(&b, "| %d | %s | %s | | | | | | | | | |\n", cr.Round+1, cr.Op, cell(strings.TrimSpace("n/a: "+cr.NA+" "+cr.Error)))
+			fmt.Fprintf(&b, "| %d | %s | %s | | | | | | | | | | |\n", cr.Round+1, cr.Op, cell(strings.TrimSpace("n/a: "+cr.NA+" "+cr.Error)))
 			continue
 		}
 		row := []string{fmt.Sprint(cr.Round + 1), cr.Op, num(cr.RecordsPerSec, "%.0f"), mib(cr.PeakRSSKiB << 10)}
 		if l := cr.Lag; l != nil {
 			row = append(row, fmt.Sprintf("%.3f s", l.P50), fmt.Sprintf("%.3f s", l.P90), fmt.Sprintf("%.3f s", l.P99), fmt.Sprintf("%.3f s", l.Max),
-				fmt.Sprintf("%d (%d)", l.Records, l.Segments), fmt.Sprintf("%.3f / %.3f s", l.WriteP50, l.WriteMax))
+				fmt.Sprintf("%d (%d)", l.Records, l.Segments), fmt.Sprintf("%.3f / %.3f s", l.WriteP50, l.WriteMax),
+				fmt.Sprintf("%.3f / %.3f s", l.StampP99, l.StampMax))
 		} else {
-			row = append(row, "", "", "", "", "", "")
+			row = append(row, "", "", "", "", "", "", "")
 		}
 		row = append(row, num(cr.MetricMaxLag, "%.3f s"), num(cr.Seconds, "%.3f s"))
 		fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))

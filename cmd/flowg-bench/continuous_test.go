@@ -73,6 +73,21 @@ func TestSegmentNamesAndShipTimes(t *testing.T) {
 	}
 }
 
+func TestCommitTimeIsTheFirstMarkAtOrAboveTheVersion(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	marks := []timeMark{{3, t0}, {7, t0.Add(time.Second)}, {9, t0.Add(2 * time.Second)}}
+	for _, c := range []struct {
+		v    uint64
+		want time.Time
+		ok   bool
+	}{{1, t0, true}, {3, t0, true}, {4, t0.Add(time.Second), true}, {9, t0.Add(2 * time.Second), true}, {10, time.Time{}, false}} {
+		got, ok := commitTime(marks, c.v)
+		if ok != c.ok || !got.Equal(c.want) {
+			t.Errorf("commitTime(%d) = %v, %v; want %v, %v", c.v, got, ok, c.want, c.ok)
+		}
+	}
+}
+
 func TestContinuousFlags(t *testing.T) {
 	cfg, err := parseFlags([]string{"--quick", "--only", "continuous"}, &strings.Builder{})
 	if err != nil {
