@@ -343,11 +343,32 @@ func TestJournal_ABufferHalfFullIsShippedBeforeTheInterval(t *testing.T) {
 	}
 	db, release, _ := store.Acquire(kv.Config)
 	big := strings.Repeat("x", 1024)
-	for i := 0; i < 200; i++ { // 200 KiB in all, three times the bound
-		if err := db.Update(set(fmt.Sprintf("k%03d", i), big)); err != nil {
-			t.Fatal(err)
+	// 200 KiB in all, three times the bound, in rounds of 40 KiB (over half
+	// the bound): each round must reach the catalog long before the hour's
+	// interval, and the next starts once it has, so a slow machine cannot
+	// overflow the buffer and start a second chain.
+	segments := func() int {
+		chains, _ := readChains(catalog, string(kv.Config))
+		n := 0
+		for _, ch := range chains {
+			n += len(ch.segs)
 		}
-		time.Sleep(time.Millisecond)
+		return n
+	}
+	for round := 0; round < 5; round++ {
+		before := segments()
+		for i := 0; i < 40; i++ {
+			if err := db.Update(set(fmt.Sprintf("k%03d", round*40+i), big)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for segments() == before {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: 40 KiB captured with a 64 KiB bound, nothing shipped in 30s (the interval is an hour)", round)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	release()
 	cont.Stop()
