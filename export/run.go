@@ -52,6 +52,11 @@ type Request struct {
 	Options  ImportOptions
 	Hold     Holder
 	Safety   SafetyCopies
+	// Guard, when set, is asked once the whole file passed its check and
+	// before any database is held, with the databases the file has lines
+	// of and its size in bytes: its error refuses the import (StageHold),
+	// nothing written. A door's size limits go here.
+	Guard func(names []kv.Name, fileBytes uint64) error
 }
 
 // SafetyCopy is a pre_restore set an import wrote before it changed the
@@ -149,12 +154,17 @@ func Run(ctx context.Context, req Request) (Report, error) {
 	if opts.Now.IsZero() {
 		opts.Now = start
 	}
-	open, cleanup, checked, err := checkPass(ctx, req, opts)
+	open, cleanup, checked, size, err := checkPass(ctx, req, opts)
 	defer cleanup()
 	rep.Result = newResult(checked, opts)
 	rep.Passes = 1
 	if err != nil {
 		return rep, &StageError{StageCheck, err}
+	}
+	if req.Guard != nil {
+		if err := req.Guard(checked.Databases, size); err != nil {
+			return rep, &StageError{StageHold, err}
+		}
 	}
 	dbs, release, err := req.Hold(ctx, checked.Databases)
 	if err != nil {
@@ -181,28 +191,43 @@ func Run(ctx context.Context, req Request) (Report, error) {
 }
 
 // checkPass reads the file once and checks it whole; it returns how to
-// open it for the merge: the file itself, or the spool of req.Input.
-func checkPass(ctx context.Context, req Request, opts ImportOptions) (func() (io.ReadCloser, error), func(), Checked, error) {
+// open it for the merge (the file itself, or the spool of req.Input) and
+// how many bytes it read.
+func checkPass(ctx context.Context, req Request, opts ImportOptions) (func() (io.ReadCloser, error), func(), Checked, uint64, error) {
 	nothing := func() {}
 	if req.Input == nil {
 		in, err := req.Open()
 		if err != nil {
-			return nil, nothing, Checked{}, err
+			return nil, nothing, Checked{}, 0, err
 		}
 		defer in.Close()
-		c, err := CheckFile(ctx, in, opts)
-		return req.Open, nothing, c, err
+		counted := &byteCounter{r: in}
+		c, err := CheckFile(ctx, counted, opts)
+		return req.Open, nothing, c, counted.n, err
 	}
 	spool, err := os.CreateTemp(req.SpoolDir, "flowg-import-*.jsonl") // 0600
 	if err != nil {
-		return nil, nothing, Checked{}, fmt.Errorf("%w: %w", ErrSpool, err)
+		return nil, nothing, Checked{}, 0, fmt.Errorf("%w: %w", ErrSpool, err)
 	}
 	remove := func() { os.Remove(spool.Name()) }
-	c, err := CheckFile(ctx, io.TeeReader(req.Input, spoolWriter{spool}), opts)
+	counted := &byteCounter{r: req.Input}
+	c, err := CheckFile(ctx, io.TeeReader(counted, spoolWriter{spool}), opts)
 	if cerr := spool.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("%w: %w", ErrSpool, cerr)
 	}
-	return func() (io.ReadCloser, error) { return os.Open(spool.Name()) }, remove, c, err
+	return func() (io.ReadCloser, error) { return os.Open(spool.Name()) }, remove, c, counted.n, err
+}
+
+// byteCounter counts the bytes read through it.
+type byteCounter struct {
+	r io.Reader
+	n uint64
+}
+
+func (c *byteCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += uint64(n)
+	return n, err
 }
 
 // ErrSpool is wrapped by the error of an import that could not write the

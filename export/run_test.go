@@ -233,3 +233,32 @@ func TestRun_SafetyCopyFailingForALaterDatabase(t *testing.T) {
 		t.Errorf("logs was written although its safety copy failed")
 	}
 }
+
+// A Guard sees the databases and the size of the whole file, for both
+// kinds of input, and its refusal stops the import before any hold.
+func TestRun_GuardRefusesBeforeTheHold(t *testing.T) {
+	ctx := context.Background()
+	src := openDBs(t, t.TempDir())
+	populate(t, src)
+	file := exportAll(t, src, Options{})
+	dst := openDBs(t, t.TempDir())
+	var held []kv.Name
+	var gotNames []kv.Name
+	var gotBytes uint64
+	refuse := errors.New("too large")
+	guard := func(names []kv.Name, n uint64) error { gotNames, gotBytes = names, n; return refuse }
+
+	open, _ := countingOpen(t, file)
+	_, err := Run(ctx, Request{Open: open, Hold: holdAll(dst, &held), Guard: guard})
+	if !errors.Is(err, refuse) || StageOf(err) != StageHold || len(held) != 0 {
+		t.Fatalf("refused by its guard: err %v (stage %q), held %v; want the guard's error at the hold stage, nothing held", err, StageOf(err), held)
+	}
+	if gotBytes != uint64(len(file)) || strings.Join(names(gotNames), ",") != "auth,config,logs" {
+		t.Fatalf("the guard saw %d bytes of %v, want %d bytes of auth,config,logs", gotBytes, gotNames, len(file))
+	}
+	gotBytes = 0
+	_, err = Run(ctx, Request{Input: strings.NewReader(file), SpoolDir: t.TempDir(), Hold: holdAll(dst, &held), Guard: guard})
+	if !errors.Is(err, refuse) || len(held) != 0 || gotBytes != uint64(len(file)) {
+		t.Fatalf("spooled input: err %v, held %v, guard saw %d bytes; want refused, nothing held, %d bytes", err, held, gotBytes, len(file))
+	}
+}

@@ -161,7 +161,7 @@ func (s *Server) runTracked(c echo.Context, kind string, about aboutFunc, h echo
 // does when h answers before starting work (a refusal), else 202 with the
 // operation id.
 func (s *Server) runDetached(c echo.Context, kind string, about aboutFunc, h echo.HandlerFunc) error {
-	if err := s.allowDetached(kind); err != nil {
+	if err := s.allowDetached(c, kind); err != nil {
 		return err
 	}
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, asyncBodyLimit+1))
@@ -235,10 +235,14 @@ func (s *Server) runHandler(c echo.Context, h echo.HandlerFunc) (err error) {
 // allowDetached refuses, with 429, an async backup while --max-backup-streams
 // backup sets are already being written; verifications and restores are
 // bounded by their handlers (--max-concurrent-verifies, one restore per
-// database).
-func (s *Server) allowDetached(kind string) error {
+// database). A caller with no backup scope is refused (403) first: the
+// 429 would tell it how many backups run.
+func (s *Server) allowDetached(c echo.Context, kind string) error {
 	if kind != operations.KindBackup {
 		return nil
+	}
+	if err := requireAnyBackupScopes(c); err != nil {
+		return err
 	}
 	max := s.store.StreamLimits().Max
 	if n := s.ops.Running(operations.KindBackup); max > 0 && n >= max {

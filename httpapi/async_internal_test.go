@@ -32,20 +32,28 @@ func TestAllowDetached_BackupsBoundedByMaxBackupStreams(t *testing.T) {
 	s := New(store, Options{BackupDir: filepath.Join(dir, "backups")})
 	defer s.Stop(context.Background())
 
+	reader := s.echo.NewContext(httptest.NewRequest(http.MethodPost, "/api/v1/backups?async=true", nil), httptest.NewRecorder())
+	reader.Set(keyPrincipal, auth.Principal{User: "ann", Scopes: auth.NewScopeSet(auth.ScopeReadStreams)})
+	sender := s.echo.NewContext(httptest.NewRequest(http.MethodPost, "/api/v1/backups?async=true", nil), httptest.NewRecorder())
+	sender.Set(keyPrincipal, auth.Principal{User: "bob", Scopes: auth.NewScopeSet(auth.ScopeSendLogs)})
 	first := s.ops.Start(operations.Start{Kind: operations.KindBackup})
-	if err := s.allowDetached(operations.KindBackup); err != nil {
+	if err := s.allowDetached(reader, operations.KindBackup); err != nil {
 		t.Fatalf("one backup running of 2 allowed: %v", err)
 	}
 	second := s.ops.Start(operations.Start{Kind: operations.KindBackup, Trigger: "scheduled"})
 	var ae *apiError
-	if err := s.allowDetached(operations.KindBackup); !errors.As(err, &ae) || ae.status != http.StatusTooManyRequests || ae.code != CodeTooManyStreams {
+	if err := s.allowDetached(reader, operations.KindBackup); !errors.As(err, &ae) || ae.status != http.StatusTooManyRequests || ae.code != CodeTooManyStreams {
 		t.Fatalf("third backup: %v, want 429 too_many_streams", err)
 	}
-	if err := s.allowDetached(operations.KindVerify); err != nil {
+	// Without a backup scope, the caller learns nothing of the backups running.
+	if err := s.allowDetached(sender, operations.KindBackup); !errors.As(err, &ae) || ae.status != http.StatusForbidden {
+		t.Fatalf("async backup by a send_logs token while 2 run: %v, want 403", err)
+	}
+	if err := s.allowDetached(reader, operations.KindVerify); err != nil {
 		t.Fatalf("a verify is bounded by its own slots, not by backups: %v", err)
 	}
 	second.Finish(context.Background(), "")
-	if err := s.allowDetached(operations.KindBackup); err != nil {
+	if err := s.allowDetached(reader, operations.KindBackup); err != nil {
 		t.Fatalf("after one ended: %v", err)
 	}
 	first.Finish(context.Background(), "")

@@ -22,7 +22,9 @@ import (
 // gets a URL a browser can fetch without the Authorization header, so the
 // file streams to disk instead of through the page's memory. A link works
 // once and for Options.DownloadLinkTTL; the server keeps only the SHA-256
-// of its token, in memory, and at most Options.MaxDownloadLinks of them.
+// of its token, in memory, and at most Options.MaxDownloadLinks of them,
+// of which at most Options.MaxDownloadLinksPerUser are one user's: one
+// user cannot take every link of the server and lock the others out.
 
 // downloadRoute is the route of the links; its token is never logged.
 const downloadRoute = "/api/v1/downloads/:token"
@@ -32,6 +34,9 @@ const DefaultDownloadLinkTTL = 60 * time.Second
 
 // DefaultMaxDownloadLinks is flowg serve's --max-download-links.
 const DefaultMaxDownloadLinks = 1000
+
+// DefaultMaxDownloadLinksPerUser is flowg serve's --max-download-links-per-user.
+const DefaultMaxDownloadLinksPerUser = 20
 
 // downloadTokenBytes is how many random bytes a link's token holds.
 const downloadTokenBytes = 32
@@ -46,45 +51,61 @@ type downloadLink struct {
 
 // downloadLinks holds the links not yet used, by the SHA-256 of their token.
 type downloadLinks struct {
-	mu    sync.Mutex
-	ttl   time.Duration
-	max   int
-	links map[[sha256.Size]byte]downloadLink
+	mu      sync.Mutex
+	ttl     time.Duration
+	max     int
+	perUser int
+	links   map[[sha256.Size]byte]downloadLink
 }
 
-func newDownloadLinks(ttl time.Duration, max int) *downloadLinks {
+func newDownloadLinks(ttl time.Duration, max, perUser int) *downloadLinks {
 	if ttl <= 0 {
 		ttl = DefaultDownloadLinkTTL
 	}
 	if max <= 0 {
 		max = DefaultMaxDownloadLinks
 	}
-	return &downloadLinks{ttl: ttl, max: max, links: map[[sha256.Size]byte]downloadLink{}}
+	if perUser <= 0 {
+		perUser = DefaultMaxDownloadLinksPerUser
+	}
+	return &downloadLinks{ttl: ttl, max: max, perUser: perUser, links: map[[sha256.Size]byte]downloadLink{}}
 }
 
-// add keeps l under a new token and returns the token, or ok false when
-// max links not yet expired are kept already.
-func (d *downloadLinks) add(l downloadLink, now time.Time) (token string, ok bool, err error) {
+// Why add made no link.
+const (
+	linksFull    = "server"
+	linksPerUser = "user"
+)
+
+// add keeps l under a new token and returns the token, or the reason it
+// made none: linksFull when max links not yet expired are kept already,
+// linksPerUser when perUser of them are l.user's.
+func (d *downloadLinks) add(l downloadLink, now time.Time) (token, refused string, err error) {
 	raw := make([]byte, downloadTokenBytes)
 	if _, err := rand.Read(raw); err != nil {
-		return "", false, err
+		return "", "", err
 	}
 	token = base64.RawURLEncoding.EncodeToString(raw)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.links) >= d.max {
-		for k, old := range d.links {
-			if !now.Before(old.expires) {
-				delete(d.links, k)
-			}
+	mine := 0
+	for k, old := range d.links {
+		switch {
+		case !now.Before(old.expires):
+			delete(d.links, k)
+		case old.user == l.user:
+			mine++
 		}
 	}
-	if len(d.links) >= d.max {
-		return "", false, nil
+	switch {
+	case len(d.links) >= d.max:
+		return "", linksFull, nil
+	case mine >= d.perUser:
+		return "", linksPerUser, nil
 	}
 	l.expires = now.Add(d.ttl)
 	d.links[sha256.Sum256([]byte(token))] = l
-	return token, true, nil
+	return token, "", nil
 }
 
 // take removes the link of token and returns it; found is false for a
@@ -138,14 +159,18 @@ func (s *Server) createDownloadLink(c echo.Context) error {
 		return setUnusable(info, "downloaded")
 	}
 	now := s.now()
-	token, ok, err := s.links.add(downloadLink{set: info.ID, db: name, user: principalOf(c).User}, now)
+	user := principalOf(c).User
+	token, refused, err := s.links.add(downloadLink{set: info.ID, db: name, user: user}, now)
 	if err != nil {
 		return internal("no download link could be made", "see the server log for request "+requestID(c), err)
 	}
-	if !ok {
+	if refused != "" {
 		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(int(s.links.ttl.Seconds())+1))
-		return &apiError{status: http.StatusTooManyRequests, code: CodeRateLimited,
-			msg:  fmt.Sprintf("no download link made: %d links not yet used nor expired are held, the most the server keeps (--max-download-links)", s.links.max),
+		msg := fmt.Sprintf("no download link made: %d links not yet used nor expired are held, the most the server keeps (--max-download-links)", s.links.max)
+		if refused == linksPerUser {
+			msg = fmt.Sprintf("no download link made: user %q holds %d links not yet used nor expired, the most one user may (--max-download-links-per-user)", user, s.links.perUser)
+		}
+		return &apiError{status: http.StatusTooManyRequests, code: CodeRateLimited, msg: msg,
 			hint: "retry after Retry-After seconds, when links expire, or download with the Authorization header: GET /api/v1/backups/ID/DB"}
 	}
 	s.log.Info("download link made", "request_id", requestID(c), "set", info.ID, "database", name, "user", principalOf(c).User)

@@ -84,6 +84,7 @@ func (s *Server) importDB(c echo.Context) error {
 		Options:  export.ImportOptions{Databases: []kv.Name{name}, DryRun: dryRun, Lenient: lenient, MaxLineBytes: s.opts.ImportMaxLineBytes},
 		Hold:     export.HoldEach(s.acquire),
 		Safety:   s.importSafety(c.Request().Context(), p, name, user),
+		Guard:    s.importGuard,
 	})
 	rep.Database = string(name)
 	rep.Warnings = append(append(rep.Warnings, warnings...), importWarnings(rep)...)
@@ -98,6 +99,25 @@ func (s *Server) importDB(c echo.Context) error {
 	s.log.Info("import complete", "request_id", requestID(c), "database", name, "user", user,
 		"dry_run", dryRun, "lines", rep.Lines, "ignored_fields", rep.IgnoredFields, "safety_snapshot", rep.SafetySnapshot)
 	return c.JSON(http.StatusOK, rep)
+}
+
+// importGuard holds an import to the size guard of a restore: the file's
+// size (its records take about as much once written) must be within
+// --max-restore-size (413) and fit, with a restore's margin, on the disk
+// of each database it writes (507). Nothing is held or written before.
+func (s *Server) importGuard(names []kv.Name, fileBytes uint64) error {
+	for _, n := range names {
+		err := backup.SizeGuard{MaxBytes: s.opts.MaxRestoreBytes, Dir: s.store.Dirs().Of(n)}.Check(fileBytes)
+		switch {
+		case errors.Is(err, backup.ErrTooLarge):
+			return &apiError{status: http.StatusRequestEntityTooLarge, code: CodeTooLarge, cause: err, msg: "import refused: " + err.Error(),
+				hint: "nothing was changed; import offline with `flowg admin import`, or raise the server's --max-restore-size"}
+		case err != nil:
+			return &apiError{status: http.StatusInsufficientStorage, code: CodeInsufficientStorage, cause: err, msg: "import refused: " + err.Error(),
+				hint: "nothing was changed; free space on the disk of the database directory, then retry"}
+		}
+	}
+	return nil
 }
 
 // importSafety is where an online import keeps its safety copy: the

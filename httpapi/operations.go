@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
 	"github.com/flowg-backup/flowg/operations"
@@ -73,7 +74,8 @@ func (s *Server) listOperations(c echo.Context) error {
 
 // getOperation answers one operation with its live progress
 // (GET /api/v1/operations/:id); while this server remembers it, with the
-// answer its request got ("result"). Scopes as for the list of sets.
+// answer its request got ("result") when the caller holds the backup
+// scopes of every database it is about. Scopes as for the list of sets.
 func (s *Server) getOperation(c echo.Context) error {
 	if err := requireAnyBackupScopes(c); err != nil {
 		return err
@@ -87,7 +89,22 @@ func (s *Server) getOperation(c echo.Context) error {
 	case err != nil:
 		return s.catalogUnreadable(c, err)
 	}
+	if !mayReadResult(c, r.Databases) {
+		r.Result = nil // the answer of a restore of auth is not for a read_streams token
+	}
 	return c.JSON(http.StatusOK, r)
+}
+
+// mayReadResult reports whether the caller holds the backup scopes of
+// every database an operation is about, and so may read its answer.
+func mayReadResult(c echo.Context, databases []string) bool {
+	for _, db := range databases {
+		name, err := kv.ParseName(db)
+		if err != nil || require(c, auth.BackupScopes(string(name))...) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // aboutOnly is the aboutFunc of a take or a restore to an instant: the

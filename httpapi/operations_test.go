@@ -202,3 +202,23 @@ func TestOperations_ScheduledRunsAreRecordedWithTheirTrigger(t *testing.T) {
 		t.Fatalf("history after a scheduled set = %+v", ops)
 	}
 }
+
+// A read_streams token reads the record of a restore of auth, as it lists
+// the set, but not the answer that restore got: that is for holders of
+// read_acls.
+func TestOperations_AnswerOnlyForTheScopesOfItsDatabases(t *testing.T) {
+	e := newEnv(t, nil)
+	set := e.createSet("?only=auth")
+	op := e.waitOperation(e.startAsync("/api/v1/backups/" + set.ID + "/restore?async=true"))
+	if len(op.Result) == 0 {
+		t.Fatalf("root reads no answer of its restore: %+v", op)
+	}
+	reader := e.token(e.root, "read_streams")
+	r := e.do("GET", "/api/v1/operations/"+op.ID, reader, nil, "").must(t, http.StatusOK).json(t)
+	if _, ok := r["result"]; ok || r["kind"] != "restore" {
+		t.Fatalf("read_streams reads the restore of auth as %v, want its record without its result", r)
+	}
+	if r := e.do("GET", "/api/v1/operations/"+op.ID, e.token(e.root, "read_acls"), nil, "").must(t, http.StatusOK).json(t); r["result"] == nil {
+		t.Fatalf("read_acls reads the restore of auth without its result: %v", r)
+	}
+}

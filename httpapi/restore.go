@@ -83,9 +83,19 @@ func (s *Server) runRestore(c echo.Context, req restore.Request, plan func(conte
 		return restore.Outcome{}, s.restoreError(c, err)
 	}
 	defer rs.Close()
+	req = rs.Request()
+	if req.DryRun {
+		// A dry run holds no database but reads (or, to an instant,
+		// rebuilds) the whole backup: it runs as one of the restores of
+		// its databases, so they cannot pile up (a 409 as for a restore).
+		end, err := s.beginRestores(req.Databases)
+		if err != nil {
+			return restore.Outcome{}, err
+		}
+		defer end()
+	}
 	ctx, cancel := s.opContext(c.Request().Context()) // admitted: the operation starts (see tracked)
 	defer cancel()
-	req = rs.Request()
 	if !req.DryRun {
 		for _, n := range req.Databases {
 			s.metrics.restoreStarted(n, req.Mode())

@@ -20,3 +20,23 @@ func (s *Server) beginRestore(n kv.Name) (func(), error) {
 	}
 	return end, nil
 }
+
+// beginRestores marks a restore of each of names as running, or none of
+// them: a 409 if one already is.
+func (s *Server) beginRestores(names []kv.Name) (func(), error) {
+	var ends []func()
+	endAll := func() {
+		for _, end := range ends {
+			end()
+		}
+	}
+	for _, n := range names {
+		end, err := s.beginRestore(n)
+		if err != nil {
+			endAll()
+			return nil, err
+		}
+		ends = append(ends, end)
+	}
+	return endAll, nil
+}

@@ -87,6 +87,10 @@ type Options struct {
 	// (flowg serve --max-download-links); more get 429.
 	// DefaultMaxDownloadLinks when 0 or less.
 	MaxDownloadLinks int
+	// MaxDownloadLinksPerUser bounds those of one user (flowg serve
+	// --max-download-links-per-user), so that one user cannot hold every
+	// link; DefaultMaxDownloadLinksPerUser when 0 or less.
+	MaxDownloadLinksPerUser int
 	// Logger gets one line per request and every server-side failure; it
 	// never gets an Authorization header, a token or a password.
 	// slog.Default() when nil.
@@ -210,7 +214,7 @@ func New(store *kv.Store, opts Options) *Server {
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.openCatalog()
 	s.openOperations()
-	s.links = newDownloadLinks(opts.DownloadLinkTTL, opts.MaxDownloadLinks)
+	s.links = newDownloadLinks(opts.DownloadLinkTTL, opts.MaxDownloadLinks, opts.MaxDownloadLinksPerUser)
 	s.metrics.reg.MustRegister(newDrillCollector(s.base, s.catalog.cat.LastDrill, s.log))
 	e := echo.New()
 	e.HideBanner = true

@@ -339,6 +339,8 @@ func serve(c *cli.Context) error {
 		OperationsKeep:   opsAPI.operationsKeep,
 		DownloadLinkTTL:  opsAPI.downloadLinkTTL,
 		MaxDownloadLinks: opsAPI.maxDownloadLinks,
+
+		MaxDownloadLinksPerUser: opsAPI.maxDownloadLinksPerUser,
 	})
 	if err := exposeContinuous(srv, cont); err != nil {
 		return opError{op: "serve", err: err, safe: "nothing was served"}

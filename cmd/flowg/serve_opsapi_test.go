@@ -19,6 +19,7 @@ func TestServe_BadOpsAPIFlags(t *testing.T) {
 		{[]string{"--download-link-ttl", "0s"}, "--download-link-ttl 0s: give how long a download link works, from 1s to 24h"},
 		{[]string{"--download-link-ttl", "48h"}, "--download-link-ttl 48h0m0s: give how long a download link works"},
 		{[]string{"--max-download-links", "-1"}, "--max-download-links -1: give how many unused download links the server keeps, at least 1"},
+		{[]string{"--max-download-links-per-user", "0"}, "--max-download-links-per-user 0: give how many unused download links one user may hold, at least 1"},
 	} {
 		auth := filepath.Join(root, "auth")
 		args := append([]string{"serve", "--http-bind", "127.0.0.1:0", "--auth-dir", auth,
