@@ -27,10 +27,13 @@ const (
 )
 
 // Bounds on parameters read back from a stored hash, so a hash planted by a
-// restore cannot make a login allocate gigabytes or spin for minutes.
+// restore or an import cannot make a login allocate gigabytes or spin for
+// minutes: with --max-concurrent-logins 4, at most 1 GiB in all. flowg's own
+// hashes use 19 MiB and 2 passes; the bounds leave room for stronger ones
+// (OWASP's strongest argon2id setting is 46 MiB).
 const (
-	maxArgonMemory  = 1 << 20 // KiB, 1 GiB
-	maxArgonTime    = 16
+	maxArgonMemory  = 256 << 10 // KiB, 256 MiB
+	maxArgonTime    = 8
 	maxArgonThreads = 16
 )
 

@@ -130,3 +130,38 @@ func TestDescribeKey(t *testing.T) {
 		})
 	}
 }
+
+// A planted hash may not ask a login for more than 256 MiB or 8 passes.
+func TestParseArgonParams_Bounds(t *testing.T) {
+	for _, tt := range []struct {
+		params string
+		ok     bool
+	}{
+		{"m=19456,t=2,p=1", true},
+		{"m=262144,t=8,p=16", true},
+		{"m=262145,t=2,p=1", false},
+		{"m=1048576,t=1,p=1", false},
+		{"m=19456,t=9,p=1", false},
+		{"m=19456,t=2,p=17", false},
+	} {
+		if _, _, _, ok := parseArgonParams(tt.params); ok != tt.ok {
+			t.Errorf("parseArgonParams(%q) ok = %v, want %v", tt.params, ok, tt.ok)
+		}
+	}
+}
+
+// An import may not store an argon2id hash a login would refuse.
+func TestCheckPortableUser_ArgonBounds(t *testing.T) {
+	h, err := hashPassword("s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPortableUser(PortableUser{Name: "alice", PasswordHash: h}); err != nil {
+		t.Fatalf("flowg's own hash refused: %v", err)
+	}
+	planted := strings.Replace(h, "m=19456", "m=1048576", 1)
+	err = CheckPortableUser(PortableUser{Name: "alice", PasswordHash: planted})
+	if err == nil || !strings.Contains(err.Error(), "out of bounds") {
+		t.Fatalf("a 1 GiB hash: %v, want it refused as out of bounds", err)
+	}
+}

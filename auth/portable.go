@@ -2,6 +2,7 @@ package auth
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -70,6 +71,26 @@ func CheckPortableUser(u PortableUser) error {
 	}
 	if u.PasswordHash != "" && !knownHash(u.PasswordHash) {
 		return fmt.Errorf("user %s: password hash is neither argon2id ($argon2id$) nor bcrypt ($2a$, $2b$, $2y$)", u.Name)
+	}
+	if err := checkArgonBounds(u.PasswordHash); err != nil {
+		return fmt.Errorf("user %s: %w", u.Name, err)
+	}
+	return nil
+}
+
+// checkArgonBounds refuses an argon2id hash whose parameters a login would
+// refuse (more than 256 MiB, 8 passes or 16 lanes): its user could never
+// log in, and storing it would only plant a costly hash.
+func checkArgonBounds(encoded string) error {
+	if !strings.HasPrefix(encoded, "$argon2id$") {
+		return nil
+	}
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 {
+		return errors.New("password hash: an argon2id hash has 6 $-separated fields")
+	}
+	if _, _, _, ok := parseArgonParams(parts[3]); !ok {
+		return fmt.Errorf("password hash: argon2id parameters %q out of bounds (at most m=%d KiB, t=%d, p=%d)", parts[3], maxArgonMemory, maxArgonTime, maxArgonThreads)
 	}
 	return nil
 }
