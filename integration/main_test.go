@@ -228,13 +228,25 @@ func diff(want, got content) string {
 }
 
 // openDB opens the database in dir in the test process, as the server does.
+//
+// A lock this process just released can outlive its Close for a moment: a
+// parallel test forking the binary copies every descriptor into the child
+// until it execs, and a flock lives as long as any copy. So a lock conflict
+// is retried for a few seconds; a lock the binary still holds is not
+// mistaken for this, it lasts longer.
 func openDB(t testing.TB, dir string) *badger.DB {
 	t.Helper()
-	db, err := kv.Open(dir, kv.OpenOptions{})
-	if err != nil {
-		t.Fatalf("open %s: %v", dir, err)
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		db, err := kv.Open(dir, kv.OpenOptions{})
+		if err == nil {
+			return db
+		}
+		if !errors.Is(err, kv.ErrLocked) || time.Now().After(deadline) {
+			t.Fatalf("open %s: %v", dir, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return db
 }
 
 // writeDB writes c into the database in dir (created if needed) and closes
