@@ -79,14 +79,6 @@ func pickSet(c *cli.Context, cat *backup.Catalog, id string, names []kv.Name) (s
 	return choice.Set.ID, nil
 }
 
-func nameStrings(names []kv.Name) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = string(n)
-	}
-	return out
-}
-
 // printPlan prints the line of one database of a dry run, offline or
 // online: the file's keys and what a merge, or a wipe, would change.
 func printPlan(c *cli.Context, name, file string, p backup.Plan) {

@@ -54,7 +54,7 @@ func recordedOffline(op offlineOp, action cli.ActionFunc) cli.ActionFunc {
 		if op.set != nil {
 			set = op.set(c)
 		}
-		dbs := kvNames(names)
+		dbs := kv.Strings(names)
 		if set != "" && c.String("only") == "" {
 			if info, err := cat.Get(c.Context, set); err == nil && len(info.Databases) > 0 {
 				dbs = dbs[:0]
@@ -109,14 +109,6 @@ func offlineWho() string {
 		return u.Username + " (flowg admin)"
 	}
 	return "flowg admin"
-}
-
-func kvNames(names []kv.Name) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = string(n)
-	}
-	return out
 }
 
 // The records of each command.
