@@ -84,6 +84,7 @@ type Continuous struct {
 	stop     chan struct{}
 	once     sync.Once
 	unlock   func() // the journal directory's lock
+	detach   func() // stops the catalog building sets from the journal
 }
 
 // StartContinuous subscribes to every database of store, continues each
@@ -124,6 +125,7 @@ func StartContinuous(ctx context.Context, cat *Catalog, store *kv.Store, opts Co
 			return nil, fmt.Errorf("continuous backup: %w", err)
 		}
 	}
+	c.attach(cat)
 	for _, j := range c.journals {
 		c.wg.Add(1)
 		go func() {
@@ -148,6 +150,7 @@ func (c *Continuous) abort() {
 // and ends the subscriptions. Call it before the databases close.
 func (c *Continuous) Stop() {
 	c.once.Do(func() {
+		c.detach()
 		close(c.stop)
 		c.wg.Wait()
 		c.cancel()
