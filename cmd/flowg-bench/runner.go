@@ -68,6 +68,7 @@ type bench struct {
 	online *online
 	minio  *minioServer
 	incr   *incremental
+	jincr  *journalIncr // incremental sets from the journal (incremental_journal.go)
 	// ingestLoad is what the ingest clients send.
 	ingestLoad *ingestLoad
 	// setContent is the content hash of the first catalog set of the dataset.
@@ -124,6 +125,13 @@ func (b *bench) roundOrder(r int) []string {
 			order = append(order, opIncrFull, opIncrSet)
 		}
 	}
+	if b.cfg.only[groupIncrJournal] {
+		if r%2 == 0 {
+			order = append(order, opJIncrSet, opJIncrFull)
+		} else {
+			order = append(order, opJIncrFull, opJIncrSet)
+		}
+	}
 	return order
 }
 
@@ -157,6 +165,9 @@ func (b *bench) run(ctx context.Context) (failed bool, err error) {
 	}
 	if only[groupIncremental] {
 		b.incr = prepareIncremental(ctx, b)
+	}
+	if only[groupIncrJournal] {
+		b.jincr = prepareJournalIncr(ctx, b)
 	}
 
 	for r := range b.cfg.runs {
@@ -210,7 +221,7 @@ func outputNote(s sample) string {
 
 func isBackup(op string) bool {
 	switch op {
-	case opRefBackup, opFlowgBackup, opOnlineBackup, opOnlineIngest, opLocalSet, opS3Set, opIncrSet, opIncrFull:
+	case opRefBackup, opFlowgBackup, opOnlineBackup, opOnlineIngest, opLocalSet, opS3Set, opIncrSet, opIncrFull, opJIncrSet, opJIncrFull:
 		return true
 	}
 	return false
@@ -267,6 +278,8 @@ func (b *bench) measure(ctx context.Context, round int, op string) sample {
 		return b.measureSet(ctx, round, op)
 	case opIncrSet, opIncrFull:
 		return b.incr.measure(ctx, b, round, op)
+	case opJIncrSet, opJIncrFull:
+		return b.jincr.measure(ctx, b, round, op)
 	}
 	if op == opOnlineBackup {
 		s := b.online.measure(ctx, b, round)
