@@ -117,6 +117,12 @@ func (s *journalSource) prepare(ctx context.Context, src Source, since uint64, o
 		return nil, "continuous backup has no journal of this database", log
 	}
 	log = j.log
+	j.mu.Lock()
+	same := j.db == src.DB
+	j.mu.Unlock()
+	if !same {
+		return nil, "the set reads another copy of the database than the journal captures", log
+	}
 	pos := s.cont.flush(ctx, src.Name)
 	if pos.err != nil {
 		return nil, "the journal could not be brought up to date: " + pos.err.Error(), log
