@@ -30,18 +30,26 @@ func newIncrFixture(t *testing.T) *incrFixture {
 		dirs:    kv.Dirs{Auth: filepath.Join(root, "auth"), Config: filepath.Join(root, "config"), Logs: filepath.Join(root, "logs")},
 		catalog: filepath.Join(root, "catalog"),
 	}}
+	f.cat = OpenCatalog(f.catalog)
+	f.restart(t)
+	t.Cleanup(func() { f.stop(t) })
+	return f
+}
+
+// restart opens the store and starts continuous backup on f.cat.
+func (f *incrFixture) restart(t *testing.T) {
+	t.Helper()
 	store, err := kv.OpenStore(f.dirs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.store, f.cat = store, OpenCatalog(f.catalog)
+	f.store = store
 	f.cont, err = StartContinuous(t.Context(), f.cat, store, ContinuousOptions{Interval: 40 * time.Millisecond, CompactAfter: -1})
 	if err != nil {
 		store.Close()
+		f.store = nil
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.stop(t) })
-	return f
 }
 
 // takeSet takes a set of every database through the routine the server runs.
@@ -241,4 +249,38 @@ func TestIncrementalFromJournal_FallsBackAndSaysWhyWhenTheJournalHasAGap(t *test
 	if e := offline.Set.Databases[string(kv.Config)]; e.Journal != nil || e.NotFromJournal != "continuous backup is not running on this catalog" {
 		t.Fatalf("an offline incremental set: %+v", e)
 	}
+}
+
+func TestIncrementalFromJournal_ANewChainSinceTheParentFallsBack(t *testing.T) {
+	f := newIncrFixture(t)
+	f.update(t, set("a", "1"))
+	full := f.takeSet(t, false)
+	// Written while the server is stopped: config's journal starts a new
+	// chain, from a set of config alone, after the full set.
+	f.stop(t)
+	db, err := kv.Open(f.dirs.Config, kv.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(set("offline", "1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.restart(t)
+	f.update(t, set("b", "2"))
+	incr := f.takeSet(t, true)
+	if incr.Parent != full.ID {
+		t.Fatalf("the incremental set builds on %q, not the full set %s", incr.Parent, full.ID)
+	}
+	e := incr.Databases[string(kv.Config)]
+	if e.Journal != nil || !strings.Contains(e.NotFromJournal, "after the parent set "+full.ID) ||
+		!strings.Contains(e.NotFromJournal, "changed while the server was stopped") {
+		t.Fatalf("config's file, its journal on a chain newer than the parent: %+v", e)
+	}
+	if incr.Databases[string(kv.Logs)].Journal == nil {
+		t.Fatalf("logs' chain continues, yet its file was read from the database: %+v", incr.Databases[string(kv.Logs)])
+	}
+	requireState(t, "the set read from the database", setState(t, f.cat, incr.ID), liveState(t, f.store))
 }
