@@ -113,11 +113,7 @@ func (ji *journalIncr) measure(ctx context.Context, b *bench, round int, op stri
 	if ji.err != "" {
 		return sample{Round: round, Op: op, Error: ji.err}
 	}
-	args := []string{"--db", ji.root, "--catalog", ji.catalog}
-	if op == opJIncrSet {
-		args = append(args, "--incremental")
-	}
-	s := b.child(ctx, round, op, args, nil)
+	s := b.child(ctx, round, op, ji.childArgs(op), nil)
 	if s.Error == "" {
 		s.Error = ji.checkSample(s)
 	}
@@ -134,6 +130,32 @@ func (ji *journalIncr) measure(ctx context.Context, b *bench, round int, op stri
 		}
 	}
 	return s
+}
+
+// childArgs are the arguments of the child that runs jincr-set or jincr-full.
+func (ji *journalIncr) childArgs(op string) []string {
+	args := []string{"--db", ji.root, "--catalog", ji.catalog}
+	if op == opJIncrSet {
+		args = append(args, "--incremental")
+	}
+	return args
+}
+
+// profiles runs jincr-set and jincr-full once more with profiles (--profile),
+// deleting each set after it.
+func (ji *journalIncr) profiles(b *bench, profile func(op string, args []string) sample) {
+	if ji == nil || ji.err != "" {
+		return
+	}
+	for _, op := range []string{opJIncrSet, opJIncrFull} {
+		s := profile(op, ji.childArgs(op))
+		if s.SetID == "" {
+			continue
+		}
+		if err := backup.OpenCatalog(ji.catalog).Delete(context.Background(), s.SetID); err != nil {
+			fmt.Fprintf(b.errOut, "profile %s: %v\n", op, err)
+		}
+	}
 }
 
 // checkSample compares what a set reports with the change.

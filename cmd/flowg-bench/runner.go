@@ -422,6 +422,7 @@ func (b *bench) profiles(ctx context.Context) {
 			}
 		}
 	}
+	b.jincr.profiles(b, profile)
 }
 
 // lastLine returns the last non-empty line of s, for error messages.
