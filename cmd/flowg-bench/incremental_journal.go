@@ -91,7 +91,12 @@ func (ji *journalIncr) setup(ctx context.Context, ds dataset) error {
 			return err
 		}
 		defer release()
-		return ji.change(db, ds)
+		if err := ji.change(db, ds); err != nil {
+			return err
+		}
+		// Compacted now, so that no child meets Badger compacting the
+		// change in the background while it is timed.
+		return db.Flatten(2)
 	}()
 	cont.Stop()
 	if cerr := store.Close(); err == nil {
