@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/dgraph-io/badger/v4"
 	"github.com/flowg-backup/flowg/kv"
 )
@@ -25,12 +26,19 @@ type incrFixture struct {
 
 func newIncrFixture(t *testing.T) *incrFixture {
 	t.Helper()
+	return newIncrFixtureWith(t, Keys{})
+}
+
+// newIncrFixtureWith is newIncrFixture on a catalog encrypting with keys.
+func newIncrFixtureWith(t *testing.T, keys Keys) *incrFixture {
+	t.Helper()
 	root := t.TempDir()
 	f := &incrFixture{journalFixture: &journalFixture{
 		dirs:    kv.Dirs{Auth: filepath.Join(root, "auth"), Config: filepath.Join(root, "config"), Logs: filepath.Join(root, "logs")},
 		catalog: filepath.Join(root, "catalog"),
 	}}
-	f.cat = OpenCatalog(f.catalog)
+	f.keys = keys
+	f.cat = OpenCatalog(f.catalog).WithKeys(keys)
 	f.restart(t)
 	t.Cleanup(func() { f.stop(t) })
 	return f
@@ -283,4 +291,38 @@ func TestIncrementalFromJournal_ANewChainSinceTheParentFallsBack(t *testing.T) {
 		t.Fatalf("logs' chain continues, yet its file was read from the database: %+v", incr.Databases[string(kv.Logs)])
 	}
 	requireState(t, "the set read from the database", setState(t, f.cat, incr.ID), liveState(t, f.store))
+}
+
+func TestIncrementalFromJournal_EncryptedCatalogNeedsTheIdentity(t *testing.T) {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// With the identity, the journal and the parent set are read back.
+	f := newIncrFixtureWith(t, Keys{Recipients: []age.Recipient{id.Recipient()}, Identities: []age.Identity{id}})
+	f.update(t, set("a", "1"))
+	f.takeSet(t, false)
+	f.update(t, set("b", "secret"))
+	f.update(t, delKey("a"))
+	incr := f.takeSet(t, true)
+	e := incr.Databases[string(kv.Config)]
+	if e.Journal == nil || !e.Encrypted {
+		t.Fatalf("config's file in an encrypted catalog with the identity: %+v", e)
+	}
+	b, err := os.ReadFile(filepath.Join(f.catalog, incr.ID, e.File))
+	if err != nil || strings.Contains(string(b), "secret") || !strings.HasPrefix(string(b), ageMagic) {
+		t.Fatalf("the file built from the journal is not encrypted (%v)", err)
+	}
+	requireState(t, "the encrypted set restored", setState(t, f.cat, incr.ID), liveState(t, f.store))
+
+	// Without it (the server holds only the recipient), the set is read
+	// from the database, saying why.
+	g := newIncrFixtureWith(t, Keys{Recipients: []age.Recipient{id.Recipient()}})
+	g.update(t, set("a", "1"))
+	g.takeSet(t, false)
+	g.update(t, set("b", "2"))
+	incr = g.takeSet(t, true)
+	if e := incr.Databases[string(kv.Config)]; e.Journal != nil || !strings.Contains(e.NotFromJournal, "encrypted and no identity") {
+		t.Fatalf("config's file in an encrypted catalog without the identity: %+v", e)
+	}
 }
