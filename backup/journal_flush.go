@@ -56,9 +56,13 @@ func (c *Continuous) flush(ctx context.Context, db string) journalPosition {
 	if j == nil || j.flushes == nil {
 		return journalPosition{err: fmt.Errorf("continuous backup has no journal of the %s database", db)}
 	}
+	// The reply channel is buffered: a shipper answering after the wait
+	// ended never blocks.
 	reply := make(chan journalPosition, 1)
-	wait := time.NewTimer(j.opts.Interval + flushWait)
+	bound := j.opts.Interval + flushWait
+	wait := time.NewTimer(bound)
 	defer wait.Stop()
+	late := journalPosition{err: fmt.Errorf("the shipper of the %s journal did not answer within %s", db, bound)}
 	select {
 	case j.flushes <- reply:
 	case <-c.stop:
@@ -66,13 +70,17 @@ func (c *Continuous) flush(ctx context.Context, db string) journalPosition {
 	case <-ctx.Done():
 		return journalPosition{err: ctx.Err()}
 	case <-wait.C:
-		return journalPosition{err: fmt.Errorf("the shipper of the %s journal did not answer within %s", db, j.opts.Interval+flushWait)}
+		return late
 	}
+	// Bounded too: a shipper starting a new chain may wait for a database
+	// this set holds (behind a wipe restore waiting for the set).
 	select {
 	case pos := <-reply:
 		return pos
 	case <-ctx.Done():
 		return journalPosition{err: ctx.Err()}
+	case <-wait.C:
+		return late
 	}
 }
 
