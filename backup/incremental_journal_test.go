@@ -219,17 +219,7 @@ func TestIncrementalFromJournal_FallsBackAndSaysWhyWhenTheJournalHasAGap(t *test
 	f.update(t, set("c", "3"))
 	time.Sleep(200 * time.Millisecond)
 	// A segment of config holding a change goes missing.
-	var segs []string
-	filepath.Walk(journalDir(f.catalog, string(kv.Config)), func(path string, info os.FileInfo, err error) error {
-		if err == nil && strings.HasSuffix(path, segmentExt) && info.Size() > 300 {
-			segs = append(segs, path)
-		}
-		return nil
-	})
-	if len(segs) == 0 {
-		t.Fatal("no segment of config holds a change")
-	}
-	if err := os.Remove(segs[len(segs)-1]); err != nil {
+	if err := os.Remove(segmentWithAChange(t, f.catalog, string(kv.Config))); err != nil {
 		t.Fatal(err)
 	}
 	f.update(t, delKey("a"))
@@ -325,4 +315,35 @@ func TestIncrementalFromJournal_EncryptedCatalogNeedsTheIdentity(t *testing.T) {
 	if e := incr.Databases[string(kv.Config)]; e.Journal != nil || !strings.Contains(e.NotFromJournal, "encrypted and no identity") {
 		t.Fatalf("config's file in an encrypted catalog without the identity: %+v", e)
 	}
+}
+
+// segmentWithAChange returns the path of the newest segment of db's newest
+// chain that holds a change (not only time marks).
+func segmentWithAChange(t *testing.T, catalog, db string) string {
+	t.Helper()
+	chains, err := readChains(catalog, db)
+	if err != nil || len(chains) == 0 {
+		t.Fatalf("chains of %s: %d, %v", db, len(chains), err)
+	}
+	ch := chains[len(chains)-1]
+	found := ""
+	for _, seg := range ch.segs {
+		path := filepath.Join(ch.dir, seg.String())
+		changes := 0
+		if err := eachInSegment(t.Context(), path, db, seg, nil, func(o *op, _ *mark) error {
+			if o != nil {
+				changes++
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if changes > 0 {
+			found = path
+		}
+	}
+	if found == "" {
+		t.Fatalf("no segment of %s holds a change", db)
+	}
+	return found
 }
