@@ -131,7 +131,7 @@ const (
 	groupContinuous  = "continuous"  // continuous backup: RPO, ingest, RSS, restore --at (continuous.go)
 )
 
-var groups = []string{groupCore, groupIngest, groupS3, groupIncremental, groupContinuous}
+var groups = []string{groupCore, groupIngest, groupS3, groupIncremental, groupContinuous, groupIncrJournal}
 
 // ingestPhases are the durations of an online-backup-ingest round: a
 // warm-up of a fifth of the alone period (at least half a second).
@@ -207,7 +207,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.StringVar(&cfg.flowg, "flowg", "", "built flowg binary for online-backup (default: go build ./cmd/flowg into the work directory)")
 	fs.BoolVar(&cfg.quick, "quick", false, "CI smoke run: 100,000 records and 3 rounds unless --records/--runs say otherwise")
 	fs.BoolVar(&cfg.profile, "profile", false, "after the rounds, run each offline operation once more with CPU and heap profiles into WORK/profiles")
-	only := fs.String("only", strings.Join(groups, ","), "measurement groups to run: core (backup/restore vs reference), ingest (online backup under ingest), s3 (S3 vs local catalog set), incremental, continuous (continuous backup: RPO, ingest, RSS, restore --at)")
+	only := fs.String("only", strings.Join(groups, ","), "measurement groups to run: core (backup/restore vs reference), ingest (online backup under ingest), s3 (S3 vs local catalog set), incremental, continuous (continuous backup: RPO, ingest, RSS, restore --at), incr-journal (incremental set built from the continuous-backup journal)")
 	fs.IntVar(&cfg.ingestClients, "ingest-clients", 4, "ingest: client goroutines posting batches")
 	fs.IntVar(&cfg.ingestBatch, "ingest-batch", 256, "ingest: records per request")
 	fs.Float64Var(&cfg.ingestSeconds, "ingest-seconds", 4, "ingest: seconds of ingest alone per round, half before the backup, half after (--quick: 2)")
