@@ -102,6 +102,10 @@ func TestContinuous_IncrementalSetIsBuiltFromTheJournal(t *testing.T) {
 	if e := entries["logs"]; e.Journal == nil {
 		t.Fatalf("logs' journal has no gap, yet its file was read from the database: %+v", e)
 	}
+	if r := s.must(t, http.StatusOK, http.MethodGet, "/api/v1/backups/"+gap.ID, root, nil); !strings.Contains(string(r.body), `"not_from_journal":"the journal chain`) ||
+		!strings.Contains(string(r.body), `"journal":{"chain":`) {
+		t.Fatalf("GET /api/v1/backups/%s: want each database to say how its file was made:\n%s", gap.ID, r)
+	}
 	if !strings.Contains(s.log.String(), "incremental set read from the database, not from the journal") {
 		t.Fatalf("the server does not log why config was read from the database:\n%s", s.log)
 	}

@@ -34,6 +34,9 @@
 //	incr-set           Catalog.Create with Incremental, on a copy of the dataset whose 1% of records
 //	                   changed (half updated, a quarter deleted, a quarter added) after a full set
 //	incr-full          a full set of that same changed database
+//	jincr-set          with continuous backup on (group incr-journal): an incremental set
+//	                   built from the journal, after the same change (incremental_journal.go)
+//	jincr-full         a full set of that served database, continuous backup on
 //
 // and the continuous group (continuous.go), whose own table gives each
 // target of issue 14 with PASS or MISS:
@@ -68,7 +71,7 @@
 // Usage:
 //
 //	go run ./cmd/flowg-bench [--records 1000000] [--runs 5] [--seed 1] [--work DIR] [--flowg PATH] [--quick] [--profile]
-//	    [--only core,ingest,s3,incremental,continuous] [--ingest-clients 4] [--ingest-batch 256] [--ingest-seconds 4]
+//	    [--only core,ingest,s3,incremental,continuous,incr-journal] [--ingest-clients 4] [--ingest-batch 256] [--ingest-seconds 4]
 //	    [--continuous-seconds 10] [--continuous-interval 1s] [--journal-changes N]
 //
 // The harness is meant for Linux: peak RSS and the server's CPU time come from /proc.
@@ -193,7 +196,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.SetOutput(errOut)
 	fs.Usage = func() {
 		fmt.Fprintln(errOut, "Usage: go run ./cmd/flowg-bench [--records N] [--runs N] [--seed N] [--work DIR] [--flowg PATH] [--quick] [--profile]")
-		fmt.Fprintln(errOut, "         [--only core,ingest,s3,incremental,continuous] [--ingest-clients N] [--ingest-batch N] [--ingest-seconds S]")
+		fmt.Fprintln(errOut, "         [--only core,ingest,s3,incremental,continuous,incr-journal] [--ingest-clients N] [--ingest-batch N] [--ingest-seconds S]")
 		fmt.Fprintln(errOut, "         [--continuous-seconds S] [--continuous-interval D] [--journal-changes N]")
 		fmt.Fprintln(errOut, "\nBenchmarks flowg's backup and restore of a generated logs database against Badger's")
 		fmt.Fprintln(errOut, "Stream.Backup (NumGo=1) and db.Load(r, 1), alternating them in one run, each in a child process.")
