@@ -257,3 +257,32 @@ func (r *resolver) close() {
 		r.next.Discard()
 	}
 }
+
+// opsBytes is what ops hold in memory, as the capture counts it.
+func opsBytes(ops []op) int64 {
+	var n int64
+	for _, o := range ops {
+		n += int64(len(o.key)+len(o.value)) + 64
+	}
+	return n
+}
+
+func keepAbove(ops []op, since uint64) []op {
+	out := ops[:0]
+	for _, o := range ops {
+		if o.version > since {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func keepMarksAbove(marks []mark, since uint64) []mark {
+	out := marks[:0]
+	for _, m := range marks {
+		if m.version > since {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -128,6 +128,9 @@ func (j *dbJournal) compactLogged() {
 	if j.opts.CompactAfter < 0 || time.Since(j.lastCompact) < j.opts.CompactAfter/2 || !j.lease.held() {
 		return
 	}
+	if j.stage != nil && !j.stage.healthy() {
+		return // the object store does not take segments: no pass against it
+	}
 	j.lastCompact = time.Now()
 	// Held shared, as a restore holds it, so a prune (which deletes chains
 	// too) waits for the pass; during a prune the pass is skipped, never

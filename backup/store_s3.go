@@ -359,11 +359,18 @@ func (s *s3Store) ids(ctx context.Context) (complete, unfinished []string, err e
 	}
 	seen := map[string]bool{}
 	hasManifest := map[string]bool{}
-	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+	// Keys come in lexicographic order and set ids start with a digit: the
+	// listing stops at the first key past them (the journal's, which may
+	// be many).
+	for obj := range s.client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
 		if obj.Err != nil {
 			return nil, nil, s.explain(obj.Err)
 		}
-		id, file, ok := strings.Cut(strings.TrimPrefix(obj.Key, prefix), "/")
+		rel := strings.TrimPrefix(obj.Key, prefix)
+		if rel != "" && rel[0] > '9' {
+			break
+		}
+		id, file, ok := strings.Cut(rel, "/")
 		if !ok || !ValidSetID(id) {
 			continue
 		}

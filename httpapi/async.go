@@ -37,31 +37,33 @@ const answerKept = 1 << 20
 // to start work or answer before it is answered 202 all the same.
 const asyncDetachAfter = 2 * time.Second
 
-// aboutFunc says, when an operation starts, which databases and set it is about.
+// aboutFunc says which databases and set the operation of a request is
+// about, read from the request before its handler runs.
 type aboutFunc func(c echo.Context) (databases []string, setID string)
 
-// opStarter starts the operation of one tracked request, once.
+// opStarter starts the operation of one tracked request, once. What the
+// operation is about is read from the request when the starter is made,
+// before the handler runs: start may be called from another goroutine
+// than the handler's (asyncDetachAfter).
 type opStarter struct {
 	s       *Server
-	c       echo.Context
-	kind    string
-	about   aboutFunc
+	about   operations.Start
 	once    sync.Once
 	op      *operations.Op
 	started chan struct{}
 }
 
 func (s *Server) newStarter(c echo.Context, kind string, about aboutFunc) *opStarter {
-	return &opStarter{s: s, c: c, kind: kind, about: about, started: make(chan struct{})}
+	dbs, set := about(c)
+	dryRun, _ := strconv.ParseBool(c.QueryParam("dry_run"))
+	return &opStarter{s: s, started: make(chan struct{}), about: operations.Start{Kind: kind, Trigger: backup.TriggerManual,
+		Who: principalOf(c).User, Databases: dbs, SetID: set, DryRun: dryRun && kind == operations.KindRestore}}
 }
 
 // start registers the operation (once) and returns it.
 func (st *opStarter) start() *operations.Op {
 	st.once.Do(func() {
-		dbs, set := st.about(st.c)
-		dryRun, _ := strconv.ParseBool(st.c.QueryParam("dry_run"))
-		st.op = st.s.ops.Start(operations.Start{Kind: st.kind, Trigger: backup.TriggerManual,
-			Who: principalOf(st.c).User, Databases: dbs, SetID: set, DryRun: dryRun && st.kind == operations.KindRestore})
+		st.op = st.s.ops.Start(st.about)
 		close(st.started)
 	})
 	return st.op
@@ -83,7 +85,7 @@ type starterKey struct{}
 // it reads from the catalog's set files are its progress.
 func (st *opStarter) into(ctx context.Context) context.Context {
 	ctx = context.WithValue(ctx, starterKey{}, st)
-	if st.kind == operations.KindBackup {
+	if st.about.Kind == operations.KindBackup {
 		return ctx // RunBackup reports the bytes it writes
 	}
 	return backup.WithReadProgress(ctx, func(n int) {

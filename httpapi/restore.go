@@ -78,13 +78,13 @@ func serverFileWarning(file string) string {
 // it (metrics, log, the legacy JWT key purge). uploaded, when not nil,
 // counts the bytes received for the metrics.
 func (s *Server) runRestore(c echo.Context, req restore.Request, plan func(context.Context, restore.Request) (restore.Sources, error), uploaded *int64) (restore.Outcome, error) {
-	ctx, cancel := s.opContext(c.Request().Context())
-	defer cancel()
-	rs, err := restore.Admit(ctx, req, s.servedTargets(), s.restoreOptions(c))
+	rs, err := restore.Admit(c.Request().Context(), req, s.servedTargets(), s.restoreOptions(c))
 	if err != nil {
 		return restore.Outcome{}, s.restoreError(c, err)
 	}
 	defer rs.Close()
+	ctx, cancel := s.opContext(c.Request().Context()) // admitted: the operation starts (see tracked)
+	defer cancel()
 	req = rs.Request()
 	if !req.DryRun {
 		for _, n := range req.Databases {

@@ -28,6 +28,8 @@ func (s *Server) restoreError(c echo.Context, err error) error {
 			hint: "nothing was changed; keep the safety copy (leave out no_safety_snapshot / discard_previous), " +
 				"verify a set first (POST /api/v1/backups/ID/verify, or `flowg backups verify --latest`), " +
 				"or add skip_backup_check=true to accept the risk"}
+	case errors.Is(err, restore.ErrInvalidRequest):
+		return badRequest(err.Error(), "nothing was changed")
 	case !errors.As(err, &f):
 		if errors.As(err, &ae) {
 			return err

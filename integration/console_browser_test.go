@@ -79,12 +79,12 @@ type tab struct {
 	errors   []string          // uncaught exceptions, and errors the browser logged (a CSP refusal) but network ones
 }
 
-// newTab starts Chromium with a 1280×800 window, with its sandbox unless
+// newTab starts chromium with a 1280×800 window, with its sandbox unless
 // sandboxUnavailable says why it cannot have one.
-func newTab(t *testing.T, base string) *tab {
+func newTab(t *testing.T, chromium, base string) *tab {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.ExecPath(chromium),
 		chromedp.WindowSize(1280, 800),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("disable-gpu", true),
@@ -120,7 +120,7 @@ func newTab(t *testing.T, base string) *tab {
 			}
 		}
 	}); err != nil {
-		t.Fatalf("start chromium %s: %v", chromiumPath(t), err)
+		t.Fatalf("start chromium %s: %v", chromium, err)
 	}
 	ctx2, cancel2 := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel2()

@@ -23,11 +23,12 @@ import (
 // changed is read back over the API, and at the end no request of the
 // page went to another host.
 func TestConsole_InAHeadlessBrowser(t *testing.T) {
+	chromium := chromiumPath(t) // first: without a browser there is nothing to test
 	dirs := newServerDirs(t)
 	srv := startServer(t, dirs)
 	root := srv.rootJWT(t)
 	writeBaseData(t, srv, root) // alice holds read_streams only
-	b := newTab(t, srv.url)
+	b := newTab(t, chromium, srv.url)
 	var set string // the set taken in the browser
 	// run runs one step; the steps build on each other, so the first to
 	// fail ends the test.
@@ -246,6 +247,13 @@ func TestConsole_InAHeadlessBrowser(t *testing.T) {
 	run("keyboard only", func(t *testing.T) {
 		b.do(t, "start at the top of the overview", chromedp.Navigate(srv.url+"/#overview"), chromedp.Reload(),
 			chromedp.WaitVisible(chromedp.CSS(`.card[data-db="logs"]`)))
+		b.tabTo(t, "the Sets link", `el.dataset.view === "sets"`)
+		b.do(t, "open the sets", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(`#sets-table tr[data-set="`+set+`"]`)))
+		b.do(t, "skip to the content", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#sets-table tr[data-set="`+set+`"]`)))
+		b.tabTo(t, "the skip link", `el.classList.contains("skip")`)
+		b.do(t, "skip", chromedp.KeyEvent(kb.Enter))
+		b.waitFor(t, "the focus is on the content, the view unchanged", `document.activeElement.id === "main" && location.hash === "#sets"`, 5*time.Second)
+		b.do(t, "back to the overview", chromedp.Navigate(srv.url+"/#overview"), chromedp.WaitVisible(chromedp.CSS(`.card[data-db="logs"]`)))
 		b.tabTo(t, "the Sets link", `el.dataset.view === "sets"`)
 		b.do(t, "open the sets", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(`#sets-table tr[data-set="`+set+`"]`)))
 		b.tabTo(t, "the set's link", `el.closest('tr[data-set="`+set+`"]') !== null`)

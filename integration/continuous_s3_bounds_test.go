@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"filippo.io/age"
 )
 
 // The bounds of continuous backup to s3://: the bytes staged while the
@@ -214,4 +216,88 @@ func logHasLine(s *flowgServer, wants ...string) bool {
 		}
 	}
 	return false
+}
+
+// TestContinuousS3_EncryptedJournal runs continuous backup to s3:// with
+// --encrypt-to: segments staged during an outage and the segments in the
+// bucket are age ciphertext that never shows a record, and a restore --at
+// latest needs the identity and then holds every record.
+func TestContinuousS3_EncryptedJournal(t *testing.T) {
+	requirePrograms(t, "curl")
+	setS3ServerEnv(t)
+	m := startMinio(t)
+	bucket := m.bucket(t)
+	dirs := newServerDirs(t)
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	identity := filepath.Join(dirs.root, "identity")
+	if err := os.WriteFile(identity, []byte(id.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := s3Continuous(t, m, dirs, bucket, "--encrypt-to", id.Recipient().String())
+	root := s.rootJWT(t)
+	const marker = "journal-plaintext-marker-7f3a"
+	var ids []string
+	ingest := func(prefix string, n int) {
+		for i := 0; i < n; i++ {
+			rid := fmt.Sprintf("%s-%03d", prefix, i)
+			s.ingest(t, root, "sealed", map[string]any{"id": rid, "msg": marker})
+			ids = append(ids, rid)
+		}
+	}
+	ingest("up", 20)
+	m.kill(t)
+	ingest("down", 20)
+	time.Sleep(500 * time.Millisecond) // staged
+	staged := stagedSegments(t, filepath.Join(dirs.root, "data", "journal-staging"))
+	if len(staged) == 0 {
+		t.Fatal("nothing staged during the outage")
+	}
+	for _, path := range staged {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		requireSealed(t, "staged segment "+path, b, marker)
+	}
+	m.start(t)
+	for deadline := time.Now().Add(30 * time.Second); metric(t, s, "flowg_backup_continuous_lag_seconds", "logs") != 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("logs' lag did not return to 0 within 30s of the store coming back:\n%s", s.log)
+		}
+	}
+	s.stop(t)
+	for _, key := range journalObjects(t, m, bucket, "logs") {
+		if strings.HasSuffix(key, ".seg") {
+			requireSealed(t, key, m.get(t, bucket, key), marker)
+		}
+	}
+	if r := s3RestoreAt(t, m, bucket, newServerDirs(t), "latest", "--only", "logs"); r.code == 0 {
+		t.Fatalf("restore --at latest of an encrypted journal without --identity: want a refusal:\n%s", r)
+	}
+	into := newServerDirs(t)
+	if r := s3RestoreAt(t, m, bucket, into, "latest", "--identity", identity); r.code != 0 {
+		t.Fatalf("restore --at latest with --identity: want exit 0:\n%s", r)
+	}
+	r := startServer(t, into)
+	have := map[string]bool{}
+	for _, rid := range recordIDs(r.streamRecords(t, r.rootJWT(t), "sealed")) {
+		have[rid] = true
+	}
+	for _, rid := range ids {
+		if !have[rid] {
+			t.Fatalf("record %s is not in the restore --at latest of the encrypted journal", rid)
+		}
+	}
+	r.stop(t)
+}
+
+// requireSealed fails t unless b is an age file that does not show marker.
+func requireSealed(t *testing.T, what string, b []byte, marker string) {
+	t.Helper()
+	if !strings.HasPrefix(string(b), "age-encryption.org/v1\n") || strings.Contains(string(b), marker) {
+		t.Fatalf("%s is not age ciphertext hiding the records: %.60q", what, b)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,5 +139,45 @@ func TestTracker_DryRunsStayInMemory(t *testing.T) {
 	got, err := tr.List(context.Background(), "", 10)
 	if err != nil || len(got) != 1 || !got[0].DryRun || got[0].State != operations.StateSucceeded {
 		t.Fatalf("list after a dry run = %+v, %v; want it, from memory", got, err)
+	}
+}
+
+func TestTracker_ConcurrentOperationsAndListings(t *testing.T) {
+	ctx := context.Background()
+	tr := operations.NewTracker(operations.NewHistory(backup.OpenCatalog(t.TempDir()), 10, nil), nil)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 50; i++ {
+			if _, err := tr.List(ctx, "", 5); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			op := tr.Start(operations.Start{Kind: operations.KindBackup})
+			for b := uint64(1); b <= 5; b++ {
+				op.SetPartDone("logs", b*100)
+				op.AddDone(1)
+				_ = op.Snapshot()
+			}
+			op.Finish(ctx, "")
+		}()
+	}
+	wg.Wait()
+	<-done
+	got, err := tr.List(ctx, "", 100)
+	if err != nil || len(got) != 16 || tr.Running("") != 0 {
+		t.Fatalf("after 16 operations: %d listed (%v), %d running; want 16 (10 kept, the rest in memory), none running", len(got), err, tr.Running(""))
+	}
+	for _, r := range got {
+		if r.Progress == nil || r.Progress.DoneBytes != 505 {
+			t.Fatalf("record %+v: want 505 bytes done", r)
+		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 // `flowg admin restore`: the databases of a stopped server restored from a
 // backup directory, a catalog set or an instant of its journal. The door
 // parses the flags into one restore.Request, plans the sources
-// (admin_restore_plan.go, admin_restore_at.go), hands them to the restore
+// (admin_restore_plan.go), hands them to the restore
 // use case on the offline targets (restore.Admit, Restore.Run), and prints
 // its Outcome (admin_restore_output.go) or its failure
 // (admin_restore_errors.go).

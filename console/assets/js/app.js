@@ -128,6 +128,11 @@ function wire() {
     await enter();
   });
   $("signout").addEventListener("click", () => signOut(""));
+  // The skip link moves the focus, not the view (its #main is no view).
+  document.querySelector(".skip").addEventListener("click", (ev) => {
+    ev.preventDefault();
+    $("main").focus();
+  });
   window.addEventListener("hashchange", () => {
     draw();
     $("main").focus({ preventScroll: true });

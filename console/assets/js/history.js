@@ -1,7 +1,7 @@
 // history.js — every backup, verify and restore, newest first, from
 // GET /api/v1/operations; running ones show live progress (polled).
 
-import { el, fill, $, when, seconds, plural } from "./dom.js";
+import { el, fill, $, button, when, seconds, plural } from "./dom.js";
 import { get, ApiError } from "./api.js";
 import { view } from "./ops.js";
 
@@ -13,10 +13,11 @@ let timer = null;
 export async function drawHistory(isShown) {
   clearTimeout(timer);
   const table = $("history-table");
-  let list;
+  let list, next;
   try {
     const r = await get("/api/v1/operations");
-    list = Array.isArray(r.operations) ? r.operations : Array.isArray(r) ? r : [];
+    list = Array.isArray(r.operations) ? r.operations : [];
+    next = r.next_before || "";
   } catch (e) {
     const text = e instanceof ApiError && e.status === 404 && e.code === "no_route"
       ? "This server keeps no operation history (GET /api/v1/operations is missing): update flowg."
@@ -28,8 +29,23 @@ export async function drawHistory(isShown) {
   const body = el("tbody", {}, list.length ? list.map(opRow)
     : el("tr", {}, el("td", { colspan: 6, class: "muted" }, "No backup, verify or restore yet.")));
   fill(table, el("caption", {}, `${plural(list.length, "operation")}, newest first`), head, body);
+  fill($("history-more"), next ? button("Show older operations", () => older(next, body, table)) : null);
   if (list.some((op) => view(op).running) && isShown()) {
     timer = setTimeout(() => drawHistory(isShown), POLL_MS);
+  }
+}
+
+// older appends the page of operations before the id next, and a button
+// for the page after it.
+async function older(next, body, table) {
+  clearTimeout(timer); // a redraw would drop the pages shown
+  try {
+    const r = await get("/api/v1/operations?before=" + encodeURIComponent(next));
+    for (const op of r.operations || []) body.appendChild(opRow(op));
+    fill(table.querySelector("caption"), `${plural(body.rows.length, "operation")}, newest first`);
+    fill($("history-more"), r.next_before ? button("Show older operations", () => older(r.next_before, body, table)) : null);
+  } catch (e) {
+    fill($("history-more"), el("p", { class: "error", role: "alert" }, e instanceof ApiError ? e.text() : String(e)));
   }
 }
 
