@@ -35,8 +35,9 @@ import (
 // chain's last segment. When the journal cannot give the file — no chain
 // reaching back to the parent's version (a new chain started since: a gap,
 // a rebuilt database), a segment missing or damaged, more changes than the
-// capture buffer's bound, an encrypted catalog without an identity — the
-// file is read from the database as before, and the manifest's
+// capture buffer's bound, segments an s3:// store does not take, an
+// encrypted catalog without an identity — the file is read from the
+// database as before, and the manifest's
 // not_from_journal says why.
 
 // journalSource builds the incremental files of one set from the journal.
