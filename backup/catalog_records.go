@@ -45,10 +45,13 @@ func readRecord(ctx context.Context, st recordStore, dir, name string, limit int
 
 func (s localStore) putRecord(_ context.Context, dir, name string, body []byte) error {
 	dir = filepath.Join(s.dir, dir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+	var f *os.File
+	err := os.ErrNotExist
+	for try := 0; try < 2 && errors.Is(err, os.ErrNotExist); try++ { // once more should removeRecord drop dir meanwhile
+		if err = os.MkdirAll(dir, 0o700); err == nil {
+			f, err = os.CreateTemp(dir, ".tmp-record-*") // 0600
+		}
 	}
-	f, err := os.CreateTemp(dir, ".tmp-record-*") // 0600
 	if err != nil {
 		return err
 	}
@@ -98,8 +101,14 @@ func (s localStore) openRecord(_ context.Context, dir, name string) (io.ReadClos
 	return f, nil
 }
 
+// removeRecord deletes dir/name, and dir when that left it empty: a
+// catalog whose only record was dropped is as it was before.
 func (s localStore) removeRecord(_ context.Context, dir, name string) error {
-	return os.Remove(filepath.Join(s.dir, dir, filepath.Base(name)))
+	if err := os.Remove(filepath.Join(s.dir, dir, filepath.Base(name))); err != nil {
+		return err
+	}
+	_ = os.Remove(filepath.Join(s.dir, dir)) // fails, as it should, unless empty
+	return nil
 }
 
 func (s *s3Store) putRecord(ctx context.Context, dir, name string, body []byte) error {

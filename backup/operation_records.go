@@ -87,3 +87,8 @@ func (c *Catalog) RemoveOperation(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// ProcessAlive reports whether a process with this pid runs on this
+// machine: how a record left running by a process that is gone is told
+// from one still at work.
+func ProcessAlive(pid int) bool { return processAlive(pid) }
