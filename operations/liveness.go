@@ -49,8 +49,13 @@ func leftRunning(r Record) bool {
 // is gone.
 func asListed(r Record) Record {
 	if leftRunning(r) {
-		msg := fmt.Sprintf("interrupted: the process that ran it (pid %d on %s) ended before the operation did; "+
-			"its work stopped part-way (a set it was writing is left incomplete and is not listed as restorable)", r.PID, r.Host)
+		msg := fmt.Sprintf("interrupted: the process that ran it (pid %d on %s) ended before the operation did; its work stopped part-way", r.PID, r.Host)
+		switch r.Kind {
+		case KindBackup:
+			msg += " (the set it was writing is incomplete, never restorable: take a new one)"
+		case KindRestore, KindImport:
+			msg += " (the database may hold part of it: run it again, or restore the safety snapshot it took)"
+		}
 		r.State, r.Error = StateInterrupted, &msg
 	}
 	return r
