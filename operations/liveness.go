@@ -52,7 +52,7 @@ func asListed(r Record) Record {
 		msg := fmt.Sprintf("interrupted: the process that ran it (pid %d on %s) ended before the operation did; its work stopped part-way", r.PID, r.Host)
 		switch r.Kind {
 		case KindBackup:
-			msg += " (the set it was writing is incomplete, never restorable: take a new one)"
+			msg += " (the set it was writing was not completed: take a new one)"
 		case KindRestore, KindImport:
 			msg += " (the database may hold part of it: run it again, or restore the safety snapshot it took)"
 		}
