@@ -116,4 +116,15 @@ func TestOpsAPI_KilledWorkIsListedInterrupted(t *testing.T) {
 	if op := findOp(operationsList(t, s, root, ""), offline.ID); op.State != "interrupted" {
 		t.Fatalf("the killed offline backup is listed %+v, want interrupted", op)
 	}
+
+	// An offline import is an operation of the history too (kind import).
+	file := filepath.Join(dirs.client, "p.jsonl")
+	if err := os.WriteFile(file, []byte(`{"v":1,"kind":"pipeline","name":"p","json":{"nodes":[]}}`+"\n"+`{"v":1,"kind":"end","count":1}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustFlowg(t, dirs.root, "admin", "import", file, "--catalog-dir", dirs.backups, "--only", "config",
+		"--config-dir", filepath.Join(dirs.root, "offline-config"), "--log-dir", offlineLogs)
+	if ops := operationsList(t, s, root, "?limit=1"); len(ops) != 1 || ops[0].Kind != "import" || ops[0].Trigger != "offline" || ops[0].State != "succeeded" {
+		t.Fatalf("history after an offline import = %+v, want it first", ops)
+	}
 }
