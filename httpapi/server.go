@@ -294,7 +294,7 @@ func (s *Server) routes() {
 	e.GET("/api/v1/backup/:db", s.backup, authn)
 	e.POST("/api/v1/restore/:db", s.tracked(operations.KindRestore, false, aboutUpload, s.restore), authn)
 	e.GET("/api/v1/export/:db", s.exportDB, authn)
-	e.POST("/api/v1/import/:db", s.importDB, authn)
+	e.POST("/api/v1/import/:db", s.tracked(operations.KindImport, false, aboutUpload, s.importDB), authn)
 
 	e.GET("/api/v1/backups", s.listSets, authn)
 	e.POST("/api/v1/backups", s.tracked(operations.KindBackup, true, aboutOnly, s.createSet), authn)

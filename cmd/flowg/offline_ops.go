@@ -20,7 +20,9 @@ import (
 // /api/v1/operations beside its own runs. Recording never fails the
 // command: a record that cannot be written is a warning on stderr; and a
 // local catalog directory that does not exist once the run ended is not
-// created for the record.
+// created for the record. The record is written, running, when the run
+// starts (into a catalog that exists already), so a server lists it while
+// it runs, and interrupted should the command be killed.
 
 // offlineOp says how a command's run is recorded.
 type offlineOp struct {
@@ -65,12 +67,14 @@ func recordedOffline(op offlineOp, action cli.ActionFunc) cli.ActionFunc {
 				}
 			}
 		}
+		_, serr := os.Stat(target)
 		tracker := operations.NewTracker(operations.NewHistory(cat, operations.DefaultKeep, nil), nil)
 		run := tracker.Start(operations.Start{Kind: op.kind, Trigger: operations.TriggerOffline, Who: offlineWho(),
-			Databases: dbs, SetID: set, DryRun: c.Bool("dry-run")})
+			Databases: dbs, SetID: set, DryRun: c.Bool("dry-run"), EndRecordOnly: serr != nil && !backup.IsS3URL(target)})
 		err = action(c)
 		var usage usageError
 		if errors.As(err, &usage) {
+			tracker.Discard(run)
 			return err
 		}
 		if _, serr := os.Stat(target); serr != nil && !backup.IsS3URL(target) {
@@ -146,4 +150,7 @@ var (
 	offlineRestore = offlineOp{kind: operations.KindRestore,
 		catalog: func(c *cli.Context) string { return c.String("catalog-dir") },
 		set:     func(c *cli.Context) string { return c.String("set") }}
+	// flowg admin import: recorded in the catalog of its safety snapshots.
+	offlineImport = offlineOp{kind: operations.KindImport,
+		catalog: func(c *cli.Context) string { return c.String("catalog-dir") }}
 )
