@@ -51,19 +51,8 @@ func (r *Restore) checkAll(ctx context.Context, sources Sources) (*checkedFiles,
 		res := r.result(src)
 		var p *backup.Prepared
 		if readTwice {
-			opts := r.restoreOptions(src)
-			if !r.req.Wipe && src.Database != kv.Logs {
-				// Telling added keys from overwritten ones takes a lookup
-				// per key, which for a large logs database costs more than
-				// the merge itself: only auth (revived users and tokens)
-				// and config are counted.
-				opts.Added = func([]byte) {}
-				if src.Database == kv.Auth {
-					opts.Added = c.revived.Add
-				}
-			}
 			var err error
-			if p, err = backup.Prepare(ctx, src.Open, opts); err != nil {
+			if p, err = backup.Prepare(ctx, src.Open, r.checkOptions(src, c.revived)); err != nil {
 				return c, fail(err)
 			}
 			c.prepared = append(c.prepared, p)
@@ -96,4 +85,20 @@ func (c *checkedFiles) prepare(ctx context.Context, i int, src Source, opts back
 	}
 	c.prepared[i] = p
 	return p, nil
+}
+
+// checkOptions are the options src is read whole with before a restore.
+func (r *Restore) checkOptions(src Source, revived Revived) backup.RestoreOptions {
+	opts := r.restoreOptions(src)
+	if !r.req.Wipe && src.Database != kv.Logs {
+		// Telling added keys from overwritten ones takes a lookup per key,
+		// which for a large logs database costs more than the merge
+		// itself: only auth (revived users and tokens) and config are
+		// counted.
+		opts.Added = func([]byte) {}
+		if src.Database == kv.Auth {
+			opts.Added = revived.Add
+		}
+	}
+	return opts
 }

@@ -47,7 +47,7 @@ func (r *Restore) mergeAll(ctx context.Context, sources Sources, checked *checke
 			var err error
 			if r.t.Traits().Exclusive && nothingToMergeWith(r.t.Dir(src.Database), dbs[src.Database]) {
 				res, err = r.loadEmpty(wctx, src, res)
-			} else if p, perr := checked.prepare(wctx, i, src, r.restoreOptions(src)); perr != nil {
+			} else if p, perr := checked.prepare(wctx, i, src, r.checkOptions(src, checked.revived)); perr != nil {
 				err = &Failure{Step: StepCheck, Database: src.Database, Source: src.Shown, Set: src.Set, Err: perr}
 			} else {
 				res, err = r.mergeOne(wctx, src, dbs[src.Database], p, res, &out)
