@@ -116,7 +116,11 @@ func planAt(c *cli.Context, req restore.Request, ids []age.Identity) (restore.So
 		return nil, opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}
 	}
 	cat.WithKeys(backup.Keys{Identities: ids})
-	sources, err := restore.PlanAt(c.Context, cat, req, "")
+	dirs, err := dirsFrom(c)
+	if err != nil {
+		return nil, err
+	}
+	sources, err := restore.PlanAtInPlace(c.Context, cat, req, "", dirs)
 	if err != nil {
 		return nil, opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged",
 			next: "choose an instant within the window named above, or 'latest'"}
