@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -49,6 +50,9 @@ type Catalog struct {
 	running map[string]string
 	// sets is the set lock (see HoldSets).
 	sets sync.RWMutex
+	// shipper, while continuous backup runs on this catalog, is what its
+	// incremental sets are built from (see incremental_journal.go).
+	shipper atomic.Pointer[Continuous]
 }
 
 // OpenCatalog returns the catalog in the local directory dir; the directory
@@ -84,6 +88,9 @@ func (c *Catalog) Create(ctx context.Context, sources []Source, opts SetOptions)
 		if err := c.pickParent(ctx, sources, &opts); err != nil {
 			return Manifest{}, err
 		}
+	}
+	if opts.Parent != "" {
+		c.fromJournal(&opts)
 	}
 	c.mark(opts.ID, opts.Parent, true)
 	defer c.mark(opts.ID, "", false)

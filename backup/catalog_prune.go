@@ -10,7 +10,9 @@ import (
 // first, holding the set lock exclusively so no restore is reading them,
 // and returns the decisions of the sets it deleted; then, in a catalog
 // with a journal, the chains older than the oldest set kept (their
-// decisions name the database in Journal; see DecideWithJournal). The catalog is listed
+// decisions name the database in Journal; see DecideWithJournal), and the
+// oldest segments of kept chains (Segments names them; see
+// retention_trim.go), trimmed before any set is deleted. The catalog is listed
 // once. The server after each set it writes, its schedule and `flowg admin
 // backups prune` all prune through here.
 func (c *Catalog) Prune(ctx context.Context, p Retention, now time.Time) ([]Decision, error) {
@@ -30,8 +32,23 @@ func (c *Catalog) Prune(ctx context.Context, p Retention, now time.Time) ([]Deci
 	if err != nil {
 		return nil, fmt.Errorf("prune: %w", err)
 	}
+	trims := p.trims(sets, windows, now)
 	setDecisions, chainDecisions := p.DecideWithJournal(sets, windows, now)
 	var deleted []Decision
+	js := c.journal()
+	// Trimmed first: a chain names its new base before its former one
+	// may be deleted below.
+	for _, t := range trims {
+		if chainDeleted(chainDecisions, t.window) {
+			continue
+		}
+		if err := trimChain(ctx, js, t); err != nil {
+			return deleted, fmt.Errorf("prune: %w", err)
+		}
+		if d, ok := t.decision(); ok {
+			deleted = append(deleted, d)
+		}
+	}
 	for _, d := range setDecisions {
 		if !d.Delete {
 			continue
@@ -70,8 +87,24 @@ func (c *Catalog) PrunePlan(ctx context.Context, p Retention, now time.Time) ([]
 	if err != nil {
 		return nil, err
 	}
+	trims := p.trims(sets, windows, now)
 	setDecisions, chainDecisions := p.DecideWithJournal(sets, windows, now)
+	for _, t := range trims {
+		if d, ok := t.decision(); ok && !chainDeleted(chainDecisions, t.window) {
+			chainDecisions = append(chainDecisions, d)
+		}
+	}
 	return append(setDecisions, chainDecisions...), nil
+}
+
+// chainDeleted reports whether decisions delete the chain of w.
+func chainDeleted(decisions []Decision, w JournalWindow) bool {
+	for _, d := range decisions {
+		if d.Delete && d.Journal == w.Database && d.ID == w.Chain {
+			return true
+		}
+	}
+	return false
 }
 
 // HasVerified reports whether the catalog holds a restore-verified set with

@@ -3,17 +3,10 @@ package backup
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/minio/minio-go/v7"
 )
 
 // Results of a restore drill.
@@ -69,19 +62,6 @@ type DrillDatabase struct {
 // OK reports whether the drill passed.
 func (r DrillRecord) OK() bool { return r.Result == DrillOK }
 
-// drillStore keeps drill records beside the sets of a catalog.
-type drillStore interface {
-	putDrill(ctx context.Context, name string, body []byte) error
-	// drillNames lists the records' names.
-	drillNames(ctx context.Context) ([]string, error)
-	openDrill(ctx context.Context, name string) (io.ReadCloser, error)
-}
-
-var (
-	_ drillStore = localStore{}
-	_ drillStore = (*s3Store)(nil)
-)
-
 // drillName names a record by its start time, so names sort by age.
 func drillName(t time.Time) string {
 	return t.UTC().Format("20060102T150405.000000000Z") + ".json"
@@ -89,7 +69,7 @@ func drillName(t time.Time) string {
 
 // RecordDrill writes r into the catalog, as drills/<time>.json.
 func (c *Catalog) RecordDrill(ctx context.Context, r DrillRecord) error {
-	ds, ok := c.store.(drillStore)
+	ds, ok := c.store.(recordStore)
 	if !ok {
 		return fmt.Errorf("record drill: %s cannot keep drill records", c.store)
 	}
@@ -97,7 +77,7 @@ func (c *Catalog) RecordDrill(ctx context.Context, r DrillRecord) error {
 	if err != nil {
 		return fmt.Errorf("record drill: %w", err)
 	}
-	if err := ds.putDrill(ctx, drillName(r.Time), append(body, '\n')); err != nil {
+	if err := ds.putRecord(ctx, drillsDir, drillName(r.Time), append(body, '\n')); err != nil {
 		return fmt.Errorf("record drill in %s: %w", c.store, err)
 	}
 	return nil
@@ -106,22 +86,21 @@ func (c *Catalog) RecordDrill(ctx context.Context, r DrillRecord) error {
 // LastDrill returns the newest drill record of the catalog; ok is false
 // when it holds none.
 func (c *Catalog) LastDrill(ctx context.Context) (r DrillRecord, ok bool, err error) {
-	ds, isDS := c.store.(drillStore)
+	ds, isDS := c.store.(recordStore)
 	if !isDS {
 		return r, false, nil
 	}
-	names, err := ds.drillNames(ctx)
+	names, err := ds.recordNames(ctx, drillsDir, isDrillName)
 	if err != nil || len(names) == 0 {
 		return r, false, err
 	}
 	sort.Strings(names)
 	name := names[len(names)-1]
-	rc, err := ds.openDrill(ctx, name)
+	body, err := readRecord(ctx, ds, drillsDir, name, drillRecordLimit)
 	if err != nil {
 		return r, false, err
 	}
-	defer rc.Close()
-	if err := json.NewDecoder(io.LimitReader(rc, drillRecordLimit)).Decode(&r); err != nil {
+	if err := json.Unmarshal(body, &r); err != nil {
 		return r, false, fmt.Errorf("read drill record %s: %w", name, err)
 	}
 	return r, true, nil
@@ -135,81 +114,4 @@ func isDrillName(name string) bool {
 	}
 	_, err := time.Parse("20060102T150405.000000000Z", stamp)
 	return err == nil
-}
-
-func (s localStore) putDrill(_ context.Context, name string, body []byte) error {
-	dir := filepath.Join(s.dir, drillsDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".tmp-drill-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(body)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return syncDir(dir)
-}
-
-func (s localStore) drillNames(context.Context) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(s.dir, drillsDir))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, e := range entries {
-		if e.Type().IsRegular() && isDrillName(e.Name()) {
-			names = append(names, e.Name())
-		}
-	}
-	return names, nil
-}
-
-func (s localStore) openDrill(_ context.Context, name string) (io.ReadCloser, error) {
-	return os.Open(filepath.Join(s.dir, drillsDir, filepath.Base(name)))
-}
-
-func (s *s3Store) putDrill(ctx context.Context, name string, body []byte) error {
-	_, err := s.client.PutObject(ctx, s.bucket, s.key(drillsDir, name), strings.NewReader(string(body)), int64(len(body)),
-		minio.PutObjectOptions{ContentType: "application/json"})
-	if err != nil {
-		return s.explain(err)
-	}
-	return nil
-}
-
-func (s *s3Store) drillNames(ctx context.Context) ([]string, error) {
-	var names []string
-	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.key(drillsDir) + "/"}) {
-		if obj.Err != nil {
-			return nil, s.explain(obj.Err)
-		}
-		if name := path.Base(obj.Key); isDrillName(name) {
-			names = append(names, name)
-		}
-	}
-	return names, nil
-}
-
-func (s *s3Store) openDrill(ctx context.Context, name string) (io.ReadCloser, error) {
-	obj, err := s.client.GetObject(ctx, s.bucket, s.key(drillsDir, name), minio.GetObjectOptions{})
-	if err != nil {
-		return nil, s.explain(err)
-	}
-	return obj, nil
 }

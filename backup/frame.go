@@ -93,7 +93,11 @@ func (f *frame) add(key, value []byte, userMeta byte, version, expiresAt uint64)
 // its version field is that prefix's length. Sorted keys share long
 // prefixes, so the list of every live key of an incremental backup stays
 // small. Each frame starts afresh, so frames decode on their own.
-func (f *frame) addKey(key []byte) {
+//
+// A key with an expiry carries its ExpiresAt, so an incremental set built
+// from the journal on top of this one can leave out the keys that expired
+// meanwhile (see incremental_journal.go); readers before it ignore it.
+func (f *frame) addKey(key []byte, expiresAt uint64) {
 	shared := 0
 	for shared < len(f.lastKey) && shared < len(key) && f.lastKey[shared] == key[shared] {
 		shared++
@@ -103,6 +107,9 @@ func (f *frame) addKey(key []byte) {
 	if shared > 0 {
 		size += protowire.SizeTag(fieldVersion) + protowire.SizeVarint(uint64(shared))
 	}
+	if expiresAt != 0 {
+		size += protowire.SizeTag(fieldExpiresAt) + protowire.SizeVarint(expiresAt)
+	}
 	b := protowire.AppendTag(f.raw, fieldKVList, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(size))
 	b = protowire.AppendTag(b, fieldKey, protowire.BytesType)
@@ -110,6 +117,10 @@ func (f *frame) addKey(key []byte) {
 	if shared > 0 {
 		b = protowire.AppendTag(b, fieldVersion, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(shared))
+	}
+	if expiresAt != 0 {
+		b = protowire.AppendTag(b, fieldExpiresAt, protowire.VarintType)
+		b = protowire.AppendVarint(b, expiresAt)
 	}
 	f.raw = b
 	f.lastKey = append(f.lastKey[:0], key...)

@@ -115,9 +115,10 @@ func TestFormat_MatchesGoldenFiles(t *testing.T) {
 // own checksum, which the writer has left out since it became redundant with
 // the frames' CRC-32C, and the golden files the writer produced before they
 // were pinned through Dump (40 records, versions 70 to 77, an incremental
-// listing 60 keys).
+// listing 60 keys), and the incremental file whose key frames did not yet
+// carry each key's expiry.
 func TestFormat_ReadsFilesOfEarlierWriters(t *testing.T) {
-	for _, name := range []string{"full-zstd-checksum", "incremental-zstd-checksum", "full-none", "full-zstd", "incremental-zstd"} {
+	for _, name := range []string{"full-zstd-checksum", "incremental-zstd-checksum", "full-none", "full-zstd", "incremental-zstd", "incremental-zstd-keys-without-expiry"} {
 		t.Run(name, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join("testdata", "format", "legacy", name+".db"))
 			if err != nil {

@@ -41,6 +41,13 @@ type journalChain struct {
 	Started     time.Time `json:"started"`
 	// Reason says why the chain started.
 	Reason string `json:"reason"`
+	// FirstSeq, FirstSince and FirstFrom are set once retention deleted the
+	// chain's oldest segments (see retention_trim.go): the first segment
+	// kept, the version and the instant it follows. BaseSet is then the
+	// newer set the chain starts from.
+	FirstSeq   uint64    `json:"first_seq,omitempty"`
+	FirstSince uint64    `json:"first_since,omitempty"`
+	FirstFrom  time.Time `json:"first_from,omitzero"`
 }
 
 // chainState is a chain with its segments, as far as their names go.
@@ -174,6 +181,9 @@ func readChain(ctx context.Context, js journalStore, db, id string) (chainState,
 		return segs[i].last > segs[j].last
 	})
 	next, since, from := uint64(1), c.BaseReadTs, c.Started
+	if c.FirstSeq > 0 {
+		next, since, from = c.FirstSeq, c.FirstSince, c.FirstFrom
+	}
 	for _, s := range segs {
 		if s.last < next {
 			c.leftovers = append(c.leftovers, s.String()) // held by a compacted segment already taken

@@ -107,6 +107,7 @@ type Continuous struct {
 	// staged their last segments; stageDone are closed when they are done.
 	stageStop chan struct{}
 	stageDone []chan struct{}
+	detach    func() // stops the catalog building sets from the journal
 }
 
 // StartContinuous subscribes to every database of store, continues each
@@ -150,6 +151,7 @@ func StartContinuous(ctx context.Context, cat *Catalog, store *kv.Store, opts Co
 			return nil, fmt.Errorf("continuous backup: %w", err)
 		}
 	}
+	c.attach(cat)
 	for _, j := range c.journals {
 		c.wg.Add(1)
 		go func() {
@@ -181,6 +183,7 @@ func (c *Continuous) abort() {
 // and ends the subscriptions. Call it before the databases close.
 func (c *Continuous) Stop() {
 	c.once.Do(func() {
+		c.detach()
 		close(c.stop)
 		c.wg.Wait()
 		close(c.stageStop)

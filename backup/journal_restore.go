@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -59,40 +58,16 @@ func ParseAt(s string) (at time.Time, latest bool, err error) {
 // Every segment used is read whole and checked. The caller calls cleanup
 // when done with the Opener.
 func (c *Catalog) RestorableAt(ctx context.Context, db string, at time.Time, latest bool, tmpDir string) (Opener, func(), PointInTime, error) {
-	p := PointInTime{Database: db}
-	chains, err := readChainsIn(ctx, c.journal(), db)
+	r, p, err := c.RebuildAt(ctx, db, at, latest, tmpDir, "")
 	if err != nil {
 		return nil, nil, p, err
 	}
-	ch, err := pickChain(chains, db, at, latest)
+	path, err := r.dump(ctx)
 	if err != nil {
+		r.Cleanup()
 		return nil, nil, p, err
 	}
-	if latest {
-		at = ch.end()
-	}
-	p.Instant, p.Chain = at.UTC(), ch.ID
-	work, err := os.MkdirTemp(tmpDir, "flowg-at-")
-	if err != nil {
-		return nil, nil, p, fmt.Errorf("rebuild %s at %s: %w", db, at.Format(time.RFC3339Nano), err)
-	}
-	path, err := c.replay(ctx, ch, at, work, &p)
-	if errors.Is(err, ErrMissingFile) {
-		// A compaction may have merged segments since they were listed:
-		// list the chain again, once.
-		if again, rerr := readChain(ctx, ch.js, ch.Database, ch.ID); rerr == nil {
-			os.RemoveAll(work)
-			if work, err = os.MkdirTemp(tmpDir, "flowg-at-"); err == nil {
-				p.Segments, p.Changes = 0, 0
-				path, err = c.replay(ctx, again, at, work, &p)
-			}
-		}
-	}
-	if err != nil {
-		os.RemoveAll(work)
-		return nil, nil, p, err
-	}
-	return FileOpener(path), func() { os.RemoveAll(work) }, p, nil
+	return FileOpener(path), r.Cleanup, p, nil
 }
 
 // pickChain returns the newest chain covering at (the newest chain, for
@@ -120,27 +95,37 @@ func pickChain(chains []chainState, db string, at time.Time, latest bool) (chain
 	return chainState{}, fmt.Errorf("%w: %s", ErrNotCovered, msg)
 }
 
-// replay rebuilds the state at at in a scratch database in work, from the
-// newest set the chain can start from (see baseFor) and the segments after
-// it, and dumps the result into a file in work.
-func (c *Catalog) replay(ctx context.Context, ch chainState, at time.Time, work string, p *PointInTime) (string, error) {
+// replay rebuilds the state at at in a scratch database at scratch (which
+// must not exist), from the newest set the chain can start from (see
+// baseFor, read with work for its scratch files) and the segments after it.
+func (c *Catalog) replay(ctx context.Context, ch chainState, at time.Time, work, scratch string, p *PointInTime, r *Rebuilt) error {
 	baseID, baseTs := c.baseFor(ch, at)
 	p.BaseSet = baseID
 	base, done, err := c.Restorable(ctx, baseID, ch.Database, work)
 	if err != nil {
-		return "", fmt.Errorf("journal chain %s of %s: its base set: %w", ch.ID, ch.Database, err)
+		return fmt.Errorf("journal chain %s of %s: its base set: %w", ch.ID, ch.Database, err)
 	}
-	scratch := filepath.Join(work, "db")
-	_, err = BuildWipeFrom(ctx, scratch, base, RestoreOptions{Database: ch.Database})
+	built, err := BuildWipeFrom(ctx, scratch, base, RestoreOptions{Database: ch.Database})
 	done()
 	if err != nil {
-		return "", fmt.Errorf("journal chain %s of %s: base set %s: %w", ch.ID, ch.Database, baseID, err)
+		return fmt.Errorf("journal chain %s of %s: base set %s: %w", ch.ID, ch.Database, baseID, err)
 	}
+	r.Expired = built.Expired
 	sdb, err := kv.Open(scratch, kv.OpenOptions{})
 	if err != nil {
-		return "", err
+		return err
 	}
-	defer sdb.Close()
+	if err := c.applyJournal(ctx, sdb, ch, at, baseTs, p, r); err != nil {
+		sdb.Close()
+		return err
+	}
+	return sdb.Close()
+}
+
+// applyJournal writes into sdb, rebuilt from a set read at baseTs, every
+// change of chain ch after it up to at.
+func (c *Catalog) applyJournal(ctx context.Context, sdb *badger.DB, ch chainState, at time.Time, baseTs uint64, p *PointInTime, r *Rebuilt) error {
+	var err error
 	p.Version, p.deleted = baseTs, map[string]bool{}
 	for _, seg := range ch.segs {
 		if !seg.from.Before(at) {
@@ -150,25 +135,14 @@ func (c *Catalog) replay(ctx context.Context, ch chainState, at time.Time, work 
 			continue // all in the base set
 		}
 		if err := applySegment(ctx, sdb, ch, seg, at, baseTs, c.keys.Identities, p); err != nil {
-			return "", fmt.Errorf("%w; the newest instant the %s database can be restored to is %s", err, ch.Database, seg.from.Format(time.RFC3339Nano))
+			return fmt.Errorf("%w; the newest instant the %s database can be restored to is %s", err, ch.Database, seg.from.Format(time.RFC3339Nano))
 		}
 	}
 	if p.Deleted, err = stillDeleted(sdb, p.deleted); err != nil {
-		return "", err
+		return err
 	}
-	out := filepath.Join(work, FileName(ch.Database))
-	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", err
-	}
-	_, _, err = Dump(ctx, sdb, f, DumpOptions{Database: ch.Database, Compression: CompressionNone})
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", fmt.Errorf("rebuild %s at an instant: %w", ch.Database, err)
-	}
-	return out, nil
+	r.Keys, err = countKeys(sdb)
+	return err
 }
 
 // baseFor returns the set a restore of chain ch to at starts from, and its

@@ -47,6 +47,9 @@ type dbJournal struct {
 	chainRetry time.Time
 	// carry holds changes whose segment could not be written, for the next.
 	carry drained
+	// flushes are the requests of incremental sets built from the journal
+	// (see journal_flush.go).
+	flushes chan chan journalPosition
 
 	mu          sync.Mutex // guards what status reads
 	lastShipped time.Time
@@ -261,6 +264,8 @@ func (j *dbJournal) run(stop <-chan struct{}) {
 			compactions.start(j.compactLogged)
 		case <-j.cap.half:
 			j.shipLogged(false)
+		case reply := <-j.flushes:
+			reply <- j.flushNow()
 		}
 	}
 }
@@ -275,6 +280,9 @@ func (j *dbJournal) reopen(stop <-chan struct{}) bool {
 		select {
 		case <-stop:
 			return false
+		case reply := <-j.flushes:
+			refuseFlush(reply)
+			continue
 		case <-tick.C:
 		}
 		if err := j.resubscribe(); err != nil {

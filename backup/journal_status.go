@@ -32,6 +32,12 @@ type JournalWindow struct {
 	// Verified is set when every segment of the window was read whole and
 	// every checksum held.
 	Verified bool `json:"verified,omitempty"`
+
+	// What retention trims the chain by (retention_trim.go): its epoch,
+	// the version range it covers and its segments.
+	epoch            string
+	baseReadTs, upTo uint64
+	segs             []segmentName
 }
 
 // JournalWindows lists the chains of every database's journal, oldest
@@ -58,7 +64,8 @@ func (c *Catalog) JournalWindows(ctx context.Context, verify bool) ([]JournalWin
 }
 
 func (c *Catalog) window(ctx context.Context, ch chainState, verify bool) (JournalWindow, error) {
-	w := JournalWindow{Database: ch.Database, Chain: ch.ID, BaseSet: ch.BaseSet, From: ch.start(), Reason: ch.Reason, Problem: ch.problem}
+	w := JournalWindow{Database: ch.Database, Chain: ch.ID, BaseSet: ch.BaseSet, From: ch.start(), Reason: ch.Reason, Problem: ch.problem,
+		epoch: ch.Epoch, baseReadTs: ch.BaseReadTs, upTo: ch.upTo(), segs: ch.segs}
 	if info, err := c.Get(ctx, ch.BaseSet); err != nil || !usable(info) {
 		problem := "its base set " + ch.BaseSet + " is gone"
 		if err == nil {

@@ -73,6 +73,23 @@ type DBEntry struct {
 	InventoryKeys uint64 `json:"inventory_keys,omitempty"`
 	// Epoch is the database's epoch when it was read (see kv.Epoch).
 	Epoch string `json:"epoch,omitempty"`
+	// Journal, for an incremental file built from the continuous-backup
+	// journal rather than by reading the database, names what it was
+	// built from (see incremental_journal.go).
+	Journal *JournalBuilt `json:"journal,omitempty"`
+	// NotFromJournal says why an incremental file was read from the
+	// database rather than built from the journal.
+	NotFromJournal string `json:"not_from_journal,omitempty"`
+}
+
+// JournalBuilt names the journal segments an incremental file was built from.
+type JournalBuilt struct {
+	Chain        string `json:"chain"`
+	FirstSegment uint64 `json:"first_segment"`
+	LastSegment  uint64 `json:"last_segment"`
+	// Changes counts the writes and deletes read from the segments
+	// (several of one key count once each).
+	Changes uint64 `json:"changes"`
 }
 
 // Verification records the last verification of a backup directory.

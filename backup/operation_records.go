@@ -1,17 +1,11 @@
 package backup
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path"
-	"path/filepath"
 	"regexp"
-
-	"github.com/minio/minio-go/v7"
 )
 
 // operationsDir is the folder of a catalog holding the history of the
@@ -30,21 +24,8 @@ var ErrNoOperationRecords = errors.New("this catalog cannot keep operation recor
 // ".json", never a path.
 var operationName = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._-]{0,80}\.json$`)
 
-// operationStore keeps operation records beside the sets of a catalog.
-type operationStore interface {
-	putOperation(ctx context.Context, name string, body []byte) error
-	operationNames(ctx context.Context) ([]string, error)
-	openOperation(ctx context.Context, name string) (io.ReadCloser, error)
-	removeOperation(ctx context.Context, name string) error
-}
-
-var (
-	_ operationStore = localStore{}
-	_ operationStore = (*s3Store)(nil)
-)
-
-func (c *Catalog) operationStore(name string) (operationStore, error) {
-	st, ok := c.store.(operationStore)
+func (c *Catalog) operationStore(name string) (recordStore, error) {
+	st, ok := c.store.(recordStore)
 	if !ok {
 		return nil, fmt.Errorf("%s: %w", c.store, ErrNoOperationRecords)
 	}
@@ -61,7 +42,7 @@ func (c *Catalog) PutOperation(ctx context.Context, name string, body []byte) er
 	if err != nil {
 		return err
 	}
-	if err := st.putOperation(ctx, name, body); err != nil {
+	if err := st.putRecord(ctx, operationsDir, name, body); err != nil {
 		return fmt.Errorf("write operation record %s in %s: %w", name, c.store, err)
 	}
 	return nil
@@ -73,7 +54,7 @@ func (c *Catalog) OperationNames(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := st.operationNames(ctx)
+	names, err := st.recordNames(ctx, operationsDir, operationName.MatchString)
 	if err != nil {
 		return nil, fmt.Errorf("list operation records in %s: %w", c.store, err)
 	}
@@ -87,12 +68,7 @@ func (c *Catalog) ReadOperation(ctx context.Context, name string) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	rc, err := st.openOperation(ctx, name)
-	if err != nil {
-		return nil, fmt.Errorf("read operation record %s in %s: %w", name, c.store, err)
-	}
-	defer rc.Close()
-	body, err := io.ReadAll(io.LimitReader(rc, operationRecordLimit))
+	body, err := readRecord(ctx, st, operationsDir, name, operationRecordLimit)
 	if err != nil {
 		return nil, fmt.Errorf("read operation record %s in %s: %w", name, c.store, err)
 	}
@@ -106,104 +82,13 @@ func (c *Catalog) RemoveOperation(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := st.removeOperation(ctx, name); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := st.removeRecord(ctx, operationsDir, name); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove operation record %s in %s: %w", name, c.store, err)
 	}
 	return nil
 }
 
-func (s localStore) putOperation(_ context.Context, name string, body []byte) error {
-	dir := filepath.Join(s.dir, operationsDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".tmp-op-*") // 0600
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(body)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return syncDir(dir)
-}
-
-func (s localStore) operationNames(context.Context) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(s.dir, operationsDir))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, e := range entries {
-		if e.Type().IsRegular() && operationName.MatchString(e.Name()) {
-			names = append(names, e.Name())
-		}
-	}
-	return names, nil
-}
-
-func (s localStore) openOperation(_ context.Context, name string) (io.ReadCloser, error) {
-	f, err := os.Open(filepath.Join(s.dir, operationsDir, filepath.Base(name)))
-	if err != nil {
-		return nil, err
-	}
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", name, ErrNotRegularFile)
-	}
-	return f, nil
-}
-
-func (s localStore) removeOperation(_ context.Context, name string) error {
-	return os.Remove(filepath.Join(s.dir, operationsDir, filepath.Base(name)))
-}
-
-func (s *s3Store) putOperation(ctx context.Context, name string, body []byte) error {
-	_, err := s.client.PutObject(ctx, s.bucket, s.key(operationsDir, name), bytes.NewReader(body), int64(len(body)),
-		minio.PutObjectOptions{ContentType: "application/json"})
-	if err != nil {
-		return s.explain(err)
-	}
-	return nil
-}
-
-func (s *s3Store) operationNames(ctx context.Context) ([]string, error) {
-	var names []string
-	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.key(operationsDir) + "/"}) {
-		if obj.Err != nil {
-			return nil, s.explain(obj.Err)
-		}
-		if name := path.Base(obj.Key); operationName.MatchString(name) {
-			names = append(names, name)
-		}
-	}
-	return names, nil
-}
-
-func (s *s3Store) openOperation(ctx context.Context, name string) (io.ReadCloser, error) {
-	obj, err := s.client.GetObject(ctx, s.bucket, s.key(operationsDir, name), minio.GetObjectOptions{})
-	if err != nil {
-		return nil, s.explain(err)
-	}
-	return obj, nil
-}
-
-func (s *s3Store) removeOperation(ctx context.Context, name string) error {
-	if err := s.client.RemoveObject(ctx, s.bucket, s.key(operationsDir, name), minio.RemoveObjectOptions{}); err != nil {
-		return s.explain(err)
-	}
-	return nil
-}
+// ProcessAlive reports whether a process with this pid runs on this
+// machine: how a record left running by a process that is gone is told
+// from one still at work.
+func ProcessAlive(pid int) bool { return processAlive(pid) }

@@ -230,7 +230,7 @@ func (p *pipeline) dumpRange(ctx context.Context, i int, out chan<- *frame, pool
 					return err
 				}
 			}
-			f.addKey(item.Key())
+			f.addKey(item.Key(), item.ExpiresAt())
 			continue
 		}
 		// A full frame is sent before the value is read: Value holds the

@@ -36,6 +36,9 @@ type Decision struct {
 	// Journal names the database when the decision is about a chain of
 	// its journal (ID is then the chain's), not a set.
 	Journal string `json:"journal,omitempty"`
+	// Segments, for a chain, names the oldest segments deleted ("1 to
+	// 40") when the chain is kept but trimmed (see retention_trim.go).
+	Segments string `json:"segments,omitempty"`
 }
 
 // Select returns the ids of the sets p deletes at now, newest first (see

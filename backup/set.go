@@ -55,6 +55,12 @@ type SetOptions struct {
 	// FullReason says why a set asked to be incremental is full; Create
 	// fills it in, and the manifest keeps it.
 	FullReason string
+
+	// journal, set by Create while continuous backup runs on the catalog,
+	// builds the incremental files from the journal; notFromJournal says
+	// why not otherwise.
+	journal        *journalSource
+	notFromJournal string
 }
 
 // writeSet writes a set of sources into store: each database's file in
@@ -115,7 +121,7 @@ func writeSetFile(ctx context.Context, sw setWriter, src Source, opts SetOptions
 		return DBEntry{}, err
 	}
 	stored := &countingHash{w: fw, h: sha256.New()}
-	entry, err := dumpSource(ctx, stored, src, opts.WriteOptions, opts.SinceTs[src.Name])
+	entry, err := writeIncrementalOrDump(ctx, stored, src, opts)
 	digest := hex.EncodeToString(stored.h.Sum(nil))
 	if err == nil {
 		err = fw.close(ctx, digest)

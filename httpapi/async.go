@@ -57,7 +57,7 @@ func (s *Server) newStarter(c echo.Context, kind string, about aboutFunc) *opSta
 	dbs, set := about(c)
 	dryRun, _ := strconv.ParseBool(c.QueryParam("dry_run"))
 	return &opStarter{s: s, started: make(chan struct{}), about: operations.Start{Kind: kind, Trigger: backup.TriggerManual,
-		Who: principalOf(c).User, Databases: dbs, SetID: set, DryRun: dryRun && kind == operations.KindRestore}}
+		Who: principalOf(c).User, Databases: dbs, SetID: set, DryRun: dryRun && (kind == operations.KindRestore || kind == operations.KindImport)}}
 }
 
 // start registers the operation (once) and returns it.

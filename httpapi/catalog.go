@@ -333,31 +333,51 @@ func (s *Server) takeQuota(c echo.Context, q *quota.Limiter, refusal func(user s
 // Range requests work, and the headers carry the manifest's SHA-256 and
 // key count so the client can check what it received.
 func (s *Server) downloadSetFile(c echo.Context) error {
-	name, err := kv.ParseName(c.Param("db"))
-	if err != nil {
-		return &apiError{status: http.StatusNotFound, msg: err.Error(),
-			hint: "a set's files are /api/v1/backups/ID/auth, /api/v1/backups/ID/config and /api/v1/backups/ID/logs"}
-	}
-	if err := require(c, auth.BackupScopes(string(name))...); err != nil {
-		return err
-	}
-	info, err := s.lookupSet(c)
+	info, name, err := s.setFileOf(c, "a set's files are /api/v1/backups/ID/auth, /api/v1/backups/ID/config and /api/v1/backups/ID/logs")
 	if err != nil {
 		return err
 	}
 	return s.sendSetFile(c, info, name)
 }
 
-// sendSetFile sends the file of database name of set info, as it lies in
-// the catalog (see downloadSetFile); the caller checked the scopes.
-func (s *Server) sendSetFile(c echo.Context, info backup.SetInfo, name kv.Name) error {
-	entry, ok := info.Databases[string(name)]
-	if !ok {
+// setFileOf parses the :db of a request about one database's file of set
+// :id, requires the caller to hold that database's backup scopes, and
+// looks the set up; hint names the paths that exist, for a :db that names
+// no database.
+func (s *Server) setFileOf(c echo.Context, hint string) (backup.SetInfo, kv.Name, error) {
+	name, err := kv.ParseName(c.Param("db"))
+	if err != nil {
+		return backup.SetInfo{}, "", &apiError{status: http.StatusNotFound, msg: err.Error(), hint: hint}
+	}
+	if err := require(c, auth.BackupScopes(string(name))...); err != nil {
+		return backup.SetInfo{}, "", err
+	}
+	info, err := s.lookupSet(c)
+	if err != nil {
+		return backup.SetInfo{}, "", err
+	}
+	return info, name, nil
+}
+
+// downloadable fails unless set info holds a file of name that can be
+// downloaded now.
+func downloadable(info backup.SetInfo, name kv.Name) error {
+	if _, ok := info.Databases[string(name)]; !ok {
 		return setLacks(info, name)
 	}
 	if info.Label == backup.LabelIncomplete || info.Label == backup.LabelRunning {
 		return setUnusable(info, "downloaded")
 	}
+	return nil
+}
+
+// sendSetFile sends the file of database name of set info, as it lies in
+// the catalog (see downloadSetFile); the caller checked the scopes.
+func (s *Server) sendSetFile(c echo.Context, info backup.SetInfo, name kv.Name) error {
+	if err := downloadable(info, name); err != nil {
+		return err
+	}
+	entry := info.Databases[string(name)]
 	f, size, err := s.catalog.cat.OpenStored(c.Request().Context(), info.ID, string(name))
 	if err != nil {
 		if errors.Is(err, backup.ErrSetNotFound) || errors.Is(err, backup.ErrMissingFile) {

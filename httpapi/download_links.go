@@ -12,8 +12,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/flowg-backup/flowg/auth"
-	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/kv"
 )
 
@@ -140,23 +138,12 @@ type linkReply struct {
 // of set :id (POST /api/v1/backups/:id/:db/link): the scopes, the set and
 // its state are checked as for the download itself, now.
 func (s *Server) createDownloadLink(c echo.Context) error {
-	name, err := kv.ParseName(c.Param("db"))
-	if err != nil {
-		return &apiError{status: http.StatusNotFound, msg: err.Error(),
-			hint: "link a set's files as /api/v1/backups/ID/auth/link, /api/v1/backups/ID/config/link or /api/v1/backups/ID/logs/link"}
-	}
-	if err := require(c, auth.BackupScopes(string(name))...); err != nil {
-		return err
-	}
-	info, err := s.lookupSet(c)
+	info, name, err := s.setFileOf(c, "link a set's files as /api/v1/backups/ID/auth/link, /api/v1/backups/ID/config/link or /api/v1/backups/ID/logs/link")
 	if err != nil {
 		return err
 	}
-	if _, ok := info.Databases[string(name)]; !ok {
-		return setLacks(info, name)
-	}
-	if info.Label == backup.LabelIncomplete || info.Label == backup.LabelRunning {
-		return setUnusable(info, "downloaded")
+	if err := downloadable(info, name); err != nil {
+		return err
 	}
 	now := s.now()
 	user := principalOf(c).User

@@ -106,16 +106,13 @@ func (s *Server) importDB(c echo.Context) error {
 // --max-restore-size (413) and fit, with a restore's margin, on the disk
 // of each database it writes (507). Nothing is held or written before.
 func (s *Server) importGuard(names []kv.Name, fileBytes uint64) error {
-	for _, n := range names {
-		err := backup.SizeGuard{MaxBytes: s.opts.MaxRestoreBytes, Dir: s.store.Dirs().Of(n)}.Check(fileBytes)
-		switch {
-		case errors.Is(err, backup.ErrTooLarge):
-			return &apiError{status: http.StatusRequestEntityTooLarge, code: CodeTooLarge, cause: err, msg: "import refused: " + err.Error(),
-				hint: "nothing was changed; import offline with `flowg admin import`, or raise the server's --max-restore-size"}
-		case err != nil:
-			return &apiError{status: http.StatusInsufficientStorage, code: CodeInsufficientStorage, cause: err, msg: "import refused: " + err.Error(),
-				hint: "nothing was changed; free space on the disk of the database directory, then retry"}
-		}
+	switch err := export.SizeGuard(s.store.Dirs(), s.opts.MaxRestoreBytes)(names, fileBytes); {
+	case errors.Is(err, backup.ErrTooLarge):
+		return &apiError{status: http.StatusRequestEntityTooLarge, code: CodeTooLarge, cause: err, msg: "import refused: " + err.Error(),
+			hint: "nothing was changed; import offline with `flowg admin import`, or raise the server's --max-restore-size"}
+	case err != nil:
+		return &apiError{status: http.StatusInsufficientStorage, code: CodeInsufficientStorage, cause: err, msg: "import refused: " + err.Error(),
+			hint: "nothing was changed; free space on the disk of the database directory, then retry"}
 	}
 	return nil
 }

@@ -114,7 +114,7 @@ func aboutOnly(c echo.Context) ([]string, string) {
 	if err != nil || len(names) == 0 {
 		names = kv.Names
 	}
-	return kvStrings(names), ""
+	return kv.Strings(names), ""
 }
 
 // aboutSet is the aboutFunc of a verify or restore of the set :id: the
@@ -123,7 +123,7 @@ func (s *Server) aboutSet(c echo.Context) ([]string, string) {
 	id := c.Param("id")
 	if only := c.QueryParam("only"); only != "" {
 		if names, err := kv.ParseNames(only); err == nil {
-			return kvStrings(names), id
+			return kv.Strings(names), id
 		}
 	}
 	info, err := s.catalog.cat.Get(c.Request().Context(), id)
@@ -138,14 +138,6 @@ func aboutUpload(c echo.Context) ([]string, string) {
 	return []string{c.Param("db")}, ""
 }
 
-func kvStrings(names []kv.Name) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = string(n)
-	}
-	return out
-}
-
 // backupOperation returns the operation a backup run reports its progress
 // to: the tracked request's, or for a run of the server's own (scheduled)
 // a new one, which finish ends. Its total is an estimate: the logical bytes
@@ -158,7 +150,7 @@ func (s *Server) backupOperation(ctx context.Context, run BackupRun) (*operation
 	op := operations.FromContext(ctx)
 	finish := func(backup.SetInfo, error) {} // the tracked request ends it from its answer
 	if op == nil {
-		op = s.ops.Start(operations.Start{Kind: operations.KindBackup, Trigger: run.Trigger, Who: run.By, Databases: kvStrings(names)})
+		op = s.ops.Start(operations.Start{Kind: operations.KindBackup, Trigger: run.Trigger, Who: run.By, Databases: kv.Strings(names)})
 		finish = func(info backup.SetInfo, err error) {
 			switch {
 			case err != nil:

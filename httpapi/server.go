@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/labstack/echo/v4"
 
 	"github.com/flowg-backup/flowg/auth"
@@ -295,7 +294,7 @@ func (s *Server) routes() {
 	e.GET("/api/v1/backup/:db", s.backup, authn)
 	e.POST("/api/v1/restore/:db", s.tracked(operations.KindRestore, false, aboutUpload, s.restore), authn)
 	e.GET("/api/v1/export/:db", s.exportDB, authn)
-	e.POST("/api/v1/import/:db", s.importDB, authn)
+	e.POST("/api/v1/import/:db", s.tracked(operations.KindImport, false, aboutUpload, s.importDB), authn)
 
 	e.GET("/api/v1/backups", s.listSets, authn)
 	e.POST("/api/v1/backups", s.tracked(operations.KindBackup, true, aboutOnly, s.createSet), authn)
@@ -318,7 +317,7 @@ func (s *Server) routes() {
 // acquire holds database n for the caller until release is called. While n
 // is being wiped and reloaded it returns an error the client gets as 503
 // with Retry-After.
-func (s *Server) acquire(n kv.Name) (*badger.DB, func(), error) {
+func (s *Server) acquire(n kv.Name) (*kv.DB, func(), error) {
 	db, release, err := s.store.Acquire(n)
 	if err != nil {
 		return nil, nil, unavailable(n, err)
@@ -330,7 +329,7 @@ func (s *Server) acquire(n kv.Name) (*badger.DB, func(), error) {
 // called; cut is called if a wipe of n waited its grace for the stream. Past
 // the cap of streams of n it returns an error the client gets as 429 with
 // Retry-After; while n is being wiped, a 503.
-func (s *Server) acquireStream(n kv.Name, cut func()) (*badger.DB, func(), error) {
+func (s *Server) acquireStream(n kv.Name, cut func()) (*kv.DB, func(), error) {
 	db, release, err := s.store.AcquireStream(n, cut)
 	switch {
 	case errors.Is(err, kv.ErrTooManyStreams):

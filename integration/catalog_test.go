@@ -120,20 +120,29 @@ func waitForLog(t testing.TB, s *flowgServer, timeout time.Duration, wants ...st
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		for _, line := range strings.Split(s.log.String(), "\n") {
-			all := true
-			for _, w := range wants {
-				all = all && strings.Contains(line, w)
-			}
-			if all {
-				return line
-			}
+		if line, ok := logLine(s, wants...); ok {
+			return line
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the server log has no line with %q within %s", wants, timeout)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// logLine returns the first line of the server's log that holds every
+// one of wants, and whether there is one.
+func logLine(s *flowgServer, wants ...string) (string, bool) {
+	for _, line := range strings.Split(s.log.String(), "\n") {
+		all := true
+		for _, w := range wants {
+			all = all && strings.Contains(line, w)
+		}
+		if all {
+			return line, true
+		}
+	}
+	return "", false
 }
 
 // backupsCLI runs `flowg backups SUB --server URL --token T ARGS...`.

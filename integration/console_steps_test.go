@@ -40,7 +40,7 @@ func revokedTokenStep(b *tab, srv *flowgServer, root string) func(t *testing.T) 
 func continuousStep(b *tab) func(t *testing.T) {
 	return func(t *testing.T) {
 		cdirs := newServerDirs(t)
-		csrv := startServer(t, cdirs, continuousFlags...)
+		csrv := startServer(t, cdirs, append(slices.Clone(continuousFlags), "--backup-exclude-stream", "debug-*")...)
 		croot := csrv.rootJWT(t)
 		csrv.ingest(t, croot, "app", map[string]any{"id": "c-1"})
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
@@ -58,7 +58,7 @@ func continuousStep(b *tab) func(t *testing.T) {
 		var fresh struct{ ID, Label string }
 		csrv.must(t, http.StatusCreated, http.MethodPost, "/api/v1/backups?verify=true", croot, nil).decode(t, &fresh)
 		old := time.Now().Add(-48 * time.Hour).UTC()
-		forgeSet(t, cdirs.backups, fresh.ID, old.Format("20060102T150405Z")+"-0000aa",
+		forged := forgeSet(t, cdirs.backups, fresh.ID, old.Format("20060102T150405Z")+"-0000aa",
 			map[string]any{"created": old.Format(time.RFC3339Nano), "trigger": "scheduled", "by": "scheduler"})
 		csrv.must(t, http.StatusOK, http.MethodDelete, "/api/v1/backups/"+fresh.ID, croot, nil)
 		token := csrv.createToken(t, croot, "1h", "read_acls", "read_pipelines", "read_transformers", "read_alerts", "read_streams")
@@ -83,6 +83,11 @@ func continuousStep(b *tab) func(t *testing.T) {
 			t.Errorf("a token with read scopes only sees %d actions on the overview, want 1 (take a set)", actions)
 		}
 		b.screenshot(t, "15-continuous")
+		b.do(t, "open the set that left debug-* out", chromedp.Navigate(csrv.url+"/#set/"+forged),
+			chromedp.WaitVisible(chromedp.CSS("#set-detail dl.facts")))
+		if facts := b.text(t, "#set-detail dl.facts"); !strings.Contains(facts, "Streams left out") || !strings.Contains(facts, "debug-*") {
+			t.Errorf("a set of a server run with --backup-exclude-stream debug-* reads %q, want the streams it left out", facts)
+		}
 		b.do(t, "sign out", chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#form-password")))
 		// The second server is another origin: its requests are the page's own.
 		b.mu.Lock()

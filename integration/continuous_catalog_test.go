@@ -109,9 +109,12 @@ func TestContinuous_ListShowsTheWindowsAndVerifyAllReadsTheJournal(t *testing.T)
 
 // TestContinuous_PruneKeepsTheSetTheJournalStartsFrom takes two manual sets
 // after a server with --backup-continuous stopped: `flowg admin backups
-// prune --keep 1` deletes the older manual set but keeps the continuous
-// set the journal starts from, saying why, so a restore --at an instant
-// before the manual sets still works.
+// prune --keep 1` deletes the older manual set and keeps the journal back
+// to the set kept, no further: each chain now starts from that set, so its
+// segments before it and the continuous set it started from are deleted
+// too, saying why (--dry-run says it first). A restore --at latest still
+// works; one --at an instant before the set kept is refused, naming what
+// the journal can restore.
 func TestContinuous_PruneKeepsTheSetTheJournalStartsFrom(t *testing.T) {
 	requirePrograms(t, "curl")
 	t.Parallel()
@@ -125,17 +128,21 @@ func TestContinuous_PruneKeepsTheSetTheJournalStartsFrom(t *testing.T) {
 		mustFlowg(t, dirs.root, "admin", "backups", "create", "--backup-dir", dirs.backups, "--auth-dir", dirs.auth, "--config-dir", dirs.config, "--log-dir", dirs.logs)
 		time.Sleep(1100 * time.Millisecond) // set IDs are to the second
 	}
-	r := mustFlowg(t, dirs.root, "admin", "backups", "prune", "--backup-dir", dirs.backups, "--keep", "1")
-	if strings.Count(r.stdout, "deleted ") != 1 || !strings.Contains(r.stdout, "each of its databases keeps 1 newer sets") {
-		t.Fatalf("prune --keep 1: want the older manual set deleted, and only it:\n%s", r)
-	}
-	r = mustFlowg(t, dirs.root, "admin", "backups", "prune", "--backup-dir", dirs.backups, "--keep", "1", "--dry-run", "--verbose")
-	if !strings.Contains(r.stdout, "of auth starts from it, and is kept: the newest journal chain of auth") ||
+	r := mustFlowg(t, dirs.root, "admin", "backups", "prune", "--backup-dir", dirs.backups, "--keep", "1", "--dry-run", "--verbose")
+	if !strings.Contains(r.stdout, "would delete segments 1 to ") || !strings.Contains(r.stdout, "from which the chain now starts") ||
 		!strings.Contains(r.stdout, "would keep journal chain ") {
-		t.Fatalf("prune --dry-run --verbose: want the journal's base set kept, saying why:\n%s", r)
+		t.Fatalf("prune --dry-run --verbose: want the journal's oldest segments deleted and its chains kept, saying why:\n%s", r)
+	}
+	r = mustFlowg(t, dirs.root, "admin", "backups", "prune", "--backup-dir", dirs.backups, "--keep", "1")
+	if strings.Count(r.stdout, "each of its databases keeps 1 newer sets") != 2 || !strings.Contains(r.stdout, "deleted segments 1 to ") ||
+		!strings.Contains(r.stderr, "2 sets deleted") {
+		t.Fatalf("prune --keep 1: want the older manual set and the continuous set deleted, and the journal's segments before the set kept:\n%s", r)
 	}
 	into := newServerDirs(t)
-	if r := restoreAt(t, dirs.backups, into, t1.Format(time.RFC3339Nano)); r.code != 0 {
-		t.Fatalf("restore --at an instant before the manual sets, after prune:\n%s", r)
+	if r := restoreAt(t, dirs.backups, into, t1.Format(time.RFC3339Nano)); r.code == 0 || !strings.Contains(r.stderr, "outside what the journal of") {
+		t.Fatalf("restore --at an instant before the set kept, after prune: want a refusal naming the window:\n%s", r)
+	}
+	if r := restoreAt(t, dirs.backups, into, "latest"); r.code != 0 {
+		t.Fatalf("restore --at latest after prune:\n%s", r)
 	}
 }

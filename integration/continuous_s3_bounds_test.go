@@ -1,8 +1,6 @@
 package integration
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,27 +31,20 @@ func stagedBytes(t *testing.T, staging string) int64 {
 // from a new set, the list names the gap, and a restore --at latest holds
 // every record.
 func TestContinuousS3_StagedBytesAreBounded(t *testing.T) {
-	requirePrograms(t, "curl")
-	setS3ServerEnv(t)
-	m := startMinio(t)
-	bucket := m.bucket(t)
-	dirs := newServerDirs(t)
-	s := s3Continuous(t, m, dirs, bucket, "--backup-continuous-max-staged", "1MiB")
+	m, bucket, dirs, s := startS3ContinuousServer(t, "--backup-continuous-max-staged", "1MiB")
 	root := s.rootJWT(t)
 	m.kill(t)
 	var ids []string
 	for i := 0; i < 120; i++ { // 120 records of 16KiB of random base64: about 1.9MB
-		pad := make([]byte, 12<<10)
-		_, _ = rand.Read(pad)
 		id := fmt.Sprintf("big-%03d", i)
-		s.ingest(t, root, "bounded", map[string]any{"id": id, "pad": base64.StdEncoding.EncodeToString(pad)})
+		s.ingest(t, root, "bounded", incompressibleRecord(id))
 		ids = append(ids, id)
 		if i%10 == 9 {
 			time.Sleep(250 * time.Millisecond) // a segment per interval
 		}
 	}
 	waitForLog(t, s, 5*time.Second, "the journal chain ends here")
-	staging := filepath.Join(dirs.root, "data", "journal-staging")
+	staging := journalStaging(dirs)
 	if n := stagedBytes(t, staging); n > 1<<20+512<<10 {
 		t.Fatalf("%d bytes staged with --backup-continuous-max-staged 1MiB", n)
 	} else {
@@ -66,14 +57,10 @@ func TestContinuousS3_StagedBytesAreBounded(t *testing.T) {
 	m.start(t)
 	waitForLog(t, s, 30*time.Second, `msg="continuous backup: new journal chain"`, `reason="more than the 1048576-byte bound of segments waited in the staging directory`)
 	ids = append(ids, ingestFor(t, s, root, "bounded", "after", 500*time.Millisecond)...)
-	for deadline := time.Now().Add(30 * time.Second); metric(t, s, "flowg_backup_continuous_lag_seconds", "logs") != 0; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("logs' lag did not return to 0 within 30s of the store coming back:\n%s", s.log)
-		}
-	}
+	waitForNoLag(t, s, "logs")
 	s.stop(t)
 	requireNoStagedSegments(t, staging)
-	if r := mustS3Flowg(t, dirs.root, with([]string{"admin", "backups", "list"}, m.target(bucket)...)...); !strings.Contains(r.stdout, "gap:") || !strings.Contains(r.stdout, "staging directory") {
+	if r := s3Admin(t, m, bucket, dirs.root, "admin", "backups", "list"); !strings.Contains(r.stdout, "gap:") || !strings.Contains(r.stdout, "staging directory") {
 		t.Fatalf("admin backups list: want the gap the bound made, and why:\n%s", r)
 	}
 	requireAllRecords(t, m, bucket, "bounded", ids)
@@ -84,12 +71,7 @@ func TestContinuousS3_StagedBytesAreBounded(t *testing.T) {
 // compacted segments (named for a run), not the ones they replaced, and the
 // journal still verifies and restores every record.
 func TestContinuousS3_SegmentsAreCompactedInTheBucket(t *testing.T) {
-	requirePrograms(t, "curl")
-	setS3ServerEnv(t)
-	m := startMinio(t)
-	bucket := m.bucket(t)
-	dirs := newServerDirs(t)
-	s := s3Continuous(t, m, dirs, bucket, "--backup-continuous-compact-after", "1s")
+	m, bucket, dirs, s := startS3ContinuousServer(t, "--backup-continuous-compact-after", "1s")
 	root := s.rootJWT(t)
 	ids := ingestFor(t, s, root, "compacted", "c", 2500*time.Millisecond)
 	waitForLog(t, s, 10*time.Second, "continuous backup: compacted")
@@ -103,7 +85,7 @@ func TestContinuousS3_SegmentsAreCompactedInTheBucket(t *testing.T) {
 	if compacted == 0 {
 		t.Fatalf("no compacted segment in the bucket: %v", journalObjects(t, m, bucket, "logs"))
 	}
-	r := mustS3Flowg(t, dirs.root, with([]string{"admin", "backups", "journal", "--verify"}, m.target(bucket)...)...)
+	r := s3Admin(t, m, bucket, dirs.root, "admin", "backups", "journal", "--verify")
 	if strings.Contains(r.stdout, "problem") {
 		t.Fatalf("admin backups journal --verify after compaction: a problem:\n%s", r)
 	}
@@ -126,12 +108,7 @@ func fileSizeOf(t *testing.T, path string) int64 {
 // deleted from the bucket, saying why, and a restore --at latest still
 // works.
 func TestContinuousS3_PruneDeletesAChainInTheBucket(t *testing.T) {
-	requirePrograms(t, "curl")
-	setS3ServerEnv(t)
-	m := startMinio(t)
-	bucket := m.bucket(t)
-	dirs := newServerDirs(t)
-	s := s3Continuous(t, m, dirs, bucket)
+	m, bucket, dirs, s := startS3ContinuousServer(t)
 	writeBaseData(t, s, s.rootJWT(t))
 	s.stop(t)
 	first := journalObjects(t, m, bucket, "auth")
@@ -146,7 +123,7 @@ func TestContinuousS3_PruneDeletesAChainInTheBucket(t *testing.T) {
 	s = s3Continuous(t, m, dirs, bucket)
 	s.stop(t)
 
-	r := mustS3Flowg(t, dirs.root, with([]string{"admin", "backups", "prune", "--keep", "1"}, m.target(bucket)...)...)
+	r := s3Admin(t, m, bucket, dirs.root, "admin", "backups", "prune", "--keep", "1")
 	if !strings.Contains(r.stdout, "deleted journal chain ") || !strings.Contains(r.stdout, "of auth") {
 		t.Fatalf("prune --keep 1 on s3: want auth's first chain deleted:\n%s", r)
 	}
@@ -172,21 +149,14 @@ func TestContinuousS3_PruneDeletesAChainInTheBucket(t *testing.T) {
 // the overflow dropped are in the new set, never silently missing from a
 // chain that went on).
 func TestContinuousS3_OverflowDuringAnOutageLosesNothing(t *testing.T) {
-	requirePrograms(t, "curl")
-	setS3ServerEnv(t)
-	m := startMinio(t)
-	bucket := m.bucket(t)
-	dirs := newServerDirs(t)
-	s := s3Continuous(t, m, dirs, bucket, "--backup-continuous-max-buffer", "64KiB")
+	m, bucket, _, s := startS3ContinuousServer(t, "--backup-continuous-max-buffer", "64KiB")
 	root := s.rootJWT(t)
 	m.kill(t)
 	var ids []string
 	var burst []map[string]any
 	for i := 0; i < 12; i++ { // 12 records of 16KiB in one request: past the 64KiB buffer at once
-		pad := make([]byte, 12<<10)
-		_, _ = rand.Read(pad)
 		id := fmt.Sprintf("burst-%02d", i)
-		burst = append(burst, map[string]any{"id": id, "pad": base64.StdEncoding.EncodeToString(pad)})
+		burst = append(burst, incompressibleRecord(id))
 		ids = append(ids, id)
 	}
 	s.ingest(t, root, "overflow", burst...)
@@ -206,16 +176,8 @@ func TestContinuousS3_OverflowDuringAnOutageLosesNothing(t *testing.T) {
 
 // logHasLine reports whether one line of the server's log holds every want.
 func logHasLine(s *flowgServer, wants ...string) bool {
-	for _, line := range strings.Split(s.log.String(), "\n") {
-		all := true
-		for _, w := range wants {
-			all = all && strings.Contains(line, w)
-		}
-		if all {
-			return true
-		}
-	}
-	return false
+	_, ok := logLine(s, wants...)
+	return ok
 }
 
 // TestContinuousS3_EncryptedJournal runs continuous backup to s3:// with
@@ -223,20 +185,15 @@ func logHasLine(s *flowgServer, wants ...string) bool {
 // bucket are age ciphertext that never shows a record, and a restore --at
 // latest needs the identity and then holds every record.
 func TestContinuousS3_EncryptedJournal(t *testing.T) {
-	requirePrograms(t, "curl")
-	setS3ServerEnv(t)
-	m := startMinio(t)
-	bucket := m.bucket(t)
-	dirs := newServerDirs(t)
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)
 	}
+	m, bucket, dirs, s := startS3ContinuousServer(t, "--encrypt-to", id.Recipient().String())
 	identity := filepath.Join(dirs.root, "identity")
 	if err := os.WriteFile(identity, []byte(id.String()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := s3Continuous(t, m, dirs, bucket, "--encrypt-to", id.Recipient().String())
 	root := s.rootJWT(t)
 	const marker = "journal-plaintext-marker-7f3a"
 	var ids []string
@@ -251,7 +208,7 @@ func TestContinuousS3_EncryptedJournal(t *testing.T) {
 	m.kill(t)
 	ingest("down", 20)
 	time.Sleep(500 * time.Millisecond) // staged
-	staged := stagedSegments(t, filepath.Join(dirs.root, "data", "journal-staging"))
+	staged := stagedSegments(t, journalStaging(dirs))
 	if len(staged) == 0 {
 		t.Fatal("nothing staged during the outage")
 	}
@@ -263,11 +220,7 @@ func TestContinuousS3_EncryptedJournal(t *testing.T) {
 		requireSealed(t, "staged segment "+path, b, marker)
 	}
 	m.start(t)
-	for deadline := time.Now().Add(30 * time.Second); metric(t, s, "flowg_backup_continuous_lag_seconds", "logs") != 0; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("logs' lag did not return to 0 within 30s of the store coming back:\n%s", s.log)
-		}
-	}
+	waitForNoLag(t, s, "logs")
 	s.stop(t)
 	for _, key := range journalObjects(t, m, bucket, "logs") {
 		if strings.HasSuffix(key, ".seg") {
@@ -277,21 +230,7 @@ func TestContinuousS3_EncryptedJournal(t *testing.T) {
 	if r := s3RestoreAt(t, m, bucket, newServerDirs(t), "latest", "--only", "logs"); r.code == 0 {
 		t.Fatalf("restore --at latest of an encrypted journal without --identity: want a refusal:\n%s", r)
 	}
-	into := newServerDirs(t)
-	if r := s3RestoreAt(t, m, bucket, into, "latest", "--identity", identity); r.code != 0 {
-		t.Fatalf("restore --at latest with --identity: want exit 0:\n%s", r)
-	}
-	r := startServer(t, into)
-	have := map[string]bool{}
-	for _, rid := range recordIDs(r.streamRecords(t, r.rootJWT(t), "sealed")) {
-		have[rid] = true
-	}
-	for _, rid := range ids {
-		if !have[rid] {
-			t.Fatalf("record %s is not in the restore --at latest of the encrypted journal", rid)
-		}
-	}
-	r.stop(t)
+	requireRecordsAt(t, m, bucket, "latest", "sealed", ids, "--identity", identity)
 }
 
 // requireSealed fails t unless b is an age file that does not show marker.

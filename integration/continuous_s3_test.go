@@ -42,12 +42,7 @@ func journalObjects(t *testing.T, m *minioServer, bucket, db string) []string {
 // (B); the journal is listed and verified there, and the staging
 // directory is left empty and private.
 func TestContinuousS3_RestoreAtAnInstantBetweenTwoBatches(t *testing.T) {
-	requirePrograms(t, "curl")
-	setS3ServerEnv(t)
-	m := startMinio(t)
-	bucket := m.bucket(t)
-	dirs := newServerDirs(t)
-	s := s3Continuous(t, m, dirs, bucket)
+	m, bucket, dirs, s := startS3ContinuousServer(t)
 	root := s.rootJWT(t)
 	writeBaseData(t, s, root)
 	s.putDoc(t, root, "/api/v1/pipelines/to-delete", `{"delete":"in batch B"}`)
@@ -67,7 +62,7 @@ func TestContinuousS3_RestoreAtAnInstantBetweenTwoBatches(t *testing.T) {
 	if segs := journalObjects(t, m, bucket, "config"); len(segs) < 2 || !strings.HasSuffix(segs[0], ".seg") || !strings.HasSuffix(segs[len(segs)-1], "/chain.json") {
 		t.Fatalf("the bucket holds no journal of config: %v", segs)
 	}
-	staging := filepath.Join(dirs.root, "data", "journal-staging")
+	staging := journalStaging(dirs)
 	requireNoStagedSegments(t, staging)
 	if st, err := os.Stat(staging); err != nil || st.Mode().Perm() != 0o700 {
 		t.Fatalf("staging directory %s: %v, mode %v; want 0700", staging, err, st.Mode().Perm())
@@ -78,19 +73,15 @@ func TestContinuousS3_RestoreAtAnInstantBetweenTwoBatches(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, t1.Format(time.RFC3339Nano)) {
 		t.Fatalf("restore --at %s from s3: want exit 0 and the instant named:\n%s", t1.Format(time.RFC3339Nano), r)
 	}
-	s1 := startServer(t, at1)
-	requireSameData(t, "restore --at the instant between the batches, from s3", stateA, s1.readEverything(t, s1.rootJWT(t)))
-	s1.stop(t)
+	requireServerData(t, at1, "restore --at the instant between the batches, from s3", stateA)
 
 	latest := newServerDirs(t)
 	if r := s3RestoreAt(t, m, bucket, latest, "latest"); r.code != 0 {
 		t.Fatalf("restore --at latest from s3: want exit 0:\n%s", r)
 	}
-	s2 := startServer(t, latest)
-	requireSameData(t, "restore --at latest, from s3", stateB, s2.readEverything(t, s2.rootJWT(t)))
-	s2.stop(t)
+	requireServerData(t, latest, "restore --at latest, from s3", stateB)
 
-	r = mustS3Flowg(t, dirs.root, with([]string{"admin", "backups", "journal", "--verify"}, m.target(bucket)...)...)
+	r = s3Admin(t, m, bucket, dirs.root, "admin", "backups", "journal", "--verify")
 	for _, db := range []string{"auth", "config", "logs"} {
 		if !strings.Contains(r.stdout, db) {
 			t.Fatalf("admin backups journal --verify on s3: no window of %s:\n%s", db, r)
@@ -99,10 +90,10 @@ func TestContinuousS3_RestoreAtAnInstantBetweenTwoBatches(t *testing.T) {
 	if strings.Contains(r.stdout, "problem") {
 		t.Fatalf("admin backups journal --verify on s3: a problem:\n%s", r)
 	}
-	if r := mustS3Flowg(t, dirs.root, with([]string{"admin", "backups", "list"}, m.target(bucket)...)...); !strings.Contains(r.stdout, "journal") || strings.Contains(r.stdout, "gap:") {
+	if r := s3Admin(t, m, bucket, dirs.root, "admin", "backups", "list"); !strings.Contains(r.stdout, "journal") || strings.Contains(r.stdout, "gap:") {
 		t.Fatalf("admin backups list on s3: want the journal's windows and no gap:\n%s", r)
 	}
-	if r := mustS3Flowg(t, dirs.root, with([]string{"admin", "backups", "verify", "--all"}, m.target(bucket)...)...); !strings.Contains(r.stdout, "journal config") {
+	if r := s3Admin(t, m, bucket, dirs.root, "admin", "backups", "verify", "--all"); !strings.Contains(r.stdout, "journal config") {
 		t.Fatalf("admin backups verify --all on s3: want the journal's chains verified:\n%s", r)
 	}
 }
@@ -161,12 +152,7 @@ func ingestFor(t *testing.T, s *flowgServer, authz, stream, prefix string, d tim
 // the journal catches up: the lag returns to 0, verify passes, the list
 // shows no gap, and a restore --at latest holds every record.
 func TestContinuousS3_MinioOutageCatchesUpWithoutAGap(t *testing.T) {
-	requirePrograms(t, "curl")
-	setS3ServerEnv(t)
-	m := startMinio(t)
-	bucket := m.bucket(t)
-	dirs := newServerDirs(t)
-	s := s3Continuous(t, m, dirs, bucket)
+	m, bucket, dirs, s := startS3ContinuousServer(t)
 	root := s.rootJWT(t)
 	ids := ingestFor(t, s, root, "outage", "before", time.Second)
 
@@ -176,7 +162,7 @@ func TestContinuousS3_MinioOutageCatchesUpWithoutAGap(t *testing.T) {
 	if lag < 5 {
 		t.Fatalf("logs' lag is %gs after 10s of an object store outage under ingest; want it to show the outage", lag)
 	}
-	if staged := stagedSegments(t, filepath.Join(dirs.root, "data", "journal-staging")); len(staged) == 0 {
+	if staged := stagedSegments(t, journalStaging(dirs)); len(staged) == 0 {
 		t.Fatal("no segment staged on local disk during the outage")
 	}
 	if staged := metric(t, s, "flowg_backup_continuous_staged_bytes", "logs"); staged <= 0 {
@@ -185,13 +171,7 @@ func TestContinuousS3_MinioOutageCatchesUpWithoutAGap(t *testing.T) {
 	m.start(t)
 	back := time.Now()
 	ids = append(ids, ingestFor(t, s, root, "outage", "after", time.Second)...)
-	deadline := time.Now().Add(30 * time.Second)
-	for metric(t, s, "flowg_backup_continuous_lag_seconds", "logs") != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("logs' lag is still %gs 30s after the object store came back:\n%s", metric(t, s, "flowg_backup_continuous_lag_seconds", "logs"), s.log)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitForNoLag(t, s, "logs")
 	if staged := metric(t, s, "flowg_backup_continuous_staged_bytes", "logs"); staged != 0 {
 		t.Fatalf("flowg_backup_continuous_staged_bytes of logs is %g once the journal caught up", staged)
 	}
@@ -205,11 +185,11 @@ func TestContinuousS3_MinioOutageCatchesUpWithoutAGap(t *testing.T) {
 		t.Fatalf("the outage started new chains:\n%s", log)
 	}
 
-	r := mustS3Flowg(t, dirs.root, with([]string{"admin", "backups", "journal", "--verify"}, m.target(bucket)...)...)
+	r := s3Admin(t, m, bucket, dirs.root, "admin", "backups", "journal", "--verify")
 	if strings.Contains(r.stdout, "problem") || strings.Count(r.stdout, "\nlogs") > 1 {
 		t.Fatalf("admin backups journal --verify after the outage: want one chain of logs and no problem:\n%s", r)
 	}
-	if r := mustS3Flowg(t, dirs.root, with([]string{"admin", "backups", "list"}, m.target(bucket)...)...); strings.Contains(r.stdout, "gap:") {
+	if r := s3Admin(t, m, bucket, dirs.root, "admin", "backups", "list"); strings.Contains(r.stdout, "gap:") {
 		t.Fatalf("admin backups list after the outage shows a gap:\n%s", r)
 	}
 	requireAllRecords(t, m, bucket, "outage", ids)
@@ -222,12 +202,13 @@ func requireAllRecords(t *testing.T, m *minioServer, bucket, stream string, ids 
 	requireRecordsAt(t, m, bucket, "latest", stream, ids)
 }
 
-// requireRecordsAt restores the catalog in bucket --at at into new
-// directories and fails t unless stream holds every id.
-func requireRecordsAt(t *testing.T, m *minioServer, bucket, at, stream string, ids []string) {
+// requireRecordsAt restores the catalog in bucket --at at (with the
+// restore's extra flags) into new directories and fails t unless stream
+// holds every id.
+func requireRecordsAt(t *testing.T, m *minioServer, bucket, at, stream string, ids []string, extra ...string) {
 	t.Helper()
 	into := newServerDirs(t)
-	if r := s3RestoreAt(t, m, bucket, into, at); r.code != 0 {
+	if r := s3RestoreAt(t, m, bucket, into, at, extra...); r.code != 0 {
 		t.Fatalf("restore --at %s from s3: want exit 0:\n%s", at, r)
 	}
 	r := startServer(t, into)
@@ -252,18 +233,13 @@ func requireRecordsAt(t *testing.T, m *minioServer, bucket, at, stream string, i
 // with MinIO back, ships them first, and the chain continues: a restore
 // --at latest holds every record.
 func TestContinuousS3_RestartShipsStagedSegments(t *testing.T) {
-	requirePrograms(t, "curl")
-	setS3ServerEnv(t)
-	m := startMinio(t)
-	bucket := m.bucket(t)
-	dirs := newServerDirs(t)
-	s := s3Continuous(t, m, dirs, bucket)
+	m, bucket, dirs, s := startS3ContinuousServer(t)
 	root := s.rootJWT(t)
 	ids := ingestFor(t, s, root, "staged", "up", 500*time.Millisecond)
 	m.kill(t)
 	ids = append(ids, ingestFor(t, s, root, "staged", "down", time.Second)...)
 	s.stop(t)
-	staging := filepath.Join(dirs.root, "data", "journal-staging")
+	staging := journalStaging(dirs)
 	staged := stagedSegments(t, staging)
 	if len(staged) == 0 {
 		t.Fatalf("nothing staged after a stop with the object store down:\n%s", s.log)
@@ -291,14 +267,9 @@ func TestContinuousS3_RestartShipsStagedSegments(t *testing.T) {
 // the journal's lease. Once the first is killed (its process gone), the
 // next server takes the journal over at once.
 func TestContinuousS3_TwoServersOnOneCatalogAreRefused(t *testing.T) {
-	requirePrograms(t, "curl")
-	setS3ServerEnv(t)
-	m := startMinio(t)
-	bucket := m.bucket(t)
-	firstDirs := newServerDirs(t)
-	first := s3Continuous(t, m, firstDirs, bucket)
+	m, bucket, firstDirs, first := startS3ContinuousServer(t)
 	other := newServerDirs(t)
-	firstStaging := filepath.Join(firstDirs.root, "data", "journal-staging")
+	firstStaging := journalStaging(firstDirs)
 	r := flowg(t, other.root, with([]string{"serve", "--auth-dir", other.auth, "--config-dir", other.config, "--log-dir", other.logs,
 		"--http-bind", "127.0.0.1:0", "--root-password", serverRootPassword, "--backup-continuous", "--backup-continuous-staging-dir", firstStaging}, m.target(bucket)...)...)
 	if r.code == 0 || !strings.Contains(r.stderr, "another flowg server stages its journal in "+firstStaging) {
@@ -310,11 +281,7 @@ func TestContinuousS3_TwoServersOnOneCatalogAreRefused(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "writes its journal to s3://"+bucket+"/"+s3Prefix) {
 		t.Fatalf("a second server on one s3:// catalog: want a refusal naming the holder of the journal:\n%s", r)
 	}
-	if err := first.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-first.exited
-	first.err = nil // killed on purpose
+	killServer(t, first)
 	next := s3Continuous(t, m, other, bucket)
 	if !strings.Contains(next.log.String(), "took the journal over from a server that is gone") {
 		t.Fatalf("the server after a killed one does not say it took the journal over:\n%s", next.log)
@@ -331,11 +298,7 @@ func TestContinuousS3_TwoServersOnOneCatalogAreRefused(t *testing.T) {
 // first batch; the journal then starts new chains on the restored
 // databases, and GET /api/v1/backups/journal lists the bucket's windows.
 func TestContinuousS3_OnlineRestoreAtAnInstant(t *testing.T) {
-	requirePrograms(t, "curl")
-	setS3ServerEnv(t)
-	m := startMinio(t)
-	bucket := m.bucket(t)
-	s := s3Continuous(t, m, newServerDirs(t), bucket)
+	_, _, _, s := startS3ContinuousServer(t)
 	root := s.rootJWT(t)
 	writeBaseData(t, s, root)
 	stateA := s.readEverything(t, root)
@@ -363,11 +326,7 @@ func TestContinuousS3_OnlineRestoreAtAnInstant(t *testing.T) {
 // takes the journal over, and the first, thawed, learns it lost the lease
 // and stops writing the journal.
 func TestContinuousS3_AnExpiredLeaseIsTakenOver(t *testing.T) {
-	requirePrograms(t, "curl")
-	setS3ServerEnv(t)
-	m := startMinio(t)
-	bucket := m.bucket(t)
-	first := s3Continuous(t, m, newServerDirs(t), bucket, "--backup-continuous-lease", "3s")
+	m, bucket, _, first := startS3ContinuousServer(t, "--backup-continuous-lease", "3s")
 	if err := first.cmd.Process.Signal(freezeSignal); err != nil {
 		t.Fatal(err)
 	}
@@ -397,26 +356,11 @@ func TestContinuousS3_AnExpiredLeaseIsTakenOver(t *testing.T) {
 // the kill (covered by the first chain only) holds every record
 // acknowledged before it.
 func TestContinuousS3_SIGKILLWithTheStoreDown(t *testing.T) {
-	requirePrograms(t, "curl")
-	setS3ServerEnv(t)
-	m := startMinio(t)
-	bucket := m.bucket(t)
-	dirs := newServerDirs(t)
-	s := s3Continuous(t, m, dirs, bucket)
+	m, bucket, dirs, s := startS3ContinuousServer(t)
 	root := s.rootJWT(t)
 	m.kill(t)
-	acked := map[string]time.Time{}
-	for i, end := 0, time.Now().Add(2*time.Second); time.Now().Before(end); i++ {
-		id := fmt.Sprintf("k-%04d", i)
-		s.ingest(t, root, "killed", map[string]any{"id": id})
-		acked[id] = time.Now()
-	}
-	if err := s.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-s.exited
-	killed := time.Now()
-	s.err = nil // killed on purpose
+	acked := ingestAcked(t, s, root, "killed", "k", 2*time.Second)
+	killed := killServer(t, s)
 
 	m.start(t)
 	s = s3Continuous(t, m, dirs, bucket)

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -75,9 +74,7 @@ func TestContinuous_RestoreAtAnInstantBetweenTwoBatches(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, t1.Format(time.RFC3339Nano)) {
 		t.Fatalf("restore --at %s: want exit 0 and the instant named:\n%s", t1.Format(time.RFC3339Nano), r)
 	}
-	s1 := startServer(t, at1)
-	requireSameData(t, "restore --at the instant between the batches", stateA, s1.readEverything(t, s1.rootJWT(t)))
-	s1.stop(t)
+	requireServerData(t, at1, "restore --at the instant between the batches", stateA)
 
 	latest := newServerDirs(t)
 	if r := restoreAt(t, dirs.backups, latest, "latest"); r.code != 0 || !strings.Contains(r.stderr, "to its state at") {
@@ -154,18 +151,8 @@ func TestContinuous_SIGKILLLosesAtMostTheLastInterval(t *testing.T) {
 	dirs := newServerDirs(t)
 	s := startServer(t, dirs, continuousFlags...)
 	root := s.rootJWT(t)
-	acked := map[string]time.Time{}
-	for i, end := 0, time.Now().Add(2500*time.Millisecond); time.Now().Before(end); i++ {
-		id := fmt.Sprintf("r-%04d", i)
-		s.ingest(t, root, "crash", map[string]any{"id": id})
-		acked[id] = time.Now()
-	}
-	if err := s.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-s.exited
-	killed := time.Now()
-	s.err = nil // killed on purpose
+	acked := ingestAcked(t, s, root, "crash", "r", 2500*time.Millisecond)
+	killed := killServer(t, s)
 
 	into := newServerDirs(t)
 	if r := restoreAt(t, dirs.backups, into, "latest", "--only", "logs"); r.code != 0 {

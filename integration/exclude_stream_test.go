@@ -154,7 +154,7 @@ func TestExcludeStream_ContinuousJournal(t *testing.T) {
 	// current data, as a wipe of the set does.
 	r = mustFlowg(t, dirs.root, with([]string{"admin", "restore", "--backup-dir", dirs.backups, "--at", "latest", "--only", "logs", "--wipe",
 		"--catalog-dir", filepath.Join(dirs.root, "safety")}, dirArgs(dirs)...)...)
-	requireContains(t, "wipe restore --at latest with debug-* excluded", r.stderr, "debug-*", "the wipe kept their current data")
+	requireContains(t, "wipe restore --at latest with debug-* excluded", r.stderr, "debug-*", "the wipe kept their current data", "rebuilt at the instant and moved into place")
 	r = mustFlowg(t, dirs.root, with([]string{"admin", "export", "--only", "logs"}, dirArgs(dirs)...)...)
 	if k := exportKinds(t, []byte(r.stdout)); countPrefix(k, "log:app") != 1 || countPrefix(k, "log:debug-1") != 1 || !strings.Contains(r.stdout, "d-1") {
 		t.Fatalf("after the wipe --at latest: want app from the journal and debug-1 as it was (d-1): %v\n%s", k, r.stdout)

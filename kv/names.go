@@ -63,6 +63,15 @@ func ParseNames(list string) ([]Name, error) {
 	return out, nil
 }
 
+// Strings returns names as plain strings, in the same order.
+func Strings(names []Name) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = string(n)
+	}
+	return out
+}
+
 // Dirs holds the directory of each database.
 type Dirs struct {
 	Auth   string

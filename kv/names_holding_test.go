@@ -33,3 +33,12 @@ func TestDirs_Holding(t *testing.T) {
 		}
 	}
 }
+
+func TestStrings_KeepsTheOrder(t *testing.T) {
+	if got := Strings([]Name{Logs, Auth}); len(got) != 2 || got[0] != "logs" || got[1] != "auth" {
+		t.Fatalf("Strings(logs, auth) = %q, want [logs auth]", got)
+	}
+	if got := Strings(nil); len(got) != 0 {
+		t.Fatalf("Strings(nil) = %q, want none", got)
+	}
+}

@@ -40,6 +40,12 @@ const (
 	DefaultWipeGrace = 5 * time.Second
 )
 
+// DB is an open database as the doors hold it: a handle they pass to the
+// use cases and stores below them (backup, auth, export, restore), never a
+// thing they read or write themselves. An alias, so the doors need not
+// import Badger to name it.
+type DB = badger.DB
+
 // StreamLimits bound the streams of each database (Store.AcquireStream).
 type StreamLimits struct {
 	// Max is how many streams of one database may run at once; more get

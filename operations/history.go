@@ -66,6 +66,13 @@ func (h *History) prune(ctx context.Context) error {
 	return nil
 }
 
+// remove deletes the record of operation id.
+func (h *History) remove(ctx context.Context, id string) {
+	if err := h.cat.RemoveOperation(ctx, recordName(id)); err != nil {
+		h.log.Warn("the record of a refused operation could not be deleted", "operation", id, "catalog", h.cat.Dir(), "error", err)
+	}
+}
+
 // ids returns the ids of the records, newest first.
 func (h *History) ids(ctx context.Context) ([]string, error) {
 	names, err := h.cat.OperationNames(ctx)
@@ -125,5 +132,5 @@ func (h *History) Get(ctx context.Context, id string) (Record, error) {
 	if r.Databases == nil {
 		r.Databases = []string{}
 	}
-	return r, nil
+	return asListed(r), nil
 }

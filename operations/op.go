@@ -22,6 +22,8 @@ type Op struct {
 	result json.RawMessage
 	ended  bool
 	parts  map[string]uint64 // SetPartDone
+	// startRecorded: its running record was written when it started.
+	startRecorded bool
 }
 
 // ID returns the operation's id ("" on nil).

@@ -1,7 +1,8 @@
-// Package operations keeps the history of the backups, verifications and
-// restores run against a backup catalog, in the catalog itself (one small
-// JSON record per operation under operations/), so the runs of the server
-// and of offline commands (flowg admin backup, restore, verify) are listed
+// Package operations keeps the history of the backups, verifications,
+// restores and imports run against a backup catalog, in the catalog itself
+// (one small JSON record per operation under operations/), so the runs of
+// the server and of offline commands (flowg admin backup, restore, verify,
+// import) are listed
 // together; and tracks the ones running in this process, with their
 // progress. Writing a record never fails the operation it describes.
 package operations
@@ -19,6 +20,7 @@ const (
 	KindBackup  = "backup"
 	KindVerify  = "verify"
 	KindRestore = "restore"
+	KindImport  = "import"
 )
 
 // States of an operation.
@@ -26,6 +28,11 @@ const (
 	StateRunning   = "running"
 	StateSucceeded = "succeeded"
 	StateFailed    = "failed"
+	// StateInterrupted is how a record left running by a process of this
+	// host that is gone (killed, crashed, the machine restarted) is listed:
+	// the work stopped part-way and will not end. The record itself is not
+	// rewritten by those who read it.
+	StateInterrupted = "interrupted"
 )
 
 // TriggerOffline is the trigger of the operations of a flowg admin command,
@@ -51,6 +58,10 @@ type Record struct {
 	SetID           *string    `json:"set_id"`
 	Databases       []string   `json:"databases"`
 	Progress        *Progress  `json:"progress"`
+	// PID and Host name the process that runs the operation, so a record
+	// it left running when it died is listed interrupted.
+	PID  int    `json:"pid,omitempty"`
+	Host string `json:"host,omitempty"`
 	// DryRun marks a restore's dry run: it wrote nothing, and its record is
 	// kept in the memory of the process that ran it only.
 	DryRun bool `json:"dry_run,omitempty"`

@@ -45,24 +45,36 @@ type Start struct {
 	Databases []string
 	SetID     string
 	DryRun    bool
+	// EndRecordOnly writes the record when the operation ends only, not
+	// when it starts (an offline command whose catalog does not exist yet).
+	EndRecordOnly bool
 }
 
-// Start registers a running operation. End it with Op.Finish.
+// Start registers a running operation and writes its record, running,
+// into the history (unless it is a dry run or s.EndRecordOnly): another
+// process lists it, and one whose process dies is listed interrupted. End
+// it with Op.Finish.
 func (t *Tracker) Start(s Start) *Op {
 	now := t.now()
 	op := &Op{t: t, rec: Record{ID: newID(now), Kind: s.Kind, Trigger: s.Trigger, Who: s.Who, StartedAt: now.UTC(),
-		State: StateRunning, Databases: append([]string{}, s.Databases...), DryRun: s.DryRun}}
+		State: StateRunning, Databases: append([]string{}, s.Databases...), DryRun: s.DryRun, PID: thisPID, Host: thisHost}}
 	if s.SetID != "" {
 		op.SetSet(s.SetID)
 	}
+	runningHere.Store(op.rec.ID, struct{}{})
 	t.mu.Lock()
 	t.running[op.rec.ID] = op
 	t.mu.Unlock()
+	if !s.DryRun && !s.EndRecordOnly {
+		_ = t.history.Write(context.Background(), op.Snapshot())
+		op.startRecorded = true
+	}
 	return op
 }
 
 // finished moves op from the running operations to the recent ones.
 func (t *Tracker) finished(op *Op) {
+	runningHere.Delete(op.rec.ID)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.running, op.rec.ID)
@@ -82,9 +94,13 @@ func (t *Tracker) Discard(op *Op) {
 	op.mu.Lock()
 	op.ended = true
 	op.mu.Unlock()
+	runningHere.Delete(op.rec.ID)
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	delete(t.running, op.rec.ID)
+	t.mu.Unlock()
+	if op.startRecorded {
+		t.history.remove(context.Background(), op.rec.ID)
+	}
 }
 
 // Running returns how many operations of kind run now ("" for all).

@@ -44,12 +44,13 @@ func TestTracker_RecordsInTheCatalogNewestFirstWithPaging(t *testing.T) {
 	running := tr.Start(operations.Start{Kind: operations.KindVerify, Trigger: "manual", Who: "ann", SetID: "20260102T030405Z-a1b2c3"})
 
 	// A second tracker on the same catalog (another process, offline) sees
-	// the finished ones, not the other's running one.
+	// the finished ones and the other's running one, from its record.
 	other := operations.NewTracker(operations.NewHistory(backup.OpenCatalog(dir), 0, nil), nil)
-	got, err := other.List(ctx, "", 100)
-	if err != nil || len(got) != 5 {
-		t.Fatalf("list from another process = %d records, %v; want the 5 finished", len(got), err)
+	all, err := other.List(ctx, "", 100)
+	if err != nil || len(all) != 6 || all[0].ID != running.ID() || all[0].State != operations.StateRunning {
+		t.Fatalf("list from another process = %+v, %v; want the running one first, then the 5 finished", all, err)
 	}
+	got := all[1:]
 	if got[0].ID != ids[4] || got[4].ID != ids[0] {
 		t.Fatalf("order = %s ... %s, want newest first", got[0].ID, got[4].ID)
 	}

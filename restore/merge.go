@@ -47,8 +47,10 @@ func (r *Restore) mergeAll(ctx context.Context, sources Sources, checked *checke
 			var err error
 			if r.t.Traits().Exclusive && nothingToMergeWith(r.t.Dir(src.Database), dbs[src.Database]) {
 				res, err = r.loadEmpty(wctx, src, res)
+			} else if p, perr := checked.prepare(wctx, i, src, r.checkOptions(src, checked.revived)); perr != nil {
+				err = &Failure{Step: StepCheck, Database: src.Database, Source: src.Shown, Set: src.Set, Err: perr}
 			} else {
-				res, err = r.mergeOne(wctx, src, dbs[src.Database], checked.prepared[i], res, &out)
+				res, err = r.mergeOne(wctx, src, dbs[src.Database], p, res, &out)
 			}
 			if err != nil {
 				f := err.(*Failure)
@@ -128,7 +130,7 @@ func (r *Restore) loadEmpty(ctx context.Context, src Source, res Result) (Result
 	var built backup.Result
 	aside, err := r.t.Wipe(ctx, src.Database, func(ctx context.Context, _ *badger.DB, staged string) error {
 		var err error
-		built, err = backup.BuildWipeFrom(ctx, staged, src.Open, opts)
+		built, err = r.buildStaged(ctx, staged, src, true, opts, &res)
 		return err
 	})
 	done()
@@ -142,6 +144,8 @@ func (r *Restore) loadEmpty(ctx context.Context, src Source, res Result) (Result
 			res.Warnings = append(res.Warnings, fmt.Sprintf("the empty database directory set aside at %s could not be deleted: %v", aside, err))
 		}
 	}
-	res.Notes = append(res.Notes, "into an empty database: bulk-loaded")
+	if len(res.Notes) == 0 || res.Notes[len(res.Notes)-1] != NoteMovedIntoPlace {
+		res.Notes = append(res.Notes, "into an empty database: bulk-loaded")
+	}
 	return res, nil
 }

@@ -138,9 +138,15 @@ func (e *SetError) Unwrap() error { return e.Err }
 // and the journal after it, in tmpDir), before anything is written. The
 // streams its base set left out (--exclude-stream) are kept by a wipe.
 func PlanAt(ctx context.Context, cat *backup.Catalog, req Request, tmpDir string) (Sources, error) {
+	return planAt(ctx, cat, req, tmpDir, func(kv.Name) string { return "" })
+}
+
+// planAt is PlanAt, each database rebuilt at the directory beside gives
+// it, or under tmpDir when that is "".
+func planAt(ctx context.Context, cat *backup.Catalog, req Request, tmpDir string, beside func(kv.Name) string) (Sources, error) {
 	var sources Sources
 	for _, n := range req.Databases {
-		open, cleanup, pit, err := cat.RestorableAt(ctx, string(n), req.AtTime, req.AtLatest, tmpDir)
+		rebuilt, pit, err := cat.RebuildAt(ctx, string(n), req.AtTime, req.AtLatest, tmpDir, beside(n))
 		if err != nil {
 			sources.Close()
 			return nil, err
@@ -155,8 +161,8 @@ func PlanAt(ctx context.Context, cat *backup.Catalog, req Request, tmpDir string
 		deleted := pit.Deleted
 		pit.Deleted = nil
 		sources = append(sources, Source{Database: n, Shown: fmt.Sprintf("the journal of %s at %s", cat.Dir(), instant),
-			FileName: fmt.Sprintf("%s at %s", backup.FileName(string(n)), instant), Open: open, Set: pit.BaseSet,
-			Cleanup: cleanup, Instant: &pit, Deleted: deleted, KeepStreams: keep})
+			FileName: fmt.Sprintf("%s at %s", backup.FileName(string(n)), instant), Open: rebuilt.Opener(), Set: pit.BaseSet,
+			Cleanup: rebuilt.Cleanup, Instant: &pit, Deleted: deleted, KeepStreams: keep, Rebuilt: rebuilt})
 	}
 	return sources, nil
 }

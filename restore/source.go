@@ -36,6 +36,10 @@ type Source struct {
 	// instant, which a merge deletes too.
 	Instant *backup.PointInTime
 	Deleted [][]byte
+	// Rebuilt, for a restore to an instant, is the database rebuilt at
+	// it, which an offline wipe or load into an empty directory moves into
+	// place rather than reading Open (see at_inplace.go).
+	Rebuilt *backup.Rebuilt
 	// Cleanup removes what planning staged; nil when nothing was.
 	Cleanup func()
 }

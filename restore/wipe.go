@@ -62,7 +62,7 @@ func (r *Restore) wipeOne(ctx context.Context, src Source, res Result) (Result, 
 		}
 		step = StepWrite
 		var err error
-		if built, err = backup.BuildWipeFrom(ctx, staged, src.Open, opts); err != nil {
+		if built, err = r.buildStaged(ctx, staged, src, false, opts, &res); err != nil {
 			return err
 		}
 		if len(src.KeepStreams) > 0 {

@@ -147,7 +147,7 @@ func (r *continuousReport) restore() goal {
 	g.Pass = g.Value <= restoreAtMax
 	g.Measured = fmt.Sprintf("%.2f× (%.2f s / %.2f s)", g.Value, ta, ts)
 	if rebuilt := secs(at, func(cr contRound) float64 { return cr.RebuiltSeconds }); rebuilt > 0 {
-		g.Measured += fmt.Sprintf("; --at had rebuilt the database at the instant after %.2f s (set loaded, journal applied, dumped), then restored it as a set", rebuilt)
+		g.Measured += fmt.Sprintf("; --at had rebuilt the database at the instant after %.2f s (set loaded, journal applied), then put it in place (moved as it is offline into an empty directory or with --wipe, else dumped and restored as a set)", rebuilt)
 	}
 	return g
 }

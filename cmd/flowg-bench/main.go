@@ -34,6 +34,9 @@
 //	incr-set           Catalog.Create with Incremental, on a copy of the dataset whose 1% of records
 //	                   changed (half updated, a quarter deleted, a quarter added) after a full set
 //	incr-full          a full set of that same changed database
+//	jincr-set          with continuous backup on (group incr-journal): an incremental set
+//	                   built from the journal, after the same change (incremental_journal.go)
+//	jincr-full         a full set of that served database, continuous backup on
 //
 // and the continuous group (continuous.go), whose own table gives each
 // target of issue 14 with PASS or MISS:
@@ -68,7 +71,7 @@
 // Usage:
 //
 //	go run ./cmd/flowg-bench [--records 1000000] [--runs 5] [--seed 1] [--work DIR] [--flowg PATH] [--quick] [--profile]
-//	    [--only core,ingest,s3,incremental,continuous] [--ingest-clients 4] [--ingest-batch 256] [--ingest-seconds 4]
+//	    [--only core,ingest,s3,incremental,continuous,incr-journal] [--ingest-clients 4] [--ingest-batch 256] [--ingest-seconds 4]
 //	    [--continuous-seconds 10] [--continuous-interval 1s] [--journal-changes N]
 //
 // The harness is meant for Linux: peak RSS and the server's CPU time come from /proc.
@@ -131,7 +134,7 @@ const (
 	groupContinuous  = "continuous"  // continuous backup: RPO, ingest, RSS, restore --at (continuous.go)
 )
 
-var groups = []string{groupCore, groupIngest, groupS3, groupIncremental, groupContinuous}
+var groups = []string{groupCore, groupIngest, groupS3, groupIncremental, groupContinuous, groupIncrJournal}
 
 // ingestPhases are the durations of an online-backup-ingest round: a
 // warm-up of a fifth of the alone period (at least half a second).
@@ -193,7 +196,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.SetOutput(errOut)
 	fs.Usage = func() {
 		fmt.Fprintln(errOut, "Usage: go run ./cmd/flowg-bench [--records N] [--runs N] [--seed N] [--work DIR] [--flowg PATH] [--quick] [--profile]")
-		fmt.Fprintln(errOut, "         [--only core,ingest,s3,incremental,continuous] [--ingest-clients N] [--ingest-batch N] [--ingest-seconds S]")
+		fmt.Fprintln(errOut, "         [--only core,ingest,s3,incremental,continuous,incr-journal] [--ingest-clients N] [--ingest-batch N] [--ingest-seconds S]")
 		fmt.Fprintln(errOut, "         [--continuous-seconds S] [--continuous-interval D] [--journal-changes N]")
 		fmt.Fprintln(errOut, "\nBenchmarks flowg's backup and restore of a generated logs database against Badger's")
 		fmt.Fprintln(errOut, "Stream.Backup (NumGo=1) and db.Load(r, 1), alternating them in one run, each in a child process.")
@@ -207,7 +210,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.StringVar(&cfg.flowg, "flowg", "", "built flowg binary for online-backup (default: go build ./cmd/flowg into the work directory)")
 	fs.BoolVar(&cfg.quick, "quick", false, "CI smoke run: 100,000 records and 3 rounds unless --records/--runs say otherwise")
 	fs.BoolVar(&cfg.profile, "profile", false, "after the rounds, run each offline operation once more with CPU and heap profiles into WORK/profiles")
-	only := fs.String("only", strings.Join(groups, ","), "measurement groups to run: core (backup/restore vs reference), ingest (online backup under ingest), s3 (S3 vs local catalog set), incremental, continuous (continuous backup: RPO, ingest, RSS, restore --at)")
+	only := fs.String("only", strings.Join(groups, ","), "measurement groups to run: core (backup/restore vs reference), ingest (online backup under ingest), s3 (S3 vs local catalog set), incremental, continuous (continuous backup: RPO, ingest, RSS, restore --at), incr-journal (incremental set built from the continuous-backup journal)")
 	fs.IntVar(&cfg.ingestClients, "ingest-clients", 4, "ingest: client goroutines posting batches")
 	fs.IntVar(&cfg.ingestBatch, "ingest-batch", 256, "ingest: records per request")
 	fs.Float64Var(&cfg.ingestSeconds, "ingest-seconds", 4, "ingest: seconds of ingest alone per round, half before the backup, half after (--quick: 2)")

@@ -136,8 +136,10 @@ func runOp(ctx context.Context, args []string, out, errOut io.Writer) int {
 	start := time.Now()
 	err := fn(ctx, a, &res)
 	end := time.Now()
-	res.Nanos = end.Sub(start).Nanoseconds()
-	res.StartUnixNs, res.EndUnixNs = start.UnixNano(), end.UnixNano()
+	if res.Nanos == 0 { // the operation did not time its own part
+		res.Nanos = end.Sub(start).Nanoseconds()
+		res.StartUnixNs, res.EndUnixNs = start.UnixNano(), end.UnixNano()
+	}
 	if a.cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}

@@ -233,6 +233,7 @@ func newReport(b *bench) report {
 	pair(opIncrSet, opIncrFull, true, func(_, _ stat, q ratio) []target {
 		return []target{{"time ≤ 0.1×", q.Time <= 0.1}, {"output ≤ 0.1×", q.Size <= 0.1}}
 	})
+	b.jincr.report(&r)
 	return r
 }
 

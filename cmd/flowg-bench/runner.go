@@ -69,6 +69,7 @@ type bench struct {
 	minio  *minioServer
 	incr   *incremental
 	cont   *continuous
+	jincr  *journalIncr // incremental sets from the journal (incremental_journal.go)
 	// ingestLoad is what the ingest clients send.
 	ingestLoad *ingestLoad
 	// setContent is the content hash of the first catalog set of the dataset.
@@ -128,6 +129,13 @@ func (b *bench) roundOrder(r int) []string {
 	if b.cfg.only[groupContinuous] {
 		order = append(order, continuousOrder(r, b.cont)...)
 	}
+	if b.cfg.only[groupIncrJournal] {
+		if r%2 == 0 {
+			order = append(order, opJIncrSet, opJIncrFull)
+		} else {
+			order = append(order, opJIncrFull, opJIncrSet)
+		}
+	}
 	return order
 }
 
@@ -165,6 +173,9 @@ func (b *bench) run(ctx context.Context) (failed bool, err error) {
 	if only[groupContinuous] {
 		b.cont = prepareContinuous(ctx, b)
 		defer b.cont.cleanup()
+	}
+	if only[groupIncrJournal] {
+		b.jincr = prepareJournalIncr(ctx, b)
 	}
 
 	for r := range b.cfg.runs {
@@ -218,7 +229,7 @@ func outputNote(s sample) string {
 
 func isBackup(op string) bool {
 	switch op {
-	case opRefBackup, opFlowgBackup, opOnlineBackup, opOnlineIngest, opLocalSet, opS3Set, opIncrSet, opIncrFull:
+	case opRefBackup, opFlowgBackup, opOnlineBackup, opOnlineIngest, opLocalSet, opS3Set, opIncrSet, opIncrFull, opJIncrSet, opJIncrFull:
 		return true
 	}
 	return false
@@ -277,6 +288,8 @@ func (b *bench) measure(ctx context.Context, round int, op string) sample {
 		return b.incr.measure(ctx, b, round, op)
 	case opContOff, opContOn, opContOnS3, opRestoreAt, opRestoreSet:
 		return b.cont.measure(ctx, b, round, op)
+	case opJIncrSet, opJIncrFull:
+		return b.jincr.measure(ctx, b, round, op)
 	}
 	if op == opOnlineBackup {
 		s := b.online.measure(ctx, b, round)
@@ -422,6 +435,7 @@ func (b *bench) profiles(ctx context.Context) {
 			}
 		}
 	}
+	b.jincr.profiles(b, profile)
 }
 
 // lastLine returns the last non-empty line of s, for error messages.

@@ -378,7 +378,11 @@ func adminBackupsPrune(c *cli.Context) error {
 	deleted, err := cat.Prune(c.Context, policy, time.Now())
 	for _, d := range deleted {
 		fmt.Fprintf(c.App.Writer, "deleted %s: %s\n", prunedName(d), d.Reason)
-		reportOf(c).add(prunedKind(d), map[string]any{"id": d.ID, "delete": true, "reason": d.Reason, "database": d.Journal})
+		entry := map[string]any{"id": d.ID, "delete": true, "reason": d.Reason, "database": d.Journal}
+		if d.Segments != "" {
+			entry["segments"] = d.Segments // only these segments of the chain
+		}
+		reportOf(c).add(prunedKind(d), entry)
 	}
 	if err != nil {
 		next := ""
@@ -387,16 +391,19 @@ func adminBackupsPrune(c *cli.Context) error {
 		}
 		return opError{op: "prune", err: err, safe: fmt.Sprintf("%d sets were deleted before the error (listed above); the others are unchanged", len(deleted)), next: next}
 	}
-	chains := 0
+	sets, chains := 0, 0
 	for _, d := range deleted {
-		if d.Journal != "" {
+		switch {
+		case d.Journal == "":
+			sets++
+		case d.Segments == "": // not the trim of a chain kept
 			chains++
 		}
 	}
 	if chains > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "%s and %s of the journal deleted\n", countText(len(deleted)-chains, "set"), countText(chains, "chain"))
+		fmt.Fprintf(c.App.ErrWriter, "%s and %s of the journal deleted\n", countText(sets, "set"), countText(chains, "chain"))
 		return nil
 	}
-	fmt.Fprintf(c.App.ErrWriter, "%s deleted\n", countText(len(deleted), "set"))
+	fmt.Fprintf(c.App.ErrWriter, "%s deleted\n", countText(sets, "set"))
 	return nil
 }

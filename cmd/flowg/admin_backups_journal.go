@@ -143,9 +143,13 @@ func verifyJournalChains(c *cli.Context, cat *backup.Catalog) (bad, needKey int,
 	return bad, needKey, nil
 }
 
-// prunedName names what a retention decision is about: a set's ID, or
-// "journal chain ID of DATABASE".
+// prunedName names what a retention decision is about: a set's ID,
+// "journal chain ID of DATABASE", or "segments A to B of journal chain ID
+// of DATABASE" for the oldest segments of a chain kept.
 func prunedName(d backup.Decision) string {
+	if d.Segments != "" {
+		return "segments " + d.Segments + " of journal chain " + d.ID + " of " + d.Journal
+	}
 	if d.Journal != "" {
 		return "journal chain " + d.ID + " of " + d.Journal
 	}

@@ -37,6 +37,11 @@ default ./backups, where the server keeps its sets) and prints the command
 that undoes the import: one set per database it changes. A file that would
 change nothing writes neither.
 
+Once the file passed its check and before anything is written, the import
+is refused when it would not fit, with a restore's margin (10% + 64 MiB),
+on the disk of a database it writes. The run is recorded, kind "import",
+in the catalog's history of operations (a dry run is not).
+
 A user line without a password hash (an export without --include-secrets)
 keeps the password of an existing user; a new user without one cannot log in
 until 'flowg admin user passwd' sets it.
@@ -54,7 +59,7 @@ Examples:
 			&cli.BoolFlag{Name: "no-safety-snapshot", Usage: "import without writing a safety snapshot first"},
 			&cli.BoolFlag{Name: "lenient", Usage: "skip (and count) fields the schema does not name, as in a file of a later flowg, instead of refusing their line; every other check stays"},
 		),
-		Action: adminImport,
+		Action: recordedOffline(offlineImport, adminImport),
 	})
 }
 
@@ -81,6 +86,7 @@ func adminImport(c *cli.Context) error {
 	catalogDir := c.String("catalog-dir")
 	req := export.Request{
 		Options: opts,
+		Guard:   export.SizeGuard(dirs, 0),
 		Hold:    export.HoldDirs(dirs, opts.DryRun),
 		Safety: export.SafetyCopies{
 			Catalog: func() (*backup.Catalog, error) { return catalogFrom(c, catalogDir) },
@@ -124,8 +130,11 @@ func importError(path string, rep export.Report, err error) error {
 			next: fmt.Sprintf("stop the server first, or import online while it runs: POST /api/v1/import/%s", dbErr.Name)}
 	case len(rep.Written) == 0:
 		next := "import the file again once the cause is fixed"
-		if stage == export.StageSafetyCopy {
+		switch {
+		case stage == export.StageSafetyCopy:
 			next = "free space in the catalog, choose another --catalog-dir, or skip the snapshot with --no-safety-snapshot"
+		case errors.Is(err, backup.ErrNoSpace):
+			next = "free space on the disk of the database directory named, then run the import again"
 		}
 		return opError{op: "import", err: what, safe: "nothing was written; every database is unchanged", next: next}
 	}

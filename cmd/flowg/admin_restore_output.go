@@ -52,6 +52,9 @@ func printOutcome(c *cli.Context, dirs kv.Dirs, req restore.Request, sources res
 		if slices.Contains(res.Notes, bulkLoadedNote) {
 			fmt.Fprintf(errOut, "%s held nothing to merge with: its file was bulk-loaded\n", dirs.Of(kv.Name(res.Database)))
 		}
+		if slices.Contains(res.Notes, restore.NoteMovedIntoPlace) {
+			fmt.Fprintf(errOut, "%s: %s\n", dirs.Of(kv.Name(res.Database)), restore.NoteMovedIntoPlace)
+		}
 		if res.SetAside != "" {
 			fmt.Fprintf(errOut, "previous %s database kept at %s\n", res.Database, res.SetAside)
 		}

@@ -79,14 +79,6 @@ func pickSet(c *cli.Context, cat *backup.Catalog, id string, names []kv.Name) (s
 	return choice.Set.ID, nil
 }
 
-func nameStrings(names []kv.Name) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = string(n)
-	}
-	return out
-}
-
 // printPlan prints the line of one database of a dry run, offline or
 // online: the file's keys and what a merge, or a wipe, would change.
 func printPlan(c *cli.Context, name, file string, p backup.Plan) {
@@ -124,7 +116,11 @@ func planAt(c *cli.Context, req restore.Request, ids []age.Identity) (restore.So
 		return nil, opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged"}
 	}
 	cat.WithKeys(backup.Keys{Identities: ids})
-	sources, err := restore.PlanAt(c.Context, cat, req, "")
+	dirs, err := dirsFrom(c)
+	if err != nil {
+		return nil, err
+	}
+	sources, err := restore.PlanAtInPlace(c.Context, cat, req, "", dirs)
 	if err != nil {
 		return nil, opError{op: "restore", err: err, safe: "nothing was written; every database is unchanged",
 			next: "choose an instant within the window named above, or 'latest'"}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/flowg-backup/flowg/kv"
 )
 
@@ -15,14 +16,7 @@ import (
 // turn comes.
 func TestAdminRestore_WipeOntoAMountPointChangesNoDatabase(t *testing.T) {
 	root := t.TempDir()
-	dirs := kv.Dirs{Auth: filepath.Join(root, "auth"), Config: filepath.Join(root, "config"), Logs: filepath.Join(root, "logs")}
-	for _, n := range kv.Names {
-		db, err := kv.Open(dirs.Of(n), kv.OpenOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		db.Close()
-	}
+	dirs := emptyDatabases(t, root)
 	bk := filepath.Join(root, "backup")
 	if r := runFlowg(t, "", "admin", "backup", "--backup-dir", bk, "--auth-dir", dirs.Auth, "--config-dir", dirs.Config, "--log-dir", dirs.Logs); r.code != exitOK {
 		t.Fatalf("backup: %s", r)
@@ -45,4 +39,33 @@ func TestAdminRestore_WipeOntoAMountPointChangesNoDatabase(t *testing.T) {
 	if got := strings.Join(names, " "); got != "auth backup config logs" {
 		t.Fatalf("after the refused wipe, %s holds %s: a database was set aside or staged", root, got)
 	}
+}
+
+// emptyDatabases creates the three databases, empty, under root (auth,
+// config, logs) and returns their directories.
+func emptyDatabases(t *testing.T, root string) kv.Dirs {
+	t.Helper()
+	return newDatabases(t, root, nil)
+}
+
+// newDatabases creates the three databases under root (auth, config,
+// logs), each filled by fill in one transaction unless fill is nil, and
+// returns their directories.
+func newDatabases(t *testing.T, root string, fill func(n kv.Name, txn *badger.Txn) error) kv.Dirs {
+	t.Helper()
+	dirs := kv.Dirs{Auth: filepath.Join(root, "auth"), Config: filepath.Join(root, "config"), Logs: filepath.Join(root, "logs")}
+	for _, n := range kv.Names {
+		db, err := kv.Open(dirs.Of(n), kv.OpenOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fill != nil {
+			err = db.Update(func(txn *badger.Txn) error { return fill(n, txn) })
+		}
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dirs
 }

@@ -17,17 +17,9 @@ import (
 func threeDatabases(t *testing.T) (kv.Dirs, string) {
 	t.Helper()
 	root := t.TempDir()
-	dirs := kv.Dirs{Auth: filepath.Join(root, "auth"), Config: filepath.Join(root, "config"), Logs: filepath.Join(root, "logs")}
-	for _, n := range kv.Names {
-		db, err := kv.Open(dirs.Of(n), kv.OpenOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Update(func(txn *badger.Txn) error { return txn.Set([]byte(string(n)+"/1"), []byte("v")) }); err != nil {
-			t.Fatal(err)
-		}
-		db.Close()
-	}
+	dirs := newDatabases(t, root, func(n kv.Name, txn *badger.Txn) error {
+		return txn.Set([]byte(string(n)+"/1"), []byte("v"))
+	})
 	bk := filepath.Join(root, "backup")
 	if r := runFlowg(t, "", "admin", "backup", "--backup-dir", bk, "--auth-dir", dirs.Auth, "--config-dir", dirs.Config, "--log-dir", dirs.Logs); r.code != exitOK {
 		t.Fatalf("backup: %s", r)

@@ -67,25 +67,14 @@ func backupDirWithKeys(t *testing.T, keys int) string {
 func dbsWithKeys(t *testing.T, keys int) []string {
 	t.Helper()
 	root := t.TempDir()
-	dirs := kv.Dirs{Auth: filepath.Join(root, "auth"), Config: filepath.Join(root, "config"), Logs: filepath.Join(root, "logs")}
-	for _, n := range kv.Names {
-		db, err := kv.Open(dirs.Of(n), kv.OpenOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = db.Update(func(txn *badger.Txn) error {
-			for i := range keys {
-				if err := txn.Set(fmt.Appendf(nil, "key-%d", i), []byte("value")); err != nil {
-					return err
-				}
+	dirs := newDatabases(t, root, func(_ kv.Name, txn *badger.Txn) error {
+		for i := range keys {
+			if err := txn.Set(fmt.Appendf(nil, "key-%d", i), []byte("value")); err != nil {
+				return err
 			}
-			return nil
-		})
-		db.Close()
-		if err != nil {
-			t.Fatal(err)
 		}
-	}
+		return nil
+	})
 	return []string{"--auth-dir", dirs.Auth, "--config-dir", dirs.Config, "--log-dir", dirs.Logs}
 }
 

@@ -165,7 +165,7 @@ func onlyGiven(c *cli.Context) ([]kv.Name, error) {
 }
 
 // setHolds reports whether s holds every database of names.
-func setHolds(s backup.SetInfo, names []kv.Name) bool { return backup.Holds(s, nameStrings(names)) }
+func setHolds(s backup.SetInfo, names []kv.Name) bool { return backup.Holds(s, kv.Strings(names)) }
 
 func setHoldsPhrase(names []kv.Name) string {
 	if len(names) == 0 {

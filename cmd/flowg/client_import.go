@@ -2,14 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 
-	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/export"
 	"github.com/urfave/cli/v2"
 )
@@ -66,16 +64,12 @@ func clientImport(c *cli.Context) error {
 	path := c.Args().First()
 	body, size := io.Reader(os.Stdin), int64(-1)
 	if path != "-" {
-		f, err := os.Open(path)
+		f, fileSize, err := openUpload(path)
 		if err != nil {
 			return opError{op: "import", err: err, safe: "nothing was sent; the server is unchanged"}
 		}
 		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return opError{op: "import", err: err, safe: "nothing was sent; the server is unchanged"}
-		}
-		body, size = f, st.Size()
+		body, size = f, fileSize
 	}
 	query := url.Values{}
 	for _, flag := range []string{"dry-run", "lenient"} {
@@ -85,12 +79,8 @@ func clientImport(c *cli.Context) error {
 	}
 	resp, err := api.do(c.Context, http.MethodPost, "/api/v1/import/"+string(name), query, body, size, "application/x-ndjson")
 	if err != nil {
-		safe := fmt.Sprintf("the server changed nothing in %s", name)
-		var apiErr *apiError
-		if !errors.As(err, &apiErr) {
-			safe = fmt.Sprintf("the server checks the whole file before it writes, so %s is unchanged unless the file had reached it whole; check the server's log", name)
-		}
-		return api.clientError("import into "+string(name), err, safe, auth.RestoreScopes(string(name)))
+		return uploadFailed(api, "import into "+string(name), name, err,
+			fmt.Sprintf("the server checks the whole file before it writes, so %s is unchanged unless the file had reached it whole; check the server's log", name))
 	}
 	defer resp.Body.Close()
 	var rep export.Report

@@ -135,15 +135,11 @@ func dryRunFlag() cli.Flag {
 // prints the server's answer.
 func sendBackup(c *cli.Context, api *apiClient, u restoreUpload, wipe bool) error {
 	op := "restore of " + string(u.name)
-	f, err := os.Open(u.path)
+	f, size, err := openUpload(u.path)
 	if err != nil {
 		return opError{op: op, err: err, safe: fmt.Sprintf("%s on the server is unchanged", u.name)}
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return opError{op: op, err: err, safe: fmt.Sprintf("%s on the server is unchanged", u.name)}
-	}
 	query := url.Values{}
 	if wipe {
 		query.Set("wipe", "true")
@@ -152,18 +148,14 @@ func sendBackup(c *cli.Context, api *apiClient, u restoreUpload, wipe bool) erro
 	if dryRun {
 		query.Set("dry_run", "true")
 	}
-	bar := newProgress(c.App.ErrWriter, "upload "+string(u.name), st.Size())
-	body := &uploadProgress{r: f, size: st.Size(), keys: u.sum.Keys, bar: bar}
+	bar := newProgress(c.App.ErrWriter, "upload "+string(u.name), size)
+	body := &uploadProgress{r: f, size: size, keys: u.sum.Keys, bar: bar}
 	start := time.Now()
-	resp, err := api.do(c.Context, http.MethodPost, "/api/v1/restore/"+string(u.name), query, body, st.Size(), "application/octet-stream")
+	resp, err := api.do(c.Context, http.MethodPost, "/api/v1/restore/"+string(u.name), query, body, size, "application/octet-stream")
 	bar.finish()
 	if err != nil {
-		safe := fmt.Sprintf("the server changed nothing in %s", u.name)
-		var apiErr *apiError
-		if !errors.As(err, &apiErr) {
-			safe = fmt.Sprintf("the server checks a whole upload before writing, so %s is unchanged unless the upload had reached it whole; check the server's log", u.name)
-		}
-		return api.clientError(op, err, safe, auth.RestoreScopes(string(u.name)))
+		return uploadFailed(api, op, u.name, err,
+			fmt.Sprintf("the server checks a whole upload before writing, so %s is unchanged unless the upload had reached it whole; check the server's log", u.name))
 	}
 	defer resp.Body.Close()
 	elapsed := time.Since(start)
@@ -195,6 +187,33 @@ func sendBackup(c *cli.Context, api *apiClient, u restoreUpload, wipe bool) erro
 		fmt.Fprintf(c.App.ErrWriter, "  the server kept a safety snapshot of %s from before the restore: %s (%s)\n", u.name, ans.SafetySnapshot, ans.SafetySnapshotDir)
 	}
 	return nil
+}
+
+// openUpload opens the file at path to send as a request body and
+// returns it with its size.
+func openUpload(path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
+}
+
+// uploadFailed is the error of op, the upload of database name that failed
+// with err: when the server answered, it changed nothing; when the request
+// broke on the way, unsent says what the server may have done.
+func uploadFailed(api *apiClient, op string, name kv.Name, err error, unsent string) error {
+	safe := fmt.Sprintf("the server changed nothing in %s", name)
+	var apiErr *apiError
+	if !errors.As(err, &apiErr) {
+		safe = unsent
+	}
+	return api.clientError(op, err, safe, auth.RestoreScopes(string(name)))
 }
 
 func printSent(c *cli.Context, api *apiClient, u restoreUpload, ans restore.Result, elapsed time.Duration, wipe bool) {

@@ -20,7 +20,9 @@ import (
 // /api/v1/operations beside its own runs. Recording never fails the
 // command: a record that cannot be written is a warning on stderr; and a
 // local catalog directory that does not exist once the run ended is not
-// created for the record.
+// created for the record. The record is written, running, when the run
+// starts (into a catalog that exists already), so a server lists it while
+// it runs, and interrupted should the command be killed.
 
 // offlineOp says how a command's run is recorded.
 type offlineOp struct {
@@ -54,7 +56,7 @@ func recordedOffline(op offlineOp, action cli.ActionFunc) cli.ActionFunc {
 		if op.set != nil {
 			set = op.set(c)
 		}
-		dbs := kvNames(names)
+		dbs := kv.Strings(names)
 		if set != "" && c.String("only") == "" {
 			if info, err := cat.Get(c.Context, set); err == nil && len(info.Databases) > 0 {
 				dbs = dbs[:0]
@@ -65,12 +67,14 @@ func recordedOffline(op offlineOp, action cli.ActionFunc) cli.ActionFunc {
 				}
 			}
 		}
+		_, serr := os.Stat(target)
 		tracker := operations.NewTracker(operations.NewHistory(cat, operations.DefaultKeep, nil), nil)
 		run := tracker.Start(operations.Start{Kind: op.kind, Trigger: operations.TriggerOffline, Who: offlineWho(),
-			Databases: dbs, SetID: set, DryRun: c.Bool("dry-run")})
+			Databases: dbs, SetID: set, DryRun: c.Bool("dry-run"), EndRecordOnly: serr != nil && !backup.IsS3URL(target)})
 		err = action(c)
 		var usage usageError
 		if errors.As(err, &usage) {
+			tracker.Discard(run)
 			return err
 		}
 		if _, serr := os.Stat(target); serr != nil && !backup.IsS3URL(target) {
@@ -111,14 +115,6 @@ func offlineWho() string {
 	return "flowg admin"
 }
 
-func kvNames(names []kv.Name) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = string(n)
-	}
-	return out
-}
-
 // The records of each command.
 var (
 	// flowg admin backup: only an s3:// --backup-dir is a catalog; a local
@@ -154,4 +150,7 @@ var (
 	offlineRestore = offlineOp{kind: operations.KindRestore,
 		catalog: func(c *cli.Context) string { return c.String("catalog-dir") },
 		set:     func(c *cli.Context) string { return c.String("set") }}
+	// flowg admin import: recorded in the catalog of its safety snapshots.
+	offlineImport = offlineOp{kind: operations.KindImport,
+		catalog: func(c *cli.Context) string { return c.String("catalog-dir") }}
 )

@@ -7,20 +7,12 @@ import (
 	"testing"
 
 	"github.com/flowg-backup/flowg/backup"
-	"github.com/flowg-backup/flowg/kv"
 	"github.com/flowg-backup/flowg/operations"
 )
 
 func TestOfflineCommands_AreRecordedInTheCatalogsHistory(t *testing.T) {
 	root := t.TempDir()
-	dirs := kv.Dirs{Auth: filepath.Join(root, "auth"), Config: filepath.Join(root, "config"), Logs: filepath.Join(root, "logs")}
-	for _, n := range kv.Names {
-		db, err := kv.Open(dirs.Of(n), kv.OpenOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		db.Close()
-	}
+	dirs := emptyDatabases(t, root)
 	cat := filepath.Join(root, "backups")
 	dirArgs := []string{"--auth-dir", dirs.Auth, "--config-dir", dirs.Config, "--log-dir", dirs.Logs}
 	r := runFlowg(t, "", append([]string{"admin", "backups", "create", "--backup-dir", cat, "--only", "config,logs"}, dirArgs...)...)

@@ -22,16 +22,7 @@ func TestServe_BadLoginFlags(t *testing.T) {
 		{[]string{"--login-wait", "0"}, `--login-wait "0": give a positive duration`},
 		{[]string{"--trusted-proxy", "127.0.0.1/32,proxy.example"}, `--trusted-proxy "proxy.example": give a CIDR`},
 	} {
-		auth := filepath.Join(root, "auth")
-		args := append([]string{"serve", "--http-bind", "127.0.0.1:0", "--auth-dir", auth,
-			"--config-dir", filepath.Join(root, "config"), "--log-dir", filepath.Join(root, "logs")}, tt.flags...)
-		r := runFlowg(t, "", args...)
-		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
-			t.Errorf("flowg %s: want exit %d and %q in stderr, got\n%s", strings.Join(args, " "), exitUsage, tt.want, r)
-		}
-		if _, err := os.Stat(auth); !os.IsNotExist(err) {
-			t.Fatalf("flowg %s created %s: %v", strings.Join(args, " "), auth, err)
-		}
+		requireServeUsageError(t, root, tt.flags, tt.want)
 	}
 }
 
@@ -47,5 +38,22 @@ func TestParseTrustedProxy(t *testing.T) {
 		if err != nil || p.String() != tt.want {
 			t.Errorf("parseTrustedProxy(%q) = %v, %v; want %s", tt.in, p, err, tt.want)
 		}
+	}
+}
+
+// requireServeUsageError runs `flowg serve` on databases under root with
+// flags: it must exit 2 with want in stderr, before it creates the auth
+// database.
+func requireServeUsageError(t *testing.T, root string, flags []string, want string) {
+	t.Helper()
+	auth := filepath.Join(root, "auth")
+	args := append([]string{"serve", "--http-bind", "127.0.0.1:0", "--auth-dir", auth,
+		"--config-dir", filepath.Join(root, "config"), "--log-dir", filepath.Join(root, "logs")}, flags...)
+	r := runFlowg(t, "", args...)
+	if r.code != exitUsage || !strings.Contains(r.stderr, want) {
+		t.Errorf("flowg %s: want exit %d and %q in stderr, got\n%s", strings.Join(args, " "), exitUsage, want, r)
+	}
+	if _, err := os.Stat(auth); !os.IsNotExist(err) {
+		t.Fatalf("flowg %s created %s: %v", strings.Join(args, " "), auth, err)
 	}
 }

@@ -23,6 +23,7 @@ export function drawSet(set, id) {
     fact("Created", `${when(set.created)} (${age(set.created)})`), fact("Trigger", set.trigger || "–"), fact("By", set.by || "–"),
     fact("Chain", set.parent ? el("a", { href: "#set/" + encodeURIComponent(set.parent), class: "mono" }, "builds on " + set.parent) : "full set"),
     set.full_reason ? fact("Why full", set.full_reason) : null,
+    excludedFact(set),
     set.verification ? fact("Verified", `${when(set.verification.time)}: ${set.verification.ok ? "ok" : "failed"}`) : null);
   const rows = Object.entries(set.databases || {}).sort(([a], [b]) => a.localeCompare(b)).map(([db, d]) =>
     el("tr", { "data-db": db },
@@ -43,6 +44,13 @@ export function drawSet(set, id) {
       el("thead", {}, el("tr", {}, ["Database", "File", "Size", "Keys", "Duration", "SHA-256", "Actions"].map((h) => el("th", { scope: "col" }, h)))),
       el("tbody", {}, rows))),
     out);
+}
+
+// excludedFact names the streams the set left out (--exclude-stream), which
+// a wipe restore of it keeps as they are.
+function excludedFact(set) {
+  const globs = Object.values(set.databases || {}).flatMap((d) => d.excluded_streams || []);
+  return globs.length ? fact("Streams left out", `${globs.join(", ")} (a wipe restore keeps their current data)`) : null;
 }
 
 function fact(term, value) {
