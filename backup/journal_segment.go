@@ -250,14 +250,6 @@ type segmentReader struct {
 	name segmentName
 }
 
-func openSegment(path, db string, name segmentName, ids []age.Identity) (*segmentReader, func(), error) {
-	stored, size, err := openFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	return openSegmentFrom(stored, size, db, name, ids)
-}
-
 // openSegmentFrom reads the segment stored (of size bytes), which it closes.
 func openSegmentFrom(stored io.ReadCloser, size int64, db string, name segmentName, ids []age.Identity) (*segmentReader, func(), error) {
 	f, size, err := plain(stored, size, ids)

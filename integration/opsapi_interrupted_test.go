@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -35,7 +34,11 @@ func stopWhileRunning(t *testing.T, dir, id string, pid int) {
 			t.Fatalf("no running record of %s within 30s", id)
 		}
 	}
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Signal(freezeSignal); err != nil {
 		t.Fatal(err)
 	}
 	if op, _ := storedOp(dir, id); op.State != "running" {
