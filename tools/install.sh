@@ -10,7 +10,7 @@
 #     root, Debian's chromium packages and the libraries it lacks fetched with
 #     `apt-get download`, unpacked with `dpkg -x` into .tools/chromium, and a
 #     wrapper .tools/bin/chromium that sets LD_LIBRARY_PATH (see
-#     docs/_incoming/console.md).
+#     docs/testing.md, "Chromium for the console test").
 #
 #   tools/install.sh [BIN]       # BIN defaults to .tools/bin of the repository
 #
