@@ -604,8 +604,8 @@ func TestCatalog_UnwritableCatalogFailsCreateCleanly(t *testing.T) {
 	t.Run("a read-only catalog keeps its older sets", func(t *testing.T) {
 		e := newEnv(t, nil)
 		older := e.createSet("?verify=true")
-		mountOrSkip(t, true, "--bind", e.backupDir, e.backupDir)
-		mountOrSkip(t, false, "-o", "remount,bind,ro", e.backupDir)
+		mustMount(t, true, "--bind", e.backupDir, e.backupDir)
+		mustMount(t, false, "-o", "remount,bind,ro", e.backupDir)
 		before := dirFingerprint(t, e.backupDir)
 		e.do("POST", "/api/v1/backups", e.root, nil, "").wantError(t, http.StatusInternalServerError, "read-only file system", "older set")
 		if after := dirFingerprint(t, e.backupDir); after != before {
@@ -617,7 +617,7 @@ func TestCatalog_UnwritableCatalogFailsCreateCleanly(t *testing.T) {
 	})
 	t.Run("a full disk keeps the older sets", func(t *testing.T) {
 		dir := t.TempDir()
-		mountOrSkip(t, true, "-t", "tmpfs", "-o", "size=512k", "flowg-test", dir)
+		mustMount(t, true, "-t", "tmpfs", "-o", "size=512k", "flowg-test", dir)
 		e := newEnv(t, func(o *httpapi.Options) { o.BackupDir = filepath.Join(dir, "backups") })
 		e.backupDir = filepath.Join(dir, "backups")
 		e.putPipeline("p", "v1")
@@ -654,12 +654,13 @@ func TestCatalog_UnwritableCatalogFailsCreateCleanly(t *testing.T) {
 	})
 }
 
-// mountOrSkip runs mount with args, skipping the test when mounting is not
-// permitted; with undo, the mount is undone when the test ends.
-func mountOrSkip(t *testing.T, undo bool, args ...string) {
+// mustMount runs mount with args, failing the test when mounting is not
+// permitted (the CI machine permits it); with undo, the mount is undone
+// when the test ends.
+func mustMount(t *testing.T, undo bool, args ...string) {
 	t.Helper()
 	if out, err := exec.Command("mount", args...).CombinedOutput(); err != nil {
-		t.Skipf("mount %s: %v: %s (mounting is not permitted here)", strings.Join(args, " "), err, out)
+		t.Fatalf("mount %s (this test needs mount(8) to be permitted): %v: %s", strings.Join(args, " "), err, out)
 	}
 	if !undo {
 		return
