@@ -50,16 +50,7 @@ func (s *Server) backup(c echo.Context) error {
 	if err := require(c, auth.BackupScopes(string(name))...); err != nil {
 		return err
 	}
-	opCtx, cancel := s.opContext(c.Request().Context())
-	defer cancel()
-	ctx, cut := context.WithCancelCause(opCtx)
-	defer cut(nil)
-	// A cut also ends a write blocked on a client that does not read.
-	rc := http.NewResponseController(c.Response())
-	db, release, err := s.acquireStream(name, func() {
-		cut(kv.ErrStreamCut)
-		_ = rc.SetWriteDeadline(time.Now())
-	})
+	ctx, db, release, err := s.streamOf(c, name)
 	if err != nil {
 		return err
 	}
@@ -110,4 +101,28 @@ func (cw *countingWriter) Write(p []byte) (int, error) {
 	n, err := cw.w.Write(p)
 	cw.n += int64(n)
 	return n, err
+}
+
+// streamOf holds database name for a response streamed to c. The context
+// ends when the request does, when the server stops, or when a wipe
+// restore of name cuts the stream after its grace; a cut also ends a write
+// blocked on a client that does not read. release lets it all go.
+func (s *Server) streamOf(c echo.Context, name kv.Name) (context.Context, *kv.DB, func(), error) {
+	opCtx, cancel := s.opContext(c.Request().Context())
+	ctx, cut := context.WithCancelCause(opCtx)
+	rc := http.NewResponseController(c.Response())
+	db, release, err := s.acquireStream(name, func() {
+		cut(kv.ErrStreamCut)
+		_ = rc.SetWriteDeadline(time.Now())
+	})
+	if err != nil {
+		cut(nil)
+		cancel()
+		return nil, nil, nil, err
+	}
+	return ctx, db, func() {
+		release()
+		cut(nil)
+		cancel()
+	}, nil
 }

@@ -41,15 +41,7 @@ func (s *Server) exportDB(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderContentType, mimeNDJSON)
 		return c.NoContent(http.StatusOK) // the lines are made as they are sent: nothing to say beforehand
 	}
-	opCtx, cancel := s.opContext(c.Request().Context())
-	defer cancel()
-	ctx, cut := context.WithCancelCause(opCtx)
-	defer cut(nil)
-	rc := http.NewResponseController(c.Response())
-	db, release, err := s.acquireStream(name, func() {
-		cut(kv.ErrStreamCut)
-		_ = rc.SetWriteDeadline(time.Now())
-	})
+	ctx, db, release, err := s.streamOf(c, name)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/flowg-backup/flowg/auth"
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/export"
 	"github.com/flowg-backup/flowg/kv"
@@ -29,17 +28,7 @@ import (
 // says how to undo. Requests on the database go on meanwhile, as in a merge
 // restore.
 func (s *Server) importDB(c echo.Context) error {
-	name, err := dbParam(c)
-	if err != nil {
-		return err
-	}
-	if err := require(c, auth.RestoreScopes(string(name))...); err != nil {
-		return err
-	}
-	if s.opts.NoOnlineRestore {
-		return restoreDisabled(name)
-	}
-	p, err := restoreParamsOf(c)
+	name, p, err := s.uploadRestoreOf(c)
 	if err != nil {
 		return err
 	}

@@ -21,22 +21,31 @@ import (
 // restore_at.go; the parameters and the guard are in restore_guard.go,
 // the answers to failures in restore_errors.go.
 
+// uploadRestoreOf reads what a restore or an import of one uploaded file
+// asks (POST /api/v1/restore/:db, /api/v1/import/:db): the database, once
+// the caller is known to hold its restore scopes and online restores are
+// allowed, and the restore parameters.
+func (s *Server) uploadRestoreOf(c echo.Context) (kv.Name, restoreParams, error) {
+	name, err := dbParam(c)
+	if err != nil {
+		return "", restoreParams{}, err
+	}
+	if err := require(c, auth.RestoreScopes(string(name))...); err != nil {
+		return "", restoreParams{}, err
+	}
+	if s.opts.NoOnlineRestore {
+		return "", restoreParams{}, restoreDisabled(name)
+	}
+	p, err := restoreParamsOf(c)
+	return name, p, err
+}
+
 // restore restores one database from an upload (POST /api/v1/restore/:db,
 // ?wipe=true for a destructive restore, ?dry_run=true to plan). The upload
 // is staged to a file once the restore is admitted (guard, 409 when one
 // already runs), then restored as a set's file is.
 func (s *Server) restore(c echo.Context) error {
-	name, err := dbParam(c)
-	if err != nil {
-		return err
-	}
-	if err := require(c, auth.RestoreScopes(string(name))...); err != nil {
-		return err
-	}
-	if s.opts.NoOnlineRestore {
-		return restoreDisabled(name)
-	}
-	p, err := restoreParamsOf(c)
+	name, p, err := s.uploadRestoreOf(c)
 	if err != nil {
 		return err
 	}
