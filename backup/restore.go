@@ -126,12 +126,24 @@ func check(ctx context.Context, open Opener, opts RestoreOptions) (*checked, err
 
 // each calls fn with every record of the checked file, in file order.
 func (c *checked) each(ctx context.Context, fn func(*pb.KV) error) error {
+	return c.read(ctx, ReadOptions{}, fn)
+}
+
+// eachReused is each for an fn that is done with a record when it
+// returns: the records' buffers are reused, and frames decoded one at a
+// time, as a bulk load reads them.
+func (c *checked) eachReused(ctx context.Context, fn func(*pb.KV) error) error {
+	return c.read(ctx, ReadOptions{ReuseBuffers: true, Sequential: true}, fn)
+}
+
+func (c *checked) read(ctx context.Context, opts ReadOptions, fn func(*pb.KV) error) error {
 	f, size, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	r, err := NewReader(f, ReadOptions{Size: size})
+	opts.Size = size
+	r, err := NewReader(f, opts)
 	if err != nil {
 		return fmt.Errorf("reread backup: %w", err)
 	}

@@ -24,6 +24,9 @@ type SizeGuard struct {
 	// Dir is the database directory restored into (it need not exist: its
 	// nearest existing parent is asked for free space); "" skips the check.
 	Dir string
+	// Beside is what the restore writes on that disk on top of the
+	// records: the copy of the database a merge rebuilt beside it makes.
+	Beside uint64
 	// freeBytes returns the free space of the filesystem holding dir
 	// (statfs when nil); tests replace it.
 	freeBytes func(dir string) (uint64, error)
@@ -53,7 +56,7 @@ func (g SizeGuard) Check(logical uint64) error {
 	if err != nil {
 		return nil // unknown: the write itself will tell
 	}
-	if need := logical + spaceMargin(logical); need > avail {
+	if need := logical + spaceMargin(logical) + g.Beside; need > avail {
 		return fmt.Errorf("%w: the backup holds %s of records, and restoring it needs about %s, but the disk of the database has %s free",
 			ErrNoSpace, humanize.IBytes(logical), humanize.IBytes(need), humanize.IBytes(avail))
 	}

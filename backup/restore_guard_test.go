@@ -36,6 +36,8 @@ func TestSizeGuard_RefusesByLogicalSizeBeforeWriting(t *testing.T) {
 		{"no limit", SizeGuard{Dir: target, freeBytes: plenty}, nil, ""},
 		{"over the limit", SizeGuard{MaxBytes: 8 << 20, Dir: target, freeBytes: plenty}, ErrTooLarge, "12 MiB"},
 		{"over the free space", SizeGuard{Dir: target, freeBytes: func(string) (uint64, error) { return 40 << 20, nil }}, ErrNoSpace, "40 MiB free"},
+		{"room for the records", SizeGuard{Dir: target, freeBytes: func(string) (uint64, error) { return 100 << 20, nil }}, nil, ""},
+		{"no room for a copy of the database beside", SizeGuard{Dir: target, Beside: 50 << 20, freeBytes: func(string) (uint64, error) { return 100 << 20, nil }}, ErrNoSpace, "100 MiB free"},
 		{"free space unknown", SizeGuard{Dir: target, freeBytes: func(string) (uint64, error) { return 0, errors.New("no statfs") }}, nil, ""},
 	}
 	for _, tt := range tests {

@@ -116,9 +116,10 @@ func beginMerge(dir string, m IncompleteRestore) (bool, error) {
 	return true, nil
 }
 
-// endMerge removes the marker after a merge of the file with sha256 ran to
-// its end; a marker of another file stays.
-func endMerge(dir, sha256 string) error {
+// EndMerge removes the marker after a merge of the file with sha256 ran to
+// its end (or a merge rebuilt beside the database was swapped in); a
+// marker of another file stays.
+func EndMerge(dir, sha256 string) error {
 	old, err := FindIncomplete(dir)
 	if err != nil || old == nil {
 		return err

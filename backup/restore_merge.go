@@ -144,7 +144,7 @@ func (p *Prepared) Merge(ctx context.Context, db *badger.DB) (Result, error) {
 		return res, fmt.Errorf("merge restore: %w", err)
 	}
 	if dir != "" {
-		if err := endMerge(dir, sha); err != nil {
+		if err := EndMerge(dir, sha); err != nil {
 			return res, fmt.Errorf("merge restore: %w", err)
 		}
 	}

@@ -92,17 +92,12 @@ func buildWipe(ctx context.Context, staged string, open Opener, opts RestoreOpti
 // compares everything the file holds).
 func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptions, keepAll bool) (Result, error) {
 	res := Result{Header: r.Header()}
-	sw := db.NewStreamWriter()
-	defer sw.Cancel()
-	if err := sw.Prepare(); err != nil {
-		return res, fmt.Errorf("prepare restore: %w", err)
+	w, err := newBulkWriter(db, opts.Progress)
+	if err != nil {
+		return res, err
 	}
+	defer w.close()
 	now := opts.now()
-	buf := z.NewBuffer(8<<20, "flowg.wipe")
-	defer buf.Release()
-	var bytes uint64
-	writes, released := 0, uint64(0)
-	tableEvery := tableReleaseEvery(db)
 	for {
 		kvs, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -122,48 +117,20 @@ func streamInto(ctx context.Context, db *badger.DB, r *Reader, opts RestoreOptio
 				res.Expired++
 				continue
 			}
-			if err := appendOrWrite(sw, buf, rec, db.Opts().Dir); err != nil {
+			if err := w.add(rec); err != nil {
+				res.Written = w.records
 				return res, err
-			}
-			res.Written++
-			bytes += uint64(len(rec.Key) + len(rec.Value))
-		}
-		if bytes-released >= releaseBytes {
-			// Nor need the values written to the value log (large ones go
-			// there, not into tables): the process would grow by the backup's size.
-			_ = kv.ReleaseValueLogPages(db.Opts().Dir)
-			released = bytes
-		}
-		if buf.LenNoPadding() >= 4<<20 {
-			if err := writeBuffer(sw, buf); err != nil {
-				return res, err
-			}
-			if writes++; writes%tableEvery == 0 {
-				// The tables built so far are on disk: their pages need not
-				// stay in this process's memory (see kv.ReleaseTablePages).
-				_ = kv.ReleaseTablePages(db.Opts().Dir)
-			}
-			if opts.Progress != nil {
-				opts.Progress(res.Written, bytes)
 			}
 		}
 	}
-	if err := writeBuffer(sw, buf); err != nil {
-		return res, err
-	}
+	res.Written = w.records
 	res.File = r.Summary()
-	if err := sw.Flush(); err != nil {
-		return res, fmt.Errorf("finish restore: %w", err)
+	if err := w.finish(); err != nil {
+		return res, err
 	}
 	// A rebuilt database starts a new epoch: incremental backups taken
 	// before it cannot be continued.
-	if err := kv.NewEpoch(db.Opts().Dir); err != nil {
-		return res, err
-	}
-	if opts.Progress != nil {
-		opts.Progress(res.Written, bytes)
-	}
-	return res, nil
+	return res, kv.NewEpoch(db.Opts().Dir)
 }
 
 // tableReleaseEvery is how many buffers a bulk load into db writes between

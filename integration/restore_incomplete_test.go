@@ -19,20 +19,79 @@ import (
 // until the same restore is run again to its end.
 
 // TestAdminRestore_InterruptedMergeSaysWhatItLeft sends SIGINT to `flowg
-// admin restore` while it merges 1.8 GiB of records: it stops at a batch
-// boundary, exits non-zero and says how many keys it wrote, that the
-// database holds part of the backup, and both ways out; the marker stays
-// until the same command, run again, ends.
+// admin restore` while it merges 1.8 GiB of records in place (the database
+// directory holds a file of the user's, so the merge is not rebuilt beside
+// it): it stops at a batch boundary, exits non-zero and says how many keys
+// it wrote, that the database holds part of the backup, and both ways out;
+// the marker stays until the same command, run again, ends.
 func TestAdminRestore_InterruptedMergeSaysWhatItLeft(t *testing.T) {
 	root := t.TempDir()
 	bomb := makeBomb(t, root, 30)
 	target := filepath.Join(root, "config")
 	writeDB(t, target, content{"pipelines/x": {Value: "kept"}})
+	if err := os.WriteFile(filepath.Join(target, "README"), []byte("the user's"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	marker := target + ".restore-incomplete"
 	args := []string{"admin", "restore", "--backup-dir", bomb, "--only", "config", "--config-dir", target, "--catalog-dir", filepath.Join(root, "catalog")}
+	out, err := interruptRestore(t, root, args)
+	if err == nil {
+		t.Fatalf("interrupted merge: exit %v, want non-zero", err)
+	}
+	requireContains(t, "the interrupted merge's message", out,
+		"interrupted", "keys were written", "holds part of the backup", marker,
+		"run the same command again", "undo it: flowg admin restore --backup-dir")
+	if strings.Contains(out, "nothing was written") {
+		t.Errorf("the interrupted merge says nothing was written:\n%s", out)
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatalf("after the interrupted merge, the marker %s: %v", marker, err)
+	}
 
+	// Any command on the database says so, then the same restore clears it.
+	r := mustFlowg(t, root, args...)
+	requireContains(t, "the restore run again", r.stderr, "warning: the config database at "+target+" holds part of a backup")
+	if _, err := os.Stat(marker); !os.IsNotExist(err) {
+		t.Errorf("after the merge ran to its end, the marker %s: %v, want it gone", marker, err)
+	}
+	if got := readDB(t, target); len(got) != 31 {
+		t.Errorf("after the merge ran to its end the database holds %d keys, want 31", len(got))
+	}
+}
+
+// TestAdminRestore_InterruptedRebuiltMergeChangesNothing sends SIGINT to
+// `flowg admin restore` while it rebuilds a database beside itself with
+// 1.8 GiB of records: it exits non-zero, says nothing was written, and the
+// database, its directory and its siblings are as they were: no marker, no
+// staging directory.
+func TestAdminRestore_InterruptedRebuiltMergeChangesNothing(t *testing.T) {
+	root := t.TempDir()
+	bomb := makeBomb(t, root, 30)
+	target := filepath.Join(root, "config")
+	writeDB(t, target, content{"pipelines/x": {Value: "kept"}})
+	before := readDB(t, target)
+	args := []string{"admin", "restore", "--backup-dir", bomb, "--only", "config", "--config-dir", target, "--catalog-dir", filepath.Join(root, "catalog")}
+	out, err := interruptRestore(t, root, args)
+	if err == nil {
+		t.Fatalf("interrupted merge: exit %v, want non-zero", err)
+	}
+	requireContains(t, "the interrupted merge's message", out, "interrupted", "nothing was written")
+	if strings.Contains(out, "holds part of the backup") {
+		t.Errorf("the interrupted rebuild says the database holds part of the backup:\n%s", out)
+	}
+	requireDB(t, "the database after the interrupted rebuild", target, before)
+	siblings, err := filepath.Glob(target + ".*")
+	if err != nil || len(siblings) != 0 {
+		t.Errorf("left beside the database: %q (%v)", siblings, err)
+	}
+}
+
+// interruptRestore runs `flowg args...` in dir and sends it SIGINT once it
+// reports writing keys; it returns what it printed and how it exited.
+func interruptRestore(t *testing.T, dir string, args []string) (string, error) {
+	t.Helper()
 	cmd := exec.Command(flowgBin, args...)
-	cmd.Dir = root
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -58,28 +117,7 @@ func TestAdminRestore_InterruptedMergeSaysWhatItLeft(t *testing.T) {
 	err = cmd.Wait()
 	out := log.String()
 	t.Logf("$ flowg %s\n%s%s", strings.Join(args, " "), stdout.String(), out)
-	if err == nil || cmd.ProcessState.ExitCode() == 0 {
-		t.Fatalf("interrupted merge: exit %v, want non-zero", err)
-	}
-	requireContains(t, "the interrupted merge's message", out,
-		"interrupted", "keys were written", "holds part of the backup", marker,
-		"run the same command again", "undo it: flowg admin restore --backup-dir")
-	if strings.Contains(out, "nothing was written") {
-		t.Errorf("the interrupted merge says nothing was written:\n%s", out)
-	}
-	if _, err := os.Stat(marker); err != nil {
-		t.Fatalf("after the interrupted merge, the marker %s: %v", marker, err)
-	}
-
-	// Any command on the database says so, then the same restore clears it.
-	r := mustFlowg(t, root, args...)
-	requireContains(t, "the restore run again", r.stderr, "warning: the config database at "+target+" holds part of a backup")
-	if _, err := os.Stat(marker); !os.IsNotExist(err) {
-		t.Errorf("after the merge ran to its end, the marker %s: %v, want it gone", marker, err)
-	}
-	if got := readDB(t, target); len(got) != 31 {
-		t.Errorf("after the merge ran to its end the database holds %d keys, want 31", len(got))
-	}
+	return out, err
 }
 
 // TestServer_KilledMergeIsReportedAtNextStart kills the server (SIGKILL)

@@ -52,3 +52,23 @@ func NewEpoch(dir string) error {
 	}
 	return nil
 }
+
+// CopyEpoch gives the database in dir the epoch of the one in from (or
+// none, as from has none): a database rebuilt from another whose versions
+// it keeps (a merge rebuilt beside it) goes on in its epoch.
+func CopyEpoch(from, dir string) error {
+	b, err := os.ReadFile(filepath.Join(from, epochFile))
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.Remove(filepath.Join(dir, epochFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("write epoch: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read epoch: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, epochFile), b, 0o600); err != nil {
+		return fmt.Errorf("write epoch: %w", err)
+	}
+	return nil
+}

@@ -188,3 +188,19 @@ func (quietLogger) Errorf(f string, a ...any)   { fmt.Fprintf(os.Stderr, "badger
 func (quietLogger) Warningf(f string, a ...any) { fmt.Fprintf(os.Stderr, "badger: "+f, a...) }
 func (quietLogger) Infof(string, ...any)        {}
 func (quietLogger) Debugf(string, ...any)       {}
+
+// FilesSize is the size of the files directly in dir: what a copy of the
+// database in dir takes, at most (Badger's directories are flat).
+func FilesSize(dir string) (uint64, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			n += uint64(info.Size())
+		}
+	}
+	return n, nil
+}

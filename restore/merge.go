@@ -49,7 +49,12 @@ func (r *Restore) mergeAll(ctx context.Context, sources Sources, checked *checke
 				res, err = r.loadEmpty(wctx, src, res)
 			} else if p, perr := checked.prepare(wctx, i, src, r.checkOptions(src, checked.revived)); perr != nil {
 				err = &Failure{Step: StepCheck, Database: src.Database, Source: src.Shown, Set: src.Set, Err: perr}
+			} else if beside, why := r.rebuildsBeside(src, p); beside {
+				res, err = r.mergeRebuilt(wctx, src, p, res, &out)
 			} else {
+				if why != "" {
+					res.Notes = append(res.Notes, "merged in place: "+why)
+				}
 				res, err = r.mergeOne(wctx, src, dbs[src.Database], p, res, &out)
 			}
 			if err != nil {
@@ -103,6 +108,16 @@ func (r *Restore) mergeOne(ctx context.Context, src Source, db *badger.DB, p *ba
 		out.Deleted[src.Database] = n
 	}
 	return res, nil
+}
+
+// rebuildsBeside reports whether the merge of src is rebuilt beside its
+// database: offline only (a server's database is in use), or else why not
+// ("" when that needs no saying).
+func (r *Restore) rebuildsBeside(src Source, p *backup.Prepared) (bool, string) {
+	if !r.t.Traits().Exclusive {
+		return false, ""
+	}
+	return rebuildsBeside(r.t.Dir(src.Database), p.Summary().Bytes)
 }
 
 // nothingToMergeWith reports whether the database in dir can be replaced

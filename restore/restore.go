@@ -33,8 +33,9 @@ type Options struct {
 	MaxSafetyCopies int
 	// Progress, when set, reports the writing of each database.
 	Progress func(n kv.Name, totalBytes uint64) (update func(keys, bytes uint64), done func())
-	// OnBulkLoad, when set, is called before every database is loaded in
-	// bulk (offline, all empty): the door's runtime memory policy.
+	// OnBulkLoad, when set, is called before databases are loaded in bulk
+	// (offline: all of them empty, or a merge rebuilt beside its
+	// database): the door's runtime memory policy.
 	OnBulkLoad func()
 }
 

@@ -9,14 +9,17 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/internal/memlimit"
 	"github.com/flowg-backup/flowg/kv"
+	"github.com/flowg-backup/flowg/restore"
 )
 
 // Operation names, in the order a round runs them (before swapping pairs).
@@ -27,6 +30,7 @@ const (
 	opRefRestore      = "ref-restore"
 	opFlowgMerge      = "flowg-merge"
 	opFlowgMergeTxn   = "flowg-merge-txn"
+	opOfflineMerge    = "offline-merge"
 	opFlowgWipe       = "flowg-wipe"
 	opFlowgVerify     = "flowg-verify"
 	opFlowgVerifyLoad = "flowg-verify-load"
@@ -83,6 +87,7 @@ var operations = map[string]operation{
 	opRefRestore:      refRestore,
 	opFlowgMerge:      func(ctx context.Context, a opArgs, res *opResult) error { return flowgMerge(ctx, a, res, true) },
 	opFlowgMergeTxn:   func(ctx context.Context, a opArgs, res *opResult) error { return flowgMerge(ctx, a, res, false) },
+	opOfflineMerge:    offlineMerge,
 	opFlowgWipe:       flowgWipe,
 	opFlowgVerify:     func(ctx context.Context, a opArgs, res *opResult) error { return flowgVerify(ctx, a, res, false) },
 	opFlowgVerifyLoad: func(ctx context.Context, a opArgs, res *opResult) error { return flowgVerify(ctx, a, res, true) },
@@ -316,6 +321,36 @@ func flowgMerge(ctx context.Context, a opArgs, res *opResult, exclusive bool) er
 		return err
 	}
 	res.Keys, res.LogicalBytes = r.Written, r.File.Bytes
+	return nil
+}
+
+// offlineMerge is `flowg admin restore --only logs --no-safety-snapshot`
+// from a.file into the populated database at a.target: the restore use
+// case as the offline command runs it, with its memory policy (a merge
+// rebuilt beside the database, unless it cannot be).
+func offlineMerge(ctx context.Context, a opArgs, res *opResult) error {
+	root := filepath.Dir(a.target)
+	dirs := kv.Dirs{Auth: filepath.Join(root, "auth"), Config: filepath.Join(root, "config"), Logs: a.target}
+	req := restore.Request{Databases: []kv.Name{kv.Logs}, NoSafetySnapshot: true, SkipBackupCheck: true}
+	if err := req.Validate(); err != nil {
+		return err
+	}
+	memlimit.ForMerge(os.Getenv)
+	rs, err := restore.Admit(ctx, req, restore.NewOffline(dirs, filepath.Join(root, "catalog")),
+		restore.Options{By: "flowg-bench", TmpDir: a.tmp, OnBulkLoad: func() { memlimit.ForStreaming(os.Getenv) }})
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	out, err := rs.Run(ctx, restore.Sources{{Database: kv.Logs, Shown: a.file, Open: backup.FileOpener(a.file)}})
+	if err != nil {
+		return err
+	}
+	r := out.Results[0]
+	if !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.HasPrefix(n, restore.NoteRebuiltBeside) }) {
+		return fmt.Errorf("the merge was not rebuilt beside the database: %q", r.Notes)
+	}
+	res.Keys = r.Written
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/flowg-backup/flowg/backup"
+	"github.com/flowg-backup/flowg/kv"
 )
 
 // sample is one operation of one round.
@@ -100,10 +101,10 @@ func (b *bench) roundOrder(r int) []string {
 	var order []string
 	if b.cfg.only[groupCore] {
 		backups := []string{opRefBackup, opFlowgBackup}
-		restores := []string{opRefRestore, opFlowgMerge, opFlowgMergeTxn, opFlowgWipe}
+		restores := []string{opRefRestore, opOfflineMerge, opFlowgMerge, opFlowgMergeTxn, opFlowgWipe}
 		if r%2 == 1 {
 			backups = []string{opFlowgBackup, opRefBackup}
-			restores = []string{opFlowgMerge, opRefRestore, opFlowgWipe, opFlowgMergeTxn}
+			restores = []string{opOfflineMerge, opRefRestore, opFlowgWipe, opFlowgMerge, opFlowgMergeTxn}
 		}
 		order = append(backups, opOnlineBackup)
 		order = append(order, restores...)
@@ -254,7 +255,7 @@ func (b *bench) childArgs(op string) []string {
 		return []string{"--db", b.ds.Dir, "--file", b.path(flowgFile), "--tmp", tmp}
 	case opRefRestore:
 		return []string{"--file", b.path(refFile), "--target", b.path("ref-restore")}
-	case opFlowgMerge, opFlowgMergeTxn:
+	case opFlowgMerge, opFlowgMergeTxn, opOfflineMerge:
 		return []string{"--file", b.path(flowgFile), "--target", b.path(op), "--tmp", tmp}
 	case opFlowgWipe:
 		return []string{"--file", b.path(flowgFile), "--target", b.path("flowg-wipe"), "--tmp", tmp}
@@ -269,7 +270,7 @@ func (b *bench) restoreTarget(op string) string {
 	switch op {
 	case opRefRestore:
 		return b.path("ref-restore")
-	case opFlowgMerge, opFlowgMergeTxn:
+	case opFlowgMerge, opFlowgMergeTxn, opOfflineMerge:
 		return b.path(op)
 	case opFlowgWipe:
 		return b.path("flowg-wipe")
@@ -298,10 +299,11 @@ func (b *bench) measure(ctx context.Context, round int, op string) sample {
 		}
 		return s
 	}
-	target := b.restoreTarget(op)
-	if target != "" {
-		removeTarget(target)
+	if target := b.restoreTarget(op); target != "" {
 		defer removeTarget(target)
+		if err := b.prepareTarget(op, target); err != nil {
+			return sample{Op: op, Round: round, Error: err.Error()}
+		}
 	}
 	s := b.child(ctx, round, op, b.childArgs(op), nil)
 	if s.Error != "" {
@@ -309,6 +311,19 @@ func (b *bench) measure(ctx context.Context, round int, op string) sample {
 	}
 	s.Error = b.check(s)
 	return s
+}
+
+// prepareTarget empties op's restore target; the offline merge's is then a
+// copy of the dataset (every key held, every key overwritten).
+func (b *bench) prepareTarget(op, target string) error {
+	removeTarget(target)
+	if op != opOfflineMerge {
+		return nil
+	}
+	if err := kv.CopyDir(b.ds.Dir, target); err != nil {
+		return fmt.Errorf("copy the dataset to merge into: %w", err)
+	}
+	return nil
 }
 
 // removeTarget removes a restore target and what a wipe restore leaves next
@@ -326,7 +341,7 @@ func removeTarget(dir string) {
 func (b *bench) check(s sample) string {
 	want := b.ds.Keys
 	switch s.Op {
-	case opFlowgBackup, opFlowgMerge, opFlowgMergeTxn, opFlowgWipe, opFlowgVerify, opFlowgVerifyLoad, opLocalSet, opS3Set:
+	case opFlowgBackup, opFlowgMerge, opFlowgMergeTxn, opOfflineMerge, opFlowgWipe, opFlowgVerify, opFlowgVerifyLoad, opLocalSet, opS3Set:
 		if s.Keys != want {
 			return fmt.Sprintf("%s handled %d keys, the dataset holds %d", s.Op, s.Keys, want)
 		}
@@ -414,13 +429,16 @@ func (b *bench) profiles(ctx context.Context) {
 		}
 		return s
 	}
-	for _, op := range []string{opRefBackup, opFlowgBackup, opRefRestore, opFlowgMerge, opFlowgMergeTxn, opFlowgWipe, opFlowgVerify, opFlowgVerifyLoad} {
+	for _, op := range []string{opRefBackup, opFlowgBackup, opRefRestore, opOfflineMerge, opFlowgMerge, opFlowgMergeTxn, opFlowgWipe, opFlowgVerify, opFlowgVerifyLoad} {
 		if !b.cfg.only[groupCore] {
 			break // --only leaves the core operations out
 		}
 		target := b.restoreTarget(op)
 		if target != "" {
-			removeTarget(target)
+			if err := b.prepareTarget(op, target); err != nil {
+				fmt.Fprintf(b.errOut, "profile %s: %v\n", op, err)
+				continue
+			}
 		}
 		profile(op, b.childArgs(op))
 		if target != "" {

@@ -25,7 +25,7 @@ func init() { operations[opSetVerify] = setVerify }
 // scaleOps are the operations of a scale run, in the order each dataset
 // runs them: backups first, so the restores and the verify read this
 // dataset's files.
-var scaleOps = []string{opRefBackup, opFlowgBackup, opFlowgWipe, opFlowgVerifyLoad, opSetVerify, opRefRestore, opFlowgMerge}
+var scaleOps = []string{opRefBackup, opFlowgBackup, opFlowgWipe, opFlowgVerifyLoad, opSetVerify, opRefRestore, opOfflineMerge, opFlowgMerge}
 
 // scaleWhat names the operations in the scale table.
 var scaleWhat = map[string]string{
@@ -35,14 +35,15 @@ var scaleWhat = map[string]string{
 	opFlowgVerifyLoad: "verify: checksums + scratch load",
 	opSetVerify:       "catalog set + verify (`Catalog.Create`, `Catalog.Verify`)",
 	opRefRestore:      "reference: Badger `db.Load(r, 1)` + close",
-	opFlowgMerge:      "offline merge restore (`backup.MergeFile`, exclusive)",
+	opOfflineMerge:    "offline merge restore into the populated database (`restore`, rebuilt beside)",
+	opFlowgMerge:      "merge in place (`backup.MergeFile`, exclusive, into an empty database): the fallback",
 }
 
 // scaleRSSTargetKiB is issue 17's bound on each operation's peak RSS at
 // every size (0: no bound, the references).
 var scaleRSSTargetKiB = map[string]int64{
 	opFlowgBackup: 256 << 10, opFlowgWipe: 256 << 10, opFlowgVerifyLoad: 256 << 10, opSetVerify: 256 << 10,
-	opFlowgMerge: 512 << 10,
+	opOfflineMerge: 512 << 10,
 }
 
 // scaleRow is one operation on one dataset.

@@ -95,7 +95,7 @@ func (r scaleReport) markdown() string {
 		fmt.Fprintf(&b, "%d | ", n)
 	}
 	b.WriteString("\n| --- |" + strings.Repeat(" --: |", len(sizes)) + "\n")
-	for _, p := range [][2]string{{opFlowgBackup, opRefBackup}, {opFlowgWipe, opRefRestore}, {opFlowgMerge, opRefRestore}} {
+	for _, p := range [][2]string{{opFlowgBackup, opRefBackup}, {opFlowgWipe, opRefRestore}, {opOfflineMerge, opRefRestore}, {opFlowgMerge, opRefRestore}} {
 		fmt.Fprintf(&b, "| %s / %s |", p[0], p[1])
 		for _, n := range sizes {
 			f, ref := r.cell(p[0], n), r.cell(p[1], n)
@@ -130,7 +130,7 @@ func growthTarget(op string, growth float64, r scaleReport, first, last int) str
 	switch op {
 	case opRefBackup, opRefRestore:
 		return "(reference)"
-	case opFlowgMerge:
+	case opOfflineMerge, opFlowgMerge:
 		a, z := r.cell(opRefRestore, first), r.cell(opRefRestore, last)
 		if a.ok && z.ok {
 			ref := z.perRecord()/a.perRecord() - 1

@@ -1,0 +1,239 @@
+package backup
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/pb"
+
+	"github.com/flowg-backup/flowg/kv"
+)
+
+// A merge rebuilt beside its database: what an offline merge does when it
+// can. Badger's own write path (KVLoader, transactions) grows with the data
+// it is given, to gigabytes for millions of records, and leaves the old
+// versions for compaction. Both inputs are sorted by key, so the merge is
+// a merge join instead: the database's live keys and the file's records,
+// read side by side, the file's record winning on a key both hold, are
+// written through a StreamWriter into a new database in a sibling
+// directory, which the caller swaps in (as a wipe's). Memory stays that of
+// a wipe restore whatever the sizes, and a crash at any point leaves the
+// database as it was.
+
+// MergeBuild is what BuildMerged did.
+type MergeBuild struct {
+	Result
+	// Kept counts the database's keys the file did not hold, copied over.
+	Kept uint64
+	// Dropped counts the keys left out because drop named them (the keys a
+	// restore to an instant deletes) and the database or the file held them.
+	Dropped uint64
+}
+
+// BuildMerged writes into staged, which must not exist, the database in
+// from (closed and held by the caller) merged with the prepared file:
+// every live key of from the file lacks, at its version, and every record
+// of the file at one version above all of from's (as a merge writes them,
+// at a fresh commit timestamp), except the keys in drop. from is only
+// read; its epoch carries over, so incremental backups go on. On any error
+// staged is removed. progress, when set, is given the file's records and
+// bytes written so far.
+func (p *Prepared) BuildMerged(ctx context.Context, from, staged string, drop [][]byte, progress func(keys, bytes uint64)) (MergeBuild, error) {
+	if _, err := os.Lstat(staged); !errors.Is(err, os.ErrNotExist) {
+		return MergeBuild{}, fmt.Errorf("staging directory %s already exists; remove it or retry", staged)
+	}
+	start := time.Now()
+	res, err := p.buildMerged(ctx, from, staged, drop, progress)
+	res.Header, res.File, res.Duration = p.c.header, p.c.summary, time.Since(start)
+	res.Warnings = append(p.c.warnings, res.Warnings...)
+	if err != nil {
+		os.RemoveAll(staged)
+		return res, fmt.Errorf("merge restore: %w", err)
+	}
+	return res, nil
+}
+
+func (p *Prepared) buildMerged(ctx context.Context, from, staged string, drop [][]byte, progress func(keys, bytes uint64)) (res MergeBuild, err error) {
+	src, err := kv.Open(from, kv.OpenOptions{ReadOnly: true, Locked: true})
+	if err != nil {
+		return res, err
+	}
+	defer src.Close()
+	dst, err := kv.Open(staged, kv.OpenOptions{BulkLoad: true})
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		if cerr := dst.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("close the merged database: %w", cerr)
+		}
+	}()
+	w, err := newBulkWriter(dst, nil)
+	if err != nil {
+		return res, err
+	}
+	defer w.close()
+	txn := src.NewTransaction(false)
+	defer txn.Discard()
+	j := &mergeJoin{ctx: ctx, w: w, it: liveIterator(txn, 0), dir: from, version: src.MaxVersion() + 1,
+		drop: dropSet(drop), res: &res, added: p.opts.Added}
+	defer j.it.Close()
+	j.it.Rewind()
+
+	now := p.opts.now()
+	// The file's records and bytes written, and when progress was last given.
+	var written, shown, shownBytes uint64
+	err = p.c.eachReused(ctx, func(rec *pb.KV) error {
+		if reserved(rec.Key) {
+			return nil
+		}
+		if expired(rec, now) {
+			res.Expired++ // what the database holds of it stays
+			return nil
+		}
+		if err := j.record(rec); err != nil {
+			return err
+		}
+		written += uint64(len(rec.Key) + len(rec.Value))
+		if progress != nil && (res.Written-shown >= 1024 || written-shownBytes >= 16<<20) {
+			progress(res.Written, written)
+			shown, shownBytes = res.Written, written
+		}
+		return nil
+	})
+	if err == nil {
+		err = j.copyBelow(nil)
+	}
+	if err == nil {
+		err = w.finish()
+	}
+	if err != nil {
+		return res, err
+	}
+	if progress != nil {
+		progress(res.Written, written)
+	}
+	return res, kv.CopyEpoch(from, staged)
+}
+
+// mergeJoin writes the merged database, one key at a time in key order.
+type mergeJoin struct {
+	ctx     context.Context
+	w       *bulkWriter
+	it      *badger.Iterator // the database's live keys, a step ahead of the file
+	dir     string           // the database's directory
+	version uint64           // at which the file's records are written
+	drop    map[string]struct{}
+	added   func(key []byte)
+	res     *MergeBuild
+
+	out      pb.KV // the file's record being written
+	held     pb.KV // the database's record being copied
+	value    []byte
+	meta     [1]byte
+	read     uint64 // bytes copied from the database
+	released uint64 // read when its table pages were last released
+}
+
+// record writes rec, after the database's keys below it; the database's
+// own record of rec's key, if any, is passed over.
+func (j *mergeJoin) record(rec *pb.KV) error {
+	if err := j.copyBelow(rec.Key); err != nil {
+		return err
+	}
+	held := j.it.Valid() && bytes.Equal(j.it.Item().Key(), rec.Key)
+	if held {
+		j.it.Next()
+	} else {
+		j.res.Added++
+		if j.added != nil {
+			j.added(rec.Key)
+		}
+	}
+	if j.dropped(rec.Key) {
+		return nil
+	}
+	j.out = pb.KV{Key: rec.Key, Value: rec.Value, UserMeta: rec.UserMeta, ExpiresAt: rec.ExpiresAt, Version: j.version}
+	if err := j.add(&j.out); err != nil {
+		return fmt.Errorf("write (at key %q): %w", truncateKey(rec.Key), err)
+	}
+	j.res.Written++
+	return nil
+}
+
+// copyBelow copies the database's records with keys below key (all of
+// them when key is nil).
+func (j *mergeJoin) copyBelow(key []byte) error {
+	for ; j.it.Valid(); j.it.Next() {
+		item := j.it.Item()
+		if key != nil && bytes.Compare(item.Key(), key) >= 0 {
+			return nil
+		}
+		if j.dropped(item.Key()) {
+			continue
+		}
+		if err := j.copy(item); err != nil {
+			return fmt.Errorf("copy the database's key %q: %w", truncateKey(item.Key()), err)
+		}
+	}
+	return nil
+}
+
+func (j *mergeJoin) copy(item *badger.Item) error {
+	v, err := item.ValueCopy(j.value[:0])
+	if err != nil {
+		return err
+	}
+	j.value = v
+	j.held = pb.KV{Key: item.Key(), Value: v, Version: item.Version(), ExpiresAt: item.ExpiresAt()}
+	if um := item.UserMeta(); um != 0 {
+		j.meta[0] = um
+		j.held.UserMeta = j.meta[:]
+	}
+	if err := j.add(&j.held); err != nil {
+		return err
+	}
+	j.res.Kept++
+	if j.read += uint64(len(v) + len(item.Key())); j.read-j.released >= releaseBytes {
+		// The database's pages read need not stay in this process's memory.
+		_ = kv.ReleaseTablePages(j.dir)
+		_ = kv.ReleaseValueLogPages(j.dir)
+		j.released = j.read
+	}
+	return nil
+}
+
+// add writes rec, and stops when the merge is cancelled.
+func (j *mergeJoin) add(rec *pb.KV) error {
+	if j.w.records%1024 == 0 {
+		if err := j.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return j.w.add(rec)
+}
+
+// dropped reports whether key is one to leave out, counting it.
+func (j *mergeJoin) dropped(key []byte) bool {
+	if _, ok := j.drop[string(key)]; !ok {
+		return false
+	}
+	j.res.Dropped++
+	return true
+}
+
+func dropSet(keys [][]byte) map[string]struct{} {
+	if len(keys) == 0 {
+		return nil
+	}
+	set := make(map[string]struct{}, len(keys))
+	for _, k := range keys {
+		set[string(k)] = struct{}{}
+	}
+	return set
+}
