@@ -133,7 +133,7 @@ func (c *checked) each(ctx context.Context, fn func(*pb.KV) error) error {
 // returns: the records' buffers are reused, and frames decoded one at a
 // time, as a bulk load reads them.
 func (c *checked) eachReused(ctx context.Context, fn func(*pb.KV) error) error {
-	return c.read(ctx, ReadOptions{ReuseBuffers: true, Sequential: true}, fn)
+	return c.read(ctx, ReadOptions{ReuseBuffers: true}, fn)
 }
 
 func (c *checked) read(ctx context.Context, opts ReadOptions, fn func(*pb.KV) error) error {

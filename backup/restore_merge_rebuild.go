@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/pb"
 
 	"github.com/flowg-backup/flowg/kv"
@@ -78,12 +77,10 @@ func (p *Prepared) buildMerged(ctx context.Context, from, staged string, drop []
 		return res, err
 	}
 	defer w.close()
-	txn := src.NewTransaction(false)
-	defer txn.Discard()
-	j := &mergeJoin{ctx: ctx, w: w, it: liveIterator(txn, 0), dir: from, version: src.MaxVersion() + 1,
+	held := readHeld(ctx, src, from)
+	defer held.stop()
+	j := &mergeJoin{ctx: ctx, w: w, held: held, version: src.MaxVersion() + 1,
 		drop: dropSet(drop), res: &res, added: p.opts.Added}
-	defer j.it.Close()
-	j.it.Rewind()
 
 	now := p.opts.now()
 	// The file's records and bytes written, and when progress was last given.
@@ -125,19 +122,14 @@ func (p *Prepared) buildMerged(ctx context.Context, from, staged string, drop []
 type mergeJoin struct {
 	ctx     context.Context
 	w       *bulkWriter
-	it      *badger.Iterator // the database's live keys, a step ahead of the file
-	dir     string           // the database's directory
-	version uint64           // at which the file's records are written
+	held    *heldRecords // the database's live records, a step ahead of the file
+	version uint64       // at which the file's records are written
 	drop    map[string]struct{}
 	added   func(key []byte)
 	res     *MergeBuild
 
-	out      pb.KV // the file's record being written
-	held     pb.KV // the database's record being copied
-	value    []byte
-	meta     [1]byte
-	read     uint64 // bytes copied from the database
-	released uint64 // read when its table pages were last released
+	out pb.KV // the record being written
+	um  [1]byte
 }
 
 // record writes rec, after the database's keys below it; the database's
@@ -146,9 +138,8 @@ func (j *mergeJoin) record(rec *pb.KV) error {
 	if err := j.copyBelow(rec.Key); err != nil {
 		return err
 	}
-	held := j.it.Valid() && bytes.Equal(j.it.Item().Key(), rec.Key)
-	if held {
-		j.it.Next()
+	if j.held.valid() && bytes.Equal(j.held.key(), rec.Key) {
+		j.held.next()
 	} else {
 		j.res.Added++
 		if j.added != nil {
@@ -169,41 +160,26 @@ func (j *mergeJoin) record(rec *pb.KV) error {
 // copyBelow copies the database's records with keys below key (all of
 // them when key is nil).
 func (j *mergeJoin) copyBelow(key []byte) error {
-	for ; j.it.Valid(); j.it.Next() {
-		item := j.it.Item()
-		if key != nil && bytes.Compare(item.Key(), key) >= 0 {
+	for ; j.held.valid(); j.held.next() {
+		k, v, r := j.held.record()
+		if key != nil && bytes.Compare(k, key) >= 0 {
 			return nil
 		}
-		if j.dropped(item.Key()) {
+		if j.dropped(k) {
 			continue
 		}
-		if err := j.copy(item); err != nil {
-			return fmt.Errorf("copy the database's key %q: %w", truncateKey(item.Key()), err)
+		j.out = pb.KV{Key: k, Value: v, Version: r.version, ExpiresAt: r.expiresAt}
+		if r.userMeta != 0 {
+			j.um[0] = r.userMeta
+			j.out.UserMeta = j.um[:]
 		}
+		if err := j.add(&j.out); err != nil {
+			return fmt.Errorf("copy the database's key %q: %w", truncateKey(k), err)
+		}
+		j.res.Kept++
 	}
-	return nil
-}
-
-func (j *mergeJoin) copy(item *badger.Item) error {
-	v, err := item.ValueCopy(j.value[:0])
-	if err != nil {
-		return err
-	}
-	j.value = v
-	j.held = pb.KV{Key: item.Key(), Value: v, Version: item.Version(), ExpiresAt: item.ExpiresAt()}
-	if um := item.UserMeta(); um != 0 {
-		j.meta[0] = um
-		j.held.UserMeta = j.meta[:]
-	}
-	if err := j.add(&j.held); err != nil {
-		return err
-	}
-	j.res.Kept++
-	if j.read += uint64(len(v) + len(item.Key())); j.read-j.released >= releaseBytes {
-		// The database's pages read need not stay in this process's memory.
-		_ = kv.ReleaseTablePages(j.dir)
-		_ = kv.ReleaseValueLogPages(j.dir)
-		j.released = j.read
+	if err := j.held.failed(); err != nil {
+		return fmt.Errorf("read the database: %w", err)
 	}
 	return nil
 }
