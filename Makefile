@@ -61,10 +61,12 @@ cross:
 
 # The side-by-side benchmark of issue 5: 1M log records, 5 alternating rounds
 # of Badger's own backup path and flowg's, and (same run) continuous backup's
-# targets of issue 14; the table lands in $(BENCH_WORK)/results.md.
+# targets of issue 14; the table lands in $(BENCH_WORK)/results.md. Then the
+# scale run of issue 17 (bench-scale, below).
 bench:
 	PATH="$(TOOLS_BIN):$$PATH" $(GO) run ./cmd/flowg-bench --work $(BENCH_WORK)
 	$(GO) test -run '^$$' -bench . -benchmem ./backup/
+	$(MAKE) bench-scale
 
 # A quick smoke run of the same harness: 100k records, 3 rounds.
 bench-quick:

@@ -78,8 +78,9 @@ type pipeline struct {
 	// release, when set, is called every releaseEvery frames written: it
 	// drops the pages of the tables read so far (see kv.ReleaseTablePages).
 	release func()
-	// peakChans is the most range channels held at once (for tests).
-	peakChans int
+	// peakChans is the most range channels held at once, and framesOut the
+	// frames taken from the pool and not given back at the end (for tests).
+	peakChans, framesOut int
 }
 
 // releaseEvery is how many frames (of up to 1 MiB of records) a dump
@@ -135,6 +136,7 @@ func (p *pipeline) run(ctx context.Context) error {
 		cancel(err) // workers waiting to hand over or take a frame give up
 	}
 	wg.Wait()
+	p.framesOut = pool.taken()
 	if err != nil {
 		return err
 	}
@@ -200,12 +202,21 @@ func (p *pipeline) dumpRange(ctx context.Context, i int, out chan<- *frame, pool
 	}
 	f.kind = kind
 	skip := streamSkipper(p.exclude)
-	send := func() error {
+	// handOver seals f and sends it to the writer, which gives it back to
+	// the pool once written.
+	handOver := func() error {
 		f.seal(enc)
 		select {
 		case out <- f:
+			return nil
 		case <-ctx.Done():
 			return context.Cause(ctx)
+		}
+	}
+	// send hands f over and takes the range's next frame.
+	send := func() error {
+		if err := handOver(); err != nil {
+			return err
 		}
 		var err error
 		if f, err = pool.get(i, size); err != nil {
@@ -254,7 +265,11 @@ func (p *pipeline) dumpRange(ctx context.Context, i int, out chan<- *frame, pool
 		}
 	}
 	if f.keys > 0 {
-		return send()
+		// Not send: a frame taken after the last would never be given
+		// back, and the pool, one frame short per range, held every worker
+		// but the writer's after framesUnderWay ranges (a dump of 10M
+		// records ran on one core).
+		return handOver()
 	}
 	pool.put(f)
 	return nil

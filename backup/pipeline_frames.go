@@ -87,6 +87,13 @@ func (p *framePool) drain(i int) {
 	p.mu.Unlock()
 }
 
+// taken is how many frames are out of the pool.
+func (p *framePool) taken() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out
+}
+
 // close lets go of the pool's context.
 func (p *framePool) close() { p.stop() }
 

@@ -185,4 +185,9 @@ func TestPipeline_RangeChannelsFollowTheWriter(t *testing.T) {
 	if limit := underWay + workers + 2; p.peakChans > limit {
 		t.Fatalf("%d range channels held at once over %d ranges, want at most %d", p.peakChans, len(ranges), limit)
 	}
+	// Every frame taken goes back: one kept per range made the pool hold
+	// back every worker but the writer's once underWay ranges were dumped.
+	if p.framesOut != 0 {
+		t.Fatalf("%d frames never given back to the pool over %d ranges", p.framesOut, len(ranges))
+	}
 }
