@@ -147,13 +147,27 @@ func (c *checked) read(ctx context.Context, opts ReadOptions, fn func(*pb.KV) er
 	if err != nil {
 		return fmt.Errorf("reread backup: %w", err)
 	}
+	return eachRecord(ctx, r, fn, func(err error) error { return fmt.Errorf("reread backup (did the file change?): %w", err) })
+}
+
+// readerEach reads r's records to its end, for a caller of a checked
+// file's each.
+func readerEach(r *Reader) func(ctx context.Context, fn func(*pb.KV) error) error {
+	return func(ctx context.Context, fn func(*pb.KV) error) error {
+		return eachRecord(ctx, r, fn, func(err error) error { return err })
+	}
+}
+
+// eachRecord calls fn with every record r reads, to the end of the file;
+// readErr words the reader's own errors.
+func eachRecord(ctx context.Context, r *Reader, fn func(*pb.KV) error, readErr func(error) error) error {
 	for {
 		kvs, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("reread backup (did the file change?): %w", err)
+			return readErr(err)
 		}
 		if err := ctx.Err(); err != nil {
 			return err

@@ -69,16 +69,16 @@ func (g SizeGuard) Check(logical uint64) error {
 // read so (encrypted, a raw Badger stream, damaged) passes: Check on the
 // verified Summary, and RestoreOptions.MaxBytes while it is read, hold it.
 func (g SizeGuard) CheckFile(ctx context.Context, open Opener) error {
-	logical, ok := trailerBytes(ctx, open)
+	logical, ok := TrailerBytes(ctx, open)
 	if !ok {
 		return nil
 	}
 	return g.Check(logical)
 }
 
-// trailerBytes reads the logical size from the trailer at the end of the
+// TrailerBytes reads the logical size from the trailer at the end of the
 // file open gives, if it is a plain flowg file that can seek.
-func trailerBytes(ctx context.Context, open Opener) (uint64, bool) {
+func TrailerBytes(ctx context.Context, open Opener) (uint64, bool) {
 	f, size, err := open(ctx)
 	if err != nil {
 		return 0, false

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4/pb"
@@ -34,30 +35,76 @@ type MergeBuild struct {
 	Dropped uint64
 }
 
-// BuildMerged writes into staged, which must not exist, the database in
-// from (closed and held by the caller) merged with the prepared file:
-// every live key of from the file lacks, at its version, and every record
-// of the file at one version above all of from's (as a merge writes them,
-// at a fresh commit timestamp), except the keys in drop. from is only
-// read; its epoch carries over, so incremental backups go on. On any error
-// staged is removed. progress, when set, is given the file's records and
-// bytes written so far.
-func (p *Prepared) BuildMerged(ctx context.Context, from, staged string, drop [][]byte, progress func(keys, bytes uint64)) (MergeBuild, error) {
-	if _, err := os.Lstat(staged); !errors.Is(err, os.ErrNotExist) {
-		return MergeBuild{}, fmt.Errorf("staging directory %s already exists; remove it or retry", staged)
+// MergeInto says where a merge rebuilt beside its database writes.
+type MergeInto struct {
+	// From is the database's directory, closed and held by the caller; it
+	// is only read.
+	From string
+	// Staged is the new database's directory, which must not exist.
+	Staged string
+	// Drop are keys left out whichever side holds them (the keys a restore
+	// to an instant deletes).
+	Drop [][]byte
+	// Progress, when set, is given the file's records and bytes written.
+	Progress func(keys, bytes uint64)
+}
+
+// BuildMerged writes into to.Staged the database in to.From merged with
+// the prepared file: every live key of the database the file lacks, at its
+// version, and every record of the file at one version above all of the
+// database's (as a merge writes them, at a fresh commit timestamp), except
+// the keys to drop. The database's epoch carries over, so incremental
+// backups go on. On any error the staging directory is removed.
+func (p *Prepared) BuildMerged(ctx context.Context, to MergeInto) (MergeBuild, error) {
+	src := mergeSource{each: p.c.eachReused, header: p.c.header, warnings: p.c.warnings, opts: p.opts,
+		summary: func() Summary { return p.c.summary }}
+	return buildMergedFrom(ctx, src, to, "")
+}
+
+// BuildMergedFrom is BuildMerged on the file open gives, read once and
+// checked as it is read (checksums, database, opts.MaxBytes, its end
+// marker, and its SHA-256 against wantSHA256 unless ""): the new database
+// is kept only if the file held to its end, so the database merged with is
+// never changed by a bad file.
+func BuildMergedFrom(ctx context.Context, open Opener, opts RestoreOptions, wantSHA256 string, to MergeInto) (MergeBuild, error) {
+	r, header, warnings, done, err := loadReader(ctx, open, opts, false)
+	if err != nil {
+		return MergeBuild{}, err
+	}
+	defer done()
+	src := mergeSource{each: readerEach(r), header: header, warnings: warnings, opts: opts, summary: r.Summary}
+	return buildMergedFrom(ctx, src, to, wantSHA256)
+}
+
+// mergeSource is the file a merge rebuilt beside reads.
+type mergeSource struct {
+	each     func(ctx context.Context, fn func(*pb.KV) error) error // every record, in key order
+	header   Header
+	summary  func() Summary // once each returned
+	warnings []string
+	opts     RestoreOptions
+}
+
+func buildMergedFrom(ctx context.Context, file mergeSource, to MergeInto, wantSHA256 string) (MergeBuild, error) {
+	if _, err := os.Lstat(to.Staged); !errors.Is(err, os.ErrNotExist) {
+		return MergeBuild{}, fmt.Errorf("staging directory %s already exists; remove it or retry", to.Staged)
 	}
 	start := time.Now()
-	res, err := p.buildMerged(ctx, from, staged, drop, progress)
-	res.Header, res.File, res.Duration = p.c.header, p.c.summary, time.Since(start)
-	res.Warnings = append(p.c.warnings, res.Warnings...)
+	res, err := buildMerged(ctx, file, to)
+	res.Header, res.File, res.Duration = file.header, file.summary(), time.Since(start)
+	res.Warnings = append(slices.Clone(file.warnings), res.Warnings...)
+	if err == nil && wantSHA256 != "" && res.File.SHA256 != wantSHA256 {
+		err = fmt.Errorf("%w: its SHA-256 differs from the one the set's manifest records", ErrChecksum)
+	}
 	if err != nil {
-		os.RemoveAll(staged)
+		os.RemoveAll(to.Staged)
 		return res, fmt.Errorf("merge restore: %w", err)
 	}
 	return res, nil
 }
 
-func (p *Prepared) buildMerged(ctx context.Context, from, staged string, drop [][]byte, progress func(keys, bytes uint64)) (res MergeBuild, err error) {
+func buildMerged(ctx context.Context, file mergeSource, to MergeInto) (res MergeBuild, err error) {
+	from, staged, progress := to.From, to.Staged, to.Progress
 	src, err := kv.Open(from, kv.OpenOptions{ReadOnly: true, Locked: true})
 	if err != nil {
 		return res, err
@@ -80,12 +127,12 @@ func (p *Prepared) buildMerged(ctx context.Context, from, staged string, drop []
 	held := readHeld(ctx, src, from)
 	defer held.stop()
 	j := &mergeJoin{ctx: ctx, w: w, held: held, version: src.MaxVersion() + 1,
-		drop: dropSet(drop), res: &res, added: p.opts.Added}
+		drop: dropSet(to.Drop), res: &res, added: file.opts.Added}
 
-	now := p.opts.now()
+	now := file.opts.now()
 	// The file's records and bytes written, and when progress was last given.
 	var written, shown, shownBytes uint64
-	err = p.c.eachReused(ctx, func(rec *pb.KV) error {
+	err = file.each(ctx, func(rec *pb.KV) error {
 		if reserved(rec.Key) {
 			return nil
 		}

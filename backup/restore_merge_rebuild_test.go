@@ -96,7 +96,7 @@ func TestBuildMerged_HoldsWhatAMergeInPlaceHolds(t *testing.T) {
 	before := everyVersionOfDir(t, f.dir)
 	staged := filepath.Join(t.TempDir(), "staged")
 	p := prepareFile(t, f.file, RestoreOptions{Added: func(k []byte) { addedBeside = append(addedBeside, string(k)) }})
-	built, err := p.BuildMerged(t.Context(), f.dir, staged, nil, nil)
+	built, err := p.BuildMerged(t.Context(), MergeInto{From: f.dir, Staged: staged})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestBuildMerged_FileRecordsAboveEveryVersionHeld(t *testing.T) {
 		t.Fatalf("epoch %q, %v", epoch, err)
 	}
 	staged := filepath.Join(t.TempDir(), "staged")
-	if _, err := prepareFile(t, f.file, RestoreOptions{}).BuildMerged(t.Context(), f.dir, staged, nil, nil); err != nil {
+	if _, err := prepareFile(t, f.file, RestoreOptions{}).BuildMerged(t.Context(), MergeInto{From: f.dir, Staged: staged}); err != nil {
 		t.Fatal(err)
 	}
 	db = openDiskDB(t, staged)
@@ -171,7 +171,7 @@ func TestBuildMerged_LeavesOutTheKeysToDrop(t *testing.T) {
 	f := newRebuildFixture(t)
 	staged := filepath.Join(t.TempDir(), "staged")
 	drop := [][]byte{[]byte("a-only-db"), []byte("m-both"), []byte("b-only-file"), []byte("never-held")}
-	built, err := prepareFile(t, f.file, RestoreOptions{}).BuildMerged(t.Context(), f.dir, staged, drop, nil)
+	built, err := prepareFile(t, f.file, RestoreOptions{}).BuildMerged(t.Context(), MergeInto{From: f.dir, Staged: staged, Drop: drop})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,9 +197,9 @@ func TestBuildMerged_StoppedHalfwayLeavesNothing(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	staged := filepath.Join(t.TempDir(), "staged")
-	_, err := prepareFile(t, f.file, RestoreOptions{}).BuildMerged(ctx, f.dir, staged, nil, func(keys, _ uint64) {
+	_, err := prepareFile(t, f.file, RestoreOptions{}).BuildMerged(ctx, MergeInto{From: f.dir, Staged: staged, Progress: func(keys, _ uint64) {
 		cancel() // at the first report, before the database's last keys are copied
-	})
+	}})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -219,10 +219,63 @@ func TestBuildMerged_RefusesAnExistingStagingDirectory(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(staged, "mine"), []byte("keep"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := prepareFile(t, f.file, RestoreOptions{}).BuildMerged(t.Context(), f.dir, staged, nil, nil); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, err := prepareFile(t, f.file, RestoreOptions{}).BuildMerged(t.Context(), MergeInto{From: f.dir, Staged: staged}); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("err = %v, want a refusal of the existing directory", err)
 	}
 	if b, err := os.ReadFile(filepath.Join(staged, "mine")); err != nil || string(b) != "keep" {
 		t.Errorf("the existing directory was touched: %q, %v", b, err)
+	}
+}
+
+// TestBuildMergedFrom_ReadsTheFileOnceAndKeepsNothingOfABadOne: read once,
+// the file gives the same database as prepared; a file damaged near its
+// end, or whose SHA-256 is not the one expected, leaves no staging
+// directory and the database untouched.
+func TestBuildMergedFrom_ReadsTheFileOnceAndKeepsNothingOfABadOne(t *testing.T) {
+	f := newRebuildFixture(t)
+	opts := RestoreOptions{Database: "config"}
+	prepared := filepath.Join(t.TempDir(), "prepared")
+	if _, err := prepareFile(t, f.file, opts).BuildMerged(t.Context(), MergeInto{From: f.dir, Staged: prepared}); err != nil {
+		t.Fatal(err)
+	}
+	once := filepath.Join(t.TempDir(), "once")
+	built, err := BuildMergedFrom(t.Context(), FileOpener(f.file), opts, "", MergeInto{From: f.dir, Staged: once})
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireContent(t, "the database merged from the file read once", contentOfDir(t, prepared), contentOfDir(t, once))
+	if built.Written != 3006 || built.File.Keys == 0 || built.File.SHA256 == "" {
+		t.Errorf("written %d, file %+v: want 3006 written and the file described", built.Written, built.File)
+	}
+
+	before := everyVersionOfDir(t, f.dir)
+	b, err := os.ReadFile(f.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-100] ^= 0xff
+	damaged := filepath.Join(t.TempDir(), "config.db")
+	if err := os.WriteFile(damaged, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		file string
+		sha  string
+	}{
+		{"damaged near its end", damaged, ""},
+		{"another SHA-256 expected", f.file, strings.Repeat("0", 64)},
+	} {
+		staged := filepath.Join(t.TempDir(), "staged")
+		_, err := BuildMergedFrom(t.Context(), FileOpener(tt.file), opts, tt.sha, MergeInto{From: f.dir, Staged: staged})
+		if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrChecksum) {
+			t.Errorf("%s: err = %v, want a refusal of the file", tt.name, err)
+		}
+		if _, err := os.Lstat(staged); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: the staging directory is left behind (%v)", tt.name, err)
+		}
+	}
+	if after := everyVersionOfDir(t, f.dir); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Error("the database read changed")
 	}
 }

@@ -40,38 +40,11 @@ func BuildWipeFrom(ctx context.Context, staged string, open Opener, opts Restore
 }
 
 func buildWipe(ctx context.Context, staged string, open Opener, opts RestoreOptions) (Result, error) {
-	f, size, err := decrypting(open, opts.Identities)(ctx)
+	r, header, warnings, done, err := loadReader(ctx, open, opts, true)
 	if err != nil {
 		return Result{}, err
 	}
-	defer f.Close()
-	r, err := NewReader(f, ReadOptions{Size: size, Database: opts.Database, ReuseBuffers: true, Sequential: true, MaxBytes: opts.MaxBytes})
-	if err != nil {
-		return Result{}, err
-	}
-	if r.Header().Raw {
-		r.reuse = false // its records go through a scratch database that keeps them
-	}
-	var warnings []string
-	header := r.Header()
-	if header.Raw {
-		// A raw stream is unsorted and versioned: resolve it first.
-		converted, err := convertRaw(ctx, r, opts.Database, opts.TmpDir)
-		if err != nil {
-			return Result{}, err
-		}
-		defer os.Remove(converted)
-		cf, csize, err := openFile(converted)
-		if err != nil {
-			return Result{}, err
-		}
-		defer cf.Close()
-		if r, err = NewReader(cf, ReadOptions{Size: csize, ReuseBuffers: true, Sequential: true}); err != nil {
-			return Result{}, err
-		}
-		warnings = append(warnings, RawWarning)
-	}
-
+	defer done()
 	db, err := kv.Open(staged, kv.OpenOptions{BulkLoad: true})
 	if err != nil {
 		return Result{}, err
@@ -83,6 +56,49 @@ func buildWipe(ctx context.Context, staged string, open Opener, opts RestoreOpti
 	res.Header = header
 	res.Warnings = append(warnings, res.Warnings...)
 	return res, err
+}
+
+// loadReader opens the file open gives for a bulk load that checks it as
+// it reads it (decrypted, its database named, its logical size bounded by
+// opts.MaxBytes). A raw Badger stream, unsorted and versioned, is first
+// converted into a sorted flowg file under opts.TmpDir, which the reader
+// returned reads; header is the file's own, warnings say it was raw.
+// sequential decodes frames one at a time (see ReadOptions.Sequential).
+// done closes what was opened.
+func loadReader(ctx context.Context, open Opener, opts RestoreOptions, sequential bool) (r *Reader, header Header, warnings []string, done func(), err error) {
+	f, size, err := decrypting(open, opts.Identities)(ctx)
+	if err != nil {
+		return nil, Header{}, nil, nil, err
+	}
+	r, err = NewReader(f, ReadOptions{Size: size, Database: opts.Database, ReuseBuffers: true, Sequential: sequential, MaxBytes: opts.MaxBytes})
+	if err != nil {
+		f.Close()
+		return nil, Header{}, nil, nil, err
+	}
+	header = r.Header()
+	if !header.Raw {
+		return r, header, nil, func() { f.Close() }, nil
+	}
+	// A raw stream is unsorted and versioned: resolve it first. Its
+	// records go through a scratch database that keeps them.
+	r.reuse = false
+	converted, err := convertRaw(ctx, r, opts.Database, opts.TmpDir)
+	f.Close()
+	if err != nil {
+		return nil, Header{}, nil, nil, err
+	}
+	cf, csize, err := openFile(converted)
+	if err == nil {
+		r, err = NewReader(cf, ReadOptions{Size: csize, ReuseBuffers: true, Sequential: sequential})
+		if err != nil {
+			cf.Close()
+		}
+	}
+	if err != nil {
+		os.Remove(converted)
+		return nil, Header{}, nil, nil, err
+	}
+	return r, header, []string{RawWarning}, func() { cf.Close(); os.Remove(converted) }, nil
 }
 
 // streamInto writes every live record of r into the empty db through a

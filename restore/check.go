@@ -11,13 +11,16 @@ import (
 // Checking every file before the first database changes, so a bad log.db
 // never leaves auth restored and logs not.
 
-// checkedFiles are the sources read whole and found good, in order; a
-// wipe of a single database, whose build checks its file whole before the
-// swap, is not read twice (nil).
+// checkedFiles are the sources read whole and found good, in order. A
+// wipe of a single database, whose build checks its file as it reads it
+// before the swap, is not read twice (nil); nor is the offline merge of a
+// single database, rebuilt beside it, which checks its file the same way
+// (it is read whole first only when it is merged in place after all).
 type checkedFiles struct {
 	prepared []*backup.Prepared
 	results  []Result
 	revived  Revived
+	r        *Restore
 }
 
 func (c *checkedFiles) close() {
@@ -32,12 +35,9 @@ func (c *checkedFiles) close() {
 // checksums, trailer, database name, and the SHA-256 its set records.
 // Nothing is written outside TmpDir.
 func (r *Restore) checkAll(ctx context.Context, sources Sources) (*checkedFiles, error) {
-	c := &checkedFiles{revived: Revived{}}
-	readTwice := !r.req.Wipe || len(sources) > 1 || r.t.Traits().WipeSnapshots
-	for _, src := range sources {
-		fail := func(err error) error {
-			return &Failure{Step: StepCheck, Database: src.Database, Source: src.Shown, Set: src.Set, Err: err}
-		}
+	c := &checkedFiles{revived: Revived{}, r: r}
+	readTwice := len(sources) > 1 || r.t.Traits().WipeSnapshots || (!r.req.Wipe && !r.t.Traits().Exclusive)
+	for i, src := range sources {
 		if r.movesIntoPlace(src, !kv.Exists(r.t.Dir(src.Database))) {
 			// Read whole and checked as it was rebuilt; moved into place.
 			c.prepared = append(c.prepared, nil)
@@ -46,45 +46,64 @@ func (r *Restore) checkAll(ctx context.Context, sources Sources) (*checkedFiles,
 		}
 		guard := backup.SizeGuard{MaxBytes: r.opts.MaxBytes, Dir: r.t.Dir(src.Database)}
 		if err := guard.CheckFile(ctx, src.Open); err != nil {
-			return c, fail(err)
+			return c, checkFailure(src, err)
 		}
-		res := r.result(src)
-		var p *backup.Prepared
+		c.prepared = append(c.prepared, nil)
+		c.results = append(c.results, r.result(src))
 		if readTwice {
-			var err error
-			if p, err = backup.Prepare(ctx, src.Open, r.checkOptions(src, c.revived)); err != nil {
-				return c, fail(err)
+			if _, err := c.prepare(ctx, i, src); err != nil {
+				return c, err
 			}
-			c.prepared = append(c.prepared, p)
-			sum := p.Summary()
-			if src.SHA256 != "" && sum.SHA256 != "" && sum.SHA256 != src.SHA256 {
-				return c, fail(fmt.Errorf("%w: %s: its SHA-256 differs from the one the set's manifest records", backup.ErrChecksum, src.FileName))
-			}
-			if err := guard.Check(sum.Bytes); err != nil {
-				return c, fail(err)
-			}
-			describeFile(&res, p.Header(), sum)
-		} else {
-			c.prepared = append(c.prepared, nil)
 		}
-		c.results = append(c.results, res)
 	}
 	return c, nil
 }
 
-// prepare returns the i-th source read whole, reading it now if checkAll
-// left it to be moved into place (a directory found holding no database
-// that cannot be loaded in bulk after all: a link, a mount point).
-func (c *checkedFiles) prepare(ctx context.Context, i int, src Source, opts backup.RestoreOptions) (*backup.Prepared, error) {
+// prepare returns the i-th source read whole and checked, reading it now
+// if checkAll left it to its build (which can turn out not to be one: a
+// directory that cannot be swapped, a file whose size its trailer does
+// not say). Its errors are *Failure at StepCheck.
+func (c *checkedFiles) prepare(ctx context.Context, i int, src Source) (*backup.Prepared, error) {
 	if c.prepared[i] != nil {
 		return c.prepared[i], nil
 	}
-	p, err := backup.Prepare(ctx, src.Open, opts)
+	p, err := backup.Prepare(ctx, src.Open, c.r.checkOptions(src, c.revived))
 	if err != nil {
-		return nil, err
+		return nil, checkFailure(src, err)
 	}
+	sum := p.Summary()
+	if src.SHA256 != "" && sum.SHA256 != "" && sum.SHA256 != src.SHA256 {
+		p.Close()
+		return nil, checkFailure(src, fmt.Errorf("%w: %s: its SHA-256 differs from the one the set's manifest records", backup.ErrChecksum, src.FileName))
+	}
+	guard := backup.SizeGuard{MaxBytes: c.r.opts.MaxBytes, Dir: c.r.t.Dir(src.Database)}
+	if err := guard.Check(sum.Bytes); err != nil {
+		p.Close()
+		return nil, checkFailure(src, err)
+	}
+	describeFile(&c.results[i], p.Header(), sum)
 	c.prepared[i] = p
 	return p, nil
+}
+
+// logicalBytes is the i-th source's logical size: its trailer's when it
+// can be read without reading the file, else what reading it whole found.
+func (c *checkedFiles) logicalBytes(ctx context.Context, i int, src Source) (uint64, error) {
+	if p := c.prepared[i]; p != nil {
+		return p.Summary().Bytes, nil
+	}
+	if n, ok := backup.TrailerBytes(ctx, src.Open); ok {
+		return n, nil
+	}
+	p, err := c.prepare(ctx, i, src)
+	if err != nil {
+		return 0, err
+	}
+	return p.Summary().Bytes, nil
+}
+
+func checkFailure(src Source, err error) error {
+	return &Failure{Step: StepCheck, Database: src.Database, Source: src.Shown, Set: src.Set, Err: err}
 }
 
 // checkOptions are the options src is read whole with before a restore.

@@ -47,15 +47,8 @@ func (r *Restore) mergeAll(ctx context.Context, sources Sources, checked *checke
 			var err error
 			if r.t.Traits().Exclusive && nothingToMergeWith(r.t.Dir(src.Database), dbs[src.Database]) {
 				res, err = r.loadEmpty(wctx, src, res)
-			} else if p, perr := checked.prepare(wctx, i, src, r.checkOptions(src, checked.revived)); perr != nil {
-				err = &Failure{Step: StepCheck, Database: src.Database, Source: src.Shown, Set: src.Set, Err: perr}
-			} else if beside, why := r.rebuildsBeside(src, p); beside {
-				res, err = r.mergeRebuilt(wctx, src, p, res, &out)
 			} else {
-				if why != "" {
-					res.Notes = append(res.Notes, "merged in place: "+why)
-				}
-				res, err = r.mergeOne(wctx, src, dbs[src.Database], p, res, &out)
+				res, err = r.mergeInto(wctx, src, i, checked, dbs[src.Database], res, &out)
 			}
 			if err != nil {
 				f := err.(*Failure)
@@ -110,14 +103,32 @@ func (r *Restore) mergeOne(ctx context.Context, src Source, db *badger.DB, p *ba
 	return res, nil
 }
 
-// rebuildsBeside reports whether the merge of src is rebuilt beside its
-// database: offline only (a server's database is in use), or else why not
-// ("" when that needs no saying).
-func (r *Restore) rebuildsBeside(src Source, p *backup.Prepared) (bool, string) {
-	if !r.t.Traits().Exclusive {
-		return false, ""
+// mergeInto merges the i-th source into db: offline, rebuilt beside it
+// when it can be (see rebuildsBeside), else in place, with a note saying
+// why.
+func (r *Restore) mergeInto(ctx context.Context, src Source, i int, checked *checkedFiles, db *badger.DB, res Result, out *Outcome) (Result, error) {
+	why := ""
+	if r.t.Traits().Exclusive {
+		logical, err := checked.logicalBytes(ctx, i, src)
+		if err != nil {
+			return res, err
+		}
+		var beside bool
+		if beside, why = rebuildsBeside(r.t.Dir(src.Database), logical); beside {
+			return r.mergeRebuilt(ctx, src, i, checked, logical, res, out)
+		}
 	}
-	return rebuildsBeside(r.t.Dir(src.Database), p.Summary().Bytes)
+	p, err := checked.prepare(ctx, i, src)
+	if err != nil {
+		return res, err
+	}
+	if why != "" {
+		res.Notes = append(res.Notes, "merged in place: "+why)
+	}
+	if res.File.Keys == 0 && res.File.SHA256 == "" {
+		describeFile(&res, p.Header(), p.Summary())
+	}
+	return r.mergeOne(ctx, src, db, p, res, out)
 }
 
 // nothingToMergeWith reports whether the database in dir can be replaced

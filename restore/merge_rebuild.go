@@ -47,31 +47,40 @@ func rebuildsBeside(dir string, logical uint64) (bool, string) {
 	return true, ""
 }
 
-// mergeRebuilt merges the prepared file into src's database by rebuilding
-// it beside the database, then swapping it in; the keys of a restore to an
-// instant deleted since its base set are left out of the new database.
-func (r *Restore) mergeRebuilt(ctx context.Context, src Source, p *backup.Prepared, res Result, out *Outcome) (Result, error) {
+// mergeRebuilt merges the i-th source into its database by rebuilding it
+// beside the database, then swapping it in; the keys of a restore to an
+// instant deleted since its base set are left out of the new database. A
+// file checkAll did not read whole is read once, checked as it is read.
+func (r *Restore) mergeRebuilt(ctx context.Context, src Source, i int, checked *checkedFiles, logical uint64, res Result, out *Outcome) (Result, error) {
 	dir := r.t.Dir(src.Database)
 	if r.opts.OnBulkLoad != nil {
 		r.opts.OnBulkLoad() // a rebuild streams, as a wipe does
 	}
-	update, done := r.progress(src.Database, p.Summary().Bytes)
+	update, done := r.progress(src.Database, logical)
 	var built backup.MergeBuild
 	aside, err := r.t.Wipe(ctx, src.Database, func(ctx context.Context, _ *badger.DB, staged string) error {
+		into := backup.MergeInto{From: dir, Staged: staged, Drop: src.Deleted, Progress: update}
 		var err error
-		built, err = p.BuildMerged(ctx, dir, staged, src.Deleted, update)
+		if p := checked.prepared[i]; p != nil {
+			built, err = p.BuildMerged(ctx, into)
+		} else {
+			built, err = backup.BuildMergedFrom(ctx, src.Open, r.checkOptions(src, checked.revived), src.SHA256, into)
+		}
 		return err
 	})
 	done()
 	res.Written, res.ExpiredSkipped = built.Written, built.Expired
 	res.Duration = built.Duration.Round(time.Millisecond).String()
 	res.Warnings = append(res.Warnings, built.Warnings...)
+	if res.File.Keys == 0 && res.File.SHA256 == "" {
+		describeFile(&res, built.Header, built.File)
+	}
 	if src.Database != kv.Logs {
 		added := built.Added
 		res.Added = &added
 	}
 	if err != nil {
-		f := &Failure{Step: StepWrite, Database: src.Database, Source: src.Shown, Set: src.Set, Total: p.Summary().Keys, Err: err}
+		f := &Failure{Step: StepWrite, Database: src.Database, Source: src.Shown, Set: src.Set, Total: built.File.Keys, Err: err}
 		if aside != "" {
 			f.Step, f.SetAside = StepSwap, aside
 		}
@@ -80,7 +89,7 @@ func (r *Restore) mergeRebuilt(ctx context.Context, src Source, p *backup.Prepar
 	if err := os.RemoveAll(aside); err != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the database directory before the merge, set aside at %s, could not be deleted: %v", aside, err))
 	}
-	if err := backup.EndMerge(dir, p.Summary().SHA256); err != nil {
+	if err := backup.EndMerge(dir, built.File.SHA256); err != nil {
 		res.Warnings = append(res.Warnings, err.Error())
 	}
 	res.Notes = append(res.Notes, fmt.Sprintf("%s; the %d keys it held that the backup lacks kept", NoteRebuiltBeside, built.Kept))

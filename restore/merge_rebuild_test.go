@@ -1,12 +1,17 @@
 package restore
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/flowg-backup/flowg/backup"
 	"github.com/flowg-backup/flowg/internal/dbtest"
 	"github.com/flowg-backup/flowg/kv"
 )
@@ -64,4 +69,104 @@ func TestOffline_MergeInPlaceWhenTheDirectoryHoldsOtherFiles(t *testing.T) {
 		t.Errorf("the user's file: %q, %v", b, err)
 	}
 	dbtest.Require(t, "config after the merge", map[string]string{"config/1": "backed up", "config/2": "added after"}, dbtest.OfDir(t, f.dirs.Config).Values())
+}
+
+// countingOpener opens path and counts the bytes read from it.
+type countingOpener struct {
+	path string
+	read atomic.Int64
+}
+
+func (c *countingOpener) open(context.Context) (io.ReadCloser, int64, error) {
+	f, err := os.Open(c.path)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return &countedFile{File: f, n: &c.read}, st.Size(), nil
+}
+
+type countedFile struct {
+	*os.File
+	n *atomic.Int64
+}
+
+func (f *countedFile) Read(b []byte) (int, error) {
+	n, err := f.File.Read(b)
+	f.n.Add(int64(n))
+	return n, err
+}
+
+// TestOffline_ASingleMergeRebuiltBesideReadsItsFileOnce: the merge of one
+// database, rebuilt beside it, checks its file as it reads it, once; the
+// same file damaged near its end is refused and the database is as it was.
+func TestOffline_ASingleMergeRebuiltBesideReadsItsFileOnce(t *testing.T) {
+	f := newOfflineFixture(t)
+	db, err := kv.Open(f.dirs.Config, kv.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3000 {
+		set(t, db, fmt.Sprintf("config/bulk-%05d", i), strings.Repeat(fmt.Sprint(i), 40))
+	}
+	path := filepath.Join(t.TempDir(), backup.FileName("config"))
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := backup.Dump(context.Background(), db, out, backup.DumpOptions{Database: "config"}); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	set(t, db, "config/1", "changed again")
+	db.Close()
+	before := dbtest.OfDir(t, f.dirs.Config).Values()
+
+	run := func(open backup.Opener) (Outcome, error) {
+		req := Request{Databases: []kv.Name{kv.Config}}
+		if err := req.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := Admit(context.Background(), req, NewOffline(f.dirs, f.catalog), Options{Catalog: backup.OpenCatalog(f.catalog), By: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rs.Close()
+		return rs.Run(context.Background(), Sources{{Database: kv.Config, Shown: path, Open: open}})
+	}
+
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := filepath.Join(t.TempDir(), backup.FileName("config"))
+	b[len(b)-100] ^= 0xff
+	if err := os.WriteFile(damaged, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(backup.FileOpener(damaged)); err == nil {
+		t.Fatal("the damaged file was restored")
+	}
+	dbtest.Require(t, "config after the refused merge", before, dbtest.OfDir(t, f.dirs.Config).Values())
+
+	counted := &countingOpener{path: path}
+	got, err := run(counted.open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := int64(len(b))
+	if n := counted.read.Load(); n > size+size/2 {
+		t.Errorf("read %d bytes of a %d-byte file: it was read more than once", n, size)
+	}
+	res := got.Results[0]
+	if res.Written != 3002 || res.File.Keys != 3002 || res.File.SHA256 == "" {
+		t.Errorf("result %+v: want 3002 keys written and the file described", res)
+	}
+	if v := dbtest.OfDir(t, f.dirs.Config).Values()["config/1"]; v != "changed" {
+		t.Errorf("config/1 = %q after the merge, want the backup's %q", v, "changed")
+	}
 }
