@@ -39,7 +39,9 @@ type MergeBuild struct {
 // every live key of from the file lacks, at its version, and every record
 // of the file at one version above all of from's (as a merge writes them,
 // at a fresh commit timestamp), except the keys in drop. from is only
-// read; its epoch carries over, so incremental backups go on. On any error
+// read; its epoch carries over, so incremental backups go on (unless the
+// new database's versions would end below the newest it held: see
+// buildMerged). On any error
 // staged is removed. progress, when set, is given the file's records and
 // bytes written so far.
 func (p *Prepared) BuildMerged(ctx context.Context, from, staged string, drop [][]byte, progress func(keys, bytes uint64)) (MergeBuild, error) {
@@ -115,6 +117,16 @@ func (p *Prepared) buildMerged(ctx context.Context, from, staged string, drop []
 	if progress != nil {
 		progress(res.Written, written)
 	}
+	if j.top < j.version-1 {
+		// Nothing was written at or above the database's newest version
+		// (a file that wrote nothing, into a database whose newest
+		// versions were deletes, which are not copied): the new database
+		// would hand out versions at or below what its last backups read,
+		// and an incremental set taken since one of them would leave out
+		// the writes made after the swap. It keeps the fresh epoch its
+		// creation gave it: the next backup is full.
+		return res, nil
+	}
 	return res, kv.CopyEpoch(from, staged)
 }
 
@@ -130,6 +142,7 @@ type mergeJoin struct {
 
 	out pb.KV // the record being written
 	um  [1]byte
+	top uint64 // the highest version written
 }
 
 // record writes rec, after the database's keys below it; the database's
@@ -191,6 +204,7 @@ func (j *mergeJoin) add(rec *pb.KV) error {
 			return err
 		}
 	}
+	j.top = max(j.top, rec.Version)
 	return j.w.add(rec)
 }
 
