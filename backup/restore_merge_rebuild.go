@@ -41,9 +41,8 @@ type MergeBuild struct {
 // at a fresh commit timestamp), except the keys in drop. from is only
 // read; its epoch carries over, so incremental backups go on (unless the
 // new database's versions would end below the newest it held: see
-// buildMerged). On any error
-// staged is removed. progress, when set, is given the file's records and
-// bytes written so far.
+// buildMerged). On any error staged is removed. progress, when set, is
+// given the file's records and bytes written so far.
 func (p *Prepared) BuildMerged(ctx context.Context, from, staged string, drop [][]byte, progress func(keys, bytes uint64)) (MergeBuild, error) {
 	if _, err := os.Lstat(staged); !errors.Is(err, os.ErrNotExist) {
 		return MergeBuild{}, fmt.Errorf("staging directory %s already exists; remove it or retry", staged)
