@@ -64,6 +64,25 @@ func (p *Prepared) buildMerged(ctx context.Context, from, staged string, drop []
 		return res, err
 	}
 	defer src.Close()
+	// Badger's iterator ends, without an error, at a table block it cannot
+	// read: the records after it would be left out, and the directory that
+	// holds them deleted after the swap. Every table's checksums are
+	// checked beside the merge (they are not on reads), on a core of
+	// their own.
+	var damaged error
+	verified := make(chan struct{})
+	go func() {
+		defer close(verified)
+		defer func() {
+			if r := recover(); r != nil {
+				// Badger's Table.VerifyChecksum (v4.9.6) names a block it
+				// could not read by dereferencing it: the panic is that error.
+				damaged = fmt.Errorf("a block of its tables cannot be read (%v)", r)
+			}
+		}()
+		damaged = src.VerifyChecksum()
+	}()
+	defer func() { <-verified }() // before src closes
 	dst, err := kv.Open(staged, kv.OpenOptions{BulkLoad: true})
 	if err != nil {
 		return res, err
@@ -106,6 +125,12 @@ func (p *Prepared) buildMerged(ctx context.Context, from, staged string, drop []
 	})
 	if err == nil {
 		err = j.copyBelow(nil)
+	}
+	if err == nil {
+		if <-verified; damaged != nil {
+			err = fmt.Errorf("%w (%w): a merge would lose the records it cannot read; nothing was changed. "+
+				"Restore the database whole (--wipe) from a backup instead", ErrDamagedDatabase, damaged)
+		}
 	}
 	if err == nil {
 		err = w.finish()
