@@ -74,10 +74,10 @@ func (p *Prepared) buildMerged(ctx context.Context, from, staged string, drop []
 	go func() {
 		defer close(verified)
 		defer func() {
-			if r := recover(); r != nil {
+			if recover() != nil {
 				// Badger's Table.VerifyChecksum (v4.9.6) names a block it
 				// could not read by dereferencing it: the panic is that error.
-				damaged = fmt.Errorf("a block of its tables cannot be read (%v)", r)
+				damaged = errors.New("a block of one of its tables cannot be read")
 			}
 		}()
 		damaged = src.VerifyChecksum()
