@@ -68,7 +68,7 @@ func (p *Prepared) buildMerged(ctx context.Context, from, staged string, drop []
 	// read: the records after it would be left out, and the directory that
 	// holds them deleted after the swap. Every table's checksums are
 	// checked beside the merge (they are not on reads), on a core of
-	// their own.
+	// their own; Badger holds one table's blocks at a time for it.
 	var damaged error
 	verified := make(chan struct{})
 	go func() {
