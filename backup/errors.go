@@ -64,6 +64,10 @@ var (
 	// of a database that already has as many safety copies of earlier
 	// restores as allowed, before anything was written.
 	ErrTooManySafetyCopies = errors.New("too many safety copies")
+	// ErrDamagedDatabase is returned by a merge rebuilt beside a database
+	// whose tables fail their checksums (see BuildMerged), before the
+	// database was changed.
+	ErrDamagedDatabase = errors.New("the database's files are damaged")
 )
 
 // noBackupDirError is the error of a backup directory that does not exist.

@@ -21,6 +21,10 @@ type heldRecords struct {
 	done    chan struct{}
 	wg      sync.WaitGroup
 
+	mu       sync.Mutex
+	ahead    int           // bytes of the batches sent and not yet read through
+	released chan struct{} // the reader read through a batch
+
 	batch *heldBatch // being read; nil once every record was read
 	i     int        // the index of its record at hand
 	err   error      // why the reading stopped early
@@ -40,6 +44,7 @@ type heldBatch struct {
 	recs []heldRecord
 	last bool  // no batch follows
 	err  error // with last: the reading stopped with it after these records
+	size int   // counted in ahead while it is sent and not read through
 }
 
 // errHeldStopped says the reading stopped before the database's last record.
@@ -51,13 +56,20 @@ const (
 	// heldBatchKept is the largest batch kept for reuse: one that a large
 	// value grew is let go.
 	heldBatchKept = 4 * heldBatchBytes
+	// heldAheadBytes bounds the bytes of the batches sent and not yet read
+	// through, but for one batch alone, however large: a batch of a value
+	// of 60 MiB is sent only once the reader is done with the previous
+	// one. Counting batches only, a database of such values held six of
+	// them at once (a merge rebuilt beside a database of values of 24 MiB
+	// peaked 290 MiB above its start, a wipe of the same values 167).
+	heldAheadBytes = 8 << 20
 )
 
 // readHeld starts reading db, which dir holds (the pages it reads are
 // released as it goes). The caller must call stop before closing db.
 func readHeld(ctx context.Context, db *badger.DB, dir string) *heldRecords {
 	h := &heldRecords{batches: make(chan *heldBatch, heldBatchesAhead),
-		free: make(chan *heldBatch, heldBatchesAhead+2), done: make(chan struct{})}
+		free: make(chan *heldBatch, heldBatchesAhead+2), done: make(chan struct{}), released: make(chan struct{}, 1)}
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
@@ -113,6 +125,10 @@ func (h *heldRecords) produce(ctx context.Context, db *badger.DB, dir string) {
 }
 
 func (h *heldRecords) send(ctx context.Context, b *heldBatch) bool {
+	if !h.reserve(ctx, len(b.data)) {
+		return false
+	}
+	b.size = len(b.data)
 	select {
 	case h.batches <- b:
 		return true
@@ -122,10 +138,42 @@ func (h *heldRecords) send(ctx context.Context, b *heldBatch) bool {
 	return false
 }
 
+// reserve waits until n bytes more may be ahead of the reader (at once
+// when none are), and counts them.
+func (h *heldRecords) reserve(ctx context.Context, n int) bool {
+	for {
+		h.mu.Lock()
+		if h.ahead == 0 || h.ahead+n <= heldAheadBytes {
+			h.ahead += n
+			h.mu.Unlock()
+			return true
+		}
+		h.mu.Unlock()
+		select {
+		case <-h.released:
+		case <-h.done:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// readThrough uncounts b, which the reader is done with.
+func (h *heldRecords) readThrough(b *heldBatch) {
+	h.mu.Lock()
+	h.ahead -= b.size
+	h.mu.Unlock()
+	select {
+	case h.released <- struct{}{}:
+	default:
+	}
+}
+
 func (h *heldRecords) newBatch() *heldBatch {
 	select {
 	case b := <-h.free:
-		b.data, b.recs, b.last, b.err = b.data[:0], b.recs[:0], false, nil
+		b.data, b.recs, b.last, b.err, b.size = b.data[:0], b.recs[:0], false, nil, 0
 		return b
 	default:
 		return &heldBatch{data: make([]byte, 0, heldBatchBytes+64<<10)}
@@ -156,6 +204,7 @@ func (h *heldRecords) next() {
 			return
 		}
 		if h.batch != nil {
+			h.readThrough(h.batch)
 			if h.batch.last {
 				h.err, h.batch = h.batch.err, nil
 				return

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowg-backup/flowg/internal/dbtest"
 )
@@ -81,4 +82,35 @@ func TestHeldRecords_ACancelledReadingFails(t *testing.T) {
 	h = readHeld(t.Context(), db, dir)
 	h.next()
 	h.stop() // must return with batches still unread
+}
+
+// TestHeldRecords_LargeValuesAreNotReadFarAhead: batches of large values
+// are read ahead one at a time, not four (each holds a copy of its
+// value), and every record still comes through.
+func TestHeldRecords_LargeValuesAreNotReadFarAhead(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "db")
+	db := openDiskDB(t, dir)
+	want := dbContent{}
+	for i := range 6 {
+		want[fmt.Sprintf("big-%d", i)] = storedRecord{Value: strings.Repeat(string(rune('a'+i)), 5<<20)}
+	}
+	put(t, db, want)
+	closeDB(t, db)
+	db = openDiskDB(t, dir)
+	defer closeDB(t, db)
+	h := readHeld(t.Context(), db, dir)
+	defer h.stop()
+	time.Sleep(300 * time.Millisecond) // time enough to read every value ahead
+	if n := len(h.batches); n > 0 {
+		t.Errorf("%d batches of %d MiB read ahead of the one at hand, want none past the %d MiB bound", n, 5, heldAheadBytes>>20)
+	}
+	got := dbContent{}
+	for ; h.valid(); h.next() {
+		k, v, _ := h.record()
+		got[string(k)] = storedRecord{Value: string(v)}
+	}
+	if err := h.failed(); err != nil {
+		t.Fatal(err)
+	}
+	requireContent(t, "the records read", want.withoutVersions(), got)
 }

@@ -24,6 +24,8 @@ type RestoreOptions struct {
 	Progress func(keys, bytes uint64)
 	// Added, when set, is called during a merge for each key the target did
 	// not hold before (restore uses it to warn about revived users and tokens).
+	// key is valid during the call only: a merge rebuilt beside its database
+	// reuses its bytes for the next record (copy it to keep it).
 	Added func(key []byte)
 	// Now decides which records have expired; time.Now when nil.
 	Now func() time.Time

@@ -54,7 +54,9 @@ type MergeInto struct {
 // version, and every record of the file at one version above all of the
 // database's (as a merge writes them, at a fresh commit timestamp), except
 // the keys to drop. The database's epoch carries over, so incremental
-// backups go on. On any error the staging directory is removed.
+// backups go on (unless the new database's versions would end below the
+// newest it held: see buildMerged). On any error the staging directory is
+// removed.
 func (p *Prepared) BuildMerged(ctx context.Context, to MergeInto) (MergeBuild, error) {
 	src := mergeSource{each: p.c.eachReused, header: p.c.header, warnings: p.c.warnings, opts: p.opts,
 		summary: func() Summary { return p.c.summary }}
@@ -110,6 +112,25 @@ func buildMerged(ctx context.Context, file mergeSource, to MergeInto) (res Merge
 		return res, err
 	}
 	defer src.Close()
+	// Badger's iterator ends, without an error, at a table block it cannot
+	// read: the records after it would be left out, and the directory that
+	// holds them deleted after the swap. Every table's checksums are
+	// checked beside the merge (they are not on reads), on a core of
+	// their own; Badger holds one table's blocks at a time for it.
+	var damaged error
+	verified := make(chan struct{})
+	go func() {
+		defer close(verified)
+		defer func() {
+			if recover() != nil {
+				// Badger's Table.VerifyChecksum (v4.9.6) names a block it
+				// could not read by dereferencing it: the panic is that error.
+				damaged = errors.New("a block of one of its tables cannot be read")
+			}
+		}()
+		damaged = src.VerifyChecksum()
+	}()
+	defer func() { <-verified }() // before src closes
 	dst, err := kv.Open(staged, kv.OpenOptions{BulkLoad: true})
 	if err != nil {
 		return res, err
@@ -154,6 +175,12 @@ func buildMerged(ctx context.Context, file mergeSource, to MergeInto) (res Merge
 		err = j.copyBelow(nil)
 	}
 	if err == nil {
+		if <-verified; damaged != nil {
+			err = fmt.Errorf("%w (%w): a merge would lose the records it cannot read; nothing was changed. "+
+				"Restore the database whole (--wipe) from a backup instead", ErrDamagedDatabase, damaged)
+		}
+	}
+	if err == nil {
 		err = w.finish()
 	}
 	if err != nil {
@@ -161,6 +188,16 @@ func buildMerged(ctx context.Context, file mergeSource, to MergeInto) (res Merge
 	}
 	if progress != nil {
 		progress(res.Written, written)
+	}
+	if j.top < j.version-1 {
+		// Nothing was written at or above the database's newest version
+		// (a file that wrote nothing, into a database whose newest
+		// versions were deletes, which are not copied): the new database
+		// would hand out versions at or below what its last backups read,
+		// and an incremental set taken since one of them would leave out
+		// the writes made after the swap. It keeps the fresh epoch its
+		// creation gave it: the next backup is full.
+		return res, nil
 	}
 	return res, kv.CopyEpoch(from, staged)
 }
@@ -177,6 +214,7 @@ type mergeJoin struct {
 
 	out pb.KV // the record being written
 	um  [1]byte
+	top uint64 // the highest version written
 }
 
 // record writes rec, after the database's keys below it; the database's
@@ -238,6 +276,7 @@ func (j *mergeJoin) add(rec *pb.KV) error {
 			return err
 		}
 	}
+	j.top = max(j.top, rec.Version)
 	return j.w.add(rec)
 }
 
