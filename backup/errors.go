@@ -65,7 +65,7 @@ var (
 	// restores as allowed, before anything was written.
 	ErrTooManySafetyCopies = errors.New("too many safety copies")
 	// ErrDamagedDatabase is returned by a merge rebuilt beside a database
-	// whose tables fail their checksums (see BuildMerged), before the
+	// whose tables could not all be read (see readHeld), before the
 	// database was changed.
 	ErrDamagedDatabase = errors.New("the database's files are damaged")
 )

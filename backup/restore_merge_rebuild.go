@@ -112,25 +112,6 @@ func buildMerged(ctx context.Context, file mergeSource, to MergeInto) (res Merge
 		return res, err
 	}
 	defer src.Close()
-	// Badger's iterator ends, without an error, at a table block it cannot
-	// read: the records after it would be left out, and the directory that
-	// holds them deleted after the swap. Every table's checksums are
-	// checked beside the merge (they are not on reads), on a core of
-	// their own; Badger holds one table's blocks at a time for it.
-	var damaged error
-	verified := make(chan struct{})
-	go func() {
-		defer close(verified)
-		defer func() {
-			if recover() != nil {
-				// Badger's Table.VerifyChecksum (v4.9.6) names a block it
-				// could not read by dereferencing it: the panic is that error.
-				damaged = errors.New("a block of one of its tables cannot be read")
-			}
-		}()
-		damaged = src.VerifyChecksum()
-	}()
-	defer func() { <-verified }() // before src closes
 	dst, err := kv.Open(staged, kv.OpenOptions{BulkLoad: true})
 	if err != nil {
 		return res, err
@@ -173,12 +154,6 @@ func buildMerged(ctx context.Context, file mergeSource, to MergeInto) (res Merge
 	})
 	if err == nil {
 		err = j.copyBelow(nil)
-	}
-	if err == nil {
-		if <-verified; damaged != nil {
-			err = fmt.Errorf("%w (%w): a merge would lose the records it cannot read; nothing was changed. "+
-				"Restore the database whole (--wipe) from a backup instead", ErrDamagedDatabase, damaged)
-		}
 	}
 	if err == nil {
 		err = w.finish()
