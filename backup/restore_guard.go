@@ -76,6 +76,20 @@ func (g SizeGuard) CheckFile(ctx context.Context, open Opener) error {
 	return g.Check(logical)
 }
 
+// CheckHead reads the head of the file open gives, as a restore will read
+// it: decrypted with opts.Identities, a backup of opts.Database. A restore
+// that checks its file only as it writes it asks this first, before its
+// safety snapshot.
+func CheckHead(ctx context.Context, open Opener, opts RestoreOptions) error {
+	f, size, err := decrypting(open, opts.Identities)(ctx)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = NewReader(f, ReadOptions{Size: size, Database: opts.Database, Sequential: true})
+	return err
+}
+
 // TrailerBytes reads the logical size from the trailer at the end of the
 // file open gives, if it is a plain flowg file that can seek.
 func TrailerBytes(ctx context.Context, open Opener) (uint64, bool) {

@@ -50,9 +50,23 @@ func (r *Restore) checkAll(ctx context.Context, sources Sources) (*checkedFiles,
 		}
 		c.prepared = append(c.prepared, nil)
 		c.results = append(c.results, r.result(src))
-		if readTwice {
+		switch {
+		case readTwice:
 			if _, err := c.prepare(ctx, i, src); err != nil {
 				return c, err
+			}
+		case !r.req.Wipe:
+			// A merge read once by its build is checked as far as it can be
+			// without reading it before its safety snapshot is taken: a
+			// file with no trailer (damaged, raw, encrypted) is read whole
+			// now, and the head of one with a trailer must open with the
+			// keys given and name this database.
+			if _, ok := backup.TrailerBytes(ctx, src.Open); !ok {
+				if _, err := c.prepare(ctx, i, src); err != nil {
+					return c, err
+				}
+			} else if err := backup.CheckHead(ctx, src.Open, r.checkOptions(src, c.revived)); err != nil {
+				return c, checkFailure(src, err)
 			}
 		}
 	}

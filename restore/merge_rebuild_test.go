@@ -2,8 +2,10 @@ package restore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -102,16 +104,24 @@ func (f *countedFile) Read(b []byte) (int, error) {
 }
 
 // TestOffline_ASingleMergeRebuiltBesideReadsItsFileOnce: the merge of one
-// database, rebuilt beside it, checks its file as it reads it, once; the
-// same file damaged near its end is refused and the database is as it was.
+// database, rebuilt beside it, checks its file as it reads it, once (and
+// its head before the safety snapshot); the same file damaged near its end
+// is refused and the database is as it was.
 func TestOffline_ASingleMergeRebuiltBesideReadsItsFileOnce(t *testing.T) {
 	f := newOfflineFixture(t)
 	db, err := kv.Open(f.dirs.Config, kv.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Values that do not compress: a file of about 1.2 MB, well over the
+	// 256 KiB its head is checked with before the safety snapshot.
+	rnd := rand.New(rand.NewPCG(1, 2))
 	for i := range 3000 {
-		set(t, db, fmt.Sprintf("config/bulk-%05d", i), strings.Repeat(fmt.Sprint(i), 40))
+		v := make([]byte, 400)
+		for j := range v {
+			v[j] = byte(rnd.Uint32())
+		}
+		set(t, db, fmt.Sprintf("config/bulk-%05d", i), string(v))
 	}
 	path := filepath.Join(t.TempDir(), backup.FileName("config"))
 	out, err := os.Create(path)
@@ -168,5 +178,31 @@ func TestOffline_ASingleMergeRebuiltBesideReadsItsFileOnce(t *testing.T) {
 	}
 	if v := dbtest.OfDir(t, f.dirs.Config).Values()["config/1"]; v != "changed" {
 		t.Errorf("config/1 = %q after the merge, want the backup's %q", v, "changed")
+	}
+}
+
+// TestOffline_AMergeReadOnceRefusesAWrongFileBeforeItsSnapshot: the file
+// of another database, merged into one database, is refused at the check,
+// before a safety snapshot is written (a refused restore must not use up
+// --max-safety-copies).
+func TestOffline_AMergeReadOnceRefusesAWrongFileBeforeItsSnapshot(t *testing.T) {
+	f := newOfflineFixture(t)
+	req := Request{Databases: []kv.Name{kv.Config}}
+	if err := req.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Admit(context.Background(), req, NewOffline(f.dirs, f.catalog), Options{Catalog: backup.OpenCatalog(f.catalog), By: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	authFile := filepath.Join(f.backup, backup.FileName("auth"))
+	_, err = rs.Run(context.Background(), Sources{{Database: kv.Config, Shown: authFile, Open: backup.FileOpener(authFile)}})
+	var fail *Failure
+	if !errors.As(err, &fail) || fail.Step != StepCheck || !errors.Is(err, backup.ErrWrongDatabase) {
+		t.Fatalf("err = %v, want a check failure naming the wrong database", err)
+	}
+	if sets, _ := os.ReadDir(f.catalog); len(sets) != 0 {
+		t.Errorf("the catalog holds %d entries after the refused merge, want no safety snapshot", len(sets))
 	}
 }
