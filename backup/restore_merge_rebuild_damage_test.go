@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowg-backup/flowg/internal/dbtest"
 )
 
 // TestBuildMerged_ADamagedTableFailsTheMerge: Badger's iterator ends,
@@ -22,28 +24,7 @@ func TestBuildMerged_ADamagedTableFailsTheMerge(t *testing.T) {
 		held[fmt.Sprintf("k%06d", i)] = storedRecord{Value: strings.Repeat(fmt.Sprint(i), 20)}
 	}
 	createDB(t, dir, held)
-	tables, err := filepath.Glob(filepath.Join(dir, "*.sst"))
-	if err != nil || len(tables) == 0 {
-		t.Fatalf("tables %v, %v", tables, err)
-	}
-	f, err := os.OpenFile(tables[0], os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	junk := make([]byte, 2000)
-	for i := range junk {
-		junk[i] = byte(i * 7)
-	}
-	if _, err := f.WriteAt(junk, st.Size()/3); err != nil { // in a block of records, not the index
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dbtest.DamageTable(t, dir)
 
 	file := filepath.Join(root, "config.db")
 	writeFile(t, file, "config", []fileRecord{{key: "b", value: "file"}})

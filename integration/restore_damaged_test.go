@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowg-backup/flowg/internal/dbtest"
 )
 
 // TestAdminRestore_MergeIntoADamagedDatabaseChangesNothing: an offline
@@ -24,29 +26,7 @@ func TestAdminRestore_MergeIntoADamagedDatabaseChangesNothing(t *testing.T) {
 		many[fmt.Sprintf("pipeline/many-%06d", i)] = record{Value: strings.Repeat(fmt.Sprint(i), 20)}
 	}
 	writeDB(t, dir, many)
-	tables, err := filepath.Glob(filepath.Join(dir, "*.sst"))
-	if err != nil || len(tables) == 0 {
-		t.Fatalf("tables %v, %v", tables, err)
-	}
-	damaged := tables[len(tables)-1]
-	f, err := os.OpenFile(damaged, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	junk := make([]byte, 2000)
-	for i := range junk {
-		junk[i] = byte(i * 7)
-	}
-	if _, err := f.WriteAt(junk, st.Size()/3); err != nil { // in a block of records, not the index
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dbtest.DamageTable(t, dir)
 	before := filesSums(t, dir)
 
 	r := flowg(t, root, "admin", "restore", "--config-dir", "./data/config", "--only", "config", "--backup-dir", "./backup")

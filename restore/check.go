@@ -19,8 +19,16 @@ import (
 type checkedFiles struct {
 	prepared []*backup.Prepared
 	results  []Result
+	sizes    []fileSize // as each file's trailer says
 	revived  Revived
 	r        *Restore
+}
+
+// fileSize is a file's logical size, if its trailer could be read without
+// reading the file (a plain flowg file that can seek).
+type fileSize struct {
+	bytes uint64
+	known bool
 }
 
 func (c *checkedFiles) close() {
@@ -31,9 +39,11 @@ func (c *checkedFiles) close() {
 	}
 }
 
-// checkAll applies the size guard to every source and reads each whole:
-// checksums, trailer, database name, and the SHA-256 its set records.
-// Nothing is written outside TmpDir.
+// checkAll applies the size guard to every source and reads each whole
+// (checksums, trailer, database name, and the SHA-256 its set records),
+// but for a single database whose build reads its file once (a wipe, an
+// offline merge), which checks what it can beforehand. Nothing is written
+// outside TmpDir.
 func (r *Restore) checkAll(ctx context.Context, sources Sources) (*checkedFiles, error) {
 	c := &checkedFiles{revived: Revived{}, r: r}
 	readTwice := len(sources) > 1 || r.t.Traits().WipeSnapshots || (!r.req.Wipe && !r.t.Traits().Exclusive)
@@ -42,14 +52,22 @@ func (r *Restore) checkAll(ctx context.Context, sources Sources) (*checkedFiles,
 			// Read whole and checked as it was rebuilt; moved into place.
 			c.prepared = append(c.prepared, nil)
 			c.results = append(c.results, r.result(src))
+			c.sizes = append(c.sizes, fileSize{})
 			continue
 		}
-		guard := backup.SizeGuard{MaxBytes: r.opts.MaxBytes, Dir: r.t.Dir(src.Database)}
-		if err := guard.CheckFile(ctx, src.Open); err != nil {
-			return c, checkFailure(src, err)
+		// A file's trailer gives its logical size without reading it: too
+		// large a file is refused before it is read.
+		size := fileSize{}
+		size.bytes, size.known = backup.TrailerBytes(ctx, src.Open)
+		if size.known {
+			guard := backup.SizeGuard{MaxBytes: r.opts.MaxBytes, Dir: r.t.Dir(src.Database)}
+			if err := guard.Check(size.bytes); err != nil {
+				return c, checkFailure(src, err)
+			}
 		}
 		c.prepared = append(c.prepared, nil)
 		c.results = append(c.results, r.result(src))
+		c.sizes = append(c.sizes, size)
 		switch {
 		case readTwice:
 			if _, err := c.prepare(ctx, i, src); err != nil {
@@ -61,7 +79,7 @@ func (r *Restore) checkAll(ctx context.Context, sources Sources) (*checkedFiles,
 			// file with no trailer (damaged, raw, encrypted) is read whole
 			// now, and the head of one with a trailer must open with the
 			// keys given and name this database.
-			if _, ok := backup.TrailerBytes(ctx, src.Open); !ok {
+			if !size.known {
 				if _, err := c.prepare(ctx, i, src); err != nil {
 					return c, err
 				}
@@ -106,8 +124,8 @@ func (c *checkedFiles) logicalBytes(ctx context.Context, i int, src Source) (uin
 	if p := c.prepared[i]; p != nil {
 		return p.Summary().Bytes, nil
 	}
-	if n, ok := backup.TrailerBytes(ctx, src.Open); ok {
-		return n, nil
+	if size := c.sizes[i]; size.known {
+		return size.bytes, nil
 	}
 	p, err := c.prepare(ctx, i, src)
 	if err != nil {

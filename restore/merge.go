@@ -132,16 +132,11 @@ func (r *Restore) mergeInto(ctx context.Context, src Source, i int, checked *che
 }
 
 // nothingToMergeWith reports whether the database in dir can be replaced
-// by a bulk load without losing anything: Badger never wrote a table for it,
-// it holds no key, its directory holds only Badger's and flowg's files, and
-// the directory is a plain one — not a symbolic link or a mount point,
-// which the swap of a bulk load would replace or fail to rename.
+// by a bulk load without losing anything: Badger never wrote a table for
+// it, it holds no key, and its directory can be replaced whole (see
+// notReplaceable).
 func nothingToMergeWith(dir string, db *badger.DB) bool {
-	if db == nil || len(db.Tables()) > 0 || !kv.IsEmpty(db) || !kv.OnlyDatabaseFiles(dir) {
-		return false
-	}
-	st, err := os.Lstat(dir)
-	return err == nil && st.IsDir() && !kv.IsMountPoint(dir)
+	return db != nil && len(db.Tables()) == 0 && kv.IsEmpty(db) && notReplaceable(dir) == ""
 }
 
 // loadEmpty restores into a database that holds nothing (the seed's

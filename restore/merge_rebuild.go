@@ -28,14 +28,8 @@ const NoteRebuiltBeside = "merged beside the database into a new one, swapped in
 // only the database's files (the previous directory is deleted), and its
 // disk must hold a copy of the database besides the records.
 func rebuildsBeside(dir string, logical uint64) (bool, string) {
-	st, err := os.Lstat(dir)
-	switch {
-	case err != nil || !st.IsDir():
-		return false, fmt.Sprintf("%s is not a plain directory", dir)
-	case kv.IsMountPoint(dir):
-		return false, fmt.Sprintf("%s is a mount point, which cannot be swapped", dir)
-	case !kv.OnlyDatabaseFiles(dir):
-		return false, fmt.Sprintf("%s holds files that are not the database's", dir)
+	if why := notReplaceable(dir); why != "" {
+		return false, why
 	}
 	held, err := kv.FilesSize(dir)
 	if err != nil {
@@ -45,6 +39,24 @@ func rebuildsBeside(dir string, logical uint64) (bool, string) {
 		return false, fmt.Sprintf("a copy of the database beside it does not fit (%v)", err)
 	}
 	return true, ""
+}
+
+// notReplaceable says why the database directory dir cannot be replaced
+// whole by one built beside it and swapped in, the previous one deleted
+// ("" when it can): it must be a plain directory (not a symbolic link,
+// which the swap would replace), not a mount point (which cannot be
+// renamed), and hold only Badger's and flowg's files.
+func notReplaceable(dir string) string {
+	st, err := os.Lstat(dir)
+	switch {
+	case err != nil || !st.IsDir():
+		return fmt.Sprintf("%s is not a plain directory", dir)
+	case kv.IsMountPoint(dir):
+		return fmt.Sprintf("%s is a mount point, which cannot be swapped", dir)
+	case !kv.OnlyDatabaseFiles(dir):
+		return fmt.Sprintf("%s holds files that are not the database's", dir)
+	}
+	return ""
 }
 
 // mergeRebuilt merges the i-th source into its database by rebuilding it
@@ -92,7 +104,7 @@ func (r *Restore) mergeRebuilt(ctx context.Context, src Source, i int, checked *
 	if err := backup.EndMerge(dir, built.File.SHA256); err != nil {
 		res.Warnings = append(res.Warnings, err.Error())
 	}
-	res.Notes = append(res.Notes, fmt.Sprintf("%s; the %d keys it held that the backup lacks kept", NoteRebuiltBeside, built.Kept))
+	res.Notes = append(res.Notes, fmt.Sprintf("%s; kept the %d keys it held that the backup lacks", NoteRebuiltBeside, built.Kept))
 	if src.Instant != nil {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d keys deleted before the instant removed", built.Dropped))
 		if out.Deleted == nil {

@@ -1,6 +1,7 @@
 // Package dbtest reads what a Badger database holds, for tests: every live
 // key with its value, user meta, expiry and version (Of, OfDir), and a
-// readable difference between two such contents (Diff, Require). Tests of
+// readable difference between two such contents (Diff, Require), and a
+// damaged table for the tests of damaged databases (DamageTable). Tests of
 // backup and httpapi compare databases with it; it is imported only by
 // _test.go files.
 package dbtest
