@@ -59,7 +59,10 @@ func TestHeldRecords_ReadsEveryRecordInOrder(t *testing.T) {
 // ends with an error, never as if the database had no more records (a
 // merge would then drop them); stopped halfway, it does not hang.
 func TestHeldRecords_ACancelledReadingFails(t *testing.T) {
-	dir, _ := heldFixture(t, 6000)
+	// About 24 MiB of records: more than is ever read ahead (heldAheadBytes),
+	// so the reading cannot have ended before the cancellation.
+	const records = 24000
+	dir, _ := heldFixture(t, records)
 	db := openDiskDB(t, dir)
 	defer closeDB(t, db)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -75,7 +78,7 @@ func TestHeldRecords_ACancelledReadingFails(t *testing.T) {
 	if err := h.failed(); !errors.Is(err, context.Canceled) && !errors.Is(err, errHeldStopped) {
 		t.Fatalf("after %d records: failed() = %v, want the cancellation", n, err)
 	}
-	if n >= 6000 {
+	if n >= records {
 		t.Fatalf("read all %d records despite the cancellation", n)
 	}
 
